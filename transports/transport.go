@@ -1,0 +1,180 @@
+// Package transports defines the Transport abstraction every push method
+// implements and the registry that names them. A transport only moves
+// messages between the server's shared log and a client; the harness times
+// and counts them.
+package transports
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/pushbench/pushbench/transports/msglog"
+)
+
+// Transport is one push method: a server half and a client half.
+type Transport struct {
+	Name    string // registry name, e.g. "websocket"
+	Path    string // HTTP path served by pushbench serve; "" for non-HTTP transports
+	Library string // libraries used, named in results
+	// Push is true for transports that stream to a held connection (and so
+	// follow the slow-consumer policy); false for polls.
+	Push bool
+	// IsolatesSlowConsumers is false when the implementation lets one
+	// stalled consumer delay the others (see the transport's doc).
+	IsolatesSlowConsumers bool
+	NewServer             func(log *msglog.Log, opts ServerOptions) (Server, error)
+	NewClient             func(opts ClientOptions) (Client, error)
+}
+
+// Server is the server half. HTTP transports serve ServeHTTP at their Path;
+// a transport with its own port also implements Listener. Close ends every
+// connection and waits for the server's goroutines.
+type Server interface {
+	http.Handler
+	Stats() Stats
+	Close() error
+}
+
+// Listener is implemented by servers that accept on their own port.
+type Listener interface {
+	Serve(ctx context.Context, ln net.Listener) error
+}
+
+// Client is the client half: one virtual client. Run connects, resumes after
+// cursor since (all messages with seq > since; since < 0 means from now),
+// and reports what arrives to r until ctx is done or the connection ends.
+// It returns the reason the connection ended (nil only when ctx is done).
+// Run is called from one goroutine at a time; Receiver methods are called
+// from that goroutine.
+type Client interface {
+	Run(ctx context.Context, since int64, r Receiver) error
+}
+
+// Receiver takes what a client receives. Implementations must be cheap: they
+// run on the receive path.
+type Receiver interface {
+	Connected()                               // the handshake completed
+	Message(seq, sent int64, payloadSize int) // one message arrived
+	Gap(first, last int64)                    // messages first..last are lost (cursor left the ring)
+	Empty()                                   // a poll answered with nothing new
+}
+
+// ServerOptions configures a server half; zero fields take defaults.
+type ServerOptions struct {
+	QueueLen     int           // push: backlog in messages before a slow consumer is disconnected (1024)
+	WriteTimeout time.Duration // deadline for each write (10s)
+	Heartbeat    time.Duration // push: idle keep-alive interval (15s); SSE comment, WebSocket ping, rawtcp empty frame
+	HoldTimeout  time.Duration // longpoll: how long a request is held (30s)
+	MaxBatch     int           // polls: most messages per answer (1000)
+	ReadLimit    int64         // largest client frame accepted, bytes (4096)
+	Retry        time.Duration // SSE retry: advertised to clients (1s)
+	CORSOrigin   string        // Access-Control-Allow-Origin; "" for none
+}
+
+// WithDefaults returns o with zero fields set to their defaults.
+func (o ServerOptions) WithDefaults() ServerOptions {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.QueueLen <= 0 {
+		o.QueueLen = 1024
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 1000
+	}
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = 4096
+	}
+	def(&o.WriteTimeout, 10*time.Second)
+	def(&o.Heartbeat, 15*time.Second)
+	def(&o.HoldTimeout, 30*time.Second)
+	def(&o.Retry, time.Second)
+	return o
+}
+
+// DialFunc opens a connection; the harness passes one that counts bytes and
+// picks source addresses.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// ClientOptions configures a client half; zero fields take defaults.
+type ClientOptions struct {
+	BaseURL      string        // HTTP transports: server base URL, e.g. http://127.0.0.1:8080
+	RawAddr      string        // rawtcp: host:port
+	Dial         DialFunc      // nil: a plain net.Dialer
+	PollInterval time.Duration // shortpoll: time between polls (1s)
+	Timeout      time.Duration // connect/handshake and per-request deadline beyond the hold (10s)
+	ReadTimeout  time.Duration // push: a connection silent this long is dead (3 heartbeats: 45s)
+}
+
+// WithDefaults returns o with zero fields set to their defaults.
+func (o ClientOptions) WithDefaults() ClientOptions {
+	if o.Dial == nil {
+		d := &net.Dialer{Timeout: 10 * time.Second}
+		o.Dial = d.DialContext
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 45 * time.Second
+	}
+	return o
+}
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Transport{}
+)
+
+// Register adds t to the registry; it panics on a duplicate name (a
+// programming error found at init).
+func Register(t Transport) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[t.Name]; dup {
+		panic("transports: duplicate registration of " + t.Name)
+	}
+	registry[t.Name] = t
+}
+
+// Lookup returns the transport with the given name or an error listing the
+// registered names.
+func Lookup(name string) (Transport, error) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	t, ok := registry[name]
+	if !ok {
+		return Transport{}, fmt.Errorf("unknown transport %q (known: %v)", name, namesLocked())
+	}
+	return t, nil
+}
+
+// All returns every registered transport, sorted by name.
+func All() []Transport {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]Transport, 0, len(registry))
+	for _, n := range namesLocked() {
+		out = append(out, registry[n])
+	}
+	return out
+}
+
+func namesLocked() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,48 @@
+// Package wire is pushbench's message format, shared by every transport:
+// a JSON object {"seq":S,"sent":T,"payload":"..."} per message and
+// {"type":"gap","first":F,"last":L} when messages F..L are no longer held.
+package wire
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// AppendMessageJSON appends the wire form of a message,
+// {"seq":S,"sent":T,"payload":"..."}, to dst.
+func AppendMessageJSON(dst []byte, seq, sent int64, payload string) []byte {
+	dst = append(dst, `{"seq":`...)
+	dst = strconv.AppendInt(dst, seq, 10)
+	dst = append(dst, `,"sent":`...)
+	dst = strconv.AppendInt(dst, sent, 10)
+	dst = append(dst, `,"payload":`...)
+	dst = appendJSONString(dst, payload)
+	return append(dst, '}')
+}
+
+// AppendGapJSON appends the gap signal, {"type":"gap","first":F,"last":L},
+// to dst: messages F..L were published but have left the server's ring.
+func AppendGapJSON(dst []byte, first, last int64) []byte {
+	dst = append(dst, `{"type":"gap","first":`...)
+	dst = strconv.AppendInt(dst, first, 10)
+	dst = append(dst, `,"last":`...)
+	dst = strconv.AppendInt(dst, last, 10)
+	return append(dst, '}')
+}
+
+func appendJSONString(dst []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || c == '<' || c == '>' || c == '&' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	b, _ := json.Marshal(s) // a string always marshals
+	return append(dst, b...)
+}
