@@ -48,22 +48,26 @@ const batch = 256
 // (returns nil) or the connection fails. The connection's backlog (newest
 // seq minus the last seq written) is its queue: when it exceeds
 // opts.QueueLen, or a write times out, Follow counts a slow-consumer
-// disconnect and returns ErrSlowConsumer. Messages that left the ring are
+// disconnect and returns ErrSlowConsumer. Only live messages count towards
+// the backlog: what was already in the log when the connection started is
+// replay, read from the log as fast as the client takes it, so a client that
+// resumes far behind can still catch up. Messages that left the ring are
 // reported with WriteGap, never skipped silently. When nothing is written
 // for opts.Heartbeat, a heartbeat is sent.
 func Follow(ctx context.Context, log *msglog.Log, cursor int64, opts transports.ServerOptions, c *transports.Counters, w Writer) error {
 	hb := time.NewTimer(opts.Heartbeat)
 	defer hb.Stop()
 	buf := make([]*msglog.Entry, 0, batch)
+	live := log.Head() // messages after this one are queued for this connection
 	for {
 		changed := log.Changed()
 		entries, gap, head, err := log.Since(cursor, batch, buf[:0])
 		if err != nil {
 			return err
 		}
-		if head-cursor > int64(opts.QueueLen) {
+		if backlog := head - max(cursor, live); backlog > int64(opts.QueueLen) {
 			c.CountSlow()
-			return fmt.Errorf("%w (backlog %d > %d)", ErrSlowConsumer, head-cursor, opts.QueueLen)
+			return fmt.Errorf("%w (backlog %d > %d)", ErrSlowConsumer, backlog, opts.QueueLen)
 		}
 		wrote := false
 		if gap != nil {

@@ -1,0 +1,8 @@
+// Package all registers every transport by importing it. Import it for its
+// side effect: _ "github.com/pushbench/pushbench/transports/all".
+package all
+
+import (
+	_ "github.com/pushbench/pushbench/transports/poll"    // shortpoll, longpoll
+	_ "github.com/pushbench/pushbench/transports/sselean" // sse-lean
+)

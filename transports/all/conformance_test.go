@@ -1,0 +1,281 @@
+package all_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/pushbench/pushbench/transports"
+	_ "github.com/pushbench/pushbench/transports/all"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// forEach runs fn as a parallel-safe subtest per registered transport.
+func forEach(t *testing.T, fn func(t *testing.T, tr transports.Transport)) {
+	all := transports.All()
+	if len(all) == 0 {
+		t.Fatal("no transports registered")
+	}
+	for _, tr := range all {
+		t.Run(tr.Name, func(t *testing.T) { fn(t, tr) })
+	}
+}
+
+// session runs a client with resume until ctx ends, as the load generator
+// does: on every disconnect it reconnects from its recorder's cursor.
+type session struct {
+	rec        *recorder
+	reconnects int
+	errs       []error
+	done       chan struct{}
+}
+
+func startSession(ctx context.Context, c transports.Client, since int64, rec *recorder) *session {
+	s := &session{rec: rec, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		cursor := since
+		for attempt := 0; ctx.Err() == nil && attempt < 1000; attempt++ {
+			err := c.Run(ctx, cursor, rec)
+			if ctx.Err() != nil {
+				return
+			}
+			s.errs = append(s.errs, err)
+			s.reconnects++
+			cursor = rec.last(cursor)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(attempt%5) * time.Millisecond): // bounded reconnect backoff, not synchronisation
+			}
+		}
+	}()
+	return s
+}
+
+func checkExact(t *testing.T, name string, rec *recorder, from, to int64) {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if want := int(to - from + 1); len(rec.seqs) != want {
+		t.Errorf("%s: got %d messages, want %d (seq %d..%d)", name, len(rec.seqs), want, from, to)
+	}
+	for i, s := range rec.seqs {
+		if s != from+int64(i) {
+			t.Errorf("%s: message %d has seq %d, want %d (loss, duplicate or reorder)", name, i, s, from+int64(i))
+			return
+		}
+	}
+}
+
+func TestDeliveryInOrderNoLossNoDuplicates(t *testing.T) {
+	forEach(t, func(t *testing.T, tr transports.Transport) {
+		e := newEnv(t, tr, 10000, transports.ServerOptions{})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		runCtx, stop := context.WithCancel(ctx)
+		e.publish(7, 16) // history a from-now client must not see
+		var recs []*recorder
+		var sessions []*session
+		for i := 0; i < 3; i++ {
+			rec := newRecorder()
+			recs = append(recs, rec)
+			sessions = append(sessions, startSession(runCtx, e.client(t), -1, rec))
+		}
+		for _, rec := range recs {
+			rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected > 0 })
+		}
+		const n = 500
+		e.publish(n, 64)
+		for _, rec := range recs {
+			rec.waitFor(ctx, t, "all messages", func(r *recorder) bool { return len(r.seqs) >= n })
+		}
+		stop()
+		for i, s := range sessions {
+			<-s.done
+			checkExact(t, fmt.Sprintf("client %d", i), recs[i], 8, 7+n)
+			if s.reconnects != 0 {
+				t.Errorf("client %d reconnected %d times without a cut: %v", i, s.reconnects, s.errs)
+			}
+		}
+	})
+}
+
+func TestResumeAfterServerCutsMidStream(t *testing.T) {
+	forEach(t, func(t *testing.T, tr transports.Transport) {
+		e := newEnv(t, tr, 100000, transports.ServerOptions{})
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		runCtx, stop := context.WithCancel(ctx)
+		rec := newRecorder()
+		s := startSession(runCtx, e.client(t), 0, rec)
+		rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected > 0 })
+		const rounds, per = 5, 400
+		for round := 1; round <= rounds; round++ {
+			e.publish(per, 32)
+			// Cut once part of this round has arrived, so the cut lands mid-stream.
+			target := (round-1)*per + per/4
+			rec.waitFor(ctx, t, "part of a round", func(r *recorder) bool { return len(r.seqs) >= target })
+			e.proxy.cut()
+			if tr.Push { // a poll client's next request simply opens a new connection
+				connected := round + 1
+				rec.waitFor(ctx, t, "reconnect", func(r *recorder) bool { return r.connected >= connected })
+			}
+		}
+		rec.waitFor(ctx, t, "every message", func(r *recorder) bool { return len(r.seqs) >= rounds*per })
+		stop()
+		<-s.done
+		checkExact(t, "resumed client", rec, 1, rounds*per)
+		if tr.Push && s.reconnects < rounds {
+			t.Errorf("reconnects = %d, want >= %d (one per cut)", s.reconnects, rounds)
+		}
+		if len(rec.gaps) != 0 {
+			t.Errorf("gaps %v with the cursor inside the ring", rec.gaps)
+		}
+	})
+}
+
+func TestCursorOlderThanRingGetsGapSignal(t *testing.T) {
+	forEach(t, func(t *testing.T, tr transports.Transport) {
+		e := newEnv(t, tr, 10, transports.ServerOptions{})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e.publish(50, 16) // the ring keeps 41..50
+		runCtx, stop := context.WithCancel(ctx)
+		rec := newRecorder()
+		s := startSession(runCtx, e.client(t), 5, rec)
+		rec.waitFor(ctx, t, "gap and the rest", func(r *recorder) bool { return len(r.gaps) > 0 && len(r.seqs) >= 10 })
+		stop()
+		<-s.done
+		if len(rec.gaps) != 1 || rec.gaps[0].First != 6 || rec.gaps[0].Last != 40 {
+			t.Errorf("gaps = %v, want exactly [{6 40}]", rec.gaps)
+		}
+		checkExact(t, "after the gap", rec, 41, 50)
+	})
+}
+
+func TestStalledConsumerIsDisconnectedOthersGetEverything(t *testing.T) {
+	forEach(t, func(t *testing.T, tr transports.Transport) {
+		opts := transports.ServerOptions{QueueLen: 64, WriteTimeout: 500 * time.Millisecond}
+		e := newEnv(t, tr, 100000, opts)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		runCtx, stop := context.WithCancel(ctx)
+		defer stop()
+
+		stalled := newRecorder()
+		stalled.block, stalled.blocked = make(chan struct{}), make(chan struct{})
+		stalledDone := make(chan error, 1)
+		go func() { stalledDone <- e.clientWith(t, e.dopts).Run(runCtx, 0, stalled) }()
+		stalled.waitFor(ctx, t, "stalled client connected", func(r *recorder) bool { return r.connected > 0 })
+
+		var recs []*recorder
+		var sessions []*session
+		for i := 0; i < 2; i++ {
+			rec := newRecorder()
+			recs = append(recs, rec)
+			sessions = append(sessions, startSession(runCtx, e.clientWith(t, e.dopts), 0, rec))
+			rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected > 0 })
+		}
+		const n = 3000 // 3000 x 4 KiB = 12 MiB, more than loopback socket buffers hold
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < n/20; i++ {
+				e.publish(20, 4096)
+				select { // pace the publisher so healthy clients keep up within QueueLen
+				case <-ctx.Done():
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+		}()
+		wg.Wait()
+		select {
+		case <-stalled.blocked:
+		case <-ctx.Done():
+			t.Fatal("stalled client never received anything")
+		}
+		for i, rec := range recs {
+			rec.waitFor(ctx, t, fmt.Sprintf("client %d complete while one consumer is stalled", i),
+				func(r *recorder) bool { return len(r.seqs) >= n })
+		}
+		if tr.Push {
+			waitStats(ctx, t, e.srv, func(s transports.Stats) bool { return s.SlowDisconnects >= 1 })
+		}
+		close(stalled.block)
+		if tr.Push {
+			if err := <-stalledDone; err == nil {
+				t.Error("stalled client's Run returned nil; want the disconnect error")
+			}
+		}
+		stop()
+		if !tr.Push {
+			<-stalledDone
+		}
+		for i, s := range sessions {
+			<-s.done
+			checkExact(t, fmt.Sprintf("client %d", i), recs[i], 1, n)
+		}
+	})
+}
+
+func waitStats(ctx context.Context, t *testing.T, srv transports.Server, cond func(transports.Stats) bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond) // polling a counter; the condition is checked, not assumed
+	defer tick.Stop()
+	for !cond(srv.Stats()) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out; stats %+v", srv.Stats())
+		case <-tick.C:
+		}
+	}
+}
+
+func TestCloseEndsEveryConnection(t *testing.T) {
+	forEach(t, func(t *testing.T, tr transports.Transport) {
+		e := newEnv(t, tr, 100, transports.ServerOptions{})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var errs [3]chan error
+		for i := range errs {
+			rec := newRecorder()
+			errs[i] = make(chan error, 1)
+			c := e.clientWith(t, e.dopts)
+			go func() { errs[i] <- c.Run(ctx, -1, rec) }()
+			rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected > 0 })
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- e.srv.Close() }()
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("Close did not return: a handler did not end")
+		}
+		if !tr.Push {
+			cancel() // poll clients keep polling; end them
+		}
+		for i := range errs {
+			select {
+			case err := <-errs[i]:
+				if tr.Push && err == nil {
+					t.Errorf("client %d: Run returned nil after server close; want an error", i)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("client %d did not notice the server closing", i)
+			}
+		}
+		if s := e.srv.Stats(); s.Open != 0 {
+			t.Errorf("open connections after Close = %d", s.Open)
+		}
+	})
+}

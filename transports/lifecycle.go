@@ -1,0 +1,88 @@
+package transports
+
+import (
+	"context"
+	"net/http"
+	"sync"
+)
+
+// Lifecycle tracks a server half's connection handlers so Close can end them
+// and wait for them. The zero value is not usable; use NewLifecycle. It is
+// safe for concurrent use.
+type Lifecycle struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// NewLifecycle returns a running lifecycle.
+func NewLifecycle() *Lifecycle {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Lifecycle{ctx: ctx, cancel: cancel}
+}
+
+// Enter registers a handler. It returns a context cancelled by Close and a
+// func the handler must call when it ends; ok is false after Close.
+func (l *Lifecycle) Enter() (ctx context.Context, done func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, nil, false
+	}
+	l.wg.Add(1)
+	return l.ctx, l.wg.Done, true
+}
+
+// Context is cancelled by Close.
+func (l *Lifecycle) Context() context.Context { return l.ctx }
+
+// Close cancels every handler's context and waits for all to end.
+func (l *Lifecycle) Close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.cancel()
+	l.wg.Wait()
+}
+
+// HTTPTransport returns an http.Transport for one virtual client: it dials
+// only through opts.Dial, uses no proxy, keeps one connection alive and
+// bounds the handshake by opts.Timeout.
+func HTTPTransport(opts ClientOptions) *http.Transport {
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           opts.Dial,
+		MaxIdleConns:          1,
+		MaxIdleConnsPerHost:   1,
+		MaxConnsPerHost:       1,
+		IdleConnTimeout:       opts.ReadTimeout,
+		ResponseHeaderTimeout: opts.Timeout,
+		DisableCompression:    true,
+		ForceAttemptHTTP2:     false,
+	}
+}
+
+// SetCORS sets the CORS headers for origin (no-op when origin is "").
+func SetCORS(h http.Header, origin string) {
+	if origin == "" {
+		return
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Headers", "Last-Event-ID, Content-Type")
+	h.Set("Access-Control-Expose-Headers", HeadHeader)
+}
+
+// HeadHeader is the response header in which HTTP transports report the
+// newest sequence number, so a client starting "from now" learns its cursor.
+const HeadHeader = "X-Pushbench-Head"
+
+// Bind returns a context that is done when parent is done or the lifecycle
+// closes, e.g. a request's context bound to server shutdown. Call cancel
+// when finished with it.
+func (l *Lifecycle) Bind(parent context.Context) (ctx context.Context, cancel context.CancelFunc) {
+	ctx, cancelCtx := context.WithCancel(parent)
+	stop := context.AfterFunc(l.ctx, cancelCtx)
+	return ctx, func() { stop(); cancelCtx() }
+}

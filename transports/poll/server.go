@@ -1,0 +1,178 @@
+// Package poll implements the two HTTP polling transports: shortpoll (the
+// client asks every interval and the server answers at once) and longpoll
+// (the server holds the request until something is new or the hold timeout
+// passes). Both answer with a JSON array of wire objects read straight from
+// the shared log, so they need no per-connection queue.
+//
+// GET /poll?since=SEQ and GET /longpoll?since=SEQ return the messages with
+// seq > SEQ (at most MaxBatch), preceded by a gap object when some have left
+// the ring. Without since the answer is immediate and empty: it tells a new
+// client the newest seq in the X-Pushbench-Head header, its starting cursor.
+package poll
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/msglog"
+	"github.com/pushbench/pushbench/transports/push"
+	"github.com/pushbench/pushbench/transports/wire"
+)
+
+func init() {
+	transports.Register(transports.Transport{
+		Name: "shortpoll", Path: "/poll", Library: "net/http",
+		IsolatesSlowConsumers: true,
+		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
+			return newServer(log, opts, false), nil
+		},
+		NewClient: func(opts transports.ClientOptions) (transports.Client, error) {
+			return newClient(opts, false, "/poll"), nil
+		},
+	})
+	transports.Register(transports.Transport{
+		Name: "longpoll", Path: "/longpoll", Library: "net/http",
+		IsolatesSlowConsumers: true,
+		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
+			return newServer(log, opts, true), nil
+		},
+		NewClient: func(opts transports.ClientOptions) (transports.Client, error) {
+			return newClient(opts, true, "/longpoll"), nil
+		},
+	})
+}
+
+// server answers polls. It is safe for concurrent use.
+type server struct {
+	transports.Counters
+	log  *msglog.Log
+	opts transports.ServerOptions
+	hold bool // long poll
+	life *transports.Lifecycle
+}
+
+func newServer(log *msglog.Log, opts transports.ServerOptions, hold bool) *server {
+	return &server{log: log, opts: opts.WithDefaults(), hold: hold, life: transports.NewLifecycle()}
+}
+
+// Close ends held requests (they answer at once) and waits for them.
+func (s *server) Close() error {
+	s.life.Close()
+	return nil
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	transports.SetCORS(w.Header(), s.opts.CORSOrigin)
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if r.Method != http.MethodGet {
+		s.CountRejected()
+		http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
+		return
+	}
+	since, err := cursor(s.log, r)
+	if err != nil {
+		s.CountRejected()
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx, done, ok := s.life.Enter()
+	if !ok {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer done()
+	defer s.Opened()()
+
+	var entries []*msglog.Entry
+	var gap *msglog.Gap
+	var head int64
+	if since >= 0 {
+		entries, gap, head, err = s.wait(ctx, r.Context(), since)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	} else {
+		head = s.log.Head()
+	}
+	s.answer(w, entries, gap, head)
+}
+
+// cursor reads ?since=; -1 when absent.
+func cursor(log *msglog.Log, r *http.Request) (int64, error) {
+	q := r.URL.Query()
+	if !q.Has("since") {
+		return -1, nil
+	}
+	since, err := wire.ParseCursor("since", q.Get("since"))
+	if err != nil {
+		return 0, err
+	}
+	return push.Start(log, since)
+}
+
+// wait returns what is new after since; a long poll first waits for it,
+// up to the hold timeout.
+func (s *server) wait(serverCtx, reqCtx context.Context, since int64) ([]*msglog.Entry, *msglog.Gap, int64, error) {
+	var hold <-chan time.Time
+	if s.hold {
+		t := time.NewTimer(s.opts.HoldTimeout)
+		defer t.Stop()
+		hold = t.C
+	}
+	for {
+		changed := s.log.Changed()
+		entries, gap, head, err := s.log.Since(since, s.opts.MaxBatch, nil)
+		if err != nil || len(entries) > 0 || gap != nil || !s.hold {
+			return entries, gap, head, err
+		}
+		select {
+		case <-changed:
+		case <-hold:
+			return nil, nil, head, nil
+		case <-serverCtx.Done():
+			return nil, nil, head, nil
+		case <-reqCtx.Done():
+			return nil, nil, head, errors.New("client went away")
+		}
+	}
+}
+
+func (s *server) answer(w http.ResponseWriter, entries []*msglog.Entry, gap *msglog.Gap, head int64) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set(transports.HeadHeader, strconv.FormatInt(head, 10))
+	size := 2
+	for _, e := range entries {
+		size += len(e.JSON) + 1
+	}
+	body := make([]byte, 0, size+64)
+	body = append(body, '[')
+	if gap != nil {
+		body = wire.AppendGapJSON(body, gap.First, gap.Last)
+		s.CountGap()
+	}
+	for i, e := range entries {
+		if i > 0 || gap != nil {
+			body = append(body, ',')
+		}
+		body = append(body, e.JSON...)
+	}
+	body = append(body, ']')
+	if len(entries) == 0 && gap == nil {
+		s.CountEmpty()
+	}
+	s.CountSent(len(entries))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+	_, _ = w.Write(body) // a failed write means the client went away; it will resume from its cursor
+}
