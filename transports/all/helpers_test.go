@@ -113,7 +113,7 @@ type env struct {
 	dopts transports.ClientOptions // straight to the server
 }
 
-func newEnv(t *testing.T, tr transports.Transport, ring int, sopts transports.ServerOptions) *env {
+func newEnv(t testing.TB, tr transports.Transport, ring int, sopts transports.ServerOptions) *env {
 	t.Helper()
 	e := &env{tr: tr, log: msglog.New(ring)}
 	srv, err := tr.NewServer(e.log, sopts)
@@ -192,7 +192,7 @@ type cutter struct {
 	wg     sync.WaitGroup
 }
 
-func newCutter(t *testing.T, target string) *cutter {
+func newCutter(t testing.TB, target string) *cutter {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,261 @@
+// Package service runs the server halves of the transports together, the
+// way `pushbench serve` does: every HTTP transport on one mux at its path,
+// raw-TCP transports on their own listener, one shared log, a publisher,
+// POST /publish for external publishers and GET /stats for the harness.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/msglog"
+)
+
+// Config configures a Service; zero fields take defaults.
+type Config struct {
+	Addr       string   // HTTP listen address (127.0.0.1:8080)
+	RawAddr    string   // raw-TCP listen address (127.0.0.1:8081)
+	Ring       int      // log capacity in messages (100000)
+	Transports []string // names to serve (all registered)
+	MaxPublish int64    // largest POST /publish body in bytes (1 MiB)
+	Server     transports.ServerOptions
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.RawAddr == "" {
+		c.RawAddr = "127.0.0.1:8081"
+	}
+	if c.Ring <= 0 {
+		c.Ring = 100000
+	}
+	if c.MaxPublish <= 0 {
+		c.MaxPublish = 1 << 20
+	}
+	if len(c.Transports) == 0 {
+		for _, t := range transports.All() {
+			c.Transports = append(c.Transports, t.Name)
+		}
+	}
+	c.Server = c.Server.WithDefaults()
+	return c
+}
+
+// Service is a running set of transport servers. Its methods are safe for
+// concurrent use.
+type Service struct {
+	cfg     Config
+	Log     *msglog.Log
+	servers map[string]transports.Server
+	order   []transports.Transport
+	http    *http.Server
+	httpLn  net.Listener
+	rawLn   net.Listener
+	wg      sync.WaitGroup
+	errs    chan error
+}
+
+// Start listens and serves every configured transport. Stop it with Close.
+func Start(cfg Config) (*Service, error) {
+	cfg = cfg.withDefaults()
+	s := &Service{cfg: cfg, Log: msglog.New(cfg.Ring), servers: map[string]transports.Server{}, errs: make(chan error, 4)}
+	mux := http.NewServeMux()
+	for _, name := range cfg.Transports {
+		t, err := transports.Lookup(name)
+		if err != nil {
+			s.closeServers()
+			return nil, err
+		}
+		srv, err := t.NewServer(s.Log, cfg.Server)
+		if err != nil {
+			s.closeServers()
+			return nil, fmt.Errorf("failed to start %s: %w", name, err)
+		}
+		s.servers[name], s.order = srv, append(s.order, t)
+		if t.Path != "" {
+			mux.Handle(t.Path, srv)
+		}
+	}
+	mux.HandleFunc("/publish", s.publish)
+	mux.HandleFunc("/stats", s.stats)
+	mux.HandleFunc("/{$}", s.index)
+	if err := s.listen(mux); err != nil {
+		s.closeServers()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) listen(mux http.Handler) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s (use --addr to pick another): %w", s.cfg.Addr, err)
+	}
+	s.httpLn = ln
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.errs <- err
+		}
+	}()
+	for _, t := range s.order {
+		l, ok := s.servers[t.Name].(transports.Listener)
+		if !ok {
+			continue
+		}
+		if s.rawLn != nil {
+			return fmt.Errorf("two transports want their own port (%s): only one is supported", t.Name)
+		}
+		rl, err := net.Listen("tcp", s.cfg.RawAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("failed to listen on %s for %s (use --raw-addr to pick another): %w", s.cfg.RawAddr, t.Name, err)
+		}
+		s.rawLn = rl
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := l.Serve(context.Background(), rl); err != nil {
+				s.errs <- err
+			}
+		}()
+	}
+	return nil
+}
+
+// Errors delivers a fatal serving error (a listener failing).
+func (s *Service) Errors() <-chan error { return s.errs }
+
+// BaseURL is the HTTP base URL clients use.
+func (s *Service) BaseURL() string { return "http://" + s.httpLn.Addr().String() }
+
+// RawAddr is the raw-TCP address ("" when no raw transport is served).
+func (s *Service) RawAddr() string {
+	if s.rawLn == nil {
+		return ""
+	}
+	return s.rawLn.Addr().String()
+}
+
+// Transports lists the served transports in order.
+func (s *Service) Transports() []transports.Transport { return s.order }
+
+// Stats snapshots every transport's counters.
+func (s *Service) Stats() map[string]transports.Stats {
+	out := make(map[string]transports.Stats, len(s.servers))
+	for n, srv := range s.servers {
+		out[n] = srv.Stats()
+	}
+	return out
+}
+
+// Close ends every connection (streams first, so Shutdown need not wait for
+// them), then shuts the HTTP server down gracefully within ctx.
+func (s *Service) Close(ctx context.Context) error {
+	s.closeServers()
+	err := s.http.Shutdown(ctx)
+	s.wg.Wait()
+	return err
+}
+
+func (s *Service) closeServers() {
+	for _, srv := range s.servers {
+		srv.Close()
+	}
+}
+
+// Publish appends a message stamped with its intended send time.
+func (s *Service) Publish(sent time.Time, payload string) *msglog.Entry {
+	return s.Log.Append(sent.UnixNano(), payload)
+}
+
+type publishRequest struct {
+	Payload *string `json:"payload"`
+	Sent    int64   `json:"sent"`
+}
+
+// publish handles POST /publish: a JSON body {"payload":"...","sent":NS}
+// ("sent" optional, default now) or any other body taken as the payload.
+func (s *Service) publish(w http.ResponseWriter, r *http.Request) {
+	transports.SetCORS(w.Header(), s.cfg.Server.CORSOrigin)
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if r.Method != http.MethodPost {
+		http.Error(w, "method not allowed: POST a body to publish it", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxPublish))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, fmt.Sprintf("publish body over %d bytes (raise --max-publish)", s.cfg.MaxPublish), http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "failed to read body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	payload, sent := string(body), time.Now().UnixNano()
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var req publishRequest
+		if err := json.Unmarshal(body, &req); err != nil || req.Payload == nil {
+			http.Error(w, `JSON publish body must be {"payload":"...","sent":UNIX_NS} ("sent" optional)`, http.StatusBadRequest)
+			return
+		}
+		payload = *req.Payload
+		if req.Sent > 0 {
+			sent = req.Sent
+		}
+	}
+	e := s.Log.Append(sent, payload)
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, "{\"seq\":%d}\n", e.Seq)
+}
+
+// stats handles GET /stats: per-transport counters and the log head.
+func (s *Service) stats(w http.ResponseWriter, r *http.Request) {
+	transports.SetCORS(w.Header(), s.cfg.Server.CORSOrigin)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		Head       int64                       `json:"head"`
+		Transports map[string]transports.Stats `json:"transports"`
+	}{s.Log.Head(), s.Stats()})
+}
+
+func (s *Service) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	for _, line := range s.URLs() {
+		fmt.Fprintln(w, line)
+	}
+}
+
+// URLs describes every endpoint, one line each.
+func (s *Service) URLs() []string {
+	base := s.BaseURL()
+	var out []string
+	for _, t := range s.order {
+		switch {
+		case t.Path != "":
+			out = append(out, fmt.Sprintf("%-10s %s%s", t.Name, base, t.Path))
+		case s.rawLn != nil:
+			out = append(out, fmt.Sprintf("%-10s tcp://%s", t.Name, s.RawAddr()))
+		}
+	}
+	return append(out,
+		fmt.Sprintf("%-10s POST %s/publish", "publish", base),
+		fmt.Sprintf("%-10s %s/stats", "stats", base))
+}
