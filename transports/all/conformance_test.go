@@ -120,7 +120,7 @@ func TestResumeAfterServerCutsMidStream(t *testing.T) {
 			// Cut once part of this round has arrived, so the cut lands mid-stream.
 			target := (round-1)*per + per/4
 			rec.waitFor(ctx, t, "part of a round", func(r *recorder) bool { return len(r.seqs) >= target })
-			e.proxy.cut()
+			e.proxy.Cut()
 			if tr.Push { // a poll client's next request simply opens a new connection
 				connected := round + 1
 				rec.waitFor(ctx, t, "reconnect", func(r *recorder) bool { return r.connected >= connected })

@@ -2,7 +2,6 @@ package all_test
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/internal/cutnet"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
 
@@ -108,7 +108,7 @@ type env struct {
 	tr    transports.Transport
 	log   *msglog.Log
 	srv   transports.Server
-	proxy *cutter
+	proxy *cutnet.Proxy
 	copts transports.ClientOptions // through the proxy
 	dopts transports.ClientOptions // straight to the server
 }
@@ -148,10 +148,10 @@ func newEnv(t testing.TB, tr transports.Transport, ring int, sopts transports.Se
 		})
 		target = hs.Listener.Addr().String()
 	}
-	e.proxy = newCutter(t, target)
+	e.proxy = cutnet.New(t, target)
 	e.copts = transports.ClientOptions{
-		BaseURL:      "http://" + e.proxy.addr(),
-		RawAddr:      e.proxy.addr(),
+		BaseURL:      "http://" + e.proxy.Addr(),
+		RawAddr:      e.proxy.Addr(),
 		PollInterval: 5 * time.Millisecond,
 		Timeout:      5 * time.Second,
 		ReadTimeout:  10 * time.Second,
@@ -180,74 +180,4 @@ func (e *env) publish(n, size int) {
 	for i := 0; i < n; i++ {
 		e.log.Append(time.Now().UnixNano(), string(payload))
 	}
-}
-
-// cutter is a TCP proxy on loopback that can sever every connection through
-// it at once, the way a server crash or a middlebox reset looks to a client.
-type cutter struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
-}
-
-func newCutter(t testing.TB, target string) *cutter {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cutter{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	c.wg.Add(1)
-	go c.accept()
-	t.Cleanup(func() {
-		ln.Close()
-		c.cut()
-		c.wg.Wait()
-	})
-	return c
-}
-
-func (c *cutter) addr() string { return c.ln.Addr().String() }
-
-func (c *cutter) accept() {
-	defer c.wg.Done()
-	for {
-		down, err := c.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.DialTimeout("tcp", c.target, 5*time.Second)
-		if err != nil {
-			down.Close()
-			continue
-		}
-		c.mu.Lock()
-		c.conns[down], c.conns[up] = struct{}{}, struct{}{}
-		c.mu.Unlock()
-		c.wg.Add(2)
-		go c.pipe(down, up)
-		go c.pipe(up, down)
-	}
-}
-
-func (c *cutter) pipe(dst, src net.Conn) {
-	defer c.wg.Done()
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-	c.mu.Lock()
-	delete(c.conns, dst)
-	delete(c.conns, src)
-	c.mu.Unlock()
-}
-
-// cut closes every open connection through the proxy.
-func (c *cutter) cut() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for conn := range c.conns {
-		conn.Close()
-	}
-	return len(c.conns) / 2
 }

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestExitCodesAndMessages(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{"no args prints usage", nil, 0, ""},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"bad flag value", []string{"serve", "--rate", "abc"}, 2, `invalid value "abc" for flag -rate`},
+		{"unknown flag", []string{"serve", "--nope"}, 2, "flag provided but not defined: -nope"},
+		{"negative rate", []string{"serve", "--rate", "-1"}, 2, "--rate -1 is negative"},
+		{"unknown transport", []string{"serve", "--transports", "sse-lean,carrier-pigeon"}, 2, `unknown transport "carrier-pigeon"`},
+		{"stray argument", []string{"transports", "extra"}, 2, "unexpected arguments: extra"},
+		{"busy port", []string{"serve", "--addr", "256.0.0.1:1"}, 1, "use --addr to pick another"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tt.args, &out, &errOut)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tt.inStderr) {
+				t.Errorf("stderr %q does not contain %q", errOut.String(), tt.inStderr)
+			}
+			if tt.code == 2 && tt.args != nil && tt.args[0] == "serve" && !strings.Contains(errOut.String(), "usage: pushbench serve") {
+				t.Errorf("usage error without usage text: %q", errOut.String())
+			}
+		})
+	}
+}
+
+func TestTransportsListsEveryRegisteredTransport(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"transports"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, name := range []string{"shortpoll", "longpoll", "sse-lean"} {
+		if !strings.Contains(out.String(), name) {
+			t.Errorf("output lacks %s:\n%s", name, out.String())
+		}
+	}
+}
