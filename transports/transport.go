@@ -64,6 +64,12 @@ type Receiver interface {
 	Empty()                                   // a poll answered with nothing new
 }
 
+// PollReceiver is an optional Receiver extension: poll clients call Polled
+// once per answer received (empty or not), so requests can be counted.
+type PollReceiver interface {
+	Polled()
+}
+
 // ServerOptions configures a server half; zero fields take defaults.
 type ServerOptions struct {
 	QueueLen     int           // push: backlog in messages before a slow consumer is disconnected (1024)

@@ -35,6 +35,7 @@ func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) er
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr}
 	cursor := since
+	polled, _ := r.(transports.PollReceiver)
 	next := time.Now()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -65,6 +66,9 @@ func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) er
 				return nil
 			}
 			return err
+		}
+		if polled != nil {
+			polled.Polled()
 		}
 		if first && since < 0 {
 			cursor = head

@@ -1,0 +1,258 @@
+// Package loadgen is pushbench's load generator: it opens virtual clients of
+// one transport at a controlled rate, keeps each connected (resuming from its
+// cursor after every disconnect), and accounts every message each client
+// receives: latency against the intended send time in HDR histograms per
+// shard, duplicates, reorderings, holes, gap signals, reconnects and the
+// bytes that cross each socket.
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pushbench/pushbench/transports"
+)
+
+// Config configures a Generator; zero fields take defaults.
+type Config struct {
+	Transport transports.Transport
+	// Options for every client; Dial is replaced per client (source
+	// address, byte counting).
+	Options transports.ClientOptions
+	// Since is the cursor new clients start from (the server's head before
+	// publishing starts); -1 starts from now.
+	Since int64
+	// ConnectRate is how many clients are opened per second (0: no pacing).
+	ConnectRate float64
+	// Reconnect is the delay before a client reconnects (100 ms).
+	Reconnect time.Duration
+}
+
+// Generator runs virtual clients. Its methods are safe for concurrent use.
+type Generator struct {
+	cfg     Config
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	shards  []*shard
+	base    atomic.Int64 // measurement window: messages with seq > base; -1 before any window
+	mu      sync.Mutex
+	clients []*vclient
+	errs    map[string]int
+
+	connected atomic.Int64 // clients connected now
+	delivered atomic.Int64 // unique messages delivered in the window, all clients
+	window    []counters   // per-client counters when the window opened
+}
+
+// New returns a generator with no clients. Close it when done.
+func New(cfg Config) *Generator {
+	if cfg.Reconnect <= 0 {
+		cfg.Reconnect = 100 * time.Millisecond
+	}
+	cfg.Options = cfg.Options.WithDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Generator{cfg: cfg, ctx: ctx, cancel: cancel, errs: map[string]int{}}
+	n := 4 * runtime.GOMAXPROCS(0)
+	for i := 0; i < n; i++ {
+		g.shards = append(g.shards, &shard{latency: newHist(), connect: newHist()})
+	}
+	g.base.Store(-1)
+	return g
+}
+
+// Add opens n more clients, paced at the connect rate, and returns once all
+// have been started (not necessarily connected) or ctx ends.
+func (g *Generator) Add(ctx context.Context, n int) error {
+	g.mu.Lock()
+	first := len(g.clients)
+	g.mu.Unlock()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if g.cfg.ConnectRate > 0 {
+			due := start.Add(time.Duration(float64(i) / g.cfg.ConnectRate * float64(time.Second)))
+			if err := sleepUntil(ctx, due); err != nil {
+				return err
+			}
+		} else if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := g.startClient(first + i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *Generator) startClient(i int) error {
+	c := &vclient{gen: g, shard: g.shards[i%len(g.shards)]}
+	c.cursor.Store(g.cfg.Since)
+	opts := g.cfg.Options
+	opts.Dial = dialer(sourceFor(i), opts.Timeout, &c.bytesIn, &c.bytesOut)
+	client, err := g.cfg.Transport.NewClient(opts)
+	if err != nil {
+		return fmt.Errorf("failed to create %s client: %w", g.cfg.Transport.Name, err)
+	}
+	g.mu.Lock()
+	g.clients = append(g.clients, c)
+	if g.window != nil {
+		g.window = append(g.window, counters{})
+	}
+	g.mu.Unlock()
+	g.wg.Add(1)
+	go g.session(c, client)
+	return nil
+}
+
+// session keeps one client connected until the generator closes, resuming
+// from the client's cursor after every disconnect.
+func (g *Generator) session(c *vclient, client transports.Client) {
+	defer g.wg.Done()
+	since := g.cfg.Since
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for attempt := 0; ; attempt++ {
+		c.connectStart = time.Now()
+		err := client.Run(g.ctx, since, c)
+		if c.connected.Swap(false) {
+			g.connected.Add(-1)
+		}
+		if g.ctx.Err() != nil {
+			return
+		}
+		c.drops.Add(1)
+		g.noteErr(err)
+		if cur := c.cursor.Load(); since >= 0 || cur > 0 {
+			since = cur
+		}
+		timer.Reset(g.cfg.Reconnect)
+		select {
+		case <-g.ctx.Done():
+			return
+		case <-timer.C:
+		}
+		c.reconnects.Add(1)
+	}
+}
+
+func (g *Generator) noteErr(err error) {
+	if err == nil {
+		err = fmt.Errorf("connection ended without an error")
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	msg := err.Error()
+	if _, ok := g.errs[msg]; ok || len(g.errs) < 20 {
+		g.errs[msg]++
+	} else {
+		g.errs["(other errors)"]++
+	}
+}
+
+// Connected is the number of clients connected now.
+func (g *Generator) Connected() int64 { return g.connected.Load() }
+
+// Clients is the number of clients started.
+func (g *Generator) Clients() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.clients)
+}
+
+// Delivered is the number of unique messages delivered in the window so far.
+func (g *Generator) Delivered() int64 { return g.delivered.Load() }
+
+// WaitConnected waits until at least n clients are connected.
+func (g *Generator) WaitConnected(ctx context.Context, n int64) error {
+	return poll(ctx, func() bool { return g.Connected() >= n },
+		func() error { return fmt.Errorf("%d of %d clients connected", g.Connected(), n) })
+}
+
+// WaitCursors waits until every client's cursor has reached seq: each has
+// received (or been told it lost) everything up to seq.
+func (g *Generator) WaitCursors(ctx context.Context, seq int64) error {
+	behind := func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		n := 0
+		for _, c := range g.clients {
+			if c.cursor.Load() < seq {
+				n++
+			}
+		}
+		return n
+	}
+	return poll(ctx, func() bool { return behind() == 0 },
+		func() error { return fmt.Errorf("%d clients had not reached seq %d", behind(), seq) })
+}
+
+// Close stops every client and waits for them.
+func (g *Generator) Close() {
+	g.cancel()
+	g.wg.Wait()
+}
+
+// Errors returns how often each distinct connection error occurred.
+func (g *Generator) Errors() map[string]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[string]int, len(g.errs))
+	for k, v := range g.errs {
+		out[k] = v
+	}
+	return out
+}
+
+// TopErrors returns up to n errors, most frequent first.
+func TopErrors(errs map[string]int, n int) []string {
+	keys := make([]string, 0, len(errs))
+	for k := range errs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return errs[keys[i]] > errs[keys[j]] })
+	if len(keys) > n {
+		keys = keys[:n]
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = fmt.Sprintf("%dx %s", errs[k], k)
+	}
+	return out
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// poll checks cond every 10 ms until it holds or ctx ends (then it returns
+// the error describe builds). It watches counters the clients update; it is
+// not a stand-in for synchronisation.
+func poll(ctx context.Context, cond func() bool, describe func() error) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %v", ctx.Err(), describe())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
