@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/service"
 )
@@ -49,6 +51,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Server.HoldTimeout, "hold", 30*time.Second, "longpoll: how long a request is held")
 	fs.DurationVar(&cfg.Server.Retry, "retry", time.Second, "SSE: reconnect delay advertised with retry:")
 	fs.IntVar(&cfg.Server.MaxBatch, "batch", 1000, "polls: most messages per answer")
+	fs.BoolVar(&cfg.Control, "control", false, "enable /control/publish and /control/status (used by pushbench run)")
 	fs.Int64Var(&cfg.Server.ReadLimit, "read-limit", 4096, "largest client frame accepted, bytes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -66,9 +69,16 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	if _, err := proc.RaiseFileLimit(1 << 20); err != nil {
+		fmt.Fprintf(stderr, "pushbench serve: warning: %v\n", err)
+	}
 	svc, err := service.Start(cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.Control { // one machine-readable line for the harness
+		ready, _ := json.Marshal(map[string]string{"base": svc.BaseURL(), "raw": svc.RawAddr()})
+		fmt.Fprintf(stdout, "READY %s\n", ready)
 	}
 	fmt.Fprintf(stdout, "pushbench serving (publisher %.4g msg/s, %d-byte payload, ring %d):\n", *rate, *payload, cfg.Ring)
 	for _, line := range svc.URLs() {

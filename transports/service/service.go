@@ -27,7 +27,10 @@ type Config struct {
 	Ring       int      // log capacity in messages (100000)
 	Transports []string // names to serve (all registered)
 	MaxPublish int64    // largest POST /publish body in bytes (1 MiB)
-	Server     transports.ServerOptions
+	// Control enables /control/publish (run a Schedule) and
+	// /control/status, used by the harness. Off for plain serving.
+	Control bool
+	Server  transports.ServerOptions
 }
 
 func (c Config) withDefaults() Config {
@@ -64,12 +67,15 @@ type Service struct {
 	rawLn   net.Listener
 	wg      sync.WaitGroup
 	errs    chan error
+	closing context.Context // done when Close starts
+	close   context.CancelFunc
 }
 
 // Start listens and serves every configured transport. Stop it with Close.
 func Start(cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
 	s := &Service{cfg: cfg, Log: msglog.New(cfg.Ring), servers: map[string]transports.Server{}, errs: make(chan error, 4)}
+	s.closing, s.close = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	for _, name := range cfg.Transports {
 		t, err := transports.Lookup(name)
@@ -90,6 +96,10 @@ func Start(cfg Config) (*Service, error) {
 	mux.HandleFunc("/publish", s.publish)
 	mux.HandleFunc("/stats", s.stats)
 	mux.HandleFunc("/{$}", s.index)
+	if cfg.Control {
+		mux.HandleFunc("/control/publish", s.controlPublish)
+		mux.HandleFunc("/control/status", s.controlStatus)
+	}
 	if err := s.listen(mux); err != nil {
 		s.closeServers()
 		return nil, err
@@ -165,6 +175,7 @@ func (s *Service) Stats() map[string]transports.Stats {
 // Close ends every connection (streams first, so Shutdown need not wait for
 // them), then shuts the HTTP server down gracefully within ctx.
 func (s *Service) Close(ctx context.Context) error {
+	s.close()
 	s.closeServers()
 	err := s.http.Shutdown(ctx)
 	s.wg.Wait()

@@ -1,0 +1,89 @@
+// Package proc reads and steers processes through Linux's /proc and
+// scheduler calls: resource samples of the server child, CPU pinning, the
+// open-file limit, and facts about the machine for every result.
+package proc
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat; it
+// is 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// Sample is one reading of a process.
+type Sample struct {
+	At      time.Time
+	RSS     int64         // resident set size, bytes
+	CPU     time.Duration // user + system CPU time so far
+	FDs     int           // open file descriptors
+	Threads int
+}
+
+// Read samples process pid.
+func Read(pid int) (Sample, error) {
+	s := Sample{At: time.Now()}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s, fmt.Errorf("failed to read process %d: %w", pid, err)
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return s, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 22 {
+		return s, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, _ := strconv.ParseInt(f[12], 10, 64) // field 15
+	threads, _ := strconv.Atoi(f[17])           // field 20
+	rssPages, _ := strconv.ParseInt(f[21], 10, 64)
+	s.CPU = time.Duration(utime+stime) * time.Second / clockTicks
+	s.Threads = threads
+	s.RSS = rssPages * int64(os.Getpagesize())
+	if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
+		s.FDs = len(ents)
+	}
+	return s, nil
+}
+
+// Pin restricts every thread of process pid to the given CPUs. Threads the
+// process creates later inherit the mask from the thread that creates them.
+func Pin(pid int, cpus ...int) error {
+	var set unix.CPUSet
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return fmt.Errorf("failed to list threads of %d: %w", pid, err)
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &set); err != nil {
+			return fmt.Errorf("failed to pin thread %d of %d to CPUs %v: %w", tid, pid, cpus, err)
+		}
+	}
+	return nil
+}
+
+// CPUs is the number of CPUs this process may run on.
+func CPUs() int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return 1
+	}
+	return set.Count()
+}

@@ -1,0 +1,132 @@
+// Package results is pushbench's result schema: one Record per (scenario,
+// step, transport, repetition), the files they are written to, and (later)
+// tables, plots and comparisons built from them.
+package results
+
+import (
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/pushbench/pushbench/harness/proc"
+)
+
+// SchemaVersion changes whenever a field's meaning changes; readers reject
+// other versions with a clear message.
+const SchemaVersion = 1
+
+// Record is one measured (scenario, step, transport, repetition). Times are
+// microseconds unless a name says otherwise; byte counts are at the socket.
+type Record struct {
+	Schema      int                    `json:"schema"`
+	RunID       string                 `json:"run_id"`
+	Scenario    string                 `json:"scenario"`
+	Kind        string                 `json:"kind"`
+	Step        int                    `json:"step"`
+	StepParam   string                 `json:"step_param,omitempty"` // clients, rate or payload
+	StepValue   float64                `json:"step_value,omitempty"`
+	Transport   string                 `json:"transport"`
+	Library     string                 `json:"library"`
+	Repetition  int                    `json:"repetition"`
+	Started     time.Time              `json:"started"`
+	Params      Params                 `json:"params"`
+	Machine     proc.Machine           `json:"machine"`
+	Pinning     string                 `json:"pinning"`
+	Error       string                 `json:"error,omitempty"`
+	Notes       []string               `json:"notes,omitempty"`
+	Delivery    Delivery               `json:"delivery"`
+	Latency     Summary                `json:"latency"`
+	Connect     Summary                `json:"connect"`
+	Wire        Wire                   `json:"wire"`
+	Server      Resources              `json:"server"`
+	Loadgen     Resources              `json:"loadgen"`
+	LatencyHist *hdrhistogram.Snapshot `json:"latency_hist,omitempty"`
+}
+
+// Params are the scenario's settings for this step.
+type Params struct {
+	Clients      int     `json:"clients"`
+	Rate         float64 `json:"rate"`          // offered messages per second
+	Payload      int     `json:"payload"`       // payload bytes
+	MessageBytes int     `json:"message_bytes"` // encoded message (JSON) bytes
+	BurstSize    int     `json:"burst_size,omitempty"`
+	BurstEvery   string  `json:"burst_every,omitempty"`
+	DurationS    float64 `json:"duration_s"`
+	WarmupS      float64 `json:"warmup_s"`
+	PollInterval string  `json:"poll_interval,omitempty"` // shortpoll only
+	Lifetime     string  `json:"lifetime,omitempty"`      // churn: connection lifetime
+	Network      string  `json:"network"`
+	SLOP99Us     int64   `json:"slo_p99_us"`
+}
+
+// Delivery is the message accounting of the measurement window.
+type Delivery struct {
+	Published       int64    `json:"published"`
+	Expected        int64    `json:"expected"` // published x clients
+	Delivered       int64    `json:"delivered"`
+	Lost            int64    `json:"lost"`
+	ClientsWithLoss int      `json:"clients_with_loss"`
+	Duplicates      int64    `json:"duplicates"`
+	Reorders        int64    `json:"reorders"`
+	Holes           int64    `json:"holes"`
+	GapSignals      int64    `json:"gap_signals"`
+	GapMessages     int64    `json:"gap_messages"`
+	Reconnects      int64    `json:"reconnects"`
+	Drops           int64    `json:"drops"`
+	SlowDisconnects int64    `json:"slow_disconnects"` // counted by the server
+	Polls           int64    `json:"polls"`
+	EmptyPolls      int64    `json:"empty_polls"`
+	WindowS         float64  `json:"window_s"`         // publish start to drain end
+	DeliveredPerS   float64  `json:"delivered_per_s"`  // delivered / window
+	OfferedPerS     float64  `json:"offered_per_s"`    // published x clients / publish time
+	ClampedSamples  int64    `json:"clamped_samples"`  // latencies outside 1 µs..60 s
+	Errors          []string `json:"errors,omitempty"` // most frequent client errors
+}
+
+// Summary condenses a histogram, in microseconds.
+type Summary struct {
+	Count int64   `json:"count"`
+	Mean  float64 `json:"mean_us"`
+	P50   int64   `json:"p50_us"`
+	P90   int64   `json:"p90_us"`
+	P99   int64   `json:"p99_us"`
+	P999  int64   `json:"p999_us"`
+	Max   int64   `json:"max_us"`
+}
+
+// Summarize condenses h.
+func Summarize(h *hdrhistogram.Histogram) Summary {
+	if h == nil || h.TotalCount() == 0 {
+		return Summary{}
+	}
+	return Summary{
+		Count: h.TotalCount(), Mean: h.Mean(),
+		P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
+		P999: h.ValueAtQuantile(99.9), Max: h.Max(),
+	}
+}
+
+// Wire is traffic counted at the client sockets.
+type Wire struct {
+	BytesIn         int64   `json:"bytes_in"`              // server to clients
+	BytesOut        int64   `json:"bytes_out"`             // clients to server
+	BytesPerMessage float64 `json:"bytes_per_message"`     // (in+out) / delivered
+	BytesPerConnMin float64 `json:"bytes_per_conn_minute"` // (in+out) / clients / minutes
+	PollsPerMessage float64 `json:"polls_per_message,omitempty"`
+	EmptyPollShare  float64 `json:"empty_poll_share,omitempty"`
+}
+
+// Resources is a process's cost over the window.
+type Resources struct {
+	RSSBytes          int64   `json:"rss_bytes"`     // at the end of the window
+	RSSPerConn        float64 `json:"rss_per_conn"`  // (RSS - RSS before connecting) / clients
+	HeapBytes         int64   `json:"heap_bytes"`    // in-use heap at the end
+	HeapPerConn       float64 `json:"heap_per_conn"` // (heap+stacks - before) / clients
+	Goroutines        int     `json:"goroutines"`
+	GoroutinesPerConn float64 `json:"goroutines_per_conn"`
+	FDs               int     `json:"fds"`
+	CPUSeconds        float64 `json:"cpu_s"`               // CPU time over the window
+	CPUPerMessageUs   float64 `json:"cpu_per_message_us"`  // CPU / delivered
+	CPUPerConnSecUs   float64 `json:"cpu_per_conn_s_us"`   // CPU / clients / window seconds
+	ConnectS          float64 `json:"connect_s,omitempty"` // time to connect all clients
+}

@@ -1,0 +1,140 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Store writes a run's records as they are measured: each record to its own
+// file and the whole list to results.json, both atomically (temporary file,
+// then rename), so an interrupted run keeps everything measured so far.
+// Safe for concurrent use.
+type Store struct {
+	Dir     string
+	mu      sync.Mutex
+	records []Record
+}
+
+// NewStore creates dir (and dir/records).
+func NewStore(dir string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "records"), 0o755); err != nil {
+		return nil, fmt.Errorf("failed to create output folder %s (choose another with --out): %w", dir, err)
+	}
+	return &Store{Dir: dir}, nil
+}
+
+// Add writes r and the updated results.json.
+func (s *Store) Add(r Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.Schema = SchemaVersion
+	name := fmt.Sprintf("%03d-%s-step%d-%s-rep%d.json", len(s.records)+1, safe(r.Scenario), r.Step, safe(r.Transport), r.Repetition)
+	if err := WriteJSON(filepath.Join(s.Dir, "records", name), r); err != nil {
+		return err
+	}
+	s.records = append(s.records, r)
+	return WriteJSON(filepath.Join(s.Dir, "results.json"), File{Schema: SchemaVersion, Records: s.records})
+}
+
+// Records returns a copy of what was added.
+func (s *Store) Records() []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Record(nil), s.records...)
+}
+
+// File is the layout of results.json.
+type File struct {
+	Schema  int      `json:"schema"`
+	Records []Record `json:"records"`
+}
+
+// WriteJSON writes v to path atomically.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("failed to encode %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path via a temporary file and a rename, so
+// readers see the old file or the new one, never a torn one.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to sync %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a run's records from dir: results.json, or, when that is
+// missing (a run killed before its first write finished), the per-record
+// files.
+func Load(dir string) ([]Record, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err == nil {
+		var f File
+		if err := json.Unmarshal(b, &f); err != nil {
+			return nil, fmt.Errorf("%s/results.json is not a pushbench results file: %w", dir, err)
+		}
+		if f.Schema != SchemaVersion {
+			return nil, fmt.Errorf("%s/results.json has schema %d; this pushbench reads schema %d (re-run, or use the pushbench that wrote it)", dir, f.Schema, SchemaVersion)
+		}
+		return f.Records, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("failed to read results: %w", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "records", "*.json"))
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s holds no results.json and no records/: is it a pushbench output folder?", dir)
+	}
+	sort.Strings(files)
+	var out []Record
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read %s: %w", f, err)
+		}
+		var r Record
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s is not a pushbench record: %w", f, err)
+		}
+		if r.Schema != SchemaVersion {
+			return nil, fmt.Errorf("%s has schema %d; this pushbench reads schema %d", f, r.Schema, SchemaVersion)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func safe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}

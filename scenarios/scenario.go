@@ -1,0 +1,133 @@
+// Package scenarios defines what a run measures. A scenario is data: a JSON
+// file (built-ins live in builtin/, users add their own anywhere) validated
+// with errors that name the file, the field and what is allowed.
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Kinds of scenario.
+const (
+	Broadcast = "broadcast" // the server publishes to every client
+	Idle      = "idle"      // clients connected, nothing published
+	Churn     = "churn"     // broadcast while clients disconnect and reconnect
+)
+
+// Scenario is one question a team asks, as a measurable plan. At most one
+// of Clients, Rate and Payload lists several values: that one is stepped.
+type Scenario struct {
+	Name         string    `json:"name"`
+	Question     string    `json:"question"`
+	Kind         string    `json:"kind"`
+	Transports   []string  `json:"transports,omitempty"` // default: all
+	Clients      []int     `json:"clients"`
+	Rate         []float64 `json:"rate,omitempty"`    // messages per second
+	Payload      []int     `json:"payload,omitempty"` // bytes
+	Burst        *Burst    `json:"burst,omitempty"`
+	Warmup       Duration  `json:"warmup"`
+	Duration     Duration  `json:"duration"`
+	PollInterval Duration  `json:"poll_interval,omitempty"` // shortpoll (1s)
+	ConnectRate  float64   `json:"connect_rate,omitempty"`  // clients per second (1000)
+	Lifetime     Duration  `json:"lifetime,omitempty"`      // churn: mean connection lifetime
+	SLO          Duration  `json:"slo,omitempty"`           // p99 target (500ms)
+	StopAtSLO    bool      `json:"stop_at_slo,omitempty"`   // stop stepping a transport past the SLO or at loss
+	Repetitions  int       `json:"repetitions,omitempty"`   // 1
+	// Quick overrides fields for --quick (CI): same question, smaller.
+	Quick *Scenario `json:"quick,omitempty"`
+	// Source is where the scenario came from (file name or "built-in").
+	Source string `json:"-"`
+}
+
+// Burst publishes Size messages at once every Every.
+type Burst struct {
+	Size  int      `json:"size"`
+	Every Duration `json:"every"`
+}
+
+// Duration is a time.Duration written as a string ("1.5s") in JSON.
+type Duration struct{ time.Duration }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "1.5s"-style strings.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string like \"1.5s\" or \"500ms\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration string like \"1.5s\" or \"500ms\", got %q", s)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Step is one point of a scenario: the values used for it.
+type Step struct {
+	Index   int
+	Param   string // the stepped parameter: clients, rate, payload; "" when none
+	Clients int
+	Rate    float64
+	Payload int
+}
+
+// Value is the stepped parameter's value.
+func (s Step) Value() float64 {
+	switch s.Param {
+	case "clients":
+		return float64(s.Clients)
+	case "rate":
+		return s.Rate
+	case "payload":
+		return float64(s.Payload)
+	}
+	return 0
+}
+
+// Steps expands the stepped parameter.
+func (sc Scenario) Steps() []Step {
+	base := Step{Clients: sc.Clients[0], Rate: first(sc.Rate), Payload: firstInt(sc.Payload)}
+	var out []Step
+	switch {
+	case len(sc.Clients) > 1:
+		for i, v := range sc.Clients {
+			s := base
+			s.Index, s.Param, s.Clients = i, "clients", v
+			out = append(out, s)
+		}
+	case len(sc.Rate) > 1:
+		for i, v := range sc.Rate {
+			s := base
+			s.Index, s.Param, s.Rate = i, "rate", v
+			out = append(out, s)
+		}
+	case len(sc.Payload) > 1:
+		for i, v := range sc.Payload {
+			s := base
+			s.Index, s.Param, s.Payload = i, "payload", v
+			out = append(out, s)
+		}
+	default:
+		out = []Step{base}
+	}
+	return out
+}
+
+func first(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[0]
+}
+
+func firstInt(v []int) int {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[0]
+}

@@ -1,0 +1,75 @@
+package scenarios_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pushbench/pushbench/scenarios"
+)
+
+func TestBuiltinsAreValidInBothForms(t *testing.T) {
+	all, err := scenarios.Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "churn"}
+	if len(all) != len(want) {
+		t.Fatalf("%d built-ins, want %d", len(all), len(want))
+	}
+	for i, sc := range all {
+		if sc.Name != want[i] {
+			t.Errorf("built-in %d is %s, want %s", i, sc.Name, want[i])
+		}
+		if _, err := sc.QuickForm(); err != nil {
+			t.Errorf("%s quick form: %v", sc.Name, err)
+		}
+	}
+}
+
+func TestStepsExpandTheSteppedParameter(t *testing.T) {
+	sc, err := scenarios.Find("fanout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := sc.Steps()
+	if len(steps) != 4 || steps[3].Param != "clients" || steps[3].Clients != 10000 || steps[3].Rate != 1 {
+		t.Errorf("fanout steps = %+v", steps)
+	}
+	sc, _ = scenarios.Find("payload")
+	if steps := sc.Steps(); len(steps) != 3 || steps[2].Value() != 65536 {
+		t.Errorf("payload steps = %+v", steps)
+	}
+}
+
+func TestBadScenarioFilesNameTheFileAndField(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct{ body, want string }{
+		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","payload":"big"}`, `field "payload": got a JSON string, want a list of int values`},
+		{`{"name":"x","kind":"teleport","clients":[10],"rate":[5],"duration":"1s"}`, `field "kind": "teleport": allowed: broadcast, idle, churn`},
+		{`{"name":"x","kind":"broadcast","clients":[0],"rate":[5],"duration":"1s"}`, `field "clients": 0: allowed 1 to 200000`},
+		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"soon"}`, `want a duration string like "1.5s"`},
+		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","colour":"red"}`, `unknown field "colour" (allowed: name,`},
+		{`{"name":"x","kind":"broadcast","clients":[10,20],"rate":[5,6],"duration":"1s"}`, `only one of clients, rate and payload`},
+		{`{"name":"x","kind":"churn","clients":[10],"rate":[5],"duration":"1s"}`, `field "lifetime"`},
+		{`{"name":"x","kind":"broadcast","clients":[10],"duration":"1s"}`, `needs a rate or a burst`},
+		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","quick":{"clients":[-1]}}`, `quick: field "clients": -1`},
+		{"{\n\"name\": \"x\",\n}", `line 3: invalid JSON`},
+	}
+	for i, c := range cases {
+		path := filepath.Join(dir, "bad.json")
+		os.WriteFile(path, []byte(c.body), 0o644)
+		_, err := scenarios.Find(path)
+		if err == nil {
+			t.Errorf("case %d: no error for %s", i, c.body)
+			continue
+		}
+		if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d: error %q, want it to name %s and contain %q", i, err, path, c.want)
+		}
+	}
+	if _, err := scenarios.Find("nosuch"); err == nil || !strings.Contains(err.Error(), "latency") {
+		t.Errorf("unknown name: %v, want the list of built-ins", err)
+	}
+}
