@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"runtime"
 	"time"
+
+	"github.com/pushbench/pushbench/transports"
 )
 
 // Schedule is an open-loop publishing plan the harness hands the server:
@@ -76,24 +78,21 @@ func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int
 
 // Status is what GET /control/status reports.
 type Status struct {
-	Head       int64                      `json:"head"`
-	Goroutines int                        `json:"goroutines"`
-	HeapAlloc  uint64                     `json:"heap_alloc"`
-	HeapInuse  uint64                     `json:"heap_inuse"`
-	Sys        uint64                     `json:"sys"`
-	GOMAXPROCS int                        `json:"gomaxprocs"`
-	Transports map[string]json.RawMessage `json:"transports"`
+	Head       int64                       `json:"head"`
+	Goroutines int                         `json:"goroutines"`
+	HeapAlloc  uint64                      `json:"heap_alloc"`
+	HeapInuse  uint64                      `json:"heap_inuse"`
+	StackInuse uint64                      `json:"stack_inuse"`
+	Sys        uint64                      `json:"sys"`
+	GOMAXPROCS int                         `json:"gomaxprocs"`
+	Transports map[string]transports.Stats `json:"transports"`
 }
 
 func (s *Service) controlStatus(w http.ResponseWriter, r *http.Request) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := Status{Head: s.Log.Head(), Goroutines: runtime.NumGoroutine(), HeapAlloc: ms.HeapAlloc,
-		HeapInuse: ms.HeapInuse, Sys: ms.Sys, GOMAXPROCS: runtime.GOMAXPROCS(0), Transports: map[string]json.RawMessage{}}
-	for name, ts := range s.Stats() {
-		b, _ := json.Marshal(ts)
-		st.Transports[name] = b
-	}
+		HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys, GOMAXPROCS: runtime.GOMAXPROCS(0), Transports: s.Stats()}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)
 }
