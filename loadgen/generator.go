@@ -9,6 +9,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sort"
 	"sync"
@@ -31,6 +32,10 @@ type Config struct {
 	ConnectRate float64
 	// Reconnect is the delay before a client reconnects (100 ms).
 	Reconnect time.Duration
+	// Lifetime, when set, ends each connection after a random time between
+	// half and one and a half times Lifetime (churn); the client then
+	// reconnects at once from its cursor.
+	Lifetime time.Duration
 }
 
 // Generator runs virtual clients. Its methods are safe for concurrent use.
@@ -105,32 +110,44 @@ func (g *Generator) startClient(i int) error {
 	}
 	g.mu.Unlock()
 	g.wg.Add(1)
-	go g.session(c, client)
+	go g.session(c, client, i)
 	return nil
 }
 
 // session keeps one client connected until the generator closes, resuming
 // from the client's cursor after every disconnect.
-func (g *Generator) session(c *vclient, client transports.Client) {
+func (g *Generator) session(c *vclient, client transports.Client, index int) {
 	defer g.wg.Done()
 	since := g.cfg.Since
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	for attempt := 0; ; attempt++ {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(index)))
+	for {
 		c.connectStart = time.Now()
-		err := client.Run(g.ctx, since, c)
+		runCtx, cancel := g.ctx, context.CancelFunc(func() {})
+		if g.cfg.Lifetime > 0 {
+			life := time.Duration(float64(g.cfg.Lifetime) * (0.5 + rng.Float64()))
+			runCtx, cancel = context.WithTimeout(g.ctx, life)
+		}
+		err := client.Run(runCtx, since, c)
+		churned := runCtx.Err() != nil
+		cancel()
 		if c.connected.Swap(false) {
 			g.connected.Add(-1)
 		}
 		if g.ctx.Err() != nil {
 			return
 		}
-		c.drops.Add(1)
-		g.noteErr(err)
 		if cur := c.cursor.Load(); since >= 0 || cur > 0 {
 			since = cur
 		}
+		if churned { // a planned disconnect: reconnect at once
+			c.reconnects.Add(1)
+			continue
+		}
+		c.drops.Add(1)
+		g.noteErr(err)
 		timer.Reset(g.cfg.Reconnect)
 		select {
 		case <-g.ctx.Done():

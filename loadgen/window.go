@@ -112,3 +112,15 @@ func (g *Generator) Window(perClient int64) Window {
 	w.Errors = g.Errors()
 	return w
 }
+
+// LatencyQuantile is the latency (µs) at quantile q (0-100) of the current
+// window so far, for progress displays.
+func (g *Generator) LatencyQuantile(q float64) int64 {
+	h := newHist()
+	for _, s := range g.shards {
+		s.mu.Lock()
+		h.Merge(s.latency)
+		s.mu.Unlock()
+	}
+	return h.ValueAtQuantile(q)
+}

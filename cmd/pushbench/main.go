@@ -23,6 +23,7 @@ type command struct {
 
 var commands = map[string]command{
 	"serve":      {"serve every transport with a built-in publisher", runServe},
+	"run":        {"run scenarios against every transport and record the results", runRun},
 	"transports": {"list the registered transports", runTransports},
 }
 

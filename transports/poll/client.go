@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -36,7 +37,9 @@ func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) er
 	hc := &http.Client{Transport: tr}
 	cursor := since
 	polled, _ := r.(transports.PollReceiver)
-	next := time.Now()
+	// Real clients start polling at unrelated moments: a random phase
+	// keeps short polls from lining up with the publisher's schedule.
+	next := time.Now().Add(time.Duration(rand.Int64N(int64(c.opts.PollInterval))))
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/pushbench/pushbench/harness"
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/scenarios"
+)
+
+const runUsage = `usage: pushbench run [flags]
+
+Runs scenarios against every transport: a pushbench serve child per
+transport (pinned to its own CPU), the load generator in this process.
+Results are written to the output folder as they are measured.
+
+examples:
+  pushbench run                              # the full default suite
+  pushbench run --quick                      # every scenario, reduced (CI)
+  pushbench run --scenario latency --transports websocket,sse-lean
+  pushbench run --scenario my-scenario.json --count 5
+
+flags:
+`
+
+// listFlag collects a repeatable, comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
+	var scs, trs listFlag
+	fs.Var(&scs, "scenario", "scenario name or .json file; repeatable or comma-separated (default: every built-in)")
+	fs.Var(&trs, "transports", "comma-separated transports (default: all; see 'pushbench transports')")
+	quick := fs.Bool("quick", false, "run each scenario in its reduced form (CI)")
+	count := fs.Int("count", 0, "repetitions of each scenario (default: the scenario's own)")
+	out := fs.String("out", "", "output folder (default out/run-TIMESTAMP)")
+	noPin := fs.Bool("no-pin", false, "do not pin server and load generator to separate CPUs")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *count < 0 || *count > 100 {
+		fs.Usage()
+		return usageError{fmt.Sprintf("--count %d: allowed 0 to 100", *count)}
+	}
+	list, err := pickScenarios(scs)
+	if err != nil {
+		fs.Usage()
+		return usageError{err.Error()}
+	}
+	if *out == "" {
+		*out = filepath.Join("out", "run-"+time.Now().Format("20060102-150405"))
+	}
+	isTerm := false
+	if f, ok := stderr.(*os.File); ok {
+		isTerm = term.IsTerminal(int(f.Fd()))
+	}
+	r, err := harness.New(harness.Config{Out: *out, Transports: trs, Quick: *quick, Count: *count, Pin: !*noPin,
+		Log: stderr, Terminal: isTerm})
+	if err != nil {
+		if strings.Contains(err.Error(), "unknown transport") {
+			fs.Usage()
+			return usageError{err.Error()}
+		}
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	runErr := r.Run(ctx, list)
+	recs := r.Store().Records()
+	if err := results.WriteSummary(stdout, recs); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%d results in %s\n", len(recs), *out)
+	return runErr
+}
+
+func pickScenarios(names []string) ([]scenarios.Scenario, error) {
+	if len(names) == 0 {
+		return scenarios.Builtins()
+	}
+	var out []scenarios.Scenario
+	for _, n := range names {
+		sc, err := scenarios.Find(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}

@@ -1,0 +1,149 @@
+// Package harness runs scenarios: for every scenario, repetition and
+// transport it starts a `pushbench serve` child (pinned to its own CPU),
+// drives a load generator in this process through the scenario's steps,
+// samples the server from /proc, and writes one results.Record per step as
+// soon as it is measured. A hung or crashed server is recorded as an error
+// for that transport and the run goes on.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports"
+)
+
+// Config configures a run.
+type Config struct {
+	Binary     string   // the pushbench binary to run as the server (default: this executable)
+	Out        string   // output folder
+	Transports []string // default: every registered transport
+	Quick      bool     // the scenarios' reduced forms
+	Count      int      // repetitions, overriding the scenarios' (0: theirs)
+	Pin        bool     // pin server and load generator to separate CPUs when there are two
+	Network    string   // network profile name, recorded ("loopback")
+	Log        io.Writer
+	Terminal   bool // Log is a terminal: live progress line
+
+	// hook, set by tests, is called at points of a run: "connected" after
+	// a step's clients connect, "recorded" after a record is written.
+	hook func(event string, serverPID int)
+}
+
+// Runner runs scenarios into a results store.
+type Runner struct {
+	cfg      Config
+	store    *results.Store
+	machine  proc.Machine
+	pinning  string
+	runID    string
+	srvCPU   int
+	srvProcs int
+}
+
+// New prepares a run: output folder, machine facts, CPU pinning.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("failed to find the pushbench binary: %w", err)
+		}
+		cfg.Binary = exe
+	}
+	if cfg.Network == "" {
+		cfg.Network = "loopback"
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if len(cfg.Transports) == 0 {
+		for _, t := range transports.All() {
+			cfg.Transports = append(cfg.Transports, t.Name)
+		}
+	}
+	for _, n := range cfg.Transports {
+		if _, err := transports.Lookup(n); err != nil {
+			return nil, err
+		}
+	}
+	store, err := results.NewStore(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{cfg: cfg, store: store, runID: time.Now().UTC().Format("20060102T150405Z"), srvCPU: -1}
+	if _, err := proc.RaiseFileLimit(1 << 20); err != nil {
+		fmt.Fprintf(cfg.Log, "warning: %v\n", err)
+	}
+	r.pinning = fmt.Sprintf("none: server and load generator share %d CPUs (GOMAXPROCS %d)", proc.CPUs(), runtime.GOMAXPROCS(0))
+	if cfg.Pin && proc.CPUs() >= 2 {
+		if err := proc.Pin(os.Getpid(), 1); err != nil {
+			return nil, err
+		}
+		runtime.GOMAXPROCS(1)
+		r.srvCPU, r.srvProcs = 0, 1
+		r.pinning = "server on CPU 0 (GOMAXPROCS 1), load generator on CPU 1 (GOMAXPROCS 1)"
+	}
+	r.machine = proc.Describe()
+	return r, nil
+}
+
+// Store is where records go.
+func (r *Runner) Store() *results.Store { return r.store }
+
+// Run runs every scenario; a failed transport is recorded and skipped, an
+// interrupted run (ctx) stops with what it has written.
+func (r *Runner) Run(ctx context.Context, scs []scenarios.Scenario) error {
+	for _, sc := range scs {
+		if r.cfg.Quick {
+			q, err := sc.QuickForm()
+			if err != nil {
+				return err
+			}
+			sc = q
+		}
+		reps := sc.Repetitions
+		if r.cfg.Count > 0 {
+			reps = r.cfg.Count
+		}
+		for rep := 1; rep <= reps; rep++ {
+			for _, name := range r.transportsFor(sc) {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("run interrupted: %w", err)
+				}
+				tr, _ := transports.Lookup(name)
+				r.runTransport(ctx, sc, tr, rep)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("run interrupted: %w", err)
+	}
+	return nil
+}
+
+func (r *Runner) transportsFor(sc scenarios.Scenario) []string {
+	if len(sc.Transports) == 0 {
+		return r.cfg.Transports
+	}
+	var out []string
+	for _, n := range r.cfg.Transports {
+		for _, m := range sc.Transports {
+			if n == m {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// errServerDown marks a step error after which the transport's remaining
+// steps cannot run.
+var errServerDown = errors.New("server down")

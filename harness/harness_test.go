@@ -1,0 +1,179 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports"
+	_ "github.com/pushbench/pushbench/transports/all"
+)
+
+var serverBin string
+
+// TestMain builds the pushbench binary once: the harness runs it as the
+// server child, as it does in a real run.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pushbench-harness")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	serverBin = filepath.Join(dir, "pushbench")
+	build := exec.Command("go", "build", "-o", serverBin, "github.com/pushbench/pushbench/cmd/pushbench")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "failed to build pushbench for the harness tests:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func scenario(t *testing.T, js string) scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Parse("test", []byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func newRunner(t *testing.T, trs []string) (*Runner, *bytes.Buffer) {
+	t.Helper()
+	var log bytes.Buffer
+	r, err := New(Config{Binary: serverBin, Out: t.TempDir(), Transports: trs, Log: &syncWriter{w: &log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, &log
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// TestCountsReconcileForEveryTransport: published x clients = delivered +
+// lost, and on loopback nothing is lost, duplicated or reordered.
+func TestCountsReconcileForEveryTransport(t *testing.T) {
+	var names []string
+	for _, tr := range transports.All() {
+		names = append(names, tr.Name)
+	}
+	r, log := newRunner(t, names)
+	sc := scenario(t, `{"name":"reconcile","kind":"broadcast","clients":[8],"rate":[200],"warmup":"200ms","duration":"1s","poll_interval":"20ms"}`)
+	if err := r.Run(context.Background(), []scenarios.Scenario{sc}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := results.Load(r.cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(names) {
+		t.Fatalf("%d records for %d transports; log:\n%s", len(recs), len(names), log)
+	}
+	for _, rec := range recs {
+		d := rec.Delivery
+		if rec.Error != "" {
+			t.Errorf("%s: error %s", rec.Transport, rec.Error)
+			continue
+		}
+		if d.Published < 150 || d.Expected != d.Published*8 {
+			t.Errorf("%s: published %d expected %d, want ~200 x 8 clients", rec.Transport, d.Published, d.Expected)
+		}
+		if d.Delivered+d.Lost != d.Expected {
+			t.Errorf("%s: delivered %d + lost %d != expected %d", rec.Transport, d.Delivered, d.Lost, d.Expected)
+		}
+		if d.Lost != 0 || d.Duplicates != 0 || d.Reorders != 0 {
+			t.Errorf("%s: lost %d dups %d reorders %d on loopback", rec.Transport, d.Lost, d.Duplicates, d.Reorders)
+		}
+		if rec.Latency.Count != d.Delivered {
+			t.Errorf("%s: %d latency samples for %d deliveries", rec.Transport, rec.Latency.Count, d.Delivered)
+		}
+		if rec.Wire.BytesIn <= int64(d.Delivered)*int64(rec.Params.MessageBytes) {
+			t.Errorf("%s: %d bytes in for %d messages of %d bytes: the socket count is too low", rec.Transport, rec.Wire.BytesIn, d.Delivered, rec.Params.MessageBytes)
+		}
+		if rec.Machine.GoVersion == "" || rec.Pinning == "" || rec.Server.RSSBytes == 0 {
+			t.Errorf("%s: record lacks machine, pinning or server samples", rec.Transport)
+		}
+	}
+}
+
+// TestKilledServerIsRecordedAndTheRunGoesOn kills the first transport's
+// server once its clients are connected.
+func TestKilledServerIsRecordedAndTheRunGoesOn(t *testing.T) {
+	r, log := newRunner(t, []string{"sse-lean", "longpoll"})
+	var once sync.Once
+	r.cfg.hook = func(event string, pid int) {
+		if event == "connected" {
+			once.Do(func() { syscall.Kill(pid, syscall.SIGKILL) })
+		}
+	}
+	sc := scenario(t, `{"name":"kill","kind":"broadcast","clients":[3,6],"rate":[50],"warmup":"100ms","duration":"500ms"}`)
+	if err := r.Run(context.Background(), []scenarios.Scenario{sc}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := results.Load(r.cfg.Out)
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4 (2 steps x 2 transports); log:\n%s", len(recs), log)
+	}
+	for _, rec := range recs {
+		killed := rec.Transport == "sse-lean"
+		if killed && !strings.Contains(rec.Error, "server") {
+			t.Errorf("sse-lean step %d: error %q, want the server's death", rec.Step, rec.Error)
+		}
+		if !killed && (rec.Error != "" || rec.Delivery.Lost != 0 || rec.Delivery.Delivered == 0) {
+			t.Errorf("longpoll step %d after the kill: error %q lost %d delivered %d", rec.Step, rec.Error, rec.Delivery.Lost, rec.Delivery.Delivered)
+		}
+	}
+}
+
+// TestInterruptedRunKeepsWhatItMeasured cancels the run after its first
+// record.
+func TestInterruptedRunKeepsWhatItMeasured(t *testing.T) {
+	r, _ := newRunner(t, []string{"sse-lean", "longpoll", "shortpoll"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.cfg.hook = func(event string, _ int) {
+		if event == "recorded" {
+			cancel()
+		}
+	}
+	sc := scenario(t, `{"name":"interrupt","kind":"broadcast","clients":[2],"rate":[20],"warmup":"100ms","duration":"300ms"}`)
+	err := r.Run(ctx, []scenarios.Scenario{sc})
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("Run = %v, want an interruption error", err)
+	}
+	recs, err := results.Load(r.cfg.Out)
+	if err != nil || len(recs) != 1 || recs[0].Error != "" {
+		t.Fatalf("after interruption: %d records, %v; want the one measured before", len(recs), err)
+	}
+}
+
+func TestServerStartFailureIsReported(t *testing.T) {
+	_, err := startServer(context.Background(), "/nonexistent/pushbench", serverArgs{Transport: "sse-lean", Ring: 10, CPU: -1})
+	if err == nil || !strings.Contains(err.Error(), "failed to start server") {
+		t.Errorf("err = %v", err)
+	}
+	_, err = startServer(context.Background(), serverBin, serverArgs{Transport: "nope", Ring: 10, CPU: -1})
+	if err == nil || !strings.Contains(err.Error(), `unknown transport "nope"`) {
+		t.Errorf("err = %v, want the server's own message", err)
+	}
+}

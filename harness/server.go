@@ -1,0 +1,203 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/transports/service"
+)
+
+// serverProc is a `pushbench serve --control` child process. Its methods
+// are safe for concurrent use.
+type serverProc struct {
+	cmd     *exec.Cmd
+	base    string
+	raw     string
+	http    *http.Client
+	exited  chan struct{}
+	waitErr error
+	stderr  *tailBuffer
+}
+
+// serverArgs are what a run chooses for the server.
+type serverArgs struct {
+	Transport  string
+	Ring       int
+	Heartbeat  time.Duration
+	GOMAXPROCS int // 0: the default
+	CPU        int // CPU to pin to; -1 for none
+}
+
+// startServer runs bin serve and waits for its READY line.
+func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, error) {
+	args := []string{"serve", "--control", "--addr", "127.0.0.1:0", "--raw-addr", "127.0.0.1:0",
+		"--transports", a.Transport, "--ring", fmt.Sprint(a.Ring)}
+	if a.Heartbeat > 0 {
+		args = append(args, "--heartbeat", a.Heartbeat.String())
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = os.Environ()
+	if a.GOMAXPROCS > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", a.GOMAXPROCS))
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	s := &serverProc{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{},
+		http: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("failed to start server %s: %w", bin, err)
+	}
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		found := false
+		for sc.Scan() {
+			if line := sc.Text(); !found && strings.HasPrefix(line, "READY ") {
+				var r struct{ Base, Raw string }
+				err := json.Unmarshal([]byte(strings.TrimPrefix(line, "READY ")), &r)
+				s.base, s.raw, found = r.Base, r.Raw, true
+				ready <- err
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		if !found {
+			ready <- errors.New("server exited before it was ready")
+		}
+	}()
+	go func() {
+		err := cmd.Wait()
+		s.waitErr = err
+		close(s.exited)
+	}()
+	timer := time.NewTimer(15 * time.Second)
+	defer timer.Stop()
+	select {
+	case err = <-ready:
+	case <-timer.C:
+		err = errors.New("server not ready within 15s")
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		s.stop()
+		return nil, fmt.Errorf("failed to start server: %w%s", err, s.stderrTail())
+	}
+	if a.CPU >= 0 {
+		if err := proc.Pin(cmd.Process.Pid, a.CPU); err != nil {
+			s.stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *serverProc) pid() int { return s.cmd.Process.Pid }
+
+// dead returns an error describing the exit once the server has exited.
+func (s *serverProc) dead() error {
+	select {
+	case <-s.exited:
+		return fmt.Errorf("server exited: %v%s", s.waitErr, s.stderrTail())
+	default:
+		return nil
+	}
+}
+
+func (s *serverProc) stderrTail() string {
+	if t := strings.TrimSpace(s.stderr.String()); t != "" {
+		return " (server stderr: " + t + ")"
+	}
+	return ""
+}
+
+// status fetches /control/status.
+func (s *serverProc) status(ctx context.Context) (service.Status, error) {
+	var st service.Status
+	err := s.call(ctx, http.MethodGet, "/control/status", nil, &st, 10*time.Second)
+	return st, err
+}
+
+// publish runs a schedule on the server and returns the seqs it published.
+func (s *serverProc) publish(ctx context.Context, sc service.Schedule, limit time.Duration) (first, last int64, err error) {
+	body, _ := json.Marshal(sc)
+	var r struct{ First, Last int64 }
+	err = s.call(ctx, http.MethodPost, "/control/publish", body, &r, limit)
+	return r.First, r.Last, err
+}
+
+func (s *serverProc) call(ctx context.Context, method, path string, body []byte, out any, limit time.Duration) error {
+	if err := s.dead(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		if derr := s.dead(); derr != nil {
+			return derr
+		}
+		return fmt.Errorf("server control %s failed: %w", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("server control %s: %s: %s", path, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return json.Unmarshal(b, out)
+}
+
+// stop asks the server to shut down (SIGINT) and kills it after 10 s.
+func (s *serverProc) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	select {
+	case <-s.exited:
+	case <-timer.C:
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+	s.http.CloseIdleConnections()
+}
+
+// tailBuffer keeps the last 2 KiB written to it; safe for concurrent use.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if n := len(t.buf); n > 2048 {
+		t.buf = append(t.buf[:0], t.buf[n-2048:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}

@@ -1,0 +1,181 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports/service"
+)
+
+// runStep connects the step's clients, warms up, measures one window and
+// fills rec. Every phase has a deadline.
+func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srv *serverProc,
+	gen *loadgen.Generator, before samples, rec *results.Record, prog *progress) error {
+	// Connect.
+	if add := st.Clients - gen.Clients(); add > 0 {
+		prog.phase(fmt.Sprintf("step %d: connecting %d clients", st.Index, st.Clients))
+		limit := time.Duration(float64(add)/sc.ConnectRate*float64(time.Second))*2 + 30*time.Second
+		cctx, cancel := context.WithTimeout(ctx, limit)
+		t0 := time.Now()
+		err := gen.Add(cctx, add)
+		if err == nil {
+			err = gen.WaitConnected(cctx, int64(st.Clients))
+		}
+		cancel()
+		rec.Loadgen.ConnectS = time.Since(t0).Seconds()
+		if err != nil {
+			return r.phaseErr(srv, "connect", err)
+		}
+	}
+	if r.cfg.hook != nil {
+		r.cfg.hook("connected", srv.pid())
+	}
+	// Warm up: traffic that is not measured.
+	prog.phase(fmt.Sprintf("step %d: warm-up", st.Index))
+	if sc.Kind == scenarios.Idle {
+		if err := sleepCtx(ctx, sc.Warmup.Duration); err != nil {
+			return err
+		}
+	} else if sc.Warmup.Duration > 0 {
+		if _, _, err := r.publish(ctx, srv, sc, st, sc.Warmup.Duration); err != nil {
+			return err
+		}
+	}
+	// Measure.
+	prog.phase(fmt.Sprintf("step %d: measuring", st.Index))
+	s0 := r.sampleAll(ctx, srv)
+	gen.StartWindow(s0.head)
+	t0 := time.Now()
+	var published int64
+	if sc.Kind == scenarios.Idle {
+		if err := sleepCtx(ctx, sc.Duration.Duration); err != nil {
+			return err
+		}
+	} else {
+		first, last, err := r.publish(ctx, srv, sc, st, sc.Duration.Duration)
+		if err != nil {
+			return err
+		}
+		if first > 0 {
+			published = last - first + 1
+		}
+		pubTime := time.Since(t0)
+		rec.Delivery.OfferedPerS = float64(published*int64(st.Clients)) / pubTime.Seconds()
+		prog.phase(fmt.Sprintf("step %d: draining", st.Index))
+		drain := max(2*time.Second, 2*sc.SLO.Duration)
+		dctx, cancel := context.WithTimeout(ctx, drain)
+		if err := gen.WaitCursors(dctx, s0.head+published); err != nil {
+			rec.Notes = append(rec.Notes, fmt.Sprintf("not every client caught up within %v of the last publish: %v", drain, err))
+		}
+		cancel()
+	}
+	window := time.Since(t0)
+	s1 := r.sampleAll(ctx, srv)
+	if err := srv.dead(); err != nil {
+		return fmt.Errorf("%w: %v", errServerDown, err)
+	}
+	w := gen.Window(published)
+	fill(rec, w, published, window, before, s0, s1)
+	return nil
+}
+
+// publish runs the scenario's schedule for d on the server.
+func (r *Runner) publish(ctx context.Context, srv *serverProc, sc scenarios.Scenario, st scenarios.Step, d time.Duration) (first, last int64, err error) {
+	plan := service.Schedule{Rate: st.Rate, Payload: st.Payload, Count: int64(math.Round(st.Rate * d.Seconds()))}
+	if sc.Burst != nil {
+		bursts := int64(d / sc.Burst.Every.Duration)
+		plan = service.Schedule{Payload: st.Payload, Burst: sc.Burst.Size, Every: sc.Burst.Every.Duration, Count: max(bursts, 1) * int64(sc.Burst.Size)}
+	}
+	first, last, err = srv.publish(ctx, plan, d+30*time.Second)
+	if err != nil {
+		return 0, 0, r.phaseErr(srv, "publish", err)
+	}
+	return first, last, nil
+}
+
+func (r *Runner) phaseErr(srv *serverProc, phase string, err error) error {
+	if derr := srv.dead(); derr != nil {
+		return fmt.Errorf("%s: %w: %v", phase, errServerDown, derr)
+	}
+	return fmt.Errorf("%s: %w", phase, err)
+}
+
+// fill writes the window's measurements into rec.
+func fill(rec *results.Record, w loadgen.Window, published int64, window time.Duration, before, s0, s1 samples) {
+	d := &rec.Delivery
+	d.Published, d.Expected, d.Delivered, d.Lost = published, w.Expected, w.Delivered, w.Lost
+	d.ClientsWithLoss, d.Duplicates, d.Reorders, d.Holes = w.ClientsWithLoss, w.Duplicates, w.Reorders, w.Holes
+	d.GapSignals, d.GapMessages, d.Reconnects, d.Drops = w.GapSignals, w.GapMessages, w.Reconnects, w.Drops
+	d.SlowDisconnects = s1.slow - s0.slow
+	d.Polls, d.EmptyPolls, d.ClampedSamples = w.Polls, w.EmptyPolls, w.Clamped
+	d.WindowS = window.Seconds()
+	if window > 0 {
+		d.DeliveredPerS = float64(w.Delivered) / window.Seconds()
+	}
+	d.Errors = loadgen.TopErrors(w.Errors, 5)
+	rec.Latency = results.Summarize(w.Latency)
+	if w.Latency.TotalCount() > 0 {
+		rec.LatencyHist = w.Latency.Export()
+	}
+	rec.Connect = results.Summarize(w.Connect)
+	clients := float64(w.Clients)
+	minutes := window.Minutes()
+	wire := &rec.Wire
+	wire.BytesIn, wire.BytesOut = w.BytesIn, w.BytesOut
+	if w.Delivered > 0 {
+		wire.BytesPerMessage = float64(w.BytesIn+w.BytesOut) / float64(w.Delivered)
+		if w.Polls > 0 {
+			wire.PollsPerMessage = float64(w.Polls) / float64(w.Delivered)
+		}
+	}
+	if clients > 0 && minutes > 0 {
+		wire.BytesPerConnMin = float64(w.BytesIn+w.BytesOut) / clients / minutes
+	}
+	if w.Polls > 0 {
+		wire.EmptyPollShare = float64(w.EmptyPolls) / float64(w.Polls)
+	}
+	cpu := (s1.srvCPU - s0.srvCPU).Seconds()
+	rec.Server = results.Resources{
+		RSSBytes: s1.srvRSS, HeapBytes: int64(s1.srvHeap), Goroutines: s1.srvGor, FDs: s1.srvFDs, CPUSeconds: cpu,
+	}
+	gcpu := (s1.genCPU - s0.genCPU).Seconds()
+	rec.Loadgen.RSSBytes, rec.Loadgen.HeapBytes, rec.Loadgen.Goroutines, rec.Loadgen.CPUSeconds = 0, int64(s1.genHeap), s1.genGor, gcpu
+	if clients > 0 {
+		rec.Server.RSSPerConn = float64(s1.srvRSS-before.srvRSS) / clients
+		rec.Server.HeapPerConn = (float64(s1.srvHeap) - float64(before.srvHeap)) / clients
+		rec.Server.GoroutinesPerConn = float64(s1.srvGor-before.srvGor) / clients
+		rec.Loadgen.HeapPerConn = (float64(s1.genHeap) - float64(before.genHeap)) / clients
+		rec.Loadgen.GoroutinesPerConn = float64(s1.genGor-before.genGor) / clients
+		if window > 0 {
+			rec.Server.CPUPerConnSecUs = cpu * 1e6 / clients / window.Seconds()
+			rec.Loadgen.CPUPerConnSecUs = gcpu * 1e6 / clients / window.Seconds()
+		}
+	}
+	if w.Delivered > 0 {
+		rec.Server.CPUPerMessageUs = cpu * 1e6 / float64(w.Delivered)
+		rec.Loadgen.CPUPerMessageUs = gcpu * 1e6 / float64(w.Delivered)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func us(v int64) string {
+	return (time.Duration(v) * time.Microsecond).String()
+}

@@ -1,0 +1,156 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/service"
+	"github.com/pushbench/pushbench/transports/wire"
+)
+
+// ringFor sizes the server's log so a scenario's window fits in it: loss is
+// then the transport's, not the ring's.
+func ringFor(sc scenarios.Scenario) int {
+	most := 0.0
+	for _, rate := range sc.Rate {
+		most = max(most, rate)
+	}
+	n := int(most*(sc.Duration.Seconds()+sc.Warmup.Seconds())) + 1000
+	if sc.Burst != nil {
+		n += sc.Burst.Size * int(1+(sc.Duration.Duration+sc.Warmup.Duration)/sc.Burst.Every.Duration)
+	}
+	return min(max(n, 10000), 2_000_000)
+}
+
+// runTransport measures every step of sc on one transport with a fresh
+// server, recording each step as it ends.
+func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr transports.Transport, rep int) {
+	prog := newProgress(r.cfg.Log, r.cfg.Terminal, fmt.Sprintf("%s/%s rep %d", sc.Name, tr.Name, rep))
+	defer prog.stop()
+	steps := sc.Steps()
+	fail := func(from int, err error) {
+		for _, st := range steps[from:] {
+			rec := r.baseRecord(sc, st, tr, rep)
+			rec.Error = err.Error()
+			r.add(rec)
+		}
+		prog.logf("error: %v", err)
+	}
+	srv, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: ringFor(sc), GOMAXPROCS: r.srvProcs, CPU: r.srvCPU})
+	if err != nil {
+		fail(0, err)
+		return
+	}
+	defer srv.stop()
+	st, err := srv.status(ctx)
+	if err != nil {
+		fail(0, err)
+		return
+	}
+	copts := transports.ClientOptions{BaseURL: srv.base, RawAddr: srv.raw, PollInterval: sc.PollInterval.Duration,
+		Timeout: 10 * time.Second, ReadTimeout: 45 * time.Second}
+	gen := loadgen.New(loadgen.Config{Transport: tr, Options: copts, Since: st.Head, ConnectRate: sc.ConnectRate,
+		Lifetime: sc.Lifetime.Duration})
+	defer gen.Close()
+	prog.gen = gen
+	before := r.sampleAll(ctx, srv)
+	for i, step := range steps {
+		rec := r.baseRecord(sc, step, tr, rep)
+		err := r.runStep(ctx, sc, step, srv, gen, before, &rec, prog)
+		if err != nil {
+			rec.Error = err.Error()
+		}
+		r.add(rec)
+		if err != nil {
+			prog.logf("step %d: error: %v", step.Index, err)
+			if errors.Is(err, errServerDown) || ctx.Err() != nil {
+				if i+1 < len(steps) {
+					fail(i+1, fmt.Errorf("not run: an earlier step failed: %w", err))
+				}
+				return
+			}
+		}
+		if sc.StopAtSLO && i+1 < len(steps) && (rec.Error != "" || rec.Latency.P99 > sc.SLO.Microseconds() || rec.Delivery.Lost > 0) {
+			prog.logf("stopping after step %d: p99 %s, lost %d (SLO p99 %v)", step.Index, us(rec.Latency.P99), rec.Delivery.Lost, sc.SLO.Duration)
+			return
+		}
+	}
+}
+
+func (r *Runner) add(rec results.Record) {
+	if err := r.store.Add(rec); err != nil {
+		fmt.Fprintf(r.cfg.Log, "error: failed to save a result: %v\n", err)
+	}
+	if r.cfg.hook != nil {
+		r.cfg.hook("recorded", 0)
+	}
+}
+
+func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transports.Transport, rep int) results.Record {
+	rec := results.Record{
+		RunID: r.runID, Scenario: sc.Name, Kind: sc.Kind, Step: st.Index, StepParam: st.Param, StepValue: st.Value(),
+		Transport: tr.Name, Library: tr.Library, Repetition: rep, Started: time.Now().UTC(),
+		Machine: r.machine, Pinning: r.pinning,
+		Params: results.Params{
+			Clients: st.Clients, Rate: st.Rate, Payload: st.Payload,
+			MessageBytes: len(wire.AppendMessageJSON(nil, 1, time.Now().UnixNano(), service.Payload(st.Payload))),
+			DurationS:    sc.Duration.Seconds(), WarmupS: sc.Warmup.Seconds(),
+			Network: r.cfg.Network, SLOP99Us: sc.SLO.Microseconds(),
+		},
+	}
+	if sc.Burst != nil {
+		rec.Params.BurstSize, rec.Params.BurstEvery = sc.Burst.Size, sc.Burst.Every.String()
+	}
+	if tr.Name == "shortpoll" {
+		rec.Params.PollInterval = sc.PollInterval.String()
+	}
+	if sc.Kind == scenarios.Churn {
+		rec.Params.Lifetime = sc.Lifetime.String()
+	}
+	return rec
+}
+
+// samples is the state of both processes at one moment.
+type samples struct {
+	at      time.Time
+	srvRSS  int64
+	srvCPU  time.Duration
+	srvFDs  int
+	srvHeap uint64 // heap + stacks in use
+	srvGor  int
+	head    int64
+	slow    int64
+	genHeap uint64 // load generator heap + stacks in use
+	genGor  int
+	genCPU  time.Duration
+}
+
+func (r *Runner) sampleAll(ctx context.Context, srv *serverProc) samples {
+	s := samples{at: time.Now()}
+	if ps, err := proc.Read(srv.pid()); err == nil {
+		s.srvRSS, s.srvCPU, s.srvFDs = ps.RSS, ps.CPU, ps.FDs
+	}
+	if st, err := srv.status(ctx); err == nil {
+		s.srvHeap, s.srvGor, s.head = st.HeapInuse+st.StackInuse, st.Goroutines, st.Head
+		for _, t := range st.Transports {
+			s.slow += t.SlowDisconnects
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.genHeap, s.genGor = ms.HeapInuse+ms.StackInuse, runtime.NumGoroutine()
+	if ps, err := proc.Read(os.Getpid()); err == nil {
+		s.genCPU = ps.CPU
+	}
+	return s
+}
