@@ -34,7 +34,7 @@ func init() {
 			return &server{log: log, opts: opts.WithDefaults(), life: transports.NewLifecycle()}, nil
 		},
 		NewClient: func(opts transports.ClientOptions) (transports.Client, error) {
-			return newClient(opts), nil
+			return newClient(opts)
 		},
 	})
 }
