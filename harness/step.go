@@ -41,6 +41,8 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		if err := sleepCtx(ctx, sc.Warmup.Duration); err != nil {
 			return err
 		}
+	} else if sc.Kind == scenarios.Chat {
+		gen.StartSending(ctx, st.Rate, service.Payload(st.Payload), sc.Warmup.Duration)
 	} else if sc.Warmup.Duration > 0 {
 		if _, _, err := r.publish(ctx, srv, sc, st, sc.Warmup.Duration); err != nil {
 			return err
@@ -57,12 +59,24 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 			return err
 		}
 	} else {
-		first, last, err := r.publish(ctx, srv, sc, st, sc.Duration.Duration)
-		if err != nil {
-			return err
-		}
-		if first > 0 {
-			published = last - first + 1
+		if sc.Kind == scenarios.Chat {
+			_, failed := gen.StartSending(ctx, st.Rate, service.Payload(st.Payload), sc.Duration.Duration)
+			stNow, err := srv.status(ctx)
+			if err != nil {
+				return r.phaseErr(srv, "status", err)
+			}
+			published = stNow.Head - s0.head
+			if failed > 0 {
+				rec.Notes = append(rec.Notes, fmt.Sprintf("%d upstream sends failed", failed))
+			}
+		} else {
+			first, last, err := r.publish(ctx, srv, sc, st, sc.Duration.Duration)
+			if err != nil {
+				return err
+			}
+			if first > 0 {
+				published = last - first + 1
+			}
 		}
 		pubTime := time.Since(t0)
 		rec.Delivery.OfferedPerS = float64(published*int64(st.Clients)) / pubTime.Seconds()

@@ -59,7 +59,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	copts := transports.ClientOptions{BaseURL: srv.base, RawAddr: srv.raw, PollInterval: sc.PollInterval.Duration,
 		Timeout: 10 * time.Second, ReadTimeout: 45 * time.Second}
 	gen := loadgen.New(loadgen.Config{Transport: tr, Options: copts, Since: st.Head, ConnectRate: sc.ConnectRate,
-		Lifetime: sc.Lifetime.Duration})
+		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat})
 	defer gen.Close()
 	prog.gen = gen
 	before := r.sampleAll(ctx, srv)
@@ -115,6 +115,9 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 	}
 	if sc.Kind == scenarios.Churn {
 		rec.Params.Lifetime = sc.Lifetime.String()
+	}
+	if sc.Kind == scenarios.Chat {
+		rec.Notes = append(rec.Notes, "chat: rate is each client's upstream rate; the room receives clients x rate messages per second")
 	}
 	return rec
 }

@@ -32,6 +32,9 @@ type Config struct {
 	ConnectRate float64
 	// Reconnect is the delay before a client reconnects (100 ms).
 	Reconnect time.Duration
+	// Upstream gives every client a way to send messages to the room
+	// (the chat scenario).
+	Upstream bool
 	// Lifetime, when set, ends each connection after a random time between
 	// half and one and a half times Lifetime (churn); the client then
 	// reconnects at once from its cursor.
@@ -49,6 +52,8 @@ type Generator struct {
 	mu      sync.Mutex
 	clients []*vclient
 	errs    map[string]int
+	// upstreams[i] sends for clients[i] when Config.Upstream is set.
+	upstreams []*upstream
 
 	connected atomic.Int64 // clients connected now
 	delivered atomic.Int64 // unique messages delivered in the window, all clients
@@ -105,6 +110,9 @@ func (g *Generator) startClient(i int) error {
 	}
 	g.mu.Lock()
 	g.clients = append(g.clients, c)
+	if g.cfg.Upstream {
+		g.upstreams = append(g.upstreams, newUpstream(client, opts))
+	}
 	if g.window != nil {
 		g.window = append(g.window, counters{})
 	}
@@ -213,6 +221,9 @@ func (g *Generator) WaitCursors(ctx context.Context, seq int64) error {
 func (g *Generator) Close() {
 	g.cancel()
 	g.wg.Wait()
+	for _, u := range g.upstreams {
+		u.close()
+	}
 }
 
 // Errors returns how often each distinct connection error occurred.

@@ -39,7 +39,7 @@ func Builtins() ([]Scenario, error) {
 	return out, nil
 }
 
-var suiteOrder = []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "churn"}
+var suiteOrder = []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn"}
 
 func order(name string) int {
 	for i, n := range suiteOrder {

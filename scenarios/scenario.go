@@ -14,6 +14,7 @@ const (
 	Broadcast = "broadcast" // the server publishes to every client
 	Idle      = "idle"      // clients connected, nothing published
 	Churn     = "churn"     // broadcast while clients disconnect and reconnect
+	Chat      = "chat"      // every client sends upstream at Rate; the server broadcasts to all
 )
 
 // Scenario is one question a team asks, as a measurable plan. At most one
@@ -24,7 +25,7 @@ type Scenario struct {
 	Kind         string    `json:"kind"`
 	Transports   []string  `json:"transports,omitempty"` // default: all
 	Clients      []int     `json:"clients"`
-	Rate         []float64 `json:"rate,omitempty"`    // messages per second
+	Rate         []float64 `json:"rate,omitempty"`    // messages per second (chat: per client, upstream)
 	Payload      []int     `json:"payload,omitempty"` // bytes
 	Burst        *Burst    `json:"burst,omitempty"`
 	Warmup       Duration  `json:"warmup"`

@@ -14,7 +14,7 @@ func TestBuiltinsAreValidInBothForms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "churn"}
+	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn"}
 	if len(all) != len(want) {
 		t.Fatalf("%d built-ins, want %d", len(all), len(want))
 	}
@@ -47,7 +47,7 @@ func TestBadScenarioFilesNameTheFileAndField(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct{ body, want string }{
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","payload":"big"}`, `field "payload": got a JSON string, want a list of int values`},
-		{`{"name":"x","kind":"teleport","clients":[10],"rate":[5],"duration":"1s"}`, `field "kind": "teleport": allowed: broadcast, idle, churn`},
+		{`{"name":"x","kind":"teleport","clients":[10],"rate":[5],"duration":"1s"}`, `field "kind": "teleport": allowed: broadcast, idle, churn, chat`},
 		{`{"name":"x","kind":"broadcast","clients":[0],"rate":[5],"duration":"1s"}`, `field "clients": 0: allowed 1 to 200000`},
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"soon"}`, `want a duration string like "1.5s"`},
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","colour":"red"}`, `unknown field "colour" (allowed: name,`},

@@ -28,9 +28,9 @@ func (sc Scenario) Validate() error {
 		return bad("name", "%q: want 1-40 characters of a-z, 0-9, _ or -, starting with a letter or digit", sc.Name)
 	}
 	switch sc.Kind {
-	case Broadcast, Idle, Churn:
+	case Broadcast, Idle, Churn, Chat:
 	default:
-		return bad("kind", "%q: allowed: %s, %s, %s", sc.Kind, Broadcast, Idle, Churn)
+		return bad("kind", "%q: allowed: %s, %s, %s, %s", sc.Kind, Broadcast, Idle, Churn, Chat)
 	}
 	if len(sc.Clients) == 0 || len(sc.Clients) > MaxSteps {
 		return bad("clients", "want 1 to %d client counts", MaxSteps)
@@ -67,6 +67,8 @@ func (sc Scenario) Validate() error {
 		return bad("rate", "a %s scenario needs a rate or a burst", sc.Kind)
 	case sc.Kind == Idle && (len(sc.Rate) > 0 || sc.Burst != nil):
 		return bad("rate", "an idle scenario publishes nothing: remove rate and burst")
+	case sc.Kind == Chat && (len(sc.Rate) == 0 || sc.Burst != nil):
+		return bad("rate", "a chat scenario needs a per-client send rate and no burst")
 	case sc.Kind == Churn && sc.Lifetime.Duration <= 0:
 		return bad("lifetime", "a churn scenario needs a connection lifetime, e.g. \"2s\"")
 	}

@@ -70,6 +70,15 @@ type PollReceiver interface {
 	Polled()
 }
 
+// Sender is an optional Client extension for transports that carry
+// upstream messages on their own connection (WebSocket). Send publishes a
+// message to everyone through the server; it may be called from another
+// goroutine while Run is active, and fails when no connection is open.
+// Clients without it send upstream with HTTP POST /publish.
+type Sender interface {
+	Send(ctx context.Context, payload string, sent int64) error
+}
+
 // ServerOptions configures a server half; zero fields take defaults.
 type ServerOptions struct {
 	QueueLen     int           // push: backlog in messages before a slow consumer is disconnected (1024)
