@@ -16,7 +16,7 @@ func AppendMessageJSON(dst []byte, seq, sent int64, payload string) []byte {
 	dst = append(dst, `,"sent":`...)
 	dst = strconv.AppendInt(dst, sent, 10)
 	dst = append(dst, `,"payload":`...)
-	dst = appendJSONString(dst, payload)
+	dst = AppendString(dst, payload)
 	return append(dst, '}')
 }
 
@@ -30,7 +30,8 @@ func AppendGapJSON(dst []byte, first, last int64) []byte {
 	return append(dst, '}')
 }
 
-func appendJSONString(dst []byte, s string) []byte {
+// AppendString appends s as a JSON string.
+func AppendString(dst []byte, s string) []byte {
 	plain := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || c == '<' || c == '>' || c == '&' {

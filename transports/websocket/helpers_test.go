@@ -1,0 +1,95 @@
+package websocket_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	gws "github.com/gorilla/websocket"
+
+	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/msglog"
+	"github.com/pushbench/pushbench/transports/websocket"
+)
+
+// startServer serves a websocket server over log at Path on a loopback
+// httptest server; both are closed when the test ends.
+func startServer(t testing.TB, log *msglog.Log, opts transports.ServerOptions) (*websocket.Server, *httptest.Server) {
+	t.Helper()
+	srv, err := websocket.NewServer(log, opts)
+	if err != nil {
+		t.Fatalf("NewServer: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(websocket.Path, srv)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
+	return srv, ts
+}
+
+// wsURL is the upgrade URL of ts with the given query ("" for none).
+func wsURL(ts *httptest.Server, query string) string {
+	u := "ws" + strings.TrimPrefix(ts.URL, "http") + websocket.Path
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+// dialRaw opens a plain gorilla client connection, closed when the test
+// ends (before the server). On a refused upgrade it returns the status and
+// body.
+func dialRaw(t testing.TB, ts *httptest.Server, query string, header http.Header) (*gws.Conn, int, string) {
+	t.Helper()
+	d := gws.Dialer{Proxy: nil}
+	conn, resp, err := d.Dial(wsURL(ts, query), header)
+	if err != nil {
+		if resp == nil {
+			t.Fatalf("dial: %v", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		return nil, resp.StatusCode, string(body)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, resp.StatusCode, ""
+}
+
+// appendN appends n messages with the given payload and returns them.
+func appendN(log *msglog.Log, n int, payload string) []*msglog.Entry {
+	out := make([]*msglog.Entry, n)
+	for i := range out {
+		out[i] = log.Append(int64(1000+i), payload)
+	}
+	return out
+}
+
+// event is one thing a recorder received.
+type event struct {
+	gap         bool
+	seq, sent   int64
+	size        int
+	first, last int64
+}
+
+// recorder is a transports.Receiver that hands what it receives to the test
+// through channels.
+type recorder struct {
+	connected chan struct{}
+	events    chan event
+}
+
+func newRecorder() *recorder {
+	return &recorder{connected: make(chan struct{}), events: make(chan event, 4096)}
+}
+
+func (r *recorder) Connected() { close(r.connected) }
+func (r *recorder) Message(seq, sent int64, size int) {
+	r.events <- event{seq: seq, sent: sent, size: size}
+}
+func (r *recorder) Gap(first, last int64) { r.events <- event{gap: true, first: first, last: last} }
+func (r *recorder) Empty()                {}
