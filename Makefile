@@ -4,17 +4,26 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: all build bench test vet fmt clean node-deps
+.PHONY: all build bench bench-quick bench-go test vet fmt clean node-deps
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pushbench
 
-# Per-transport delivery to one client on loopback, next to the raw-TCP floor.
+# The default suite: every built-in scenario against every transport on
+# loopback (server and load generator pinned to separate CPUs).
 bench: build
+	$(BIN) run --out $(OUT)/bench
+
+# The same, reduced (a few minutes): what CI runs.
+bench-quick: build
+	$(BIN) run --quick --out $(OUT)/quick
+
+# Go micro-benchmarks: per-transport delivery to one client, hot paths.
+bench-go:
 	@mkdir -p $(OUT)
-	$(GO) test -run '^$$' -bench 'DeliveryOneClient' -benchtime 200000x -count 3 ./transports/all/ | tee $(OUT)/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
 test: vet node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
