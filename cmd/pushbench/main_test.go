@@ -2,11 +2,23 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
 
+var badScenario = func() string {
+	f, err := os.CreateTemp("", "bad-*.json")
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	f.WriteString(`{"name":"bad","kind":"broadcast","clients":[0],"rate":[1],"duration":"1s"}`)
+	return f.Name()
+}()
+
 func TestExitCodesAndMessages(t *testing.T) {
+	defer os.Remove(badScenario)
 	tests := []struct {
 		name     string
 		args     []string
@@ -21,6 +33,10 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"unknown transport", []string{"serve", "--transports", "sse-lean,carrier-pigeon"}, 2, `unknown transport "carrier-pigeon"`},
 		{"stray argument", []string{"transports", "extra"}, 2, "unexpected arguments: extra"},
 		{"busy port", []string{"serve", "--addr", "256.0.0.1:1"}, 1, "use --addr to pick another"},
+		{"unknown scenario", []string{"run", "--scenario", "nosuch"}, 2, `unknown scenario "nosuch"`},
+		{"bad scenario file", []string{"run", "--scenario", badScenario}, 2, `field "clients": 0: allowed 1 to`},
+		{"run with unknown transport", []string{"run", "--scenario", "latency", "--transports", "pigeon", "--out", os.TempDir() + "/pb-x"}, 2, `unknown transport "pigeon"`},
+		{"bad count", []string{"run", "--count", "-1"}, 2, "--count -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,7 +48,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 			if !strings.Contains(errOut.String(), tt.inStderr) {
 				t.Errorf("stderr %q does not contain %q", errOut.String(), tt.inStderr)
 			}
-			if tt.code == 2 && tt.args != nil && tt.args[0] == "serve" && !strings.Contains(errOut.String(), "usage: pushbench serve") {
+			if tt.code == 2 && tt.args != nil && commands[tt.args[0]].run != nil && !strings.Contains(errOut.String(), "usage: pushbench "+tt.args[0]) && tt.args[0] != "transports" {
 				t.Errorf("usage error without usage text: %q", errOut.String())
 			}
 		})
