@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
@@ -53,6 +54,8 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	s0 := r.sampleAll(ctx, srv)
 	gen.StartWindow(s0.head)
 	t0 := time.Now()
+	peak := watchPeak(srv.pid())
+	defer peak.stop()
 	var published int64
 	if sc.Kind == scenarios.Idle {
 		if err := sleepCtx(ctx, sc.Duration.Duration); err != nil {
@@ -95,7 +98,49 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	}
 	w := gen.Window(published)
 	fill(rec, w, published, window, before, s0, s1)
+	rec.Server.RSSPeakBytes, rec.Server.FDsPeak = peak.stop()
 	return nil
+}
+
+// peakWatcher samples a process every 200 ms during a window and keeps
+// the highest RSS and open-file count, which the window's end may miss
+// (a burst, a backlog drained by then).
+type peakWatcher struct {
+	done    chan struct{}
+	stopped chan struct{}
+	rss     int64
+	fds     int
+	once    bool
+}
+
+func watchPeak(pid int) *peakWatcher {
+	p := &peakWatcher{done: make(chan struct{}), stopped: make(chan struct{})}
+	go func() {
+		defer close(p.stopped)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if s, err := proc.Read(pid); err == nil {
+				p.rss, p.fds = max(p.rss, s.RSS), max(p.fds, s.FDs)
+			}
+			select {
+			case <-p.done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the sampling (idempotent) and returns the peaks.
+func (p *peakWatcher) stop() (rss int64, fds int) {
+	if !p.once {
+		p.once = true
+		close(p.done)
+		<-p.stopped
+	}
+	return p.rss, p.fds
 }
 
 // publish runs the scenario's schedule for d on the server.

@@ -118,7 +118,9 @@ type Wire struct {
 
 // Resources is a process's cost over the window.
 type Resources struct {
-	RSSBytes          int64   `json:"rss_bytes"`     // at the end of the window
+	RSSBytes          int64   `json:"rss_bytes"`      // at the end of the window
+	RSSPeakBytes      int64   `json:"rss_peak_bytes"` // highest sampled during the window (every 200 ms)
+	FDsPeak           int     `json:"fds_peak"`
 	RSSPerConn        float64 `json:"rss_per_conn"`  // (RSS - RSS before connecting) / clients
 	HeapBytes         int64   `json:"heap_bytes"`    // in-use heap at the end
 	HeapPerConn       float64 `json:"heap_per_conn"` // (heap+stacks - before) / clients

@@ -94,7 +94,19 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\n%d results in %s\n", len(recs), *out)
-	return runErr
+	if runErr != nil {
+		return runErr
+	}
+	failed := 0
+	for _, rec := range recs {
+		if rec.Error != "" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d results are errors (see the error column and %s/results.json)", failed, len(recs), *out)
+	}
+	return nil
 }
 
 func pickScenarios(names []string) ([]scenarios.Scenario, error) {
