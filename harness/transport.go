@@ -17,20 +17,6 @@ import (
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
-// ringFor sizes the server's log so a scenario's window fits in it: loss is
-// then the transport's, not the ring's.
-func ringFor(sc scenarios.Scenario) int {
-	most := 0.0
-	for _, rate := range sc.Rate {
-		most = max(most, rate)
-	}
-	n := int(most*(sc.Duration.Seconds()+sc.Warmup.Seconds())) + 1000
-	if sc.Burst != nil {
-		n += sc.Burst.Size * int(1+(sc.Duration.Duration+sc.Warmup.Duration)/sc.Burst.Every.Duration)
-	}
-	return min(max(n, 10000), 2_000_000)
-}
-
 // runTransport measures every step of sc on one transport with a fresh
 // server, recording each step as it ends.
 func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr transports.Transport, rep int) {
@@ -45,7 +31,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		}
 		prog.logf("error: %v", err)
 	}
-	srv, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: ringFor(sc), GOMAXPROCS: r.srvProcs, CPU: r.srvCPU})
+	srv, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: sc.Ring, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU})
 	if err != nil {
 		fail(0, err)
 		return
@@ -104,7 +90,7 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 			Clients: st.Clients, Rate: st.Rate, Payload: st.Payload,
 			MessageBytes: len(wire.AppendMessageJSON(nil, 1, time.Now().UnixNano(), service.Payload(st.Payload))),
 			DurationS:    sc.Duration.Seconds(), WarmupS: sc.Warmup.Seconds(),
-			Network: r.cfg.Network, SLOP99Us: sc.SLO.Microseconds(),
+			Network: r.cfg.Network, SLOP99Us: sc.SLO.Microseconds(), Ring: sc.Ring,
 		},
 	}
 	if sc.Burst != nil {

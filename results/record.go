@@ -56,6 +56,7 @@ type Params struct {
 	PollInterval string  `json:"poll_interval,omitempty"` // shortpoll only
 	Lifetime     string  `json:"lifetime,omitempty"`      // churn: connection lifetime
 	Network      string  `json:"network"`
+	Ring         int     `json:"ring"` // server log capacity, messages
 	SLOP99Us     int64   `json:"slo_p99_us"`
 }
 

@@ -125,7 +125,7 @@ func describeType(t string) string {
 
 func fieldNames() []string {
 	return []string{"name", "question", "kind", "transports", "clients", "rate", "payload", "burst", "warmup",
-		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "quick"}
+		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "quick"}
 }
 
 func (sc *Scenario) defaults() {
@@ -140,6 +140,9 @@ func (sc *Scenario) defaults() {
 	}
 	if sc.Repetitions == 0 {
 		sc.Repetitions = 1
+	}
+	if sc.Ring == 0 {
+		sc.Ring = 100000
 	}
 	if len(sc.Payload) == 0 {
 		sc.Payload = []int{64}
@@ -179,6 +182,9 @@ func (sc Scenario) QuickForm() (Scenario, error) {
 	}
 	if q.Repetitions != 0 {
 		out.Repetitions = q.Repetitions
+	}
+	if q.Ring != 0 {
+		out.Ring = q.Ring
 	}
 	return out, out.Validate()
 }

@@ -36,6 +36,11 @@ type Scenario struct {
 	SLO          Duration  `json:"slo,omitempty"`           // p99 target (500ms)
 	StopAtSLO    bool      `json:"stop_at_slo,omitempty"`   // stop stepping a transport past the SLO or at loss
 	Repetitions  int       `json:"repetitions,omitempty"`   // 1
+	// Ring is the server's log capacity in messages (100000, serve's
+	// default). It bounds how far back a client can resume, and it is most
+	// of the server's live heap, so it shapes GC pauses: every transport of
+	// a scenario gets the same ring.
+	Ring int `json:"ring,omitempty"`
 	// Quick overrides fields for --quick (CI): same question, smaller.
 	Quick *Scenario `json:"quick,omitempty"`
 	// Source is where the scenario came from (file name or "built-in").

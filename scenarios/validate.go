@@ -90,6 +90,9 @@ func (sc Scenario) Validate() error {
 	if sc.SLO.Duration <= 0 {
 		return bad("slo", "want a positive p99 target")
 	}
+	if sc.Ring < 100 || sc.Ring > 10_000_000 {
+		return bad("ring", "%d: allowed 100 to 10000000 messages", sc.Ring)
+	}
 	if sc.Repetitions < 1 || sc.Repetitions > 100 {
 		return bad("repetitions", "%d: allowed 1 to 100", sc.Repetitions)
 	}
