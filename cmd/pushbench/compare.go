@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/results/compare"
+)
+
+const compareUsage = `usage: pushbench compare [flags] BASE NEW
+
+Compares two runs, each an output folder of 'pushbench run' (or its
+results.json): every metric of every scenario, step and transport, as the
+median and 95%% confidence interval over the repetitions, tested with a
+Mann-Whitney U test. A change is a regression when it is significant
+(p < alpha) and worse than the metric's threshold. Lost, duplicated or
+reordered messages appearing where the base had none in any repetition, and
+errors appearing, are regressions even with one repetition; otherwise tell
+changes from noise with at least 4 repetitions per run (run --count 5).
+
+Exit status: 0 no regression, 1 regressions (listed on stderr), 2 bad
+flags or inputs that cannot be read or compared.
+
+examples:
+  pushbench compare out/main out/branch
+  pushbench compare --threshold p99=10,lost=0 base/results.json new/results.json
+  pushbench compare --alpha 0.01 out/before out/after
+
+thresholds (percent, in each metric's bad direction): lost, duplicates and
+reorders 0 (any increase); max, connect-p99, CPU and memory 10; others 5.
+metrics: %s
+
+flags:
+`
+
+func runCompare(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintf(stderr, compareUsage, metricList()); fs.PrintDefaults() }
+	thresholds := map[string]float64{}
+	fs.Func("threshold", "per-metric thresholds in percent, `LIST` of METRIC=PERCENT (repeatable), e.g. p99=10,lost=0", func(v string) error {
+		_, err := compare.ParseThresholds(v, thresholds)
+		return err
+	})
+	alpha := fs.Float64("alpha", compare.DefaultAlpha, "significance level of the U test")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) != 2 {
+		fs.Usage()
+		return usageError{fmt.Sprintf("want BASE and NEW, got %d arguments", len(paths))}
+	}
+	if !(*alpha > 0 && *alpha < 1) || math.IsNaN(*alpha) {
+		fs.Usage()
+		return usageError{fmt.Sprintf("--alpha %v: allowed between 0 and 1, e.g. 0.05", *alpha)}
+	}
+	base, err := loadRun(paths[0])
+	if err != nil {
+		return usageError{"base: " + err.Error()}
+	}
+	head, err := loadRun(paths[1])
+	if err != nil {
+		return usageError{"new: " + err.Error()}
+	}
+	res, err := compare.Compare(base, head, compare.Options{Thresholds: thresholds, Alpha: *alpha})
+	if err != nil {
+		if compare.IsMismatch(err) {
+			return usageError{fmt.Sprintf("cannot compare %s with %s: %v", paths[0], paths[1], err)}
+		}
+		return err
+	}
+	if err := res.Write(stdout); err != nil {
+		return err
+	}
+	if regs := res.Regressions(); len(regs) > 0 {
+		noun := "regressions"
+		if len(regs) == 1 {
+			noun = "regression"
+		}
+		return fmt.Errorf("%d %s beyond threshold:\n  %s", len(regs), noun, strings.Join(regs, "\n  "))
+	}
+	return nil
+}
+
+// parseInterspersed parses flags placed before, between or after the
+// positional arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		if n := len(args) - fs.NArg(); n > 0 && args[n-1] == "--" {
+			return append(pos, fs.Args()...), nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// loadRun reads a run's records from an output folder or a results file.
+func loadRun(path string) ([]results.Record, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read results (want an output folder of 'pushbench run' or its results.json): %w", err)
+	}
+	if st.IsDir() {
+		return results.Load(path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read results: %w", err)
+	}
+	var f results.File
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s is not a pushbench results file: %w", path, err)
+	}
+	if f.Schema != results.SchemaVersion {
+		return nil, fmt.Errorf("%s has schema %d; this pushbench reads schema %d (re-run, or use the pushbench that wrote it)", path, f.Schema, results.SchemaVersion)
+	}
+	return f.Records, nil
+}
+
+func metricList() string {
+	names := make([]string, len(results.Metrics))
+	for i, m := range results.Metrics {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ", ")
+}
