@@ -1,0 +1,173 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/pushbench/pushbench/results"
+)
+
+// series is one (scenario, step, transport) with its repetitions combined:
+// scalar metrics by their median, latency histograms merged.
+type series struct {
+	key       results.Key
+	stepValue float64
+	recs      []results.Record
+	hist      *hdrhistogram.Histogram // merged over repetitions; nil without deliveries
+}
+
+// median is the median of f over the repetitions (mean of the middle two
+// for an even count).
+func (s *series) median(f func(results.Record) float64) float64 {
+	vs := make([]float64, 0, len(s.recs))
+	for _, r := range s.recs {
+		vs = append(vs, f(r))
+	}
+	return median(vs)
+}
+
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(vs)
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
+}
+
+// params is the first repetition's parameters (repetitions share them).
+func (s *series) params() results.Params { return s.recs[0].Params }
+
+// hasLatency says whether the series delivered messages with a histogram.
+func (s *series) hasLatency() bool { return s.hist != nil && s.hist.TotalCount() > 0 }
+
+// dataset indexes the usable records (those without Error).
+type dataset struct {
+	series map[results.Key]*series
+}
+
+// newDataset groups recs, skipping records with an Error, and merges each
+// group's latency histograms.
+func newDataset(recs []results.Record) (*dataset, error) {
+	d := &dataset{series: map[results.Key]*series{}}
+	for _, r := range recs {
+		if r.Error != "" {
+			continue
+		}
+		k := results.KeyOf(r)
+		s := d.series[k]
+		if s == nil {
+			s = &series{key: k, stepValue: r.StepValue}
+			d.series[k] = s
+		}
+		s.recs = append(s.recs, r)
+		if err := s.addHist(r); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (s *series) addHist(r results.Record) error {
+	if r.LatencyHist == nil {
+		return nil
+	}
+	if err := r.LatencyHist.Validate(); err != nil {
+		return fmt.Errorf("failed to read the latency histogram of %s step %d %s rep %d: %w", r.Scenario, r.Step, r.Transport, r.Repetition, err)
+	}
+	h := hdrhistogram.Import(r.LatencyHist)
+	if s.hist == nil {
+		s.hist = h
+		return nil
+	}
+	if dropped := s.hist.Merge(h); dropped > 0 {
+		return fmt.Errorf("failed to merge the latency histograms of %s step %d %s: %d values dropped", r.Scenario, r.Step, r.Transport, dropped)
+	}
+	return nil
+}
+
+// get is the series of (scenario, step, transport), or nil.
+func (d *dataset) get(scenario string, step int, transport string) *series {
+	return d.series[results.Key{Scenario: scenario, Step: step, Transport: transport}]
+}
+
+// scenarios are the scenarios with data: the known ones in suite order,
+// then others alphabetically.
+func (d *dataset) scenarios() []string {
+	seen := map[string]bool{}
+	for k := range d.series {
+		seen[k.Scenario] = true
+	}
+	return ordered(seen, scenarioOrder)
+}
+
+// transports are the transports with data in scenario, in display order.
+func (d *dataset) transports(scenario string) []string {
+	seen := map[string]bool{}
+	for k := range d.series {
+		if k.Scenario == scenario {
+			seen[k.Transport] = true
+		}
+	}
+	return ordered(seen, transportOrder)
+}
+
+// steps are scenario's steps with data, ascending.
+func (d *dataset) steps(scenario string) []int {
+	seen := map[int]bool{}
+	for k := range d.series {
+		if k.Scenario == scenario {
+			seen[k.Step] = true
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// ordered lists the names in set: those in known first, in that order,
+// then the rest sorted.
+func ordered(set map[string]bool, known []string) []string {
+	var out, rest []string
+	for _, n := range known {
+		if set[n] {
+			out = append(out, n)
+		}
+	}
+	for n := range set {
+		if !slices.Contains(known, n) {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// metric is the median of the named results metric over the repetitions
+// it applies to; ok is false when it applies to none of them.
+func (s *series) metric(name string) (v float64, ok bool) {
+	m, found := results.MetricByName(name)
+	if !found {
+		return 0, false
+	}
+	var vs []float64
+	for _, r := range s.recs {
+		if m.Applies(r) {
+			vs = append(vs, m.Value(r))
+		}
+	}
+	if len(vs) == 0 {
+		return 0, false
+	}
+	return median(vs), true
+}

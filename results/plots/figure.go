@@ -1,0 +1,101 @@
+package plots
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/pushbench/pushbench/results"
+)
+
+// Every chart is Width x Height; PNGs are rendered at DPI, so they are
+// Width.Dots(DPI) x Height.Dots(DPI) pixels (960 x 600).
+const (
+	Width  = 8 * vg.Inch
+	Height = 5 * vg.Inch
+	DPI    = 120
+)
+
+// figure is a plot with its legend drawn to the right of it, outside the
+// data, so that no curve is hidden behind it.
+type figure struct {
+	plot   *plot.Plot
+	legend plot.Legend
+}
+
+func newFigure(p *plot.Plot) *figure {
+	l := plot.NewLegend()
+	l.TextStyle.Font = font.From(sans, 12)
+	l.Top, l.Left = true, true
+	l.ThumbnailWidth = vg.Points(28)
+	l.Padding = vg.Points(4)
+	return &figure{plot: p, legend: l}
+}
+
+// add adds a legend entry.
+func (f *figure) add(name string, thumbs ...plot.Thumbnailer) { f.legend.Add(name, thumbs...) }
+
+// draw draws the figure onto c. The axis labels are drawn here, centred
+// on the data area, because gonum/plot places them by the arithmetic
+// middle of the axis range, which on a log axis squeezes the plot.
+func (f *figure) draw(c draw.Canvas) {
+	c.SetColor(color.White)
+	c.Fill(c.Rectangle.Path())
+	p, pad := f.plot, vg.Points(10)
+	xLabel, yLabel := p.X.Label.Text, p.Y.Label.Text
+	p.X.Label.Text, p.Y.Label.Text = "", ""
+	defer func() { p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel }()
+	xSty, ySty := p.X.Label.TextStyle, p.Y.Label.TextStyle
+	xSty.XAlign, xSty.YAlign = draw.XCenter, draw.YBottom
+	ySty.Rotation, ySty.XAlign, ySty.YAlign = math.Pi/2, draw.XCenter, draw.YTop
+	xH, yW := pad/2, pad/2
+	if xLabel != "" {
+		xH += xSty.Height(xLabel) + pad/2
+	}
+	if yLabel != "" {
+		yW += ySty.Height(yLabel) + pad/2
+	}
+	legendW := f.legend.Rectangle(c).Size().X + 2*pad
+	pc := draw.Crop(c, yW, -legendW, xH, -pad/2)
+	data := p.DataCanvas(pc)
+	p.Draw(pc)
+	c.FillText(xSty, vg.Point{X: data.Center().X, Y: c.Min.Y + pad/2}, xLabel)
+	c.FillText(ySty, vg.Point{X: c.Min.X + pad/2, Y: data.Center().Y}, yLabel)
+	f.legend.Draw(draw.Crop(c, c.Size().X-legendW+pad, -pad, 0, data.Max.Y-c.Max.Y))
+}
+
+// save writes the figure as PNG and SVG.
+func (f *figure) save(pngPath, svgPath string) (err error) {
+	defer func() {
+		// gonum/plot panics on some degenerate inputs (a log axis that
+		// reaches zero); report those as errors, never crash a report.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("failed to draw %s: %v", pngPath, r)
+		}
+	}()
+	img := vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(DPI))
+	f.draw(draw.New(img))
+	if err := writeFile(pngPath, vgimg.PngCanvas{Canvas: img}); err != nil {
+		return err
+	}
+	svg := vgsvg.New(Width, Height)
+	f.draw(draw.New(svg))
+	return writeFile(svgPath, svg)
+}
+
+func writeFile(path string, w io.WriterTo) error {
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		return fmt.Errorf("failed to encode %s: %w", path, err)
+	}
+	return results.WriteFileAtomic(path, buf.Bytes())
+}

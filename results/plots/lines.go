@@ -1,0 +1,155 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/pushbench/pushbench/results"
+)
+
+// span tracks the positive range of the values drawn on log axes.
+type span struct{ min, max float64 }
+
+func newSpan() span { return span{math.Inf(1), 0} }
+
+// add widens the span by v, ignoring values a log axis cannot show.
+func (s *span) add(v float64) {
+	if v > 0 && !math.IsInf(v, 0) {
+		s.min, s.max = math.Min(s.min, v), math.Max(s.max, v)
+	}
+}
+
+func (s span) ok() bool { return s.max > 0 }
+
+// addCurve draws one transport's points as a line with its markers and
+// adds it to the legend.
+func addCurve(f *figure, ls *layers, transport string, pts plotter.XYs) error {
+	line, scatter, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return fmt.Errorf("failed to plot %s: %w", transport, err)
+	}
+	l := lookOf(transport)
+	line.LineStyle, scatter.GlyphStyle = l.line(), l.marker()
+	ls.add(transport, line, scatter)
+	f.add(transport, line, scatter)
+	return nil
+}
+
+// refLine is a grey dotted reference line through pts (an SLO, the ideal).
+func refLine(f *figure, name string, pts plotter.XYs) (*plotter.Line, error) {
+	line, err := plotter.NewLine(pts)
+	if err != nil {
+		return nil, fmt.Errorf("failed to plot %s: %w", name, err)
+	}
+	line.LineStyle = draw.LineStyle{Color: refColor, Width: vg.Points(1.5), Dashes: refDashes}
+	f.add(name, line)
+	return line, nil
+}
+
+// fanoutChart is p99 latency against connected clients (log-log), one line
+// per transport, with the scenario's p99 SLO.
+func fanoutChart(d *dataset, sc string) (*chart, error) {
+	p := newPlot(sc+": p99 latency vs connected clients", "connected clients (log scale)", "p99 latency (ms, log scale)")
+	f := newFigure(p)
+	var ls layers
+	xs, ys := newSpan(), newSpan()
+	var slo float64
+	for _, tr := range d.transports(sc) {
+		var pts plotter.XYs
+		for _, step := range d.steps(sc) {
+			s := d.get(sc, step, tr)
+			if s == nil {
+				continue
+			}
+			slo = math.Max(slo, float64(s.params().SLOP99Us)/1000)
+			clients := float64(s.params().Clients)
+			p99, ok := s.metric("p99")
+			if !ok || clients <= 0 || p99 <= 0 {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: clients, Y: p99 / 1000})
+			xs.add(clients)
+			ys.add(p99 / 1000)
+		}
+		if len(pts) > 0 {
+			if err := addCurve(f, &ls, tr, pts); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !xs.ok() {
+		return nil, nil
+	}
+	p.Add(grid())
+	if slo > 0 {
+		ys.add(slo)
+		lo, hi := xs.min/1.5, xs.max*1.5
+		line, err := refLine(f, fmt.Sprintf("SLO: p99 %s ms", formatNumber(slo)), plotter.XYs{{X: lo, Y: slo}, {X: hi, Y: slo}})
+		if err != nil {
+			return nil, err
+		}
+		p.Add(line)
+	}
+	ls.addTo(p)
+	logAxis(&p.X, xs.min/1.5, xs.max*1.5)
+	logAxis(&p.Y, ys.min/1.5, ys.max*1.5)
+	return &chart{name: sc + "-p99", scenario: sc, fig: f}, nil
+}
+
+// throughputChart is delivered against offered message rate (log-log),
+// one line per transport, with the ideal delivered = offered.
+func throughputChart(d *dataset, sc string) (*chart, error) {
+	p := newPlot(sc+": delivered vs offered message rate", "offered (msgs/s to all clients, log scale)", "delivered (msgs/s, log scale)")
+	f := newFigure(p)
+	var ls layers
+	all := newSpan()
+	for _, tr := range d.transports(sc) {
+		var pts plotter.XYs
+		for _, step := range d.steps(sc) {
+			s := d.get(sc, step, tr)
+			if s == nil {
+				continue
+			}
+			offered := s.median(offeredRate)
+			delivered, ok := s.metric("delivered-rate")
+			if !ok || offered <= 0 || delivered <= 0 {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: offered, Y: delivered})
+			all.add(offered)
+			all.add(delivered)
+		}
+		if len(pts) > 0 {
+			if err := addCurve(f, &ls, tr, pts); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !all.ok() {
+		return nil, nil
+	}
+	lo, hi := all.min/1.5, all.max*1.5
+	p.Add(grid())
+	ideal, err := refLine(f, "ideal: delivered = offered", plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}})
+	if err != nil {
+		return nil, err
+	}
+	p.Add(ideal)
+	ls.addTo(p)
+	logAxis(&p.X, lo, hi)
+	logAxis(&p.Y, lo, hi)
+	return &chart{name: sc + "-delivered", scenario: sc, fig: f}, nil
+}
+
+// offeredRate is a record's offered rate over all clients in msgs/s: as
+// measured, or else the step's publish rate times the clients.
+func offeredRate(r results.Record) float64 {
+	if r.Delivery.OfferedPerS > 0 {
+		return r.Delivery.OfferedPerS
+	}
+	return r.Params.Rate * float64(r.Params.Clients)
+}
