@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: all build bench bench-quick bench-go test vet fmt clean node-deps
+.PHONY: all build bench bench-quick bench-go test vet fmt clean node-deps lint-workflows
 
 all: build
 
@@ -25,15 +25,23 @@ bench-go:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
-test: vet node-deps
+test: vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-# Node clients for the interop tests (transports/service/interop_test.go),
-# installed from the lock when node_modules is absent or older than the lock.
-NODE_DIR := transports/service/testdata/node
-node-deps: $(NODE_DIR)/node_modules/.package-lock.json
-$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
-	npm ci --prefix $(NODE_DIR) --no-audit --no-fund
+# The example CI workflow must stay valid: actionlint from the module proxy.
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+lint-workflows:
+	$(GO) run $(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
+
+# Node packages for the tests, installed from their locks when node_modules
+# is absent or older than the lock: the interop clients
+# (transports/service/interop_test.go) and the browser check of the HTML
+# report (results/report/browser_test.go; it drives Debian's chromium,
+# never a downloaded browser).
+NODE_DIRS := transports/service/testdata/node results/report/testdata/browser
+node-deps: $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
+%/node_modules/.package-lock.json: %/package-lock.json
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix $* --no-audit --no-fund
 	@touch $@
 
 vet:

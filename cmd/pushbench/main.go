@@ -24,6 +24,8 @@ type command struct {
 var commands = map[string]command{
 	"serve":      {"serve every transport with a built-in publisher", runServe},
 	"run":        {"run scenarios against every transport and record the results", runRun},
+	"compare":    {"compare two runs (benchstat-style); exit 1 on a significant regression", runCompare},
+	"report":     {"re-render a run's tables, plots and report from its results.json", runReport},
 	"transports": {"list the registered transports", runTransports},
 }
 

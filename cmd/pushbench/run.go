@@ -15,7 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pushbench/pushbench/harness"
-	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/results/report"
 	"github.com/pushbench/pushbench/scenarios"
 )
 
@@ -90,10 +90,12 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	runErr := r.Run(ctx, list)
 	recs := r.Store().Records()
-	if err := results.WriteSummary(stdout, recs); err != nil {
-		return err
+	if len(recs) > 0 {
+		if _, err := report.Render(*out, recs, stdout); err != nil {
+			fmt.Fprintf(stderr, "pushbench run: the report failed (results are saved; retry with pushbench report %s): %v\n", *out, err)
+		}
 	}
-	fmt.Fprintf(stdout, "\n%d results in %s\n", len(recs), *out)
+	fmt.Fprintf(stdout, "\n%d results in %s (report.html, report.md, plots/, bench.txt, results.json)\n", len(recs), *out)
 	if runErr != nil {
 		return runErr
 	}

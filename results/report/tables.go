@@ -1,0 +1,116 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/pushbench/pushbench/results/plots"
+)
+
+func sum(g *group, f func(int) int64) int64 {
+	var n int64
+	for i := range g.ok {
+		n += f(i)
+	}
+	return n
+}
+
+// latencyTable: delivery accounting, latency percentiles, the p99 ratio to
+// the floor, wire and CPU cost. withStep adds the stepped parameter.
+func latencyTable(groups []*group, withStep string) Table {
+	t := Table{Title: "Delivery and latency (receive time minus intended send time)",
+		Header: []string{"transport", "delivered", "lost", "dups", "reord", "reconn", "p50", "p90", "p99", "p99.9", "max", "p99 vs floor", "B/msg", "server µs/msg", "errors"}}
+	if withStep != "" {
+		t.Header = append([]string{withStep}, t.Header...)
+	}
+	for _, g := range groups {
+		floor := floorGroup(groups, g.key.Step)
+		p50, _, _ := metricCell(g, "p50", us)
+		p90, _, _ := metricCell(g, "p90", us)
+		p99, _, _ := metricCell(g, "p99", us)
+		p999, _, _ := metricCell(g, "p99.9", us)
+		mx, _, _ := metricCell(g, "max", us)
+		bpm, _, _ := metricCell(g, "bytes-per-msg", func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
+		cpu, _, _ := metricCell(g, "server-cpu-per-msg", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) })
+		row := []string{g.key.Transport + pollNote(g), deliveredCell(g),
+			num(float64(sum(g, func(i int) int64 { return g.ok[i].Delivery.Lost }))),
+			num(float64(sum(g, func(i int) int64 { return g.ok[i].Delivery.Duplicates }))),
+			num(float64(sum(g, func(i int) int64 { return g.ok[i].Delivery.Reorders }))),
+			num(float64(sum(g, func(i int) int64 { return g.ok[i].Delivery.Reconnects }))),
+			p50, p90, p99, p999, mx, ratioCell(g, floor, "p99"), bpm, cpu, errCell(g)}
+		if withStep != "" {
+			row = append([]string{num(g.first().StepValue)}, row...)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	t.Note = repsNote(groups)
+	return t
+}
+
+// pollNote names short poll's interval, which its latency depends on.
+func pollNote(g *group) string {
+	if iv := g.first().Params.PollInterval; iv != "" {
+		return " (every " + iv + ")"
+	}
+	return ""
+}
+
+func throughputTable(groups []*group) Table {
+	t := Table{Title: "Delivered vs offered rate",
+		Header: []string{"publish msg/s", "transport", "offered msg/s", "delivered msg/s", "vs floor", "lost", "p99", "server µs/msg", "errors"}}
+	for _, g := range groups {
+		floor := floorGroup(groups, g.key.Step)
+		rate, _, _ := metricCell(g, "delivered-rate", num)
+		p99, _, _ := metricCell(g, "p99", us)
+		cpu, _, _ := metricCell(g, "server-cpu-per-msg", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) })
+		offered := "-"
+		if len(g.ok) > 0 {
+			offered = num(g.ok[0].Delivery.OfferedPerS)
+		}
+		t.Rows = append(t.Rows, []string{num(g.first().Params.Rate), g.key.Transport + pollNote(g), offered, rate, ratioCell(g, floor, "delivered-rate"),
+			num(float64(sum(g, func(i int) int64 { return g.ok[i].Delivery.Lost }))), p99, cpu, errCell(g)})
+	}
+	t.Note = "Offered = messages published x clients, per second of publishing: what the clients should receive. " + repsNote(groups)
+	return t
+}
+
+func idleTable(groups []*group) Table {
+	t := Table{Title: "Cost of an idle connection",
+		Header: []string{"transport", "clients", "server RSS/conn", "server heap/conn", "goroutines/conn", "loadgen heap/conn", "B/conn-min", "server µs CPU/conn-s", "connect p50", "connect p99", "errors"}}
+	for _, g := range groups {
+		rss, _, _ := metricCell(g, "server-rss-per-conn", fmtBytes)
+		heap, _, _ := metricCell(g, "server-heap-per-conn", fmtBytes)
+		lg, _, _ := metricCell(g, "loadgen-heap-per-conn", fmtBytes)
+		bpm, _, _ := metricCell(g, "bytes-per-conn-min", func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
+		cpu, _, _ := metricCell(g, "server-cpu-per-conn-s", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) })
+		gor, cp50, cp99 := "-", "-", "-"
+		if len(g.ok) > 0 {
+			r := g.ok[0]
+			gor = strconv.FormatFloat(r.Server.GoroutinesPerConn, 'f', 1, 64)
+			cp50, cp99 = us(float64(r.Connect.P50)), us(float64(r.Connect.P99))
+		}
+		t.Rows = append(t.Rows, []string{g.key.Transport + pollNote(g), strconv.Itoa(g.first().Params.Clients), rss, heap, gor, lg, bpm, cpu, cp50, cp99, errCell(g)})
+	}
+	t.Note = "Per connection = (after connecting - before) / clients. Bytes and CPU over the idle window: polls, heartbeats, held requests. " + repsNote(groups)
+	return t
+}
+
+func payloadTable(groups []*group) Table {
+	t := Table{Title: "Bytes on the wire per delivered message",
+		Header: []string{"payload", "transport", "message B", "B/msg (both directions)", "protocol minimum", "overhead vs minimum", "vs floor", "p99"}}
+	for _, g := range groups {
+		floor := floorGroup(groups, g.key.Step)
+		r := g.first()
+		bpm, v, ok := metricCell(g, "bytes-per-msg", func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
+		minimum := plots.ProtocolMinimum(g.key.Transport, r.Params.MessageBytes)
+		over := "-"
+		if ok && minimum > 0 {
+			over = fmt.Sprintf("%.2fx", v/minimum)
+		}
+		p99, _, _ := metricCell(g, "p99", us)
+		t.Rows = append(t.Rows, []string{fmtBytes(float64(r.Params.Payload)), g.key.Transport + pollNote(g), strconv.Itoa(r.Params.MessageBytes), bpm,
+			strconv.FormatFloat(minimum, 'f', 0, 64), over, ratioCell(g, floor, "bytes-per-msg"), p99})
+	}
+	t.Note = "Counted at the client sockets: headers, framing, polls and heartbeats included. " + repsNote(groups)
+	return t
+}
