@@ -138,13 +138,13 @@ func compareGroups(d claimData, id, text, rule, scenario, metric string, more, l
 	for _, t := range more {
 		if v, ok := d.val(scenario, t, metric); ok {
 			hi[t] = v
-			ev = append(ev, fmt.Sprintf("%s %.3g", t, v))
+			ev = append(ev, t+" "+num(v))
 		}
 	}
 	for _, t := range less {
 		if v, ok := d.val(scenario, t, metric); ok {
 			lo[t] = v
-			ev = append(ev, fmt.Sprintf("%s %.3g", t, v))
+			ev = append(ev, t+" "+num(v))
 		}
 	}
 	if len(hi) != len(more) || len(lo) != len(less) {

@@ -35,6 +35,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 .note{color:#555;font-size:.92em}.plot{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}
 .supported{color:#05670a;font-weight:600}.contradicted{color:#b00;font-weight:600}.mixed{color:#8a5a00;font-weight:600}.not{color:#777}
 .claims td{white-space:normal;text-align:left;vertical-align:top}
+.scroll{overflow-x:auto}
 </style></head><body>
 <h1>pushbench report</h1>
 <p class="meta">{{.Header}}</p>
@@ -43,8 +44,8 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 {{if .Question}}<p class="q">{{.Question}}</p>{{end}}
 {{range .Alerts}}<div class="alert">{{.}}</div>{{end}}
 {{range .Tables}}<h3>{{.Title}}</h3>
-<table><thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table>
+<div class="scroll"><table><thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table></div>
 {{if .Note}}<p class="note">{{.Note}}</p>{{end}}{{end}}
 {{range .Plots}}<img class="plot" alt="{{.Title}}" title="{{.Title}}" src="{{.Src}}">{{end}}
 {{if .Summary}}<ul>{{range .Summary}}<li>{{.}}</li>{{end}}</ul>{{end}}
