@@ -86,3 +86,44 @@ func (l *Lifecycle) Bind(parent context.Context) (ctx context.Context, cancel co
 	stop := context.AfterFunc(l.ctx, cancelCtx)
 	return ctx, func() { stop(); cancelCtx() }
 }
+
+// OnDone runs f once ctx is done, like context.AfterFunc, and returns a
+// release func that stops f from running or, when f has started, waits
+// until it has returned. Call release exactly once, so nothing outlives
+// its owner. It costs no goroutine until ctx is done.
+func OnDone(ctx context.Context, f func()) (release func()) {
+	done := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(done)
+		f()
+	})
+	return func() {
+		if !stop() {
+			<-done
+		}
+	}
+}
+
+// AdmitGET does what every HTTP transport does before serving: CORS
+// headers, the preflight answer, the method check (GET only) and the
+// resume cursor, refused with a 400 naming the problem. Refusals are
+// counted in c. ok is false when AdmitGET has answered the request itself.
+func AdmitGET(w http.ResponseWriter, r *http.Request, corsOrigin string, c *Counters, cursor func(*http.Request) (int64, error)) (since int64, ok bool) {
+	SetCORS(w.Header(), corsOrigin)
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return 0, false
+	}
+	if r.Method != http.MethodGet {
+		c.CountRejected()
+		http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
+		return 0, false
+	}
+	since, err := cursor(r)
+	if err != nil {
+		c.CountRejected()
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return 0, false
+	}
+	return since, true
+}

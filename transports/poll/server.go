@@ -66,20 +66,8 @@ func (s *server) Close() error {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	transports.SetCORS(w.Header(), s.opts.CORSOrigin)
-	if r.Method == http.MethodOptions {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	if r.Method != http.MethodGet {
-		s.CountRejected()
-		http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
-		return
-	}
-	since, err := cursor(s.log, r)
-	if err != nil {
-		s.CountRejected()
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	since, ok := transports.AdmitGET(w, r, s.opts.CORSOrigin, &s.Counters, func(r *http.Request) (int64, error) { return cursor(s.log, r) })
+	if !ok {
 		return
 	}
 	ctx, done, ok := s.life.Enter()
@@ -94,6 +82,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var gap *msglog.Gap
 	var head int64
 	if since >= 0 {
+		var err error
 		entries, gap, head, err = s.wait(ctx, r.Context(), since)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)

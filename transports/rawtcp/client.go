@@ -58,7 +58,7 @@ func (c *Client) Run(ctx context.Context, since int64, r transports.Receiver) (e
 		}
 		return fmt.Errorf("failed to dial %s: %w", c.opts.RawAddr, err)
 	}
-	release := onDone(ctx, func() { conn.Close() })
+	release := transports.OnDone(ctx, func() { conn.Close() })
 	defer func() {
 		conn.Close()
 		release()

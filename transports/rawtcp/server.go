@@ -78,8 +78,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.wg.Done()
 
 	ctx, cancel := context.WithCancel(ctx)
-	releaseClose := onDone(s.ctx, cancel)
-	releaseLn := onDone(ctx, func() { ln.Close() })
+	releaseClose := transports.OnDone(s.ctx, cancel)
+	releaseLn := transports.OnDone(ctx, func() { ln.Close() })
 	var conns sync.WaitGroup
 	err := s.accept(ctx, ln, &conns)
 	cancel()
@@ -131,7 +131,7 @@ func wait(ctx context.Context, d time.Duration) bool {
 func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	defer s.Opened()()
 	ctx, cancel := context.WithCancel(ctx)
-	release := onDone(ctx, func() { conn.Close() })
+	release := transports.OnDone(ctx, func() { conn.Close() })
 	var reader sync.WaitGroup
 	defer func() {
 		cancel()

@@ -123,20 +123,8 @@ func (s *Server) Close() error {
 // ends at Close or at the first failed write.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	transports.SetCORS(h, s.opts.CORSOrigin)
-	if r.Method == http.MethodOptions {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	if r.Method != http.MethodGet {
-		s.CountRejected()
-		http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
-		return
-	}
-	cursor, err := s.cursor(r)
-	if err != nil {
-		s.CountRejected()
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	cursor, ok := transports.AdmitGET(w, r, s.opts.CORSOrigin, &s.Counters, s.cursor)
+	if !ok {
 		return
 	}
 	_, done, ok := s.life.Enter()

@@ -73,20 +73,8 @@ func Cursor(log *msglog.Log, r *http.Request) (int64, error) {
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	transports.SetCORS(h, s.opts.CORSOrigin)
-	if r.Method == http.MethodOptions {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	if r.Method != http.MethodGet {
-		s.CountRejected()
-		http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
-		return
-	}
-	since, err := Cursor(s.log, r)
-	if err != nil {
-		s.CountRejected()
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	since, ok := transports.AdmitGET(w, r, s.opts.CORSOrigin, &s.Counters, func(r *http.Request) (int64, error) { return Cursor(s.log, r) })
+	if !ok {
 		return
 	}
 	_, done, ok := s.life.Enter()

@@ -74,7 +74,7 @@ func (c *Client) Run(ctx context.Context, since int64, r transports.Receiver) er
 			if err != nil {
 				return nil, err
 			}
-			release = onDone(ctx, func() { conn.Close() })
+			release = transports.OnDone(ctx, func() { conn.Close() })
 			return conn, nil
 		},
 		Proxy:             nil, // never http.ProxyFromEnvironment

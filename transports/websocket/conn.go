@@ -8,6 +8,7 @@ import (
 
 	gws "github.com/gorilla/websocket"
 
+	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/push"
 )
 
@@ -28,7 +29,7 @@ func (s *Server) serveConn(life context.Context, conn *gws.Conn, bc *batchConn, 
 	}()
 	// On server Close, a write blocked on a stalled client fails at once
 	// instead of waiting out its deadline.
-	release := onDone(life, func() { conn.NetConn().SetWriteDeadline(time.Now()) })
+	release := transports.OnDone(life, func() { conn.NetConn().SetWriteDeadline(time.Now()) })
 	err := push.Follow(ctx, s.log, cursor, s.opts, &s.Counters, newFrameWriter(ctx, conn, bc, s.opts))
 	release() // from here on, the close frame gets a deadline of its own
 	s.closeConn(life, conn, err, readDone)
@@ -97,20 +98,4 @@ func (s *Server) closeConn(life context.Context, conn *gws.Conn, err error, read
 		t.Stop()
 	}
 	conn.Close()
-}
-
-// onDone runs f once ctx is done and returns release, which stops f from
-// running or, when f already started, waits until it has returned. Call
-// release exactly once.
-func onDone(ctx context.Context, f func()) (release func()) {
-	done := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(done)
-		f()
-	})
-	return func() {
-		if !stop() {
-			<-done
-		}
-	}
 }
