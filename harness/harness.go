@@ -23,13 +23,13 @@ import (
 
 // Config configures a run.
 type Config struct {
-	Binary     string   // the pushbench binary to run as the server (default: this executable)
-	Out        string   // output folder
-	Transports []string // default: every registered transport
-	Quick      bool     // the scenarios' reduced forms
-	Count      int      // repetitions, overriding the scenarios' (0: theirs)
-	Pin        bool     // pin server and load generator to separate CPUs when there are two
-	Network    string   // network profile name, recorded ("loopback")
+	Binary     string            // the pushbench binary to run as the server (default: this executable)
+	Out        string            // output folder
+	Transports []string          // default: every registered transport
+	Quick      bool              // the scenarios' reduced forms
+	Count      int               // repetitions, overriding the scenarios' (0: theirs)
+	Pin        bool              // pin server and load generator to separate CPUs when there are two
+	Network    scenarios.Network // conditions between load generator and server (zero: loopback, no proxy)
 	Log        io.Writer
 	Terminal   bool // Log is a terminal: live progress line
 
@@ -58,8 +58,8 @@ func New(cfg Config) (*Runner, error) {
 		}
 		cfg.Binary = exe
 	}
-	if cfg.Network == "" {
-		cfg.Network = "loopback"
+	if cfg.Network.Name == "" {
+		cfg.Network = scenarios.Network{Name: "loopback"}
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard

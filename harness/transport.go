@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
+	"github.com/pushbench/pushbench/harness/netem"
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
@@ -42,7 +44,17 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		fail(0, err)
 		return
 	}
-	copts := transports.ClientOptions{BaseURL: srv.base, RawAddr: srv.raw, PollInterval: sc.PollInterval.Duration,
+	base, raw := srv.base, srv.raw
+	if r.cfg.Network.Proxy {
+		px, err := netem.Start(r.cfg.Network, map[string]string{"http": strings.TrimPrefix(srv.base, "http://"), "raw": srv.raw})
+		if err != nil {
+			fail(0, err)
+			return
+		}
+		defer px.Close()
+		base, raw = "http://"+px.Addr("http"), px.Addr("raw")
+	}
+	copts := transports.ClientOptions{BaseURL: base, RawAddr: raw, PollInterval: sc.PollInterval.Duration,
 		Timeout: 10 * time.Second, ReadTimeout: 45 * time.Second}
 	gen := loadgen.New(loadgen.Config{Transport: tr, Options: copts, Since: st.Head, ConnectRate: sc.ConnectRate,
 		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat})
@@ -90,7 +102,7 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 			Clients: st.Clients, Rate: st.Rate, Payload: st.Payload,
 			MessageBytes: len(wire.AppendMessageJSON(nil, 1, time.Now().UnixNano(), service.Payload(st.Payload))),
 			DurationS:    sc.Duration.Seconds(), WarmupS: sc.Warmup.Seconds(),
-			Network: r.cfg.Network, SLOP99Us: sc.SLO.Microseconds(), Ring: sc.Ring,
+			Network: r.cfg.Network.Name, SLOP99Us: sc.SLO.Microseconds(), Ring: sc.Ring,
 		},
 	}
 	if sc.Burst != nil {

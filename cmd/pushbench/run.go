@@ -30,6 +30,7 @@ examples:
   pushbench run --quick                      # every scenario, reduced (CI)
   pushbench run --scenario latency --transports websocket,sse-lean
   pushbench run --scenario my-scenario.json --count 5
+  pushbench run --scenario latency,fanout --network wan
 
 flags:
 `
@@ -58,6 +59,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	count := fs.Int("count", 0, "repetitions of each scenario (default: the scenario's own)")
 	out := fs.String("out", "", "output folder (default out/run-TIMESTAMP)")
 	noPin := fs.Bool("no-pin", false, "do not pin server and load generator to separate CPUs")
+	network := fs.String("network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite or a .json file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +72,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{err.Error()}
 	}
+	profile, err := scenarios.FindNetwork(*network)
+	if err != nil {
+		fs.Usage()
+		return usageError{err.Error()}
+	}
 	if *out == "" {
 		*out = filepath.Join("out", "run-"+time.Now().Format("20060102-150405"))
 	}
@@ -77,7 +84,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if f, ok := stderr.(*os.File); ok {
 		isTerm = term.IsTerminal(int(f.Fd()))
 	}
-	r, err := harness.New(harness.Config{Out: *out, Transports: trs, Quick: *quick, Count: *count, Pin: !*noPin,
+	r, err := harness.New(harness.Config{Out: *out, Transports: trs, Quick: *quick, Count: *count, Pin: !*noPin, Network: profile,
 		Log: stderr, Terminal: isTerm})
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown transport") {
