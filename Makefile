@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: all build bench bench-quick bench-go test vet fmt clean node-deps lint-workflows
+.PHONY: all build bench bench-quick bench-faults bench-go test vet fmt clean node-deps lint-workflows
 
 all: build
 
@@ -19,6 +19,13 @@ bench: build
 # The same, reduced (a few minutes): what CI runs.
 bench-quick: build
 	$(BIN) run --quick --out $(OUT)/quick
+
+# The fault scenarios (resets, stalls, an idle-closing proxy, slow readers)
+# and the latency and fanout scenarios on the wan and mobile profiles.
+bench-faults: build
+	$(BIN) run --scenario faults --out $(OUT)/faults
+	$(BIN) run --scenario latency,fanout --network wan --out $(OUT)/wan
+	$(BIN) run --scenario latency,fanout --network mobile --out $(OUT)/mobile
 
 # Go micro-benchmarks: per-transport delivery to one client, hot paths.
 bench-go:

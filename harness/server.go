@@ -36,9 +36,11 @@ type serverProc struct {
 type serverArgs struct {
 	Transport  string
 	Ring       int
-	Heartbeat  time.Duration
-	GOMAXPROCS int // 0: the default
-	CPU        int // CPU to pin to; -1 for none
+	Heartbeat  time.Duration // 0: serve's default
+	Hold       time.Duration // long-poll hold; 0: serve's default
+	Queue      int           // push backlog bound; 0: serve's default
+	GOMAXPROCS int           // 0: the default
+	CPU        int           // CPU to pin to; -1 for none
 }
 
 // startServer runs bin serve and waits for its READY line.
@@ -47,6 +49,12 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 		"--transports", a.Transport, "--ring", fmt.Sprint(a.Ring)}
 	if a.Heartbeat > 0 {
 		args = append(args, "--heartbeat", a.Heartbeat.String())
+	}
+	if a.Hold > 0 {
+		args = append(args, "--hold", a.Hold.String())
+	}
+	if a.Queue > 0 {
+		args = append(args, "--queue", fmt.Sprint(a.Queue))
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = os.Environ()

@@ -15,7 +15,7 @@ import (
 
 // runStep connects the step's clients, warms up, measures one window and
 // fills rec. Every phase has a deadline.
-func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srv *serverProc,
+func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srv *serverProc, net *network,
 	gen *loadgen.Generator, before samples, rec *results.Record, prog *progress) error {
 	// Connect.
 	if add := st.Clients - gen.Clients(); add > 0 {
@@ -56,6 +56,8 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	t0 := time.Now()
 	peak := watchPeak(srv.pid())
 	defer peak.stop()
+	stopFaults := net.inject(ctx, sc.Fault, func(err error) { rec.Notes = append(rec.Notes, "fault injection: "+err.Error()) })
+	defer stopFaults()
 	var published int64
 	if sc.Kind == scenarios.Idle {
 		if err := sleepCtx(ctx, sc.Duration.Duration); err != nil {
@@ -81,10 +83,19 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 				published = last - first + 1
 			}
 		}
+		// The window lasts its whole duration even when the last message is
+		// due earlier (a low rate publishes its last message 1/rate early).
+		if err := sleepCtx(ctx, time.Until(t0.Add(sc.Duration.Duration))); err != nil {
+			return err
+		}
+		stopFaults() // the window's faults end with its publishing; the drain shows the recovery
 		pubTime := time.Since(t0)
 		rec.Delivery.OfferedPerS = float64(published*int64(st.Clients)) / pubTime.Seconds()
 		prog.phase(fmt.Sprintf("step %d: draining", st.Index))
 		drain := max(2*time.Second, 2*sc.SLO.Duration)
+		if sc.Fault != nil {
+			drain = max(drain, sc.ReadTimeout.Duration+2*time.Second, sc.Fault.Every.Duration+2*time.Second)
+		}
 		dctx, cancel := context.WithTimeout(ctx, drain)
 		if err := gen.WaitCursors(dctx, s0.head+published); err != nil {
 			rec.Notes = append(rec.Notes, fmt.Sprintf("not every client caught up within %v of the last publish: %v", drain, err))
@@ -182,6 +193,7 @@ func fill(rec *results.Record, w loadgen.Window, published int64, window time.Du
 		rec.LatencyHist = w.Latency.Export()
 	}
 	rec.Connect = results.Summarize(w.Connect)
+	rec.Reconnect = results.Summarize(w.Reconnect)
 	clients := float64(w.Clients)
 	minutes := window.Minutes()
 	wire := &rec.Wire

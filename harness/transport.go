@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/netem"
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
@@ -33,7 +31,8 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		}
 		prog.logf("error: %v", err)
 	}
-	srv, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: sc.Ring, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU})
+	srv, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: sc.Ring, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
+		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue})
 	if err != nil {
 		fail(0, err)
 		return
@@ -44,26 +43,30 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		fail(0, err)
 		return
 	}
-	base, raw := srv.base, srv.raw
-	if r.cfg.Network.Proxy {
-		px, err := netem.Start(r.cfg.Network, map[string]string{"http": strings.TrimPrefix(srv.base, "http://"), "raw": srv.raw})
-		if err != nil {
-			fail(0, err)
-			return
-		}
-		defer px.Close()
-		base, raw = "http://"+px.Addr("http"), px.Addr("raw")
+	net, err := r.startNetwork(sc, srv)
+	if err != nil {
+		fail(0, err)
+		return
 	}
-	copts := transports.ClientOptions{BaseURL: base, RawAddr: raw, PollInterval: sc.PollInterval.Duration,
-		Timeout: 10 * time.Second, ReadTimeout: 45 * time.Second}
+	defer net.close()
+	readTimeout := 45 * time.Second
+	if sc.ReadTimeout.Duration > 0 {
+		readTimeout = sc.ReadTimeout.Duration
+	}
+	copts := transports.ClientOptions{BaseURL: net.base, RawAddr: net.raw, PollInterval: sc.PollInterval.Duration,
+		Timeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout}
 	gen := loadgen.New(loadgen.Config{Transport: tr, Options: copts, Since: st.Head, ConnectRate: sc.ConnectRate,
 		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat})
+	if f := sc.Fault; f != nil && f.Type == scenarios.FaultSlowReader {
+		gen.SlowReaders(f.Fraction, f.Delay.Duration)
+	}
 	defer gen.Close()
 	prog.gen = gen
 	before := r.sampleAll(ctx, srv)
 	for i, step := range steps {
 		rec := r.baseRecord(sc, step, tr, rep)
-		err := r.runStep(ctx, sc, step, srv, gen, before, &rec, prog)
+		rec.Params.Network, rec.Params.Fault = net.name, net.fault
+		err := r.runStep(ctx, sc, step, srv, net, gen, before, &rec, prog)
 		if err != nil {
 			rec.Error = err.Error()
 		}

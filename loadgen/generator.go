@@ -54,6 +54,9 @@ type Generator struct {
 	errs    map[string]int
 	// upstreams[i] sends for clients[i] when Config.Upstream is set.
 	upstreams []*upstream
+	// Slow readers (fault injection), see SlowReaders.
+	slowFraction float64
+	slowDelay    time.Duration
 
 	connected atomic.Int64 // clients connected now
 	delivered atomic.Int64 // unique messages delivered in the window, all clients
@@ -70,7 +73,7 @@ func New(cfg Config) *Generator {
 	g := &Generator{cfg: cfg, ctx: ctx, cancel: cancel, errs: map[string]int{}}
 	n := 4 * runtime.GOMAXPROCS(0)
 	for i := 0; i < n; i++ {
-		g.shards = append(g.shards, &shard{latency: newHist(), connect: newHist()})
+		g.shards = append(g.shards, &shard{latency: newHist(), connect: newHist(), reconnect: newHist()})
 	}
 	g.base.Store(-1)
 	return g
@@ -109,6 +112,9 @@ func (g *Generator) startClient(i int) error {
 		return fmt.Errorf("failed to create %s client: %w", g.cfg.Transport.Name, err)
 	}
 	g.mu.Lock()
+	if g.isSlow(i) {
+		c.slow = g.slowDelay
+	}
 	g.clients = append(g.clients, c)
 	if g.cfg.Upstream {
 		g.upstreams = append(g.upstreams, newUpstream(client, opts))
@@ -155,6 +161,9 @@ func (g *Generator) session(c *vclient, client transports.Client, index int) {
 			continue
 		}
 		c.drops.Add(1)
+		if c.droppedAt.IsZero() {
+			c.droppedAt = time.Now()
+		}
 		g.noteErr(err)
 		timer.Reset(g.cfg.Reconnect)
 		select {
@@ -283,4 +292,19 @@ func poll(ctx context.Context, cond func() bool, describe func() error) error {
 		}
 	}
 	return nil
+}
+
+// SlowReaders makes every client started from now on whose index falls in
+// the given fraction (spread evenly: client i is slow when
+// floor((i+1)*fraction) > floor(i*fraction)) spend delay processing each
+// message, as a slow device would. The socket stops being read meanwhile,
+// so the server sees real back-pressure.
+func (g *Generator) SlowReaders(fraction float64, delay time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.slowFraction, g.slowDelay = fraction, delay
+}
+
+func (g *Generator) isSlow(i int) bool {
+	return g.slowFraction > 0 && int(float64(i+1)*g.slowFraction) > int(float64(i)*g.slowFraction)
 }

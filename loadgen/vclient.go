@@ -24,7 +24,10 @@ type shard struct {
 	mu      sync.Mutex
 	latency *hdrhistogram.Histogram // receive time - intended send time, µs
 	connect *hdrhistogram.Histogram // dial to handshake complete, µs
-	clamped int64                   // values outside the histogram range
+	// reconnect: from a connection's unplanned end to the next handshake
+	// completing, µs (backoff, failed attempts and the handshake included).
+	reconnect *hdrhistogram.Histogram
+	clamped   int64 // values outside the histogram range
 }
 
 func (s *shard) record(h *hdrhistogram.Histogram, us int64) {
@@ -43,8 +46,10 @@ func (s *shard) record(h *hdrhistogram.Histogram, us int64) {
 type vclient struct {
 	shard *shard
 	gen   *Generator
+	slow  time.Duration // a slow reader's processing time per message (fault injection)
 
 	connectStart time.Time
+	droppedAt    time.Time // when the last connection ended with an error; zero once reconnected
 	connected    atomic.Bool
 	cursor       atomic.Int64 // last seq seen or skipped by a gap: the resume cursor
 
@@ -68,12 +73,16 @@ type vclient struct {
 
 // Connected records the handshake time.
 func (c *vclient) Connected() {
+	now := time.Now()
+	c.shard.mu.Lock()
 	if !c.connectStart.IsZero() {
-		us := time.Since(c.connectStart).Microseconds()
-		c.shard.mu.Lock()
-		c.shard.record(c.shard.connect, us)
-		c.shard.mu.Unlock()
+		c.shard.record(c.shard.connect, now.Sub(c.connectStart).Microseconds())
 	}
+	if !c.droppedAt.IsZero() && c.gen.base.Load() >= 0 {
+		c.shard.record(c.shard.reconnect, now.Sub(c.droppedAt).Microseconds())
+	}
+	c.shard.mu.Unlock()
+	c.droppedAt = time.Time{}
 	c.connected.Store(true)
 	c.gen.connected.Add(1)
 }
@@ -82,6 +91,9 @@ func (c *vclient) Connected() {
 // intended send time.
 func (c *vclient) Message(seq, sent int64, size int) {
 	now := time.Now().UnixNano()
+	if c.slow > 0 {
+		defer time.Sleep(c.slow) // after timing this message: the next ones queue behind it
+	}
 	if seq > c.cursor.Load() {
 		c.cursor.Store(seq)
 	}

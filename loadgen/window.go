@@ -41,6 +41,7 @@ func (g *Generator) StartWindow(base int64) {
 	for _, s := range g.shards {
 		s.mu.Lock()
 		s.latency.Reset()
+		s.reconnect.Reset()
 		s.clamped = 0
 		s.mu.Unlock()
 	}
@@ -70,6 +71,7 @@ type Window struct {
 	Clamped         int64 // latency samples outside 1 µs..60 s
 	Latency         *hdrhistogram.Histogram
 	Connect         *hdrhistogram.Histogram // every handshake since New, reconnects included
+	Reconnect       *hdrhistogram.Histogram // in the window: unplanned disconnect to the next handshake
 	Errors          map[string]int
 }
 
@@ -77,7 +79,7 @@ type Window struct {
 // client should have received (published in the window).
 func (g *Generator) Window(perClient int64) Window {
 	g.mu.Lock()
-	w := Window{Clients: len(g.clients), Connected: g.connected.Load(), Latency: newHist(), Connect: newHist()}
+	w := Window{Clients: len(g.clients), Connected: g.connected.Load(), Latency: newHist(), Connect: newHist(), Reconnect: newHist()}
 	for i, c := range g.clients {
 		var base counters
 		if i < len(g.window) {
@@ -107,6 +109,7 @@ func (g *Generator) Window(perClient int64) Window {
 		s.mu.Lock()
 		w.Clamped += s.clamped + w.Latency.Merge(s.latency) // Merge returns values it dropped
 		w.Connect.Merge(s.connect)
+		w.Reconnect.Merge(s.reconnect)
 		s.mu.Unlock()
 	}
 	w.Errors = g.Errors()

@@ -37,6 +37,7 @@ type Record struct {
 	Delivery    Delivery               `json:"delivery"`
 	Latency     Summary                `json:"latency"`
 	Connect     Summary                `json:"connect"`
+	Reconnect   Summary                `json:"reconnect"` // unplanned disconnect to the next handshake, in the window
 	Wire        Wire                   `json:"wire"`
 	Server      Resources              `json:"server"`
 	Loadgen     Resources              `json:"loadgen"`
@@ -56,7 +57,8 @@ type Params struct {
 	PollInterval string  `json:"poll_interval,omitempty"` // shortpoll only
 	Lifetime     string  `json:"lifetime,omitempty"`      // churn: connection lifetime
 	Network      string  `json:"network"`
-	Ring         int     `json:"ring"` // server log capacity, messages
+	Ring         int     `json:"ring"`            // server log capacity, messages
+	Fault        string  `json:"fault,omitempty"` // the fault injected, e.g. "reset every 2s"
 	SLOP99Us     int64   `json:"slo_p99_us"`
 }
 

@@ -17,6 +17,37 @@ import (
 //go:embed builtin/*.json
 var builtinFS embed.FS
 
+// DefaultSuite is the built-ins that make bench runs: all but the
+// "faults" suite.
+func DefaultSuite() ([]Scenario, error) {
+	all, err := Builtins()
+	if err != nil {
+		return nil, err
+	}
+	var out []Scenario
+	for _, sc := range all {
+		if sc.Suite == "" {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// Suite returns the built-ins of a named suite.
+func Suite(name string) ([]Scenario, error) {
+	all, err := Builtins()
+	if err != nil {
+		return nil, err
+	}
+	var out []Scenario
+	for _, sc := range all {
+		if sc.Suite == name {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
 // Builtins returns the built-in scenarios, in the suite's order.
 func Builtins() ([]Scenario, error) {
 	ents, err := builtinFS.ReadDir("builtin")
@@ -39,7 +70,8 @@ func Builtins() ([]Scenario, error) {
 	return out, nil
 }
 
-var suiteOrder = []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn"}
+var suiteOrder = []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn",
+	"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader"}
 
 func order(name string) int {
 	for i, n := range suiteOrder {
@@ -125,7 +157,7 @@ func describeType(t string) string {
 
 func fieldNames() []string {
 	return []string{"name", "question", "kind", "transports", "clients", "rate", "payload", "burst", "warmup",
-		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "quick"}
+		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "suite", "quick"}
 }
 
 func (sc *Scenario) defaults() {
@@ -185,6 +217,9 @@ func (sc Scenario) QuickForm() (Scenario, error) {
 	}
 	if q.Ring != 0 {
 		out.Ring = q.Ring
+	}
+	if q.Fault != nil {
+		out.Fault = q.Fault
 	}
 	return out, out.Validate()
 }

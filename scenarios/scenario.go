@@ -41,10 +41,39 @@ type Scenario struct {
 	// of the server's live heap, so it shapes GC pauses: every transport of
 	// a scenario gets the same ring.
 	Ring int `json:"ring,omitempty"`
+	// Fault injected between load generator and server during the window.
+	Fault *Fault `json:"fault,omitempty"`
+	// Server and client settings that faults make interesting; zero keeps
+	// pushbench serve's and the load generator's defaults.
+	Heartbeat   Duration `json:"heartbeat,omitempty"`    // server keep-alive on idle push connections (15s)
+	HoldTimeout Duration `json:"hold_timeout,omitempty"` // long-poll hold (30s)
+	Queue       int      `json:"queue,omitempty"`        // push backlog before a slow consumer is cut (1024)
+	ReadTimeout Duration `json:"read_timeout,omitempty"` // client: a silent connection is dead after this (45s)
+	// Suite is "faults" for scenarios left out of the default suite; run
+	// them by name (make bench-faults).
+	Suite string `json:"suite,omitempty"`
 	// Quick overrides fields for --quick (CI): same question, smaller.
 	Quick *Scenario `json:"quick,omitempty"`
 	// Source is where the scenario came from (file name or "built-in").
 	Source string `json:"-"`
+}
+
+// Fault kinds.
+const (
+	FaultReset      = "reset"       // every Every, every connection through the proxy is closed
+	FaultStall      = "stall"       // every Every, data stops for For, then the stalled connections close
+	FaultIdleClose  = "idle-close"  // the proxy closes connections idle for Idle
+	FaultSlowReader = "slow-reader" // Fraction of the clients take Delay to process each message
+)
+
+// Fault is a failure injected through the proxy.
+type Fault struct {
+	Type     string   `json:"type"`
+	Every    Duration `json:"every,omitempty"`
+	For      Duration `json:"for,omitempty"`
+	Idle     Duration `json:"idle,omitempty"`
+	Fraction float64  `json:"fraction,omitempty"`
+	Delay    Duration `json:"delay,omitempty"`
 }
 
 // Burst publishes Size messages at once every Every.

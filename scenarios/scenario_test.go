@@ -14,9 +14,14 @@ func TestBuiltinsAreValidInBothForms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn"}
+	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn",
+		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader"}
 	if len(all) != len(want) {
 		t.Fatalf("%d built-ins, want %d", len(all), len(want))
+	}
+	def, err := scenarios.DefaultSuite()
+	if err != nil || len(def) != 8 {
+		t.Errorf("default suite: %d scenarios, %v; want the 8 without faults", len(def), err)
 	}
 	for i, sc := range all {
 		if sc.Name != want[i] {

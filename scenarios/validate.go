@@ -93,8 +93,47 @@ func (sc Scenario) Validate() error {
 	if sc.Ring < 100 || sc.Ring > 10_000_000 {
 		return bad("ring", "%d: allowed 100 to 10000000 messages", sc.Ring)
 	}
+	if err := sc.Fault.validate(); err != nil {
+		return err
+	}
+	if sc.Queue < 0 || sc.Heartbeat.Duration < 0 || sc.HoldTimeout.Duration < 0 || sc.ReadTimeout.Duration < 0 {
+		return bad("queue", "queue, heartbeat, hold_timeout and read_timeout must not be negative")
+	}
+	if sc.Suite != "" && sc.Suite != "faults" {
+		return bad("suite", "%q: allowed \"\" (the default suite) or \"faults\"", sc.Suite)
+	}
 	if sc.Repetitions < 1 || sc.Repetitions > 100 {
 		return bad("repetitions", "%d: allowed 1 to 100", sc.Repetitions)
+	}
+	return nil
+}
+
+func (f *Fault) validate() error {
+	if f == nil {
+		return nil
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("field %q: %s", "fault", fmt.Sprintf(format, args...))
+	}
+	switch f.Type {
+	case FaultReset:
+		if f.Every.Duration < 100*time.Millisecond {
+			return bad("reset needs every >= 100ms")
+		}
+	case FaultStall:
+		if f.Every.Duration <= f.For.Duration || f.For.Duration <= 0 {
+			return bad("stall needs for > 0 and every > for")
+		}
+	case FaultIdleClose:
+		if f.Idle.Duration < 100*time.Millisecond {
+			return bad("idle-close needs idle >= 100ms")
+		}
+	case FaultSlowReader:
+		if f.Fraction <= 0 || f.Fraction > 1 || f.Delay.Duration <= 0 {
+			return bad("slow-reader needs fraction in (0, 1] and a per-message delay > 0")
+		}
+	default:
+		return bad("type %q: allowed %s, %s, %s, %s", f.Type, FaultReset, FaultStall, FaultIdleClose, FaultSlowReader)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ examples:
   pushbench run --scenario latency --transports websocket,sse-lean
   pushbench run --scenario my-scenario.json --count 5
   pushbench run --scenario latency,fanout --network wan
+  pushbench run --scenario faults                    # the fault scenarios
 
 flags:
 `
@@ -53,7 +54,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
 	var scs, trs listFlag
-	fs.Var(&scs, "scenario", "scenario name or .json file; repeatable or comma-separated (default: every built-in)")
+	fs.Var(&scs, "scenario", "scenario name, .json file or \"faults\" (the fault suite); repeatable or comma-separated (default: the default suite)")
 	fs.Var(&trs, "transports", "comma-separated transports (default: all; see 'pushbench transports')")
 	quick := fs.Bool("quick", false, "run each scenario in its reduced form (CI)")
 	count := fs.Int("count", 0, "repetitions of each scenario (default: the scenario's own)")
@@ -120,10 +121,18 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 
 func pickScenarios(names []string) ([]scenarios.Scenario, error) {
 	if len(names) == 0 {
-		return scenarios.Builtins()
+		return scenarios.DefaultSuite()
 	}
 	var out []scenarios.Scenario
 	for _, n := range names {
+		if n == "faults" {
+			suite, err := scenarios.Suite("faults")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, suite...)
+			continue
+		}
 		sc, err := scenarios.Find(n)
 		if err != nil {
 			return nil, err

@@ -11,8 +11,10 @@
 package netem
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,4 +99,41 @@ func (p *Proxy) Addr(name string) string {
 // Close stops every proxy and closes their connections.
 func (p *Proxy) Close() {
 	_ = p.server.Collection.Clear()
+}
+
+// ResetAll closes every connection through every proxy, the way a crashed
+// middlebox or a network change does: each proxy is stopped (its
+// connections closed) and started again on the same address, so
+// connection attempts in that instant are refused.
+func (p *Proxy) ResetAll() error {
+	for name, px := range p.proxies {
+		px.Stop()
+		if err := px.Start(); err != nil {
+			return fmt.Errorf("failed to restart the %s proxy: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Stall makes data silently stop flowing to clients through every proxy
+// (toxiproxy's timeout toxic: after d the stalled connections are closed)
+// until Unstall.
+func (p *Proxy) Stall(d time.Duration) error {
+	t := fmt.Sprintf(`{"name":"stall","type":"timeout","stream":"downstream","toxicity":1,"attributes":{"timeout":%d}}`, d.Milliseconds())
+	for name := range p.proxies {
+		if err := p.AddToxic(name, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Unstall removes the stall.
+func (p *Proxy) Unstall() error {
+	for name, px := range p.proxies {
+		if err := px.Toxics.RemoveToxic(context.Background(), "stall"); err != nil {
+			return fmt.Errorf("failed to end the stall on %s: %w", name, err)
+		}
+	}
+	return nil
 }

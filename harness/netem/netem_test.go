@@ -120,3 +120,43 @@ func join(s []string) string {
 	}
 	return out
 }
+
+func TestIdleProxyClosesOnlyIdleConnections(t *testing.T) {
+	up := echo(t)
+	p, err := netem.StartIdleProxy(300*time.Millisecond, map[string]string{"http": up})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	busy, err := net.Dial("tcp", p.Addr("http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	idle, err := net.Dial("tcp", p.Addr("http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	// The busy connection talks every 100 ms for a second; the idle one
+	// must be closed by the proxy meanwhile.
+	buf := make([]byte, 1)
+	start := time.Now()
+	for time.Since(start) < time.Second {
+		busy.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := busy.Write([]byte{'x'}); err != nil {
+			t.Fatalf("busy connection closed: %v", err)
+		}
+		if _, err := io.ReadFull(busy, buf); err != nil {
+			t.Fatalf("busy connection closed: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond) // the traffic pattern under test, not synchronisation
+	}
+	idle.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idle.Read(buf); err != io.EOF {
+		t.Errorf("idle connection read = %v, want EOF from the proxy closing it", err)
+	}
+	if p.Cut.Load() != 1 {
+		t.Errorf("cut %d connections, want 1", p.Cut.Load())
+	}
+}
