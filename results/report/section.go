@@ -13,6 +13,9 @@ func buildSection(name string, groups []*group) Section {
 	sec.Alerts = alerts(groups)
 	param, kind := groups[0].first().StepParam, groups[0].first().Kind
 	switch {
+	case groups[0].first().Params.Fault != "":
+		sec.Tables = []Table{faultTable(groups), latencyTable(groups, "")}
+		sec.Summary = summarize(groups, []string{"p99", "max"})
 	case kind == scenarios.Idle:
 		sec.Tables = []Table{idleTable(groups)}
 		sec.Summary = summarize(groups, []string{"server-heap-per-conn", "server-rss-per-conn", "loadgen-heap-per-conn", "bytes-per-conn-min", "server-cpu-per-conn-s"})
@@ -49,7 +52,7 @@ func alerts(groups []*group) []string {
 			d := r.Delivery
 			var bad []string
 			if d.Lost > 0 {
-				bad = append(bad, fmt.Sprintf("%d of %d messages lost (%d clients affected)", d.Lost, d.Expected, d.ClientsWithLoss))
+				bad = append(bad, fmt.Sprintf("%d of %d messages not delivered by the end of the drain: lost or late (%d clients affected)", d.Lost, d.Expected, d.ClientsWithLoss))
 			}
 			if d.Duplicates > 0 {
 				bad = append(bad, fmt.Sprintf("%d duplicates", d.Duplicates))

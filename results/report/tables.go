@@ -114,3 +114,28 @@ func payloadTable(groups []*group) Table {
 	t.Note = "Counted at the client sockets: headers, framing, polls and heartbeats included. " + repsNote(groups)
 	return t
 }
+
+// faultTable: what a fault cost each transport: disconnects seen by the
+// clients, time to reconnect, what was lost or repeated, the latency spike.
+func faultTable(groups []*group) Table {
+	t := Table{Title: "Fault: " + groups[0].first().Params.Fault + " (network " + groups[0].first().Params.Network + ")",
+		Header: []string{"transport", "disconnects", "reconnect p50", "reconnect max", "slow-consumer cuts", "lost", "dups", "reord", "gap signals", "p99", "max", "errors"}}
+	for _, g := range groups {
+		cells := []string{g.key.Transport + pollNote(g), "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", errCell(g)}
+		if len(g.ok) > 0 {
+			r := g.ok[0]
+			d := r.Delivery
+			rp50, rmax := "-", "-"
+			if r.Reconnect.Count > 0 {
+				rp50, rmax = us(float64(r.Reconnect.P50)), us(float64(r.Reconnect.Max))
+			}
+			p99, _, _ := metricCell(g, "p99", us)
+			mx, _, _ := metricCell(g, "max", us)
+			cells = []string{g.key.Transport + pollNote(g), num(float64(d.Drops)), rp50, rmax, num(float64(d.SlowDisconnects)),
+				num(float64(d.Lost)), num(float64(d.Duplicates)), num(float64(d.Reorders)), num(float64(d.GapSignals)), p99, mx, errCell(g)}
+		}
+		t.Rows = append(t.Rows, cells)
+	}
+	t.Note = "Disconnects are connections that ended with an error, as the clients saw them (an HTTP client retries a poll on a fresh connection without telling). Reconnect: from that disconnect to the next completed handshake (the load generator waits 100 ms before reconnecting). " + repsNote(groups)
+	return t
+}
