@@ -75,3 +75,44 @@ func TestCalibrationShortPollInterval(t *testing.T) {
 		t.Errorf("poll interval not recorded: %q", got["shortpoll"].Params.PollInterval)
 	}
 }
+
+// TestCalibrationResetsLoseNothingInsideTheRing: every connection through
+// the proxy is reset every 400 ms while messages flow. With the cursor
+// inside the ring nothing may be lost, duplicated or reordered on any
+// transport; with a ring shorter than what is published during a
+// reconnect, the push transports must signal the gap and the loss must be
+// counted.
+func TestCalibrationResetsLoseNothingInsideTheRing(t *testing.T) {
+	all := []string{"shortpoll", "longpoll", "sse", "sse-lean", "websocket", "rawtcp"}
+	const inside = `{"name":"resets","kind":"broadcast","clients":[4],"rate":[200],"warmup":"200ms","duration":"2s","poll_interval":"50ms",
+		"fault":{"type":"reset","every":"400ms"}}`
+	got := runOne(t, all, scenarios.Network{}, inside)
+	for _, tr := range all {
+		d := got[tr].Delivery
+		if d.Lost != 0 || d.Duplicates != 0 || d.Reorders != 0 || d.GapSignals != 0 {
+			t.Errorf("%s: lost %d dups %d reorders %d gaps %d across resets, want none", tr, d.Lost, d.Duplicates, d.Reorders, d.GapSignals)
+		}
+		if tr != "shortpoll" && tr != "longpoll" && d.Drops == 0 {
+			t.Errorf("%s: no disconnects seen: the resets did not happen", tr)
+		}
+	}
+	// 2000 msg/s and a 100-message ring: a 100 ms reconnect misses ~200.
+	const outside = `{"name":"resets-small-ring","kind":"broadcast","clients":[2],"rate":[2000],"ring":100,"warmup":"200ms","duration":"2s",
+		"fault":{"type":"reset","every":"500ms"}}`
+	push := []string{"sse-lean", "websocket", "rawtcp"}
+	r, log := newRunner(t, push)
+	if err := r.Run(context.Background(), []scenarios.Scenario{scenario(t, outside)}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := results.Load(r.cfg.Out)
+	for _, rec := range recs {
+		d := rec.Delivery
+		if rec.Error != "" || d.GapSignals == 0 || d.Lost == 0 || d.Lost > d.GapMessages {
+			t.Errorf("%s: error %q, gap signals %d naming %d messages, lost %d: want gaps signalled and the loss counted within them; log:\n%s",
+				rec.Transport, rec.Error, d.GapSignals, d.GapMessages, d.Lost, log)
+		}
+		if d.Duplicates != 0 || d.Reorders != 0 {
+			t.Errorf("%s: dups %d reorders %d", rec.Transport, d.Duplicates, d.Reorders)
+		}
+	}
+}
