@@ -55,8 +55,12 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	}
 	copts := transports.ClientOptions{BaseURL: net.base, RawAddr: net.raw, PollInterval: sc.PollInterval.Duration,
 		Timeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout}
-	gen := loadgen.New(loadgen.Config{Transport: tr, Options: copts, Since: st.Head, ConnectRate: sc.ConnectRate,
-		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat})
+	gcfg := loadgen.Config{Transport: tr, Options: copts, Since: st.Head, ConnectRate: sc.ConnectRate,
+		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat}
+	if rc := sc.Reconnect; rc != nil {
+		gcfg.Reconnect, gcfg.Backoff, gcfg.MaxReconnect, gcfg.SSEDefault = rc.Delay.Duration, rc.Backoff, rc.Max.Duration, rc.SSEDefault.Duration
+	}
+	gen := loadgen.New(gcfg)
 	if f := sc.Fault; f != nil && f.Type == scenarios.FaultSlowReader {
 		gen.SlowReaders(f.Fraction, f.Delay.Duration)
 	}

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,8 +31,15 @@ type Config struct {
 	Since int64
 	// ConnectRate is how many clients are opened per second (0: no pacing).
 	ConnectRate float64
-	// Reconnect is the delay before a client reconnects (100 ms).
-	Reconnect time.Duration
+	// Reconnect is the delay before a client reconnects (100 ms). With
+	// Backoff, each consecutive failed attempt doubles it, up to
+	// MaxReconnect (5 s). SSE clients wait what the server advertised with
+	// retry:, as EventSource does; until they have seen one they wait
+	// SSEDefault when it is set (EventSource's default is about 3 s).
+	Reconnect    time.Duration
+	Backoff      bool
+	MaxReconnect time.Duration
+	SSEDefault   time.Duration
 	// Upstream gives every client a way to send messages to the room
 	// (the chat scenario).
 	Upstream bool
@@ -58,6 +66,7 @@ type Generator struct {
 	slowFraction float64
 	slowDelay    time.Duration
 
+	sse       bool         // the transport is SSE (reconnect delay rules)
 	connected atomic.Int64 // clients connected now
 	delivered atomic.Int64 // unique messages delivered in the window, all clients
 	window    []counters   // per-client counters when the window opened
@@ -68,9 +77,12 @@ func New(cfg Config) *Generator {
 	if cfg.Reconnect <= 0 {
 		cfg.Reconnect = 100 * time.Millisecond
 	}
+	if cfg.MaxReconnect <= 0 {
+		cfg.MaxReconnect = 5 * time.Second
+	}
 	cfg.Options = cfg.Options.WithDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &Generator{cfg: cfg, ctx: ctx, cancel: cancel, errs: map[string]int{}}
+	g := &Generator{cfg: cfg, ctx: ctx, cancel: cancel, errs: map[string]int{}, sse: strings.HasPrefix(cfg.Transport.Name, "sse")}
 	n := 4 * runtime.GOMAXPROCS(0)
 	for i := 0; i < n; i++ {
 		g.shards = append(g.shards, &shard{latency: newHist(), connect: newHist(), reconnect: newHist()})
@@ -165,7 +177,8 @@ func (g *Generator) session(c *vclient, client transports.Client, index int) {
 			c.droppedAt = time.Now()
 		}
 		g.noteErr(err)
-		timer.Reset(g.cfg.Reconnect)
+		c.failures++
+		timer.Reset(g.reconnectDelay(c))
 		select {
 		case <-g.ctx.Done():
 			return
@@ -307,4 +320,22 @@ func (g *Generator) SlowReaders(fraction float64, delay time.Duration) {
 
 func (g *Generator) isSlow(i int) bool {
 	return g.slowFraction > 0 && int(float64(i+1)*g.slowFraction) > int(float64(i)*g.slowFraction)
+}
+
+// reconnectDelay is how long client c waits before its next attempt.
+func (g *Generator) reconnectDelay(c *vclient) time.Duration {
+	d := g.cfg.Reconnect
+	switch {
+	case c.retry > 0:
+		d = c.retry
+	case g.sse && g.cfg.SSEDefault > 0:
+		d = g.cfg.SSEDefault
+	}
+	if g.cfg.Backoff {
+		for i := 1; i < c.failures && d < g.cfg.MaxReconnect; i++ {
+			d *= 2
+		}
+		d = min(d, g.cfg.MaxReconnect)
+	}
+	return d
 }

@@ -49,7 +49,9 @@ type vclient struct {
 	slow  time.Duration // a slow reader's processing time per message (fault injection)
 
 	connectStart time.Time
-	droppedAt    time.Time // when the last connection ended with an error; zero once reconnected
+	droppedAt    time.Time     // when the last connection ended with an error; zero once reconnected
+	failures     int           // consecutive failed connections (for backoff)
+	retry        time.Duration // reconnect delay advertised by an SSE server's retry:
 	connected    atomic.Bool
 	cursor       atomic.Int64 // last seq seen or skipped by a gap: the resume cursor
 
@@ -83,6 +85,7 @@ func (c *vclient) Connected() {
 	}
 	c.shard.mu.Unlock()
 	c.droppedAt = time.Time{}
+	c.failures = 0
 	c.connected.Store(true)
 	c.gen.connected.Add(1)
 }
@@ -144,6 +147,10 @@ func (c *vclient) Gap(first, last int64) {
 	c.gapSignals.Add(1)
 	c.gapMsgs.Add(last - first + 1)
 }
+
+// Retry takes the reconnect delay an SSE server advertised
+// (transports.RetryReceiver).
+func (c *vclient) Retry(d time.Duration) { c.retry = d }
 
 // Empty counts an empty poll answer.
 func (c *vclient) Empty() { c.empties.Add(1) }

@@ -157,7 +157,7 @@ func describeType(t string) string {
 
 func fieldNames() []string {
 	return []string{"name", "question", "kind", "transports", "clients", "rate", "payload", "burst", "warmup",
-		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "suite", "quick"}
+		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "reconnect", "suite", "quick"}
 }
 
 func (sc *Scenario) defaults() {

@@ -49,6 +49,9 @@ type Scenario struct {
 	HoldTimeout Duration `json:"hold_timeout,omitempty"` // long-poll hold (30s)
 	Queue       int      `json:"queue,omitempty"`        // push backlog before a slow consumer is cut (1024)
 	ReadTimeout Duration `json:"read_timeout,omitempty"` // client: a silent connection is dead after this (45s)
+	// Reconnect is the clients' reconnect policy (default: 100 ms, no
+	// backoff; SSE clients honour retry:).
+	Reconnect *Reconnect `json:"reconnect,omitempty"`
 	// Suite is "faults" for scenarios left out of the default suite; run
 	// them by name (make bench-faults).
 	Suite string `json:"suite,omitempty"`
@@ -74,6 +77,14 @@ type Fault struct {
 	Idle     Duration `json:"idle,omitempty"`
 	Fraction float64  `json:"fraction,omitempty"`
 	Delay    Duration `json:"delay,omitempty"`
+}
+
+// Reconnect is how clients reconnect after a disconnect.
+type Reconnect struct {
+	Delay      Duration `json:"delay,omitempty"`       // first delay (100ms)
+	Backoff    bool     `json:"backoff,omitempty"`     // double per consecutive failure
+	Max        Duration `json:"max,omitempty"`         // backoff cap (5s)
+	SSEDefault Duration `json:"sse_default,omitempty"` // SSE clients' delay before any retry: (EventSource: ~3s)
 }
 
 // Burst publishes Size messages at once every Every.

@@ -64,6 +64,13 @@ type Receiver interface {
 	Empty()                                   // a poll answered with nothing new
 }
 
+// RetryReceiver is an optional Receiver extension: SSE clients call Retry
+// with the reconnection delay a server advertises with retry:, which a
+// WHATWG EventSource honours before reconnecting.
+type RetryReceiver interface {
+	Retry(d time.Duration)
+}
+
 // PollReceiver is an optional Receiver extension: poll clients call Polled
 // once per answer received (empty or not), so requests can be counted.
 type PollReceiver interface {

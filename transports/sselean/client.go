@@ -64,6 +64,9 @@ func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) er
 	r.Connected()
 	dc.timeout = c.opts.ReadTimeout
 	p := Parser{OnEvent: func(event, data []byte) error { return dispatch(event, data, r) }}
+	if rr, ok := r.(transports.RetryReceiver); ok {
+		p.OnRetry = func(ms int64) { rr.Retry(time.Duration(ms) * time.Millisecond) }
+	}
 	err = p.Parse(body, nil)
 	switch {
 	case ctx.Err() != nil:

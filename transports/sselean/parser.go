@@ -14,6 +14,9 @@ type Parser struct {
 	// OnEvent is called per dispatched event with its type ("" for
 	// message) and data; the slices are reused after it returns.
 	OnEvent func(event, data []byte) error
+	// OnRetry, when set, is called with each valid retry: field, in
+	// milliseconds.
+	OnRetry func(ms int64)
 	line    []byte
 	data    []byte
 	event   []byte
@@ -89,6 +92,12 @@ func (p *Parser) field(line []byte) error {
 		p.hasData = true
 	case "event":
 		p.event = append(p.event[:0], value...)
+	case "retry":
+		if p.OnRetry != nil {
+			if ms, ok := digits(value); ok {
+				p.OnRetry(ms)
+			}
+		}
 	}
 	return nil
 }
@@ -101,4 +110,19 @@ func (p *Parser) dispatch() error {
 		return nil
 	}
 	return p.OnEvent(event, data)
+}
+
+// digits parses a retry value: ASCII digits only, as the spec requires.
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 12 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }

@@ -75,3 +75,14 @@ func BenchmarkParseEvent(b *testing.B) {
 		b.Fatalf("parsed %d of %d", r.n, b.N)
 	}
 }
+
+func TestParserReportsRetry(t *testing.T) {
+	var got []int64
+	p := Parser{OnEvent: func(typ, data []byte) error { return nil }, OnRetry: func(ms int64) { got = append(got, ms) }}
+	if err := p.Parse(strings.NewReader("retry: 2500\n\nretry: soon\nretry: 7\n\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[2500 7]" {
+		t.Errorf("retry values %v, want [2500 7] (invalid ones ignored)", got)
+	}
+}
