@@ -28,7 +28,7 @@ func (r *Runner) startNetwork(sc scenarios.Scenario, srv *serverProc) (*network,
 	f := sc.Fault
 	if f != nil {
 		n.fault = describeFault(f)
-		if f.Type == scenarios.FaultSlowReader { // the clients are slow, not the network
+		if f.Type == scenarios.FaultSlowReader || f.Type == scenarios.FaultRestart { // the clients or the server, not the network
 			f = nil
 		} else if !profile.Proxy { // faults need a proxy; with no conditions it is the baseline "proxy"
 			profile = scenarios.Network{Name: "proxy", Proxy: true}
@@ -62,6 +62,8 @@ func describeFault(f *scenarios.Fault) string {
 		return fmt.Sprintf("stall %s every %s", f.For, f.Every)
 	case scenarios.FaultIdleClose:
 		return "proxy closes idle connections after " + f.Idle.String()
+	case scenarios.FaultRestart:
+		return "server killed and restarted every " + f.Every.String()
 	case scenarios.FaultSlowReader:
 		return fmt.Sprintf("%.0f%% of the clients take %s per message", f.Fraction*100, f.Delay)
 	}

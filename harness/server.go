@@ -39,14 +39,27 @@ type serverArgs struct {
 	Heartbeat  time.Duration // 0: serve's default
 	Hold       time.Duration // long-poll hold; 0: serve's default
 	Queue      int           // push backlog bound; 0: serve's default
+	Addr       string        // HTTP address; "" for any free port
+	RawAddr    string        // rawtcp address; "" for any free port
+	FirstSeq   int64         // first seq of a restarted server; 0 for 1
 	GOMAXPROCS int           // 0: the default
 	CPU        int           // CPU to pin to; -1 for none
 }
 
 // startServer runs bin serve and waits for its READY line.
 func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, error) {
-	args := []string{"serve", "--control", "--addr", "127.0.0.1:0", "--raw-addr", "127.0.0.1:0",
+	addr, raw := a.Addr, a.RawAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if raw == "" {
+		raw = "127.0.0.1:0"
+	}
+	args := []string{"serve", "--control", "--addr", addr, "--raw-addr", raw,
 		"--transports", a.Transport, "--ring", fmt.Sprint(a.Ring)}
+	if a.FirstSeq > 1 {
+		args = append(args, "--first-seq", fmt.Sprint(a.FirstSeq))
+	}
 	if a.Heartbeat > 0 {
 		args = append(args, "--heartbeat", a.Heartbeat.String())
 	}
@@ -172,6 +185,21 @@ func (s *serverProc) call(ctx context.Context, method, path string, body []byte,
 		return fmt.Errorf("server control %s: %s: %s", path, resp.Status, strings.TrimSpace(string(b)))
 	}
 	return json.Unmarshal(b, out)
+}
+
+// kill ends the server at once (SIGKILL), as a crash would.
+func (s *serverProc) kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.http.CloseIdleConnections()
+}
+
+// restart kills the server and starts it again on the same addresses,
+// its sequence continuing after firstSeq-1 (a durable sequence, a lost log).
+func (s *serverProc) restart(ctx context.Context, bin string, a serverArgs, firstSeq int64) (*serverProc, error) {
+	s.kill()
+	a.Addr, a.RawAddr, a.FirstSeq = strings.TrimPrefix(s.base, "http://"), s.raw, firstSeq
+	return startServer(ctx, bin, a)
 }
 
 // stop asks the server to shut down (SIGINT) and kills it after 10 s.

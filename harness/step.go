@@ -15,8 +15,9 @@ import (
 
 // runStep connects the step's clients, warms up, measures one window and
 // fills rec. Every phase has a deadline.
-func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srv *serverProc, net *network,
+func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srvp **serverProc, sargs serverArgs, net *network,
 	gen *loadgen.Generator, before samples, rec *results.Record, prog *progress) error {
+	srv := *srvp
 	// Connect.
 	if add := st.Clients - gen.Clients(); add > 0 {
 		prog.phase(fmt.Sprintf("step %d: connecting %d clients", st.Index, st.Clients))
@@ -73,6 +74,17 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 			published = stNow.Head - s0.head
 			if failed > 0 {
 				rec.Notes = append(rec.Notes, fmt.Sprintf("%d upstream sends failed", failed))
+			}
+		} else if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
+			n, restarted, err := r.publishWithRestarts(ctx, srvp, sargs, sc, st, f.Every.Duration)
+			srv = *srvp
+			published = n
+			if err != nil {
+				return err
+			}
+			rec.Notes = append(rec.Notes, fmt.Sprintf("server killed and restarted %d times: its CPU and memory figures cover the last process only", restarted))
+			if restarted > 0 {
+				s0.srvCPU = 0 // the last process's CPU since it started
 			}
 		} else {
 			first, last, err := r.publish(ctx, srv, sc, st, sc.Duration.Duration)
@@ -249,4 +261,38 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 func us(v int64) string {
 	return (time.Duration(v) * time.Microsecond).String()
+}
+
+// publishWithRestarts publishes the scenario's schedule for the window in
+// segments of every, killing the server (SIGKILL) and starting it again
+// between them, its sequence continuing where the dead one stopped. Messages
+// the dead server published but had not delivered are gone: resuming clients
+// get a gap signal and the loss is counted.
+func (r *Runner) publishWithRestarts(ctx context.Context, srvp **serverProc, sargs serverArgs, sc scenarios.Scenario, st scenarios.Step, every time.Duration) (published int64, restarts int, err error) {
+	left := sc.Duration.Duration
+	for left > 0 {
+		seg := min(every, left)
+		first, last, err := r.publish(ctx, *srvp, sc, st, seg)
+		if err != nil {
+			return published, restarts, err
+		}
+		if first > 0 {
+			published += last - first + 1
+		}
+		left -= seg
+		if left <= 0 {
+			break
+		}
+		head, err := (*srvp).status(ctx)
+		if err != nil {
+			return published, restarts, r.phaseErr(*srvp, "status before restart", err)
+		}
+		next, err := (*srvp).restart(ctx, r.cfg.Binary, sargs, head.Head+1)
+		if err != nil {
+			return published, restarts, fmt.Errorf("restart: %w: %v", errServerDown, err)
+		}
+		*srvp = next
+		restarts++
+	}
+	return published, restarts, nil
 }

@@ -31,13 +31,14 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		}
 		prog.logf("error: %v", err)
 	}
-	srv, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: sc.Ring, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
-		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue})
+	sargs := serverArgs{Transport: tr.Name, Ring: sc.Ring, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
+		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue}
+	srv, err := startServer(ctx, r.cfg.Binary, sargs)
 	if err != nil {
 		fail(0, err)
 		return
 	}
-	defer srv.stop()
+	defer func() { srv.stop() }() // srv changes when a fault restarts it
 	st, err := srv.status(ctx)
 	if err != nil {
 		fail(0, err)
@@ -70,7 +71,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	for i, step := range steps {
 		rec := r.baseRecord(sc, step, tr, rep)
 		rec.Params.Network, rec.Params.Fault = net.name, net.fault
-		err := r.runStep(ctx, sc, step, srv, net, gen, before, &rec, prog)
+		err := r.runStep(ctx, sc, step, &srv, sargs, net, gen, before, &rec, prog)
 		if err != nil {
 			rec.Error = err.Error()
 		}

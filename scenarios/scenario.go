@@ -67,6 +67,7 @@ const (
 	FaultStall      = "stall"       // every Every, data stops for For, then the stalled connections close
 	FaultIdleClose  = "idle-close"  // the proxy closes connections idle for Idle
 	FaultSlowReader = "slow-reader" // Fraction of the clients take Delay to process each message
+	FaultRestart    = "restart"     // every Every, the server is killed (SIGKILL) and started again
 )
 
 // Fault is a failure injected through the proxy.

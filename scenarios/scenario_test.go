@@ -15,7 +15,7 @@ func TestBuiltinsAreValidInBothForms(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn",
-		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader"}
+		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart"}
 	if len(all) != len(want) {
 		t.Fatalf("%d built-ins, want %d", len(all), len(want))
 	}

@@ -124,6 +124,10 @@ func (f *Fault) validate() error {
 		if f.Every.Duration <= f.For.Duration || f.For.Duration <= 0 {
 			return bad("stall needs for > 0 and every > for")
 		}
+	case FaultRestart:
+		if f.Every.Duration < 500*time.Millisecond {
+			return bad("restart needs every >= 500ms")
+		}
 	case FaultIdleClose:
 		if f.Idle.Duration < 100*time.Millisecond {
 			return bad("idle-close needs idle >= 100ms")
@@ -133,7 +137,7 @@ func (f *Fault) validate() error {
 			return bad("slow-reader needs fraction in (0, 1] and a per-message delay > 0")
 		}
 	default:
-		return bad("type %q: allowed %s, %s, %s, %s", f.Type, FaultReset, FaultStall, FaultIdleClose, FaultSlowReader)
+		return bad("type %q: allowed %s, %s, %s, %s, %s", f.Type, FaultReset, FaultStall, FaultIdleClose, FaultSlowReader, FaultRestart)
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&cfg.RawAddr, "raw-addr", "127.0.0.1:8081", "rawtcp listen address")
 	fs.IntVar(&cfg.Ring, "ring", 100000, "message log capacity (messages kept for resume)")
+	fs.Int64Var(&cfg.FirstSeq, "first-seq", 1, "seq of the first message: a restarted server continues its sequence, so resuming clients get a gap signal for what it lost")
 	fs.StringVar(&names, "transports", "", "comma-separated transports to serve (default all; see 'pushbench transports')")
 	fs.Int64Var(&cfg.MaxPublish, "max-publish", 1<<20, "largest POST /publish body, bytes")
 	fs.StringVar(&cfg.Server.CORSOrigin, "cors", "", "Access-Control-Allow-Origin for browser pages (e.g. '*' or http://localhost:3000)")

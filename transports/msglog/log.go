@@ -34,17 +34,27 @@ var ErrAhead = errors.New("cursor is ahead of the newest message")
 type Log struct {
 	mu       sync.Mutex
 	ring     []*Entry
-	head     int64 // seq of the newest entry; 0 when empty
+	head     int64 // seq of the newest entry; first-1 when empty
+	first    int64 // seq of the first entry this log ever held
 	changed  chan struct{}
 	encoders []func(*Entry) any
 }
 
 // New returns an empty log holding at most capacity entries.
-func New(capacity int) *Log {
+func New(capacity int) *Log { return NewFrom(capacity, 1) }
+
+// NewFrom returns an empty log whose first message gets seq first: a server
+// restarted with a durable sequence but no durable messages. Cursors below
+// first-1 then get a gap signal for what the previous life published and
+// this one never had.
+func NewFrom(capacity int, first int64) *Log {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &Log{ring: make([]*Entry, capacity), changed: make(chan struct{})}
+	if first < 1 {
+		first = 1
+	}
+	return &Log{ring: make([]*Entry, capacity), changed: make(chan struct{}), first: first, head: first - 1}
 }
 
 // AddEncoder registers fn to pre-encode every appended entry once; the
@@ -93,11 +103,11 @@ func (l *Log) Changed() <-chan struct{} {
 	return l.changed
 }
 
-// Since appends to dst, in order, up to max entries with Seq > after. When
+// Since appends to dst, in order, up to limit entries with Seq > after. When
 // the oldest wanted entries have left the ring it returns a non-nil gap
 // naming them; the entries that follow are still returned. A cursor beyond
 // the head is an error (wrapping ErrAhead). It also returns the head.
-func (l *Log) Since(after int64, max int, dst []*Entry) (entries []*Entry, gap *Gap, head int64, err error) {
+func (l *Log) Since(after int64, limit int, dst []*Entry) (entries []*Entry, gap *Gap, head int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	head = l.head
@@ -107,16 +117,13 @@ func (l *Log) Since(after int64, max int, dst []*Entry) (entries []*Entry, gap *
 	if after > head {
 		return dst, nil, head, fmt.Errorf("cursor %d: %w (newest is %d)", after, ErrAhead, head)
 	}
-	oldest := head - int64(len(l.ring)) + 1
-	if oldest < 1 {
-		oldest = 1
-	}
+	oldest := max(head-int64(len(l.ring))+1, l.first)
 	from := after + 1
 	if from < oldest {
 		gap = &Gap{First: from, Last: oldest - 1}
 		from = oldest
 	}
-	for s := from; s <= head && len(dst) < max; s++ {
+	for s := from; s <= head && len(dst) < limit; s++ {
 		dst = append(dst, l.ring[s%int64(len(l.ring))])
 	}
 	return dst, gap, head, nil

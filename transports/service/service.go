@@ -25,6 +25,7 @@ type Config struct {
 	Addr       string   // HTTP listen address (127.0.0.1:8080)
 	RawAddr    string   // raw-TCP listen address (127.0.0.1:8081)
 	Ring       int      // log capacity in messages (100000)
+	FirstSeq   int64    // seq of the first message (1); a restarted server continues its sequence
 	Transports []string // names to serve (all registered)
 	MaxPublish int64    // largest POST /publish body in bytes (1 MiB)
 	// Control enables /control/publish (run a Schedule) and
@@ -74,7 +75,7 @@ type Service struct {
 // Start listens and serves every configured transport. Stop it with Close.
 func Start(cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
-	s := &Service{cfg: cfg, Log: msglog.New(cfg.Ring), servers: map[string]transports.Server{}, errs: make(chan error, 4)}
+	s := &Service{cfg: cfg, Log: msglog.NewFrom(cfg.Ring, cfg.FirstSeq), servers: map[string]transports.Server{}, errs: make(chan error, 4)}
 	s.closing, s.close = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	for _, name := range cfg.Transports {
