@@ -40,13 +40,14 @@ type Config struct {
 
 // Runner runs scenarios into a results store.
 type Runner struct {
-	cfg      Config
-	store    *results.Store
-	machine  proc.Machine
-	pinning  string
-	runID    string
-	srvCPU   int
-	srvProcs int
+	cfg       Config
+	store     *results.Store
+	machine   proc.Machine
+	pinning   string
+	runID     string
+	srvCPU    int
+	srvProcs  int
+	fileLimit uint64 // RLIMIT_NOFILE in force for the load generator
 }
 
 // New prepares a run: output folder, machine facts, CPU pinning.
@@ -79,9 +80,11 @@ func New(cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{cfg: cfg, store: store, runID: time.Now().UTC().Format("20060102T150405Z"), srvCPU: -1}
-	if _, err := proc.RaiseFileLimit(1 << 20); err != nil {
+	limit, err := proc.RaiseFileLimit(1 << 20)
+	if err != nil {
 		fmt.Fprintf(cfg.Log, "warning: %v\n", err)
 	}
+	r.fileLimit = limit
 	r.pinning = fmt.Sprintf("none: server and load generator share %d CPUs (GOMAXPROCS %d)", proc.CPUs(), runtime.GOMAXPROCS(0))
 	if cfg.Pin && proc.CPUs() >= 2 {
 		if err := proc.Pin(os.Getpid(), 1); err != nil {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/pushbench/pushbench/harness/netem"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
@@ -175,5 +176,18 @@ func TestServerStartFailureIsReported(t *testing.T) {
 	_, err = startServer(context.Background(), serverBin, serverArgs{Transport: "nope", Ring: 10, CPU: -1})
 	if err == nil || !strings.Contains(err.Error(), `unknown transport "nope"`) {
 		t.Errorf("err = %v, want the server's own message", err)
+	}
+}
+
+func TestFileBudgetNamesTheLimitAndTheKnob(t *testing.T) {
+	r := &Runner{fileLimit: 20000}
+	sc := scenario(t, `{"name":"big","kind":"broadcast","clients":[10000],"rate":[1],"duration":"1s"}`)
+	st := sc.Steps()[0]
+	if err := r.checkFileBudget(sc, st, &network{}); err != nil {
+		t.Errorf("10000 direct clients within 20000 files: %v", err)
+	}
+	err := r.checkFileBudget(sc, st, &network{idle: &netem.IdleProxy{}})
+	if err == nil || !strings.Contains(err.Error(), "RLIMIT_NOFILE is 20000") || !strings.Contains(err.Error(), "ulimit -n") || !strings.Contains(err.Error(), "30256") {
+		t.Errorf("10000 clients through the proxy: %v, want the need, the limit and the knob", err)
 	}
 }

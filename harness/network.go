@@ -114,11 +114,14 @@ func (n *network) inject(ctx context.Context, f *scenarios.Fault, report func(er
 	}
 }
 
+// close stops the proxies; it may be called more than once.
 func (n *network) close() {
 	if n.toxi != nil {
 		n.toxi.Close()
+		n.toxi = nil
 	}
 	if n.idle != nil {
 		n.idle.Close()
+		n.idle = nil
 	}
 }

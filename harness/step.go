@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
@@ -18,7 +19,10 @@ import (
 func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srvp **serverProc, sargs serverArgs, net *network,
 	gen *loadgen.Generator, before samples, rec *results.Record, prog *progress) error {
 	srv := *srvp
-	// Connect.
+	// Connect, within the open-file limit.
+	if err := r.checkFileBudget(sc, st, net); err != nil {
+		return err
+	}
 	if add := st.Clients - gen.Clients(); add > 0 {
 		prog.phase(fmt.Sprintf("step %d: connecting %d clients", st.Index, st.Clients))
 		limit := time.Duration(float64(add)/sc.ConnectRate*float64(time.Second))*2 + 30*time.Second
@@ -31,6 +35,9 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		cancel()
 		rec.Loadgen.ConnectS = time.Since(t0).Seconds()
 		if err != nil {
+			if top := loadgen.TopErrors(gen.Errors(), 2); len(top) > 0 {
+				err = fmt.Errorf("%w (client errors: %s)", err, strings.Join(top, "; "))
+			}
 			return r.phaseErr(srv, "connect", err)
 		}
 	}
@@ -295,4 +302,26 @@ func (r *Runner) publishWithRestarts(ctx context.Context, srvp **serverProc, sar
 		restarts++
 	}
 	return published, restarts, nil
+}
+
+// checkFileBudget refuses a step whose sockets cannot fit in the load
+// generator's open-file limit, naming the limit, the need and the knob,
+// instead of failing half-way with "too many open files".
+func (r *Runner) checkFileBudget(sc scenarios.Scenario, st scenarios.Step, net *network) error {
+	if r.fileLimit == 0 {
+		return nil
+	}
+	perClient := 1
+	if net.toxi != nil || net.idle != nil {
+		perClient = 3 // the client's socket plus the in-process proxy's two
+	}
+	if sc.Kind == scenarios.Chat {
+		perClient++ // the upstream connection
+	}
+	need := uint64(st.Clients*perClient + 256) // + results, logs, control
+	if need > r.fileLimit {
+		return fmt.Errorf("connect: %d clients need about %d open files (%d each%s) but RLIMIT_NOFILE is %d: raise the limit (ulimit -n; the hard limit needs root or fs.nr_open) or use fewer clients",
+			st.Clients, need, perClient, map[bool]string{true: " through the in-process proxy", false: ""}[perClient >= 3], r.fileLimit)
+	}
+	return nil
 }

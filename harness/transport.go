@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -73,18 +72,19 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		rec.Params.Network, rec.Params.Fault = net.name, net.fault
 		err := r.runStep(ctx, sc, step, &srv, sargs, net, gen, before, &rec, prog)
 		if err != nil {
+			// Free the clients' sockets (and the proxy's) before writing:
+			// a step that ran out of file descriptors must still be saved.
+			gen.Close()
+			net.close()
 			rec.Error = err.Error()
+			r.add(rec)
+			prog.logf("step %d: error: %v", step.Index, err)
+			if i+1 < len(steps) {
+				fail(i+1, fmt.Errorf("not run: an earlier step failed: %w", err))
+			}
+			return
 		}
 		r.add(rec)
-		if err != nil {
-			prog.logf("step %d: error: %v", step.Index, err)
-			if errors.Is(err, errServerDown) || ctx.Err() != nil {
-				if i+1 < len(steps) {
-					fail(i+1, fmt.Errorf("not run: an earlier step failed: %w", err))
-				}
-				return
-			}
-		}
 		if sc.StopAtSLO && i+1 < len(steps) && (rec.Error != "" || rec.Latency.P99 > sc.SLO.Microseconds() || rec.Delivery.Lost > 0) {
 			prog.logf("stopping after step %d: p99 %s, lost %d (SLO p99 %v)", step.Index, us(rec.Latency.P99), rec.Delivery.Lost, sc.SLO.Duration)
 			return

@@ -239,11 +239,15 @@ func (g *Generator) WaitCursors(ctx context.Context, seq int64) error {
 		func() error { return fmt.Errorf("%d clients had not reached seq %d", behind(), seq) })
 }
 
-// Close stops every client and waits for them.
+// Close stops every client and waits for them; it may be called more than
+// once.
 func (g *Generator) Close() {
 	g.cancel()
 	g.wg.Wait()
-	for _, u := range g.upstreams {
+	g.mu.Lock()
+	ups := g.upstreams
+	g.mu.Unlock()
+	for _, u := range ups {
 		u.close()
 	}
 }
