@@ -47,7 +47,7 @@ func startSession(ctx context.Context, c transports.Client, since int64, rec *re
 			}
 			s.errs = append(s.errs, err)
 			s.reconnects++
-			cursor = rec.last(cursor)
+			cursor = rec.Last(cursor)
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Duration(attempt%5) * time.Millisecond): // bounded reconnect backoff, not synchronisation
@@ -59,12 +59,12 @@ func startSession(ctx context.Context, c transports.Client, since int64, rec *re
 
 func checkExact(t *testing.T, name string, rec *recorder, from, to int64) {
 	t.Helper()
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if want := int(to - from + 1); len(rec.seqs) != want {
-		t.Errorf("%s: got %d messages, want %d (seq %d..%d)", name, len(rec.seqs), want, from, to)
+	rec.Mu.Lock()
+	defer rec.Mu.Unlock()
+	if want := int(to - from + 1); len(rec.Seqs) != want {
+		t.Errorf("%s: got %d messages, want %d (seq %d..%d)", name, len(rec.Seqs), want, from, to)
 	}
-	for i, s := range rec.seqs {
+	for i, s := range rec.Seqs {
 		if s != from+int64(i) {
 			t.Errorf("%s: message %d has seq %d, want %d (loss, duplicate or reorder)", name, i, s, from+int64(i))
 			return
@@ -87,12 +87,12 @@ func TestDeliveryInOrderNoLossNoDuplicates(t *testing.T) {
 			sessions = append(sessions, startSession(runCtx, e.client(t), -1, rec))
 		}
 		for _, rec := range recs {
-			rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected > 0 })
+			rec.WaitFor(ctx, t, "connected", func(r *recorder) bool { return r.Connects > 0 })
 		}
 		const n = 500
 		e.publish(n, 64)
 		for _, rec := range recs {
-			rec.waitFor(ctx, t, "all messages", func(r *recorder) bool { return len(r.seqs) >= n })
+			rec.WaitFor(ctx, t, "all messages", func(r *recorder) bool { return len(r.Seqs) >= n })
 		}
 		stop()
 		for i, s := range sessions {
@@ -113,28 +113,28 @@ func TestResumeAfterServerCutsMidStream(t *testing.T) {
 		runCtx, stop := context.WithCancel(ctx)
 		rec := newRecorder()
 		s := startSession(runCtx, e.client(t), 0, rec)
-		rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected > 0 })
+		rec.WaitFor(ctx, t, "connected", func(r *recorder) bool { return r.Connects > 0 })
 		const rounds, per = 5, 400
 		for round := 1; round <= rounds; round++ {
 			e.publish(per, 32)
 			// Cut once part of this round has arrived, so the cut lands mid-stream.
 			target := (round-1)*per + per/4
-			rec.waitFor(ctx, t, "part of a round", func(r *recorder) bool { return len(r.seqs) >= target })
+			rec.WaitFor(ctx, t, "part of a round", func(r *recorder) bool { return len(r.Seqs) >= target })
 			e.proxy.Cut()
 			if tr.Push { // a poll client's next request simply opens a new connection
 				connected := round + 1
-				rec.waitFor(ctx, t, "reconnect", func(r *recorder) bool { return r.connected >= connected })
+				rec.WaitFor(ctx, t, "reconnect", func(r *recorder) bool { return r.Connects >= connected })
 			}
 		}
-		rec.waitFor(ctx, t, "every message", func(r *recorder) bool { return len(r.seqs) >= rounds*per })
+		rec.WaitFor(ctx, t, "every message", func(r *recorder) bool { return len(r.Seqs) >= rounds*per })
 		stop()
 		<-s.done
 		checkExact(t, "resumed client", rec, 1, rounds*per)
 		if tr.Push && s.reconnects < rounds {
 			t.Errorf("reconnects = %d, want >= %d (one per cut)", s.reconnects, rounds)
 		}
-		if len(rec.gaps) != 0 {
-			t.Errorf("gaps %v with the cursor inside the ring", rec.gaps)
+		if len(rec.Gaps) != 0 {
+			t.Errorf("gaps %v with the cursor inside the ring", rec.Gaps)
 		}
 	})
 }
@@ -148,11 +148,11 @@ func TestCursorOlderThanRingGetsGapSignal(t *testing.T) {
 		runCtx, stop := context.WithCancel(ctx)
 		rec := newRecorder()
 		s := startSession(runCtx, e.client(t), 5, rec)
-		rec.waitFor(ctx, t, "gap and the rest", func(r *recorder) bool { return len(r.gaps) > 0 && len(r.seqs) >= 10 })
+		rec.WaitFor(ctx, t, "gap and the rest", func(r *recorder) bool { return len(r.Gaps) > 0 && len(r.Seqs) >= 10 })
 		stop()
 		<-s.done
-		if len(rec.gaps) != 1 || rec.gaps[0].First != 6 || rec.gaps[0].Last != 40 {
-			t.Errorf("gaps = %v, want exactly [{6 40}]", rec.gaps)
+		if len(rec.Gaps) != 1 || rec.Gaps[0].First != 6 || rec.Gaps[0].Last != 40 {
+			t.Errorf("gaps = %v, want exactly [{6 40}]", rec.Gaps)
 		}
 		checkExact(t, "after the gap", rec, 41, 50)
 	})
@@ -168,10 +168,10 @@ func TestStalledConsumerIsDisconnectedOthersGetEverything(t *testing.T) {
 		defer stop()
 
 		stalled := newRecorder()
-		stalled.block, stalled.blocked = make(chan struct{}), make(chan struct{})
+		stalled.Block, stalled.Blocked = make(chan struct{}), make(chan struct{})
 		stalledDone := make(chan error, 1)
 		go func() { stalledDone <- e.clientWith(t, e.dopts).Run(runCtx, 0, stalled) }()
-		stalled.waitFor(ctx, t, "stalled client connected", func(r *recorder) bool { return r.connected > 0 })
+		stalled.WaitFor(ctx, t, "stalled client connected", func(r *recorder) bool { return r.Connects > 0 })
 
 		var recs []*recorder
 		var sessions []*session
@@ -179,7 +179,7 @@ func TestStalledConsumerIsDisconnectedOthersGetEverything(t *testing.T) {
 			rec := newRecorder()
 			recs = append(recs, rec)
 			sessions = append(sessions, startSession(runCtx, e.clientWith(t, e.dopts), 0, rec))
-			rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected > 0 })
+			rec.WaitFor(ctx, t, "connected", func(r *recorder) bool { return r.Connects > 0 })
 		}
 		const n = 3000 // 3000 x 4 KiB = 12 MiB, more than loopback socket buffers hold
 		var wg sync.WaitGroup
@@ -197,18 +197,18 @@ func TestStalledConsumerIsDisconnectedOthersGetEverything(t *testing.T) {
 		}()
 		wg.Wait()
 		select {
-		case <-stalled.blocked:
+		case <-stalled.Blocked:
 		case <-ctx.Done():
 			t.Fatal("stalled client never received anything")
 		}
 		for i, rec := range recs {
-			rec.waitFor(ctx, t, fmt.Sprintf("client %d complete while one consumer is stalled", i),
-				func(r *recorder) bool { return len(r.seqs) >= n })
+			rec.WaitFor(ctx, t, fmt.Sprintf("client %d complete while one consumer is stalled", i),
+				func(r *recorder) bool { return len(r.Seqs) >= n })
 		}
 		if tr.Push {
 			waitStats(ctx, t, e.srv, func(s transports.Stats) bool { return s.SlowDisconnects >= 1 })
 		}
-		close(stalled.block)
+		close(stalled.Block)
 		if tr.Push {
 			if err := <-stalledDone; err == nil {
 				t.Error("stalled client's Run returned nil; want the disconnect error")
@@ -249,7 +249,7 @@ func TestCloseEndsEveryConnection(t *testing.T) {
 			errs[i] = make(chan error, 1)
 			c := e.clientWith(t, e.dopts)
 			go func() { errs[i] <- c.Run(ctx, -1, rec) }()
-			rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected > 0 })
+			rec.WaitFor(ctx, t, "connected", func(r *recorder) bool { return r.Connects > 0 })
 		}
 		closed := make(chan error, 1)
 		go func() { closed <- e.srv.Close() }()

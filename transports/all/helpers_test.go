@@ -5,103 +5,19 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/internal/cutnet"
+	"github.com/pushbench/pushbench/transports/internal/testrec"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
 
-// recorder is a Receiver that keeps everything it is told, for assertions.
-// block, when non-nil, makes Message wait for it to close (a stalled
-// consumer).
-type recorder struct {
-	mu        sync.Mutex
-	seqs      []int64
-	gaps      []msglog.Gap
-	connected int
-	empties   int
-	changed   chan struct{}
-	block     chan struct{}
-	blocked   chan struct{} // closed when Message first blocks
-	once      sync.Once
-}
+// recorder is the shared test Receiver.
+type recorder = testrec.Recorder
 
-func newRecorder() *recorder { return &recorder{changed: make(chan struct{})} }
-
-func (r *recorder) notify() {
-	close(r.changed)
-	r.changed = make(chan struct{})
-}
-
-func (r *recorder) Connected() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.connected++
-	r.notify()
-}
-
-func (r *recorder) Message(seq, sent int64, size int) {
-	if r.block != nil {
-		r.once.Do(func() { close(r.blocked) })
-		<-r.block
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seqs = append(r.seqs, seq)
-	r.notify()
-}
-
-func (r *recorder) Gap(first, last int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.gaps = append(r.gaps, msglog.Gap{First: first, Last: last})
-	r.notify()
-}
-
-func (r *recorder) Empty() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.empties++
-	r.notify()
-}
-
-// last is the cursor a resuming client sends: the newest seq or gap end.
-func (r *recorder) last(since int64) int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	cur := since
-	if n := len(r.seqs); n > 0 && r.seqs[n-1] > cur {
-		cur = r.seqs[n-1]
-	}
-	if n := len(r.gaps); n > 0 && r.gaps[n-1].Last > cur {
-		cur = r.gaps[n-1].Last
-	}
-	return cur
-}
-
-// waitFor blocks until cond (called with the lock held) is true, or fails
-// the test when ctx ends.
-func (r *recorder) waitFor(ctx context.Context, t *testing.T, what string, cond func(*recorder) bool) {
-	t.Helper()
-	for {
-		r.mu.Lock()
-		ok, ch := cond(r), r.changed
-		r.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			t.Fatalf("timed out waiting for %s: connected=%d messages=%d gaps=%v", what, r.connected, len(r.seqs), r.gaps)
-		}
-	}
-}
+func newRecorder() *recorder { return testrec.New() }
 
 // env is one transport's server on loopback behind a cutting proxy.
 type env struct {

@@ -4,91 +4,23 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/internal/testrec"
 	"github.com/pushbench/pushbench/transports/msglog"
 	"github.com/pushbench/pushbench/transports/sse"
 )
 
 // recorder is a Receiver that keeps what it is told. block, when non-nil,
 // makes Message wait for it to close (a stalled consumer); blocked is
-// closed when Message first waits.
-type recorder struct {
-	mu        sync.Mutex
-	seqs      []int64
-	gaps      []msglog.Gap
-	connected int
-	changed   chan struct{}
-	block     chan struct{}
-	blocked   chan struct{}
-	once      sync.Once
-}
+// recorder is the shared test Receiver.
+type recorder = testrec.Recorder
 
-func newRecorder() *recorder { return &recorder{changed: make(chan struct{})} }
-
-func (r *recorder) notify() {
-	close(r.changed)
-	r.changed = make(chan struct{})
-}
-
-func (r *recorder) Connected() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.connected++
-	r.notify()
-}
-
-func (r *recorder) Message(seq, sent int64, size int) {
-	if r.block != nil {
-		r.once.Do(func() { close(r.blocked) })
-		<-r.block
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seqs = append(r.seqs, seq)
-	r.notify()
-}
-
-func (r *recorder) Gap(first, last int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.gaps = append(r.gaps, msglog.Gap{First: first, Last: last})
-	r.notify()
-}
-
-func (r *recorder) Empty() {}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.seqs)
-}
-
-// waitFor blocks until cond (called with the lock held) holds, or fails
-// the test when ctx ends.
-func (r *recorder) waitFor(ctx context.Context, t *testing.T, what string, cond func(*recorder) bool) {
-	t.Helper()
-	for {
-		r.mu.Lock()
-		ok, ch := cond(r), r.changed
-		r.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			t.Fatalf("timed out waiting for %s: connected=%d messages=%d gaps=%v", what, r.connected, len(r.seqs), r.gaps)
-		}
-	}
-}
+func newRecorder() *recorder { return testrec.New() }
 
 // checkRun asserts seqs are exactly from..to in order.
 func checkRun(t *testing.T, name string, seqs []int64, from, to int64) {

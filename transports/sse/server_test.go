@@ -78,15 +78,15 @@ func TestResumeGivesExactlyTheMessagesAfterTheCursor(t *testing.T) {
 		rec := newRecorder()
 		rctx, stop := context.WithCancel(ctx)
 		done := run(rctx, e.client(t), since, rec)
-		rec.waitFor(ctx, t, "replay", func(r *recorder) bool { return r.connected == 1 && len(r.seqs) >= int(10-since) })
+		rec.WaitFor(ctx, t, "replay", func(r *recorder) bool { return r.Connects == 1 && len(r.Seqs) >= int(10-since) })
 		head := e.log.Head()
 		e.publish(3, 8) // live after the replay
-		rec.waitFor(ctx, t, "live", func(r *recorder) bool { return len(r.seqs) >= int(head+3-since) })
+		rec.WaitFor(ctx, t, "live", func(r *recorder) bool { return len(r.Seqs) >= int(head+3-since) })
 		stop()
 		if err := <-done; err != nil {
 			t.Errorf("since %d: Run = %v after cancel, want nil", since, err)
 		}
-		checkRun(t, fmt.Sprintf("since %d", since), rec.seqs, since+1, head+3)
+		checkRun(t, fmt.Sprintf("since %d", since), rec.Seqs, since+1, head+3)
 	}
 }
 
@@ -180,29 +180,29 @@ func TestReplayAndLiveOverlapHaveNoDuplicatesOrGaps(t *testing.T) {
 		rctx, stop := context.WithCancel(ctx)
 		defer stop()
 		subs[i] = sub{rec, since, stop, run(rctx, e.client(t), since, rec)}
-		rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected == 1 })
+		rec.WaitFor(ctx, t, "connected", func(r *recorder) bool { return r.Connects == 1 })
 		wg.Wait()
 	}
 	e.publish(10, 16) // every client, also the last from-now one, gets these
 	final := e.log.Head()
 	for i, s := range subs {
-		s.rec.waitFor(ctx, t, "the final message", func(r *recorder) bool {
-			return len(r.seqs) > 0 && r.seqs[len(r.seqs)-1] >= final
+		s.rec.WaitFor(ctx, t, "the final message", func(r *recorder) bool {
+			return len(r.Seqs) > 0 && r.Seqs[len(r.Seqs)-1] >= final
 		})
 		s.stop()
 		if err := <-s.done; err != nil {
 			t.Errorf("client %d: %v", i, err)
 		}
-		s.rec.mu.Lock()
+		s.rec.Mu.Lock()
 		from := s.since + 1
 		if s.since < 0 {
-			from = s.rec.seqs[0]
+			from = s.rec.Seqs[0]
 		}
-		checkRun(t, fmt.Sprintf("client %d (since %d)", i, s.since), s.rec.seqs, from, final)
-		if len(s.rec.gaps) != 0 {
-			t.Errorf("client %d: gaps %v", i, s.rec.gaps)
+		checkRun(t, fmt.Sprintf("client %d (since %d)", i, s.since), s.rec.Seqs, from, final)
+		if len(s.rec.Gaps) != 0 {
+			t.Errorf("client %d: gaps %v", i, s.rec.Gaps)
 		}
-		s.rec.mu.Unlock()
+		s.rec.Mu.Unlock()
 	}
 	if s := e.srv.Stats(); s.SlowDisconnects != 0 || s.Accepted != clients {
 		t.Errorf("stats = %+v", s)
@@ -217,13 +217,13 @@ func TestCursorOlderThanRingGetsGap(t *testing.T) {
 	rec := newRecorder()
 	rctx, stop := context.WithCancel(ctx)
 	done := run(rctx, e.client(t), 5, rec)
-	rec.waitFor(ctx, t, "gap and messages", func(r *recorder) bool { return len(r.seqs) >= 10 })
+	rec.WaitFor(ctx, t, "gap and messages", func(r *recorder) bool { return len(r.Seqs) >= 10 })
 	stop()
 	<-done
-	if len(rec.gaps) != 1 || rec.gaps[0].First != 6 || rec.gaps[0].Last != 40 {
-		t.Errorf("gaps = %v, want [{6 40}]", rec.gaps)
+	if len(rec.Gaps) != 1 || rec.Gaps[0].First != 6 || rec.Gaps[0].Last != 40 {
+		t.Errorf("gaps = %v, want [{6 40}]", rec.Gaps)
 	}
-	checkRun(t, "after the gap", rec.seqs, 41, 50)
+	checkRun(t, "after the gap", rec.Seqs, 41, 50)
 	if s := e.srv.Stats(); s.GapsSent != 1 || s.MessagesSent != 10 {
 		t.Errorf("stats = %+v", s)
 	}
@@ -249,7 +249,7 @@ func TestCloseEndsStreams(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		rec := newRecorder()
 		dones = append(dones, run(ctx, e.client(t), -1, rec))
-		rec.waitFor(ctx, t, "connected", func(r *recorder) bool { return r.connected == 1 })
+		rec.WaitFor(ctx, t, "connected", func(r *recorder) bool { return r.Connects == 1 })
 	}
 	if err := e.srv.Close(); err != nil {
 		t.Fatal(err)
@@ -346,8 +346,8 @@ func TestClientRejectsBadStreams(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Run = %v, want %q", err, tc.want)
 			}
-			if rec.connected != 1 {
-				t.Errorf("connected %d times, want 1", rec.connected)
+			if rec.Connects != 1 {
+				t.Errorf("connected %d times, want 1", rec.Connects)
 			}
 		})
 	}

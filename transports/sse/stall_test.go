@@ -47,20 +47,20 @@ func TestStalledSubscriberDelaysOthers(t *testing.T) {
 	defer cancel()
 
 	stalled, healthy := newRecorder(), newRecorder()
-	stalled.block, stalled.blocked = make(chan struct{}), make(chan struct{})
+	stalled.Block, stalled.Blocked = make(chan struct{}), make(chan struct{})
 	stalledDone := run(ctx, e.client(t), -1, stalled)
 	healthyDone := run(ctx, e.client(t), -1, healthy)
-	stalled.waitFor(ctx, t, "stalled connected", func(r *recorder) bool { return r.connected == 1 })
-	healthy.waitFor(ctx, t, "healthy connected", func(r *recorder) bool { return r.connected == 1 })
+	stalled.WaitFor(ctx, t, "stalled connected", func(r *recorder) bool { return r.Connects == 1 })
+	healthy.WaitFor(ctx, t, "healthy connected", func(r *recorder) bool { return r.Connects == 1 })
 
 	e.publish(1, size)
-	<-stalled.blocked // its Receiver now blocks inside Message(1)
+	<-stalled.Blocked // its Receiver now blocks inside Message(1)
 	e.publish(n-1, size)
 
 	// Wait until the healthy client makes no progress for a while: the
 	// library is stuck on the stalled subscriber.
 	last := -1
-	for got := healthy.count(); got != last; got = healthy.count() {
+	for got := healthy.Count(); got != last; got = healthy.Count() {
 		last = got
 		select {
 		case <-time.After(300 * time.Millisecond): // observing a standstill, not synchronising
@@ -73,9 +73,9 @@ func TestStalledSubscriberDelaysOthers(t *testing.T) {
 	}
 	t.Logf("healthy client stuck at %d of %d messages while one subscriber stalls", last, n)
 
-	close(stalled.block)
+	close(stalled.Block)
 	for _, r := range []*recorder{stalled, healthy} {
-		r.waitFor(ctx, t, "every message after the stall", func(r *recorder) bool { return len(r.seqs) >= n })
+		r.WaitFor(ctx, t, "every message after the stall", func(r *recorder) bool { return len(r.Seqs) >= n })
 	}
 	cancel()
 	for _, d := range []<-chan error{stalledDone, healthyDone} {
@@ -83,8 +83,8 @@ func TestStalledSubscriberDelaysOthers(t *testing.T) {
 			t.Errorf("Run = %v, want nil at ctx end", err)
 		}
 	}
-	checkRun(t, "healthy", healthy.seqs, 1, n)
-	checkRun(t, "stalled", stalled.seqs, 1, n)
+	checkRun(t, "healthy", healthy.Seqs, 1, n)
+	checkRun(t, "stalled", stalled.Seqs, 1, n)
 	if s := e.srv.Stats(); s.SlowDisconnects != 0 {
 		t.Errorf("stats = %+v, want no disconnect", s)
 	}
@@ -103,18 +103,18 @@ func TestStalledSubscriberIsCutByWriteDeadline(t *testing.T) {
 	defer cancel()
 
 	stalled, healthy := newRecorder(), newRecorder()
-	stalled.block, stalled.blocked = make(chan struct{}), make(chan struct{})
+	stalled.Block, stalled.Blocked = make(chan struct{}), make(chan struct{})
 	stalledDone := run(ctx, e.client(t), -1, stalled)
 	healthyDone := run(ctx, e.client(t), -1, healthy)
-	stalled.waitFor(ctx, t, "stalled connected", func(r *recorder) bool { return r.connected == 1 })
-	healthy.waitFor(ctx, t, "healthy connected", func(r *recorder) bool { return r.connected == 1 })
+	stalled.WaitFor(ctx, t, "stalled connected", func(r *recorder) bool { return r.Connects == 1 })
+	healthy.WaitFor(ctx, t, "healthy connected", func(r *recorder) bool { return r.Connects == 1 })
 	e.publish(n, size)
-	<-stalled.blocked
-	healthy.waitFor(ctx, t, "every message despite the stall", func(r *recorder) bool { return len(r.seqs) >= n })
+	<-stalled.Blocked
+	healthy.WaitFor(ctx, t, "every message despite the stall", func(r *recorder) bool { return len(r.Seqs) >= n })
 	if s := e.srv.Stats(); s.SlowDisconnects != 1 {
 		t.Errorf("stats = %+v, want 1 slow disconnect", s)
 	}
-	close(stalled.block)
+	close(stalled.Block)
 	if err := <-stalledDone; err == nil {
 		t.Error("stalled client's Run = nil, want the cut")
 	}
@@ -122,5 +122,5 @@ func TestStalledSubscriberIsCutByWriteDeadline(t *testing.T) {
 	if err := <-healthyDone; err != nil {
 		t.Errorf("healthy Run = %v", err)
 	}
-	checkRun(t, "healthy", healthy.seqs, 1, n)
+	checkRun(t, "healthy", healthy.Seqs, 1, n)
 }

@@ -1,0 +1,113 @@
+// Package testrec is a test helper: a transports.Receiver that keeps what
+// it is told and lets a test wait for a condition on it without sleeping.
+package testrec
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/pushbench/pushbench/transports/msglog"
+)
+
+// Recorder keeps every message seq, gap and connect it receives. Hold Mu
+// to read its fields while clients run. When Block is non-nil, Message
+// waits for it to close (a stalled consumer) after closing Blocked once.
+type Recorder struct {
+	Mu       sync.Mutex
+	Seqs     []int64
+	Gaps     []msglog.Gap
+	Connects int
+	Empties  int
+	Block    chan struct{}
+	Blocked  chan struct{}
+	once     sync.Once
+	changed  chan struct{}
+}
+
+// New returns an empty recorder.
+func New() *Recorder { return &Recorder{changed: make(chan struct{})} }
+
+func (r *Recorder) notify() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// Connected counts a handshake.
+func (r *Recorder) Connected() {
+	r.Mu.Lock()
+	defer r.Mu.Unlock()
+	r.Connects++
+	r.notify()
+}
+
+// Message records a seq.
+func (r *Recorder) Message(seq, sent int64, size int) {
+	if r.Block != nil {
+		r.once.Do(func() { close(r.Blocked) })
+		<-r.Block
+	}
+	r.Mu.Lock()
+	defer r.Mu.Unlock()
+	r.Seqs = append(r.Seqs, seq)
+	r.notify()
+}
+
+// Gap records a gap signal.
+func (r *Recorder) Gap(first, last int64) {
+	r.Mu.Lock()
+	defer r.Mu.Unlock()
+	r.Gaps = append(r.Gaps, msglog.Gap{First: first, Last: last})
+	r.notify()
+}
+
+// Empty counts an empty poll answer.
+func (r *Recorder) Empty() {
+	r.Mu.Lock()
+	defer r.Mu.Unlock()
+	r.Empties++
+	r.notify()
+}
+
+// Count is the number of messages so far.
+func (r *Recorder) Count() int {
+	r.Mu.Lock()
+	defer r.Mu.Unlock()
+	return len(r.Seqs)
+}
+
+// Last is the cursor a resuming client sends: the newest seq or gap end,
+// or since when nothing arrived.
+func (r *Recorder) Last(since int64) int64 {
+	r.Mu.Lock()
+	defer r.Mu.Unlock()
+	cur := since
+	if n := len(r.Seqs); n > 0 && r.Seqs[n-1] > cur {
+		cur = r.Seqs[n-1]
+	}
+	if n := len(r.Gaps); n > 0 && r.Gaps[n-1].Last > cur {
+		cur = r.Gaps[n-1].Last
+	}
+	return cur
+}
+
+// WaitFor blocks until cond (called with Mu held) is true, or fails the
+// test when ctx ends.
+func (r *Recorder) WaitFor(ctx context.Context, t testing.TB, what string, cond func(*Recorder) bool) {
+	t.Helper()
+	for {
+		r.Mu.Lock()
+		ok, ch := cond(r), r.changed
+		r.Mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			r.Mu.Lock()
+			defer r.Mu.Unlock()
+			t.Fatalf("timed out waiting for %s: connected=%d messages=%d gaps=%v", what, r.Connects, len(r.Seqs), r.Gaps)
+		}
+	}
+}
