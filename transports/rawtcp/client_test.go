@@ -40,17 +40,17 @@ func TestClientRoundTrip(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- c.Run(ctx, 0, r) }()
-	if e := r.next(t); e != (event{gap: true, first: 1, last: 6}) {
+	if e := r.Next(t, testTimeout); e != (event{Gap: true, First: 1, Last: 6}) {
 		t.Errorf("first event = %+v, want gap 1..6", e)
 	}
 	for i := 6; i < 10; i++ {
-		want := event{seq: int64(i + 1), sent: int64(1000 + i), size: i}
-		if e := r.next(t); e != want {
+		want := event{Seq: int64(i + 1), Sent: int64(1000 + i), Size: i}
+		if e := r.Next(t, testTimeout); e != want {
 			t.Errorf("event = %+v, want %+v", e, want)
 		}
 	}
 	log.Append(42, "live")
-	if e := r.next(t); e != (event{seq: 11, sent: 42, size: 4}) {
+	if e := r.Next(t, testTimeout); e != (event{Seq: 11, Sent: 42, Size: 4}) {
 		t.Errorf("live event = %+v", e)
 	}
 	cancel()
@@ -68,9 +68,9 @@ func TestClientFromNow(t *testing.T) {
 	_, addr := startServer(t, log, transports.ServerOptions{})
 	r := newRecorder()
 	stop := runClient(t, addr, -1, r)
-	r.waitConnected(t)
+	r.WaitUp(t, testTimeout)
 	log.Append(2, "new")
-	if e := r.next(t); e.seq != 2 {
+	if e := r.Next(t, testTimeout); e.Seq != 2 {
 		t.Errorf("first event = %+v, want seq 2 (from now)", e)
 	}
 	if err := stop(); err != nil {
@@ -93,7 +93,7 @@ func TestClientCursorAhead(t *testing.T) {
 		t.Fatalf("Run = %v, want a ServerError saying the cursor is ahead", err)
 	}
 	select {
-	case <-r.connected:
+	case <-r.Up:
 		t.Error("Connected called for a refused handshake")
 	default:
 	}
@@ -173,20 +173,20 @@ func TestClientFraming(t *testing.T) {
 		err     string
 	}{
 		{"heartbeats ignored", concat(ack, frame(""), frame(""), frame(msg), frame("")), true,
-			[]event{{seq: 5, sent: 50, size: 5}}, true, "EOF"},
+			[]event{{Seq: 5, Sent: 50, Size: 5}}, true, "EOF"},
 		{"gap", concat(ack, frame(string(wire.AppendGapJSON(nil, 2, 4)))), true,
-			[]event{{gap: true, first: 2, last: 4}}, true, "EOF"},
+			[]event{{Gap: true, First: 2, Last: 4}}, true, "EOF"},
 		{"oversized frame", concat(ack, binary.BigEndian.AppendUint32(nil, rawtcp.MaxFrameSize+1)), false,
 			nil, true, "over the 16777216-byte limit"},
 		{"truncated frame", concat(ack, frame(msg)[:10]), true, nil, true, "unexpected EOF"},
 		{"error frame", concat(ack, frame(msg), frame(`{"type":"error","reason":"going away"}`)), true,
-			[]event{{seq: 5, sent: 50, size: 5}}, true, "rawtcp server: going away"},
+			[]event{{Seq: 5, Sent: 50, Size: 5}}, true, "rawtcp server: going away"},
 		{"refused", frame(`{"type":"error","reason":"no"}`), true, nil, false, "failed to handshake: rawtcp server: no"},
 		{"message before acknowledgement", frame(msg), true, nil, false, "expected an empty acknowledgement"},
 		{"undecodable", concat(ack, frame("{nope")), false, nil, true, "failed to decode frame"},
 		{"silent", ack, false, nil, true, "timeout"},
 		{"silent after a burst", concat(ack, frame(msg), frame(msg), frame(msg)), false,
-			[]event{{seq: 5, sent: 50, size: 5}, {seq: 5, sent: 50, size: 5}, {seq: 5, sent: 50, size: 5}}, true, "timeout"},
+			[]event{{Seq: 5, Sent: 50, Size: 5}, {Seq: 5, Sent: 50, Size: 5}, {Seq: 5, Sent: 50, Size: 5}}, true, "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,7 +204,7 @@ func TestClientFraming(t *testing.T) {
 				t.Errorf("handshake = %v, want %v", got, want)
 			}
 			select {
-			case <-r.connected:
+			case <-r.Up:
 				if !tt.connect {
 					t.Error("Connected called without an acknowledgement")
 				}
@@ -214,11 +214,11 @@ func TestClientFraming(t *testing.T) {
 				}
 			}
 			for _, want := range tt.events {
-				if e := r.next(t); e != want {
+				if e := r.Next(t, testTimeout); e != want {
 					t.Errorf("event = %+v, want %+v", e, want)
 				}
 			}
-			if n := len(r.events); n != 0 {
+			if n := len(r.Events); n != 0 {
 				t.Errorf("%d unexpected events", n)
 			}
 		})

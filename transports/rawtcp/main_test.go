@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/pushbench/pushbench/transports/internal/testrec"
 	"io"
 	"net"
 	"sync"
@@ -95,50 +96,13 @@ func isReset(err error) bool {
 	return errors.As(err, &op) && !op.Timeout()
 }
 
-// event is one call on a recorder.
-type event struct {
-	gap         bool
-	seq, sent   int64
-	size        int
-	first, last int64
-}
+// event and recorder are the shared channel-based test Receiver.
+type (
+	event    = testrec.Event
+	recorder = testrec.Stream
+)
 
-// recorder is a Receiver that hands what it gets to the test.
-type recorder struct {
-	connected chan struct{}
-	events    chan event
-}
-
-func newRecorder() *recorder {
-	return &recorder{connected: make(chan struct{}), events: make(chan event, 4096)}
-}
-
-func (r *recorder) Connected() { close(r.connected) }
-func (r *recorder) Message(seq, sent int64, size int) {
-	r.events <- event{seq: seq, sent: sent, size: size}
-}
-func (r *recorder) Gap(first, last int64) { r.events <- event{gap: true, first: first, last: last} }
-func (r *recorder) Empty()                {}
-
-func (r *recorder) next(t *testing.T) event {
-	t.Helper()
-	select {
-	case e := <-r.events:
-		return e
-	case <-time.After(testTimeout):
-		t.Fatal("no event within the test timeout")
-		return event{}
-	}
-}
-
-func (r *recorder) waitConnected(t *testing.T) {
-	t.Helper()
-	select {
-	case <-r.connected:
-	case <-time.After(testTimeout):
-		t.Fatal("not connected within the test timeout")
-	}
-}
+func newRecorder() *recorder { return testrec.NewStream() }
 
 // runClient runs a client in the background; stop cancels it and returns
 // Run's error.

@@ -266,7 +266,7 @@ func TestCloseEndsClients(t *testing.T) {
 	r := newRecorder()
 	ran := make(chan error, 1)
 	go func() { ran <- c.Run(context.Background(), -1, r) }()
-	r.waitConnected(t)
+	r.WaitUp(t, testTimeout)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -36,13 +36,13 @@ func run(ctx context.Context, c transports.Client, since int64, r transports.Rec
 func expectEvents(t *testing.T, r *recorder, want ...event) {
 	t.Helper()
 	for i, w := range want {
-		if got := <-r.events; got != w {
+		if got := <-r.Events; got != w {
 			t.Fatalf("event %d: got %+v, want %+v", i, got, w)
 		}
 	}
 }
 
-func msg(e *msglog.Entry, size int) event { return event{seq: e.Seq, sent: e.Sent, size: size} }
+func msg(e *msglog.Entry, size int) event { return event{Seq: e.Seq, Sent: e.Sent, Size: size} }
 
 func TestClientReceivesAndResumes(t *testing.T) {
 	log := msglog.New(64)
@@ -63,7 +63,7 @@ func TestClientReceivesAndResumes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := newRecorder()
 	done := run(ctx, c, -1, r)
-	<-r.connected
+	<-r.Up
 	es := appendN(log, 5, "hello")
 	for _, e := range es {
 		expectEvents(t, r, msg(e, 5))
@@ -78,7 +78,7 @@ func TestClientReceivesAndResumes(t *testing.T) {
 	defer cancel()
 	r = newRecorder()
 	done = run(ctx, c, 3, r)
-	<-r.connected
+	<-r.Up
 	expectEvents(t, r, msg(es[3], 5), msg(es[4], 5))
 	e := log.Append(7, strings.Repeat("z", 5000)) // larger than the receive buffer
 	expectEvents(t, r, msg(e, 5000))
@@ -103,7 +103,7 @@ func TestClientReportsGap(t *testing.T) {
 	defer cancel()
 	r := newRecorder()
 	done := run(ctx, c, 0, r)
-	expectEvents(t, r, event{gap: true, first: 1, last: 20})
+	expectEvents(t, r, event{Gap: true, First: 1, Last: 20})
 	for _, e := range es[20:] {
 		expectEvents(t, r, msg(e, 1))
 	}
@@ -125,7 +125,7 @@ func TestClientRejectedCursor(t *testing.T) {
 		t.Fatalf("got %v, want a 400 naming the cursor", err)
 	}
 	select {
-	case <-r.connected:
+	case <-r.Up:
 		t.Error("Connected called for a refused upgrade")
 	default:
 	}
@@ -139,7 +139,7 @@ func TestClientEndsWhenServerCloses(t *testing.T) {
 	}
 	r := newRecorder()
 	done := run(context.Background(), c, -1, r)
-	<-r.connected
+	<-r.Up
 	srv.Close()
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "1001") {
 		t.Fatalf("got %v, want close 1001", err)
@@ -171,7 +171,7 @@ func TestClientPingsRenewReadDeadline(t *testing.T) {
 	defer cancel()
 	r := newRecorder()
 	done := run(ctx, c, -1, r)
-	<-r.connected
+	<-r.Up
 	// Stay silent for five read timeouts: only pings keep both sides alive.
 	select {
 	case err := <-done:
@@ -236,11 +236,11 @@ func TestClientSendsUpstream(t *testing.T) {
 	r := newRecorder()
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, -1, r) }()
-	<-r.connected
+	<-r.Up
 	if err := c.Send(ctx, `quote " and \ backslash`, 77); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-r.events; got.seq != 1 || got.sent != 77 {
+	if got := <-r.Events; got.Seq != 1 || got.Sent != 77 {
 		t.Errorf("the sender received %+v, want its own message back", got)
 	}
 	if got := string(mustEntry(t, log, 1).JSON); got != `{"seq":1,"sent":77,"payload":"quote \" and \\ backslash"}` {

@@ -1,6 +1,7 @@
 package websocket_test
 
 import (
+	"github.com/pushbench/pushbench/transports/internal/testrec"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -68,28 +69,10 @@ func appendN(log *msglog.Log, n int, payload string) []*msglog.Entry {
 	return out
 }
 
-// event is one thing a recorder received.
-type event struct {
-	gap         bool
-	seq, sent   int64
-	size        int
-	first, last int64
-}
+// event and recorder are the shared channel-based test Receiver.
+type (
+	event    = testrec.Event
+	recorder = testrec.Stream
+)
 
-// recorder is a transports.Receiver that hands what it receives to the test
-// through channels.
-type recorder struct {
-	connected chan struct{}
-	events    chan event
-}
-
-func newRecorder() *recorder {
-	return &recorder{connected: make(chan struct{}), events: make(chan event, 4096)}
-}
-
-func (r *recorder) Connected() { close(r.connected) }
-func (r *recorder) Message(seq, sent int64, size int) {
-	r.events <- event{seq: seq, sent: sent, size: size}
-}
-func (r *recorder) Gap(first, last int64) { r.events <- event{gap: true, first: first, last: last} }
-func (r *recorder) Empty()                {}
+func newRecorder() *recorder { return testrec.NewStream() }

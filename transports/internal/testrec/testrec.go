@@ -6,6 +6,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pushbench/pushbench/transports/msglog"
 )
@@ -109,5 +110,62 @@ func (r *Recorder) WaitFor(ctx context.Context, t testing.TB, what string, cond 
 			defer r.Mu.Unlock()
 			t.Fatalf("timed out waiting for %s: connected=%d messages=%d gaps=%v", what, r.Connects, len(r.Seqs), r.Gaps)
 		}
+	}
+}
+
+// Event is one Receiver call, as a Stream hands it to a test.
+type Event struct {
+	Gap         bool
+	Seq, Sent   int64
+	Size        int
+	First, Last int64
+}
+
+// Stream is a Receiver that hands every call to the test over channels:
+// Up is closed at Connected, Events receives messages and gaps in order
+// (buffered for 4096).
+type Stream struct {
+	Up     chan struct{}
+	Events chan Event
+}
+
+// NewStream returns a Stream.
+func NewStream() *Stream {
+	return &Stream{Up: make(chan struct{}), Events: make(chan Event, 4096)}
+}
+
+// Connected closes Up.
+func (s *Stream) Connected() { close(s.Up) }
+
+// Message sends a message event.
+func (s *Stream) Message(seq, sent int64, size int) {
+	s.Events <- Event{Seq: seq, Sent: sent, Size: size}
+}
+
+// Gap sends a gap event.
+func (s *Stream) Gap(first, last int64) { s.Events <- Event{Gap: true, First: first, Last: last} }
+
+// Empty is ignored.
+func (s *Stream) Empty() {}
+
+// Next returns the next event or fails the test after timeout.
+func (s *Stream) Next(t testing.TB, timeout time.Duration) Event {
+	t.Helper()
+	select {
+	case e := <-s.Events:
+		return e
+	case <-time.After(timeout):
+		t.Fatal("no event within the test timeout")
+		return Event{}
+	}
+}
+
+// WaitUp waits for Connected or fails the test after timeout.
+func (s *Stream) WaitUp(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-s.Up:
+	case <-time.After(timeout):
+		t.Fatal("not connected within the test timeout")
 	}
 }
