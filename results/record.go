@@ -13,26 +13,30 @@ import (
 
 // SchemaVersion changes whenever a field's meaning changes; readers reject
 // other versions with a clear message.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Record is one measured (scenario, step, transport, repetition). Times are
 // microseconds unless a name says otherwise; byte counts are at the socket.
 type Record struct {
-	Schema      int                    `json:"schema"`
-	RunID       string                 `json:"run_id"`
-	Scenario    string                 `json:"scenario"`
-	Kind        string                 `json:"kind"`
-	Step        int                    `json:"step"`
-	StepParam   string                 `json:"step_param,omitempty"` // clients, rate or payload
-	StepValue   float64                `json:"step_value,omitempty"`
-	Transport   string                 `json:"transport"`
-	Library     string                 `json:"library"`
-	Repetition  int                    `json:"repetition"`
-	Started     time.Time              `json:"started"`
-	Params      Params                 `json:"params"`
-	Machine     proc.Machine           `json:"machine"`
-	Pinning     string                 `json:"pinning"`
-	Error       string                 `json:"error,omitempty"`
+	Schema     int          `json:"schema"`
+	RunID      string       `json:"run_id"`
+	Scenario   string       `json:"scenario"`
+	Kind       string       `json:"kind"`
+	Step       int          `json:"step"`
+	StepParam  string       `json:"step_param,omitempty"` // clients, rate or payload
+	StepValue  float64      `json:"step_value,omitempty"`
+	Transport  string       `json:"transport"`
+	Library    string       `json:"library"`
+	Repetition int          `json:"repetition"`
+	Started    time.Time    `json:"started"`
+	Params     Params       `json:"params"`
+	Machine    proc.Machine `json:"machine"`
+	Pinning    string       `json:"pinning"`
+	Error      string       `json:"error,omitempty"`
+	// Interrupted marks a step cut short by the user (Ctrl-C) or the run's
+	// deadline: its numbers are incomplete, never loss, and compare and the
+	// claims leave it out.
+	Interrupted bool                   `json:"interrupted,omitempty"`
 	Notes       []string               `json:"notes,omitempty"`
 	Delivery    Delivery               `json:"delivery"`
 	Latency     Summary                `json:"latency"`
@@ -64,10 +68,19 @@ type Params struct {
 
 // Delivery is the message accounting of the measurement window.
 type Delivery struct {
-	Published       int64    `json:"published"`
-	Expected        int64    `json:"expected"` // published x clients
-	Delivered       int64    `json:"delivered"`
-	Lost            int64    `json:"lost"`
+	Published int64 `json:"published"`
+	Expected  int64 `json:"expected"` // published x clients
+	Delivered int64 `json:"delivered"`
+	Lost      int64 `json:"lost"` // counted: window seqs that never arrived
+	// Late messages arrived after the drain deadline, within the grace
+	// period; they are part of Delivered and their latency is recorded.
+	Late int64 `json:"late"`
+	// Unexpected seqs arrived that lie outside the window's published range
+	// (never published, or from before or after the window).
+	Unexpected int64 `json:"unexpected"`
+	// Mismatch, when set, says the counts do not reconcile
+	// (delivered + lost != expected): the record cannot be trusted.
+	Mismatch        string   `json:"mismatch,omitempty"`
 	ClientsWithLoss int      `json:"clients_with_loss"`
 	Duplicates      int64    `json:"duplicates"`
 	Reorders        int64    `json:"reorders"`
@@ -82,7 +95,8 @@ type Delivery struct {
 	WindowS         float64  `json:"window_s"`         // publish start to drain end
 	DeliveredPerS   float64  `json:"delivered_per_s"`  // delivered / window
 	OfferedPerS     float64  `json:"offered_per_s"`    // published x clients / publish time
-	ClampedSamples  int64    `json:"clamped_samples"`  // latencies outside 1 µs..60 s
+	ClampedSamples  int64    `json:"clamped_samples"`  // latencies above 60 s, recorded as 60 s
+	UnderRange      int64    `json:"under_range"`      // latencies below 1 µs (clock skew), recorded as 1 µs
 	Errors          []string `json:"errors,omitempty"` // most frequent client errors
 }
 
@@ -134,4 +148,17 @@ type Resources struct {
 	CPUPerMessageUs   float64 `json:"cpu_per_message_us"`  // CPU / delivered
 	CPUPerConnSecUs   float64 `json:"cpu_per_conn_s_us"`   // CPU / clients / window seconds
 	ConnectS          float64 `json:"connect_s,omitempty"` // time to connect all clients
+	// The process's own health over the window (the load generator's, in
+	// Record.Loadgen): CPU used as a share of the cores it may use, the
+	// cores, GC pauses, and the share of its CPU an in-process proxy took.
+	CPUUtilization float64 `json:"cpu_utilization,omitempty"` // 0..1 of Cores
+	Cores          float64 `json:"cores,omitempty"`
+	GCPauses       int64   `json:"gc_pauses,omitempty"`
+	GCPauseTotalUs float64 `json:"gc_pause_total_us,omitempty"`
+	GCPauseMaxUs   float64 `json:"gc_pause_max_us,omitempty"`
+	ProxyCPUShare  float64 `json:"proxy_cpu_share,omitempty"` // of the process's CPU
+	// Saturated, when set, says why this process was the bottleneck (for
+	// example "load generator at 97% of 1 CPU"): the record's figures then
+	// measure pushbench, not the transport.
+	Saturated string `json:"saturated,omitempty"`
 }

@@ -1,0 +1,30 @@
+package results
+
+import "fmt"
+
+// Disqualified says why r cannot stand as a winner, a capacity limit or a
+// transport's best figure ("" when it can): an error, an interruption,
+// counts that do not reconcile, any loss, duplicate, reordering or
+// unexpected message, or a saturated load generator.
+func (r Record) Disqualified() string {
+	d := r.Delivery
+	switch {
+	case r.Error != "":
+		return "error: " + r.Error
+	case r.Interrupted:
+		return "interrupted"
+	case d.Mismatch != "":
+		return "counts do not reconcile: " + d.Mismatch
+	case r.Loadgen.Saturated != "":
+		return "load generator saturated (" + r.Loadgen.Saturated + "): this figure measures pushbench, not the transport"
+	case d.Lost > 0:
+		return fmt.Sprintf("%d messages lost", d.Lost)
+	case d.Duplicates > 0:
+		return fmt.Sprintf("%d duplicates", d.Duplicates)
+	case d.Reorders > 0:
+		return fmt.Sprintf("%d reorderings", d.Reorders)
+	case d.Unexpected > 0:
+		return fmt.Sprintf("%d unexpected messages", d.Unexpected)
+	}
+	return ""
+}
