@@ -198,7 +198,7 @@ func (r *Runner) phaseErr(srv *serverProc, phase string, err error) error {
 func fill(rec *results.Record, w loadgen.Window, published int64, window time.Duration, before, s0, s1 samples) {
 	d := &rec.Delivery
 	d.Published, d.Expected, d.Delivered, d.Lost = published, w.Expected, w.Delivered, w.Lost
-	d.ClientsWithLoss, d.Duplicates, d.Reorders, d.Holes = w.ClientsWithLoss, w.Duplicates, w.Reorders, w.Holes
+	d.ClientsWithLoss, d.Duplicates, d.Reorders, d.Holes = int64(w.ClientsWithLoss), w.Duplicates, w.Reorders, w.Holes
 	d.GapSignals, d.GapMessages, d.Reconnects, d.Drops = w.GapSignals, w.GapMessages, w.Reconnects, w.Drops
 	d.SlowDisconnects = s1.slow - s0.slow
 	d.Polls, d.EmptyPolls, d.ClampedSamples = w.Polls, w.EmptyPolls, w.Clamped

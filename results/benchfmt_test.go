@@ -29,7 +29,7 @@ func benchRecords() []results.Record {
 			Schema: results.SchemaVersion, Scenario: sc, Step: step, StepParam: param, StepValue: value,
 			Transport: tr, Repetition: rep, Machine: machine, Pinning: pin,
 			Params:   results.Params{Clients: 100, Network: "loopback"},
-			Delivery: results.Delivery{Delivered: 10000, Lost: int64(rep - 1), DeliveredPerS: 1008.95},
+			Delivery: results.Delivery{Counts: results.Counts{Delivered: 10000, Lost: int64(rep - 1)}, DeliveredPerS: 1008.95},
 			Latency:  results.Summary{Count: 10000, P50: p99 / 3, P90: p99 / 2, P99: p99, P999: p99 + 100, Max: p99 + 500},
 			Connect:  results.Summary{Count: 100, P99: 173},
 			Wire:     results.Wire{BytesPerMessage: 362.63, BytesPerConnMin: 219526.29},
@@ -46,7 +46,7 @@ func benchRecords() []results.Record {
 	slow := rec("latency", 0, "", 0, "websocket", 3, 90000)
 	slow.Params.Network = "netem delay 50ms"
 	empty := rec("idle", 0, "", 0, "shortpoll", 1, 0)
-	empty.Delivery, empty.Latency = results.Delivery{Lost: 0}, results.Summary{}
+	empty.Delivery, empty.Latency = results.Delivery{}, results.Summary{}
 	failed := rec("burst", 0, "", 0, "sse", 1, 0)
 	failed.Error = "server exited: signal: killed\nand more"
 	return append(recs, slow, empty, failed)

@@ -68,36 +68,16 @@ type Params struct {
 
 // Delivery is the message accounting of the measurement window.
 type Delivery struct {
-	Published int64 `json:"published"`
-	Expected  int64 `json:"expected"` // published x clients
-	Delivered int64 `json:"delivered"`
-	Lost      int64 `json:"lost"` // counted: window seqs that never arrived
-	// Late messages arrived after the drain deadline, within the grace
-	// period; they are part of Delivered and their latency is recorded.
-	Late int64 `json:"late"`
-	// Unexpected seqs arrived that lie outside the window's published range
-	// (never published, or from before or after the window).
-	Unexpected int64 `json:"unexpected"`
+	Counts
+	Published       int64 `json:"published"`
+	SlowDisconnects int64 `json:"slow_disconnects"` // counted by the server
 	// Mismatch, when set, says the counts do not reconcile
-	// (delivered + lost != expected): the record cannot be trusted.
-	Mismatch        string   `json:"mismatch,omitempty"`
-	ClientsWithLoss int      `json:"clients_with_loss"`
-	Duplicates      int64    `json:"duplicates"`
-	Reorders        int64    `json:"reorders"`
-	Holes           int64    `json:"holes"`
-	GapSignals      int64    `json:"gap_signals"`
-	GapMessages     int64    `json:"gap_messages"`
-	Reconnects      int64    `json:"reconnects"`
-	Drops           int64    `json:"drops"`
-	SlowDisconnects int64    `json:"slow_disconnects"` // counted by the server
-	Polls           int64    `json:"polls"`
-	EmptyPolls      int64    `json:"empty_polls"`
-	WindowS         float64  `json:"window_s"`         // publish start to drain end
-	DeliveredPerS   float64  `json:"delivered_per_s"`  // delivered / window
-	OfferedPerS     float64  `json:"offered_per_s"`    // published x clients / publish time
-	ClampedSamples  int64    `json:"clamped_samples"`  // latencies above 60 s, recorded as 60 s
-	UnderRange      int64    `json:"under_range"`      // latencies below 1 µs (clock skew), recorded as 1 µs
-	Errors          []string `json:"errors,omitempty"` // most frequent client errors
+	// (Counts.Reconcile): the record cannot be trusted.
+	Mismatch      string   `json:"mismatch,omitempty"`
+	WindowS       float64  `json:"window_s"`         // publish start to drain end
+	DeliveredPerS float64  `json:"delivered_per_s"`  // delivered / window
+	OfferedPerS   float64  `json:"offered_per_s"`    // published x clients / publish time
+	Errors        []string `json:"errors,omitempty"` // most frequent client errors
 }
 
 // Summary condenses a histogram, in microseconds.

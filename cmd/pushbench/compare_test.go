@@ -49,7 +49,7 @@ func writeRun(t *testing.T, name string, n int, p99 func(i int) int64, lost int6
 		recs = append(recs, results.Record{
 			Schema: results.SchemaVersion, Scenario: "latency", Transport: "websocket", Repetition: i + 1,
 			Params:   results.Params{Clients: 100},
-			Delivery: results.Delivery{Delivered: 1000, Lost: lost, DeliveredPerS: 100 * f},
+			Delivery: results.Delivery{Counts: results.Counts{Delivered: 1000, Lost: lost}, DeliveredPerS: 100 * f},
 			Latency:  results.Summary{Count: 1000, P50: int64(3000 * f), P99: p99(i)},
 		})
 	}
@@ -99,7 +99,7 @@ func TestCompareExitCodes(t *testing.T) {
 		{"missing folder", []string{base, filepath.Join(t.TempDir(), "nope")}, 2, "", "new: failed to read results"},
 		{"garbage JSON", []string{garbage, base}, 2, "", "base: " + garbage + " is not a pushbench results file"},
 		{"no common keys", []string{base, other}, 2, "", "share no (scenario, step, transport)"},
-		{"schema mismatch", []string{base, future}, 2, "", "has schema 2; this pushbench reads schema 1"},
+		{"schema mismatch", []string{base, future}, 2, "", fmt.Sprintf("has schema %d; this pushbench reads schema %d", results.SchemaVersion+1, results.SchemaVersion)},
 		{"one path", []string{base}, 2, "", "want BASE and NEW, got 1 arguments"},
 		{"bad alpha", []string{"--alpha", "2", base, base}, 2, "", "--alpha 2: allowed between 0 and 1"},
 		{"unknown metric threshold", []string{"--threshold", "p42=1", base, base}, 2, "", `unknown metric "p42"`},

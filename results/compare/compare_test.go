@@ -28,7 +28,7 @@ func measured(scenario, transport string, rep int, f float64) results.Record {
 	return results.Record{
 		Schema: results.SchemaVersion, Scenario: scenario, Transport: transport, Repetition: rep,
 		Params:   results.Params{Clients: 100, Network: "loopback"},
-		Delivery: results.Delivery{Delivered: 10000, DeliveredPerS: 1000 * f},
+		Delivery: results.Delivery{Counts: results.Counts{Delivered: 10000}, DeliveredPerS: 1000 * f},
 		Latency:  results.Summary{Count: 10000, P50: us(3000), P90: us(5000), P99: us(8000), P999: us(9000), Max: us(12000)},
 		Connect:  results.Summary{Count: 100, P99: us(200)},
 		Wire:     results.Wire{BytesPerMessage: 360 * f, BytesPerConnMin: 2e5 * f},
