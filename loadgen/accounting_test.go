@@ -1,9 +1,11 @@
 package loadgen
 
 import (
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/transports"
 )
 
@@ -22,15 +24,15 @@ func addFake(g *Generator, n int) []*vclient {
 }
 
 // TestAccountingWithInjectedFaults feeds each client a planted sequence and
-// checks every counter the window reports.
+// checks every count the window reports. Window: seqs 11..15 published.
 func TestAccountingWithInjectedFaults(t *testing.T) {
 	g := newTestGen()
 	defer g.Close()
-	cs := addFake(g, 4)
+	cs := addFake(g, 7)
 	for _, c := range cs {
 		c.Message(3, 0, 1) // before any window: ignored
 	}
-	g.StartWindow(10)
+	g.StartWindow(10, 100)
 	now := time.Now().UnixNano()
 	feed := func(c *vclient, seqs ...int64) {
 		for _, s := range seqs {
@@ -43,30 +45,48 @@ func TestAccountingWithInjectedFaults(t *testing.T) {
 	feed(cs[3], 11, 12)                     // loss of 13..15 ...
 	cs[3].Gap(13, 14)                       // ... two of them announced by a gap signal
 	feed(cs[3], 15)
-	w := g.Window(5)
-	type counts struct {
-		Expected, Delivered, Lost  int64
-		ClientsWithLoss            int
-		Duplicates, Reorders       int64
-		Holes, GapSignals, GapMsgs int64
+	feed(cs[4], 11, 12, 13, 14, 999) // 15 never arrives; 999 was never published (beyond the limit)
+	feed(cs[5], 11, 12, 13, 14, 15, 16)
+	// cs[6] receives nothing: all five lost.
+	w := g.Window(5) // 16 was not published in this window: unexpected
+	want := results.Counts{Expected: 35, Delivered: 27, Lost: 8, ClientsWithLoss: 3, Unexpected: 2,
+		Duplicates: 2, Reorders: 1, Holes: 2, GapSignals: 1, GapMessages: 2}
+	if w.Counts != want {
+		t.Errorf("window counts\n got %+v\nwant %+v", w.Counts, want)
 	}
-	want := counts{Expected: 20, Delivered: 18, Lost: 2, ClientsWithLoss: 1, Duplicates: 2, Reorders: 1, Holes: 2, GapSignals: 1, GapMsgs: 2}
-	got := counts{Expected: w.Expected, Delivered: w.Delivered, Lost: w.Lost, ClientsWithLoss: w.ClientsWithLoss,
-		Duplicates: w.Duplicates, Reorders: w.Reorders, Holes: w.Holes, GapSignals: w.GapSignals, GapMsgs: w.GapMessages}
-	if got != want {
-		t.Errorf("window counts\n got %+v\nwant %+v", got, want)
+	if err := w.Counts.Reconcile(); err != nil {
+		t.Errorf("counts of a consistent window do not reconcile: %v", err)
 	}
-	if n := w.Latency.TotalCount(); n != w.Delivered {
-		t.Errorf("latency samples %d, want one per unique delivery (%d)", n, w.Delivered)
+	if n := w.Latency.TotalCount(); n != w.Delivered+1 { // 16 was timed when it arrived, before it was known unexpected
+		t.Errorf("latency samples %d, want one per arrival in range (%d)", n, w.Delivered+1)
 	}
 	if c := cs[3].cursor.Load(); c != 15 {
 		t.Errorf("cursor after gap and message = %d, want 15", c)
 	}
 	// A new window restarts the counts.
-	g.StartWindow(15)
+	g.StartWindow(15, 100)
 	feed(cs[0], 16)
-	if w := g.Window(1); w.Delivered != 1 || w.Duplicates != 0 || w.Lost != 3 {
-		t.Errorf("second window: delivered %d dups %d lost %d, want 1 0 3", w.Delivered, w.Duplicates, w.Lost)
+	if w := g.Window(1); w.Delivered != 1 || w.Duplicates != 0 || w.Lost != 6 || w.Unexpected != 0 {
+		t.Errorf("second window: delivered %d dups %d lost %d unexpected %d, want 1 0 6 0", w.Delivered, w.Duplicates, w.Lost, w.Unexpected)
+	}
+}
+
+// TestLateArrivalsAreDeliveredTimedAndCounted: a message that arrives after
+// the drain deadline is delivered, late, and its latency is in the tail.
+func TestLateArrivalsAreDeliveredTimedAndCounted(t *testing.T) {
+	g := newTestGen()
+	defer g.Close()
+	c := addFake(g, 1)[0]
+	g.StartWindow(0, 10)
+	c.Message(1, time.Now().UnixNano(), 1)
+	g.MarkLate(time.Now().Add(-time.Millisecond))
+	c.Message(2, time.Now().Add(-3*time.Second).UnixNano(), 1)
+	w := g.Window(3)
+	if w.Delivered != 2 || w.Late != 1 || w.Lost != 1 {
+		t.Errorf("delivered %d late %d lost %d, want 2 1 1", w.Delivered, w.Late, w.Lost)
+	}
+	if max := w.Latency.Max(); max < 2_900_000 {
+		t.Errorf("max latency %d µs: the late message's 3 s is missing from the histogram", max)
 	}
 }
 
@@ -74,16 +94,69 @@ func TestLatencyIsMeasuredFromIntendedSendTime(t *testing.T) {
 	g := newTestGen()
 	defer g.Close()
 	c := addFake(g, 1)[0]
-	g.StartWindow(0)
+	g.StartWindow(0, 10)
 	intended := time.Now().Add(-250 * time.Millisecond).UnixNano()
 	c.Message(1, intended, 1)
 	c.Message(2, time.Now().Add(-2*time.Minute).UnixNano(), 1) // beyond the histogram: clamped and counted
-	w := g.Window(2)
-	if min := w.Latency.Min(); min < 249_750 || min > 350_000 { // 0.1% histogram precision below
-		t.Errorf("latency %d µs, want about 250 ms (receive time minus intended time)", min)
+	c.Message(3, time.Now().Add(time.Minute).UnixNano(), 1)    // from the future (clock skew): under range, counted
+	w := g.Window(3)
+	if min := w.Latency.Min(); min != 1 {
+		t.Errorf("min latency %d µs, want the under-range sample recorded as 1 µs", min)
 	}
-	if w.Clamped != 1 {
-		t.Errorf("clamped = %d, want 1", w.Clamped)
+	if v := w.Latency.ValueAtQuantile(50); v < 249_750 || v > 350_000 { // 0.1% histogram precision below
+		t.Errorf("median latency %d µs, want about 250 ms (receive time minus intended time)", v)
+	}
+	if w.ClampedSamples != 1 || w.UnderRange != 1 {
+		t.Errorf("clamped %d under range %d, want 1 1", w.ClampedSamples, w.UnderRange)
+	}
+}
+
+// TestWindowsDoNotLeak: what a client counted in one window never shows in
+// the next, even for a client that receives nothing in the next, and
+// receiving while windows open and close is race-free.
+func TestWindowsDoNotLeak(t *testing.T) {
+	g := newTestGen()
+	defer g.Close()
+	cs := addFake(g, 2)
+	g.StartWindow(0, 1000)
+	for s := int64(1); s <= 10; s++ {
+		cs[0].Message(s, time.Now().UnixNano(), 1)
+		cs[1].Message(s, time.Now().UnixNano(), 1)
+	}
+	cs[0].Message(10, time.Now().UnixNano(), 1) // a duplicate in the first window
+	g.StartWindow(10, 1000)
+	cs[1].Message(11, time.Now().UnixNano(), 1)
+	w := g.Window(1)
+	want := results.Counts{Expected: 2, Delivered: 1, Lost: 1, ClientsWithLoss: 1}
+	if w.Counts != want {
+		t.Errorf("second window\n got %+v\nwant %+v", w.Counts, want)
+	}
+	if n := w.Latency.TotalCount(); n != 1 {
+		t.Errorf("second window has %d latency samples, want 1", n)
+	}
+
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func(c *vclient) {
+			defer wg.Done()
+			for s := int64(11); s < 5000; s++ {
+				c.Message(s, time.Now().UnixNano(), 1)
+			}
+		}(c)
+	}
+	go func() { wg.Wait(); close(done) }()
+	for base := int64(10); ; base += 100 {
+		g.StartWindow(base, 1000)
+		if w := g.Window(100); w.Delivered > w.Expected {
+			t.Fatalf("delivered %d > expected %d in one window", w.Delivered, w.Expected)
+		}
+		select {
+		case <-done:
+			return
+		default:
+		}
 	}
 }
 
@@ -109,10 +182,10 @@ func BenchmarkReceiveMessage(b *testing.B) {
 	g := newTestGen()
 	defer g.Close()
 	c := addFake(g, 1)[0]
-	g.StartWindow(0)
+	g.StartWindow(0, int64(b.N)+2)
 	now := time.Now().UnixNano()
 	c.Message(1, now, 64)
-	c.seen = make([]uint64, b.N/64+2) // the bitset grows once per 64 messages; pre-size to time the steady state
+	c.w.seen = make([]uint64, b.N/64+2) // the bitset grows once per 64 messages; pre-size to time the steady state
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

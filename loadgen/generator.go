@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/transports"
 )
 
@@ -56,7 +57,8 @@ type Generator struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	shards  []*shard
-	base    atomic.Int64 // measurement window: messages with seq > base; -1 before any window
+	win     atomic.Pointer[windowSpec] // the measurement window; nil before the first
+	epoch   int64                      // the last window's epoch (under mu)
 	mu      sync.Mutex
 	clients []*vclient
 	errs    map[string]int
@@ -69,7 +71,6 @@ type Generator struct {
 	sse       bool         // the transport is SSE (reconnect delay rules)
 	connected atomic.Int64 // clients connected now
 	delivered atomic.Int64 // unique messages delivered in the window, all clients
-	window    []counters   // per-client counters when the window opened
 }
 
 // New returns a generator with no clients. Close it when done.
@@ -87,7 +88,6 @@ func New(cfg Config) *Generator {
 	for i := 0; i < n; i++ {
 		g.shards = append(g.shards, &shard{latency: newHist(), connect: newHist(), reconnect: newHist()})
 	}
-	g.base.Store(-1)
 	return g
 }
 
@@ -131,9 +131,6 @@ func (g *Generator) startClient(i int) error {
 	if g.cfg.Upstream {
 		g.upstreams = append(g.upstreams, newUpstream(client, opts))
 	}
-	if g.window != nil {
-		g.window = append(g.window, counters{})
-	}
 	g.mu.Unlock()
 	g.wg.Add(1)
 	go g.session(c, client, i)
@@ -169,10 +166,10 @@ func (g *Generator) session(c *vclient, client transports.Client, index int) {
 			since = cur
 		}
 		if churned { // a planned disconnect: reconnect at once
-			c.reconnects.Add(1)
+			c.count(func(n *results.Counts) { n.Reconnects++ })
 			continue
 		}
-		c.drops.Add(1)
+		c.count(func(n *results.Counts) { n.Drops++ })
 		if c.droppedAt.IsZero() {
 			c.droppedAt = time.Now()
 		}
@@ -184,7 +181,7 @@ func (g *Generator) session(c *vclient, client transports.Client, index int) {
 			return
 		case <-timer.C:
 		}
-		c.reconnects.Add(1)
+		c.count(func(n *results.Counts) { n.Reconnects++ })
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/pushbench/pushbench/results"
 )
 
 // Latency histograms cover 1 µs to 60 s at 3 significant digits
@@ -22,27 +24,33 @@ func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMa
 // Its mutex is taken once per recorded value.
 type shard struct {
 	mu      sync.Mutex
+	epoch   int64                   // the window the latency and reconnect histograms belong to
 	latency *hdrhistogram.Histogram // receive time - intended send time, µs
 	connect *hdrhistogram.Histogram // dial to handshake complete, µs
 	// reconnect: from a connection's unplanned end to the next handshake
 	// completing, µs (backoff, failed attempts and the handshake included).
 	reconnect *hdrhistogram.Histogram
-	clamped   int64 // values outside the histogram range
 }
 
-func (s *shard) record(h *hdrhistogram.Histogram, us int64) {
+// record adds us to h, clamped into the histogram's range; it reports
+// whether the value was negative (-1: the message arrived before it was
+// due, clock skew) or above the range (+1). Under 1 µs counts as 1 µs.
+func record(h *hdrhistogram.Histogram, us int64) (clamped int) {
+	if us < 0 {
+		clamped = -1
+	}
 	if us < histMin {
 		us = histMin
 	} else if us > histMax {
-		us = histMax
-		s.clamped++
+		us, clamped = histMax, 1
 	}
 	_ = h.RecordValue(us) // in range by construction
+	return clamped
 }
 
 // vclient is one virtual client's receive state. Its Receiver methods run on
-// the client's own goroutine; the counters the generator reads while the
-// client runs are atomic.
+// the client's own goroutine; what the generator reads while the client
+// runs is atomic or under w.mu.
 type vclient struct {
 	shard *shard
 	gen   *Generator
@@ -55,33 +63,21 @@ type vclient struct {
 	connected    atomic.Bool
 	cursor       atomic.Int64 // last seq seen or skipped by a gap: the resume cursor
 
-	// Accounting of the measurement window (seq > base).
-	base       int64
-	maxSeen    int64
-	seen       []uint64 // bitset of seq-base-1
-	unique     atomic.Int64
-	dups       atomic.Int64
-	reorders   atomic.Int64
-	holes      atomic.Int64 // jumps past maxSeen+1
-	gapSignals atomic.Int64
-	gapMsgs    atomic.Int64
-	empties    atomic.Int64
-	polls      atomic.Int64
-	reconnects atomic.Int64
-	drops      atomic.Int64 // connections that ended with an error
-	bytesIn    atomic.Int64
-	bytesOut   atomic.Int64
+	w        clientWindow // accounting of the measurement window
+	bytesIn  atomic.Int64 // cumulative, at the socket
+	bytesOut atomic.Int64
 }
 
 // Connected records the handshake time.
 func (c *vclient) Connected() {
 	now := time.Now()
+	w := c.gen.win.Load()
 	c.shard.mu.Lock()
 	if !c.connectStart.IsZero() {
-		c.shard.record(c.shard.connect, now.Sub(c.connectStart).Microseconds())
+		record(c.shard.connect, now.Sub(c.connectStart).Microseconds())
 	}
-	if !c.droppedAt.IsZero() && c.gen.base.Load() >= 0 {
-		c.shard.record(c.shard.reconnect, now.Sub(c.droppedAt).Microseconds())
+	if !c.droppedAt.IsZero() && w != nil && c.shard.epoch == w.epoch {
+		record(c.shard.reconnect, now.Sub(c.droppedAt).Microseconds())
 	}
 	c.shard.mu.Unlock()
 	c.droppedAt = time.Time{}
@@ -100,43 +96,48 @@ func (c *vclient) Message(seq, sent int64, size int) {
 	if seq > c.cursor.Load() {
 		c.cursor.Store(seq)
 	}
-	base := c.gen.base.Load()
-	if base < 0 || seq <= base {
+	w := c.gen.win.Load()
+	if w == nil || seq <= w.base {
 		return // warm-up, or before the window: not measured
 	}
-	if base != c.base {
-		c.resetWindow(base)
-	}
-	i := seq - base - 1
-	word, bit := i/64, uint64(1)<<(i%64)
-	for int64(len(c.seen)) <= word {
-		c.seen = append(c.seen, 0)
-	}
-	if c.seen[word]&bit != 0 {
-		c.dups.Add(1)
+	cw := &c.w
+	cw.mu.Lock()
+	c.sync(w)
+	i := seq - w.base - 1
+	if i >= cw.limit {
+		cw.counts.Unexpected++ // far beyond anything the window publishes
+		cw.mu.Unlock()
 		return
 	}
-	c.seen[word] |= bit
-	c.unique.Add(1)
+	if word := i / 64; word < int64(len(cw.seen)) && cw.seen[word]&(1<<(i%64)) != 0 {
+		cw.counts.Duplicates++
+		cw.mu.Unlock()
+		return
+	}
+	cw.seen = setBit(cw.seen, i)
+	if la := w.lateAfter.Load(); la > 0 && now > la {
+		cw.late = setBit(cw.late, i)
+	}
+	cw.counts.Delivered++
 	switch {
-	case seq < c.maxSeen:
-		c.reorders.Add(1)
-	case seq > c.maxSeen+1 && c.maxSeen > 0:
-		c.holes.Add(1)
+	case seq < cw.maxSeen:
+		cw.counts.Reorders++
+	case seq > cw.maxSeen+1 && cw.maxSeen > w.base:
+		cw.counts.Holes++
 	}
-	if seq > c.maxSeen {
-		c.maxSeen = seq
-	}
-	c.gen.delivered.Add(1)
+	cw.maxSeen = max(cw.maxSeen, seq)
 	c.shard.mu.Lock()
-	c.shard.record(c.shard.latency, (now-sent)/1000)
+	if c.shard.epoch == w.epoch {
+		switch record(c.shard.latency, (now-sent)/1000) {
+		case -1:
+			cw.counts.UnderRange++
+		case 1:
+			cw.counts.ClampedSamples++
+		}
+	}
 	c.shard.mu.Unlock()
-}
-
-func (c *vclient) resetWindow(base int64) {
-	c.base, c.maxSeen = base, base
-	clear(c.seen)
-	c.seen = c.seen[:0]
+	cw.mu.Unlock()
+	c.gen.delivered.Add(1)
 }
 
 // Gap counts a gap signal and moves the cursor past it.
@@ -144,8 +145,7 @@ func (c *vclient) Gap(first, last int64) {
 	if last > c.cursor.Load() {
 		c.cursor.Store(last)
 	}
-	c.gapSignals.Add(1)
-	c.gapMsgs.Add(last - first + 1)
+	c.count(func(n *results.Counts) { n.GapSignals++; n.GapMessages += last - first + 1 })
 }
 
 // Retry takes the reconnect delay an SSE server advertised
@@ -153,7 +153,7 @@ func (c *vclient) Gap(first, last int64) {
 func (c *vclient) Retry(d time.Duration) { c.retry = d }
 
 // Empty counts an empty poll answer.
-func (c *vclient) Empty() { c.empties.Add(1) }
+func (c *vclient) Empty() { c.count(func(n *results.Counts) { n.EmptyPolls++ }) }
 
 // Polled counts a poll answer (transports.PollReceiver).
-func (c *vclient) Polled() { c.polls.Add(1) }
+func (c *vclient) Polled() { c.count(func(n *results.Counts) { n.Polls++ }) }

@@ -1,119 +1,192 @@
 package loadgen
 
 import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/pushbench/pushbench/results"
 )
 
-// counters is one client's cumulative counts at a moment.
-type counters struct {
-	unique, dups, reorders, holes, gapSignals, gapMsgs   int64
-	empties, polls, reconnects, drops, bytesIn, bytesOut int64
+// windowSpec is one measurement window. Each StartWindow makes a new one
+// with the next epoch; clients and shards tag what they count with the epoch
+// they counted it in, so a message in flight while a window opens is
+// counted in the window it was received for, never in both.
+type windowSpec struct {
+	epoch int64
+	base  int64 // messages with seq > base belong to the window
+	limit int64 // seqs above base+limit are unexpected at once
+	// lateAfter is when the drain deadline passed (Unix ns; 0 while the
+	// drain lasts): messages arriving after it are late.
+	lateAfter atomic.Int64
 }
 
-func (c *vclient) counters() counters {
-	return counters{
-		unique: c.unique.Load(), dups: c.dups.Load(), reorders: c.reorders.Load(),
-		holes: c.holes.Load(), gapSignals: c.gapSignals.Load(), gapMsgs: c.gapMsgs.Load(),
-		empties: c.empties.Load(), polls: c.polls.Load(), reconnects: c.reconnects.Load(),
-		drops: c.drops.Load(), bytesIn: c.bytesIn.Load(), bytesOut: c.bytesOut.Load(),
-	}
+// clientWindow is one client's accounting of a window. Its fields are
+// written by the client's own goroutine and read by the generator, both
+// under mu.
+type clientWindow struct {
+	mu      sync.Mutex
+	epoch   int64
+	base    int64
+	limit   int64
+	maxSeen int64
+	seen    []uint64 // bitset of seq-base-1 for seqs received
+	late    []uint64 // bitset of seqs received after the drain deadline (rare: grown only then)
+	counts  results.Counts
+	// Bytes at the socket when the window opened (the socket counters are
+	// cumulative and written from the connection's goroutines).
+	bytesIn0, bytesOut0 int64
 }
 
-func (a counters) minus(b counters) counters {
-	return counters{
-		a.unique - b.unique, a.dups - b.dups, a.reorders - b.reorders, a.holes - b.holes,
-		a.gapSignals - b.gapSignals, a.gapMsgs - b.gapMsgs, a.empties - b.empties,
-		a.polls - b.polls, a.reconnects - b.reconnects, a.drops - b.drops,
-		a.bytesIn - b.bytesIn, a.bytesOut - b.bytesOut,
+// sync moves the client to window w (its accounting restarts) when it is
+// still on an older one. c.w.mu is held.
+func (c *vclient) sync(w *windowSpec) {
+	cw := &c.w
+	if cw.epoch == w.epoch {
+		return
 	}
+	cw.epoch, cw.base, cw.limit, cw.maxSeen = w.epoch, w.base, w.limit, w.base
+	clear(cw.seen)
+	cw.seen = cw.seen[:0]
+	cw.late = cw.late[:0]
+	cw.counts = results.Counts{}
+	cw.bytesIn0, cw.bytesOut0 = c.bytesIn.Load(), c.bytesOut.Load()
+}
+
+// count runs f on the client's counts of the current window, if one is open.
+func (c *vclient) count(f func(*results.Counts)) {
+	w := c.gen.win.Load()
+	if w == nil {
+		return
+	}
+	c.w.mu.Lock()
+	c.sync(w)
+	f(&c.w.counts)
+	c.w.mu.Unlock()
+}
+
+func setBit(set []uint64, i int64) []uint64 {
+	word := i / 64
+	for int64(len(set)) <= word {
+		set = append(set, 0)
+	}
+	set[word] |= 1 << (i % 64)
+	return set
+}
+
+// ones counts the set bits of set in [from, to).
+func ones(set []uint64, from, to int64) int64 {
+	var n int64
+	for i := from; i < to && i/64 < int64(len(set)); {
+		word, off := i/64, i%64
+		v := set[word] >> off
+		if span := to - i; span < 64-off {
+			v &= 1<<span - 1
+		}
+		n += int64(bits.OnesCount64(v))
+		i += 64 - off
+	}
+	return n
 }
 
 // StartWindow opens a measurement window: from now on, messages with
-// seq > base are accounted and timed; counters and the latency histogram
-// restart (connect times accumulate over the generator's life).
-func (g *Generator) StartWindow(base int64) {
+// seq > base are accounted and timed; counts and the latency histogram
+// restart (connect times accumulate over the generator's life). limit is
+// the most messages the window can publish: a seq above base+limit is
+// counted as unexpected at once (and bounds each client's bitset), one
+// between base+published and base+limit when the window closes.
+func (g *Generator) StartWindow(base, limit int64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.window = make([]counters, len(g.clients))
-	for i, c := range g.clients {
-		g.window[i] = c.counters()
+	if limit <= 0 {
+		limit = 1 << 20
 	}
+	w := &windowSpec{epoch: g.epoch + 1, base: base, limit: limit}
+	g.epoch = w.epoch
 	for _, s := range g.shards {
 		s.mu.Lock()
+		s.epoch = w.epoch
 		s.latency.Reset()
 		s.reconnect.Reset()
-		s.clamped = 0
 		s.mu.Unlock()
 	}
 	g.delivered.Store(0)
-	g.base.Store(base)
+	g.win.Store(w)
+}
+
+// MarkLate says the drain deadline has passed: messages that arrive from
+// now until the window is read are counted as late (and still delivered,
+// their latency recorded).
+func (g *Generator) MarkLate(at time.Time) {
+	if w := g.win.Load(); w != nil {
+		w.lateAfter.CompareAndSwap(0, at.UnixNano())
+	}
 }
 
 // Window is what the clients measured since StartWindow.
 type Window struct {
-	Clients         int   // clients started
-	Connected       int64 // connected at the end
-	Expected        int64 // messages each client should have, times clients
-	Delivered       int64 // unique messages delivered
-	Lost            int64 // Expected - Delivered
-	ClientsWithLoss int   // clients missing at least one message
-	Duplicates      int64
-	Reorders        int64 // messages that arrived after a later one
-	Holes           int64 // jumps past the next expected seq
-	GapSignals      int64
-	GapMessages     int64 // messages the gap signals named
-	Reconnects      int64
-	Drops           int64 // connections that ended with an error
-	EmptyPolls      int64
-	Polls           int64
-	BytesIn         int64 // server to client, at the socket
-	BytesOut        int64 // client to server, at the socket
-	Clamped         int64 // latency samples outside 1 µs..60 s
-	Latency         *hdrhistogram.Histogram
-	Connect         *hdrhistogram.Histogram // every handshake since New, reconnects included
-	Reconnect       *hdrhistogram.Histogram // in the window: unplanned disconnect to the next handshake
-	Errors          map[string]int
+	results.Counts
+	Clients   int   // clients started
+	Connected int64 // connected at the end
+	BytesIn   int64 // server to client, at the socket
+	BytesOut  int64 // client to server, at the socket
+	Latency   *hdrhistogram.Histogram
+	Connect   *hdrhistogram.Histogram // every handshake since New, reconnects included
+	Reconnect *hdrhistogram.Histogram // in the window: unplanned disconnect to the next handshake
+	Errors    map[string]int
 }
 
-// Window sums the current window. perClient is how many messages each
-// client should have received (published in the window).
-func (g *Generator) Window(perClient int64) Window {
+// Window counts the current window. published is how many messages the
+// server published in it (seqs base+1 .. base+published): each client
+// should have every one of them. Delivered is counted as messages arrive,
+// Lost from each client's bitset when the window is read, so
+// Counts.Reconcile checks one against the other.
+func (g *Generator) Window(published int64) Window {
 	g.mu.Lock()
+	ws := g.win.Load()
 	w := Window{Clients: len(g.clients), Connected: g.connected.Load(), Latency: newHist(), Connect: newHist(), Reconnect: newHist()}
-	for i, c := range g.clients {
-		var base counters
-		if i < len(g.window) {
-			base = g.window[i]
+	for _, c := range g.clients {
+		c.w.mu.Lock()
+		if ws != nil {
+			c.sync(ws) // a client that saw nothing in this window counts from zero
 		}
-		d := c.counters().minus(base)
-		w.Delivered += d.unique
-		if d.unique < perClient {
-			w.ClientsWithLoss++
-		}
-		w.Duplicates += d.dups
-		w.Reorders += d.reorders
-		w.Holes += d.holes
-		w.GapSignals += d.gapSignals
-		w.GapMessages += d.gapMsgs
-		w.Reconnects += d.reconnects
-		w.Drops += d.drops
-		w.EmptyPolls += d.empties
-		w.Polls += d.polls
-		w.BytesIn += d.bytesIn
-		w.BytesOut += d.bytesOut
+		w.Counts.Add(c.closeWindow(published))
+		w.BytesIn += c.bytesIn.Load() - c.w.bytesIn0
+		w.BytesOut += c.bytesOut.Load() - c.w.bytesOut0
+		c.w.mu.Unlock()
 	}
 	g.mu.Unlock()
-	w.Expected = perClient * int64(w.Clients)
-	w.Lost = w.Expected - w.Delivered
 	for _, s := range g.shards {
 		s.mu.Lock()
-		w.Clamped += s.clamped + w.Latency.Merge(s.latency) // Merge returns values it dropped
+		w.ClampedSamples += w.Latency.Merge(s.latency) // Merge returns values it dropped
 		w.Connect.Merge(s.connect)
 		w.Reconnect.Merge(s.reconnect)
 		s.mu.Unlock()
 	}
 	w.Errors = g.Errors()
 	return w
+}
+
+// closeWindow is the client's counts of the window given what was
+// published. c.w.mu is held.
+func (c *vclient) closeWindow(published int64) results.Counts {
+	cw := &c.w
+	n := cw.counts
+	published = min(published, cw.limit)
+	inRange := ones(cw.seen, 0, published)
+	beyond := ones(cw.seen, published, cw.limit)
+	n.Expected = published
+	n.Delivered -= beyond // arrived, but never published in this window
+	n.Unexpected += beyond
+	n.Lost = published - inRange
+	n.Late = ones(cw.late, 0, published)
+	if n.Lost > 0 {
+		n.ClientsWithLoss = 1
+	}
+	return n
 }
 
 // LatencyQuantile is the latency (µs) at quantile q (0-100) of the current

@@ -1,0 +1,55 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/transports"
+	_ "github.com/pushbench/pushbench/transports/sselean"
+	"github.com/pushbench/pushbench/transports/wire"
+)
+
+// TestPlantedStreamThroughARealClient runs the real sse-lean client against
+// a server that skips seq 15 and sends 999, which was never published:
+// the window must count the hole as lost and 999 as unexpected, and the
+// counts must still reconcile.
+func TestPlantedStreamThroughARealClient(t *testing.T) {
+	planted := []int64{11, 12, 13, 14, 999, 16, 17, 18, 19, 20}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, seq := range planted {
+			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", seq, wire.AppendMessageJSON(nil, seq, time.Now().UnixNano(), "x"))
+		}
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	tr, err := transports.Lookup("sse-lean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(Config{Transport: tr, Options: transports.ClientOptions{BaseURL: srv.URL}, Since: 10})
+	defer g.Close()
+	g.StartWindow(10, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := g.Add(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll(ctx, func() bool { return g.Delivered() == 9 }, func() error { return fmt.Errorf("%d delivered", g.Delivered()) }); err != nil {
+		t.Fatal(err)
+	}
+	w := g.Window(10) // seqs 11..20 were "published"
+	want := results.Counts{Expected: 10, Delivered: 9, Lost: 1, ClientsWithLoss: 1, Unexpected: 1, Holes: 1}
+	if w.Counts != want {
+		t.Errorf("counts\n got %+v\nwant %+v", w.Counts, want)
+	}
+	if err := w.Counts.Reconcile(); err != nil {
+		t.Error(err)
+	}
+}
