@@ -149,3 +149,16 @@ func TestServerRestartIsRecoveredAndAccounted(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyShareOfTheLoadGenerator: through the in-process proxy, which
+// copies every byte twice, the proxy takes a visible share of the load
+// generator's CPU, and less than all of it (the clients parse every message).
+func TestProxyShareOfTheLoadGenerator(t *testing.T) {
+	const js = `{"name":"share","kind":"broadcast","clients":[4],"rate":[3000],"warmup":"200ms","duration":"1500ms"}`
+	rec := runOne(t, []string{"sse-lean"}, scenarios.Network{Name: "proxy", Proxy: true}, js)["sse-lean"]
+	share := rec.Loadgen.ProxyCPUShare
+	t.Logf("proxy share %.2f of the load generator's CPU (%.3f s); notes %q", share, rec.Loadgen.CPUSeconds, rec.Notes)
+	if share <= 0.02 || share >= 0.98 {
+		t.Errorf("the in-process proxy's share of the load generator's CPU is %.3f, want within (0.02, 0.98)", share)
+	}
+}

@@ -34,7 +34,8 @@ type Config struct {
 	Terminal   bool // Log is a terminal: live progress line
 
 	// hook, set by tests, is called at points of a run: "connected" after
-	// a step's clients connect, "recorded" after a record is written.
+	// a step's clients connect, "window" when its window opens, "recorded"
+	// after a record is written.
 	hook func(event string, serverPID int)
 }
 

@@ -99,11 +99,16 @@ func TestCountsReconcileForEveryTransport(t *testing.T) {
 		if d.Published < 150 || d.Expected != d.Published*8 {
 			t.Errorf("%s: published %d expected %d, want ~200 x 8 clients", rec.Transport, d.Published, d.Expected)
 		}
-		if d.Delivered+d.Lost != d.Expected {
-			t.Errorf("%s: delivered %d + lost %d != expected %d", rec.Transport, d.Delivered, d.Lost, d.Expected)
+		// Delivered is counted as messages arrive, Lost from each client's
+		// bitset when the window closes: two mechanisms that must agree.
+		if d.Delivered+d.Lost != d.Expected || d.Mismatch != "" {
+			t.Errorf("%s: delivered %d + lost %d != expected %d (mismatch %q)", rec.Transport, d.Delivered, d.Lost, d.Expected, d.Mismatch)
 		}
-		if d.Lost != 0 || d.Duplicates != 0 || d.Reorders != 0 {
-			t.Errorf("%s: lost %d dups %d reorders %d on loopback", rec.Transport, d.Lost, d.Duplicates, d.Reorders)
+		if d.Lost != 0 || d.Duplicates != 0 || d.Reorders != 0 || d.Unexpected != 0 || d.Late != 0 || d.UnderRange != 0 {
+			t.Errorf("%s: lost %d dups %d reorders %d unexpected %d late %d under-range %d on loopback", rec.Transport, d.Lost, d.Duplicates, d.Reorders, d.Unexpected, d.Late, d.UnderRange)
+		}
+		if g := rec.Loadgen; g.CPUSeconds <= 0 || g.CPUUtilization <= 0 || g.Cores < 1 || g.RSSBytes <= 0 {
+			t.Errorf("%s: the load generator's own figures are missing: cpu %v s, %v of %v cores, rss %d", rec.Transport, g.CPUSeconds, g.CPUUtilization, g.Cores, g.RSSBytes)
 		}
 		if rec.Latency.Count != d.Delivered {
 			t.Errorf("%s: %d latency samples for %d deliveries", rec.Transport, rec.Latency.Count, d.Delivered)
@@ -189,5 +194,33 @@ func TestFileBudgetNamesTheLimitAndTheKnob(t *testing.T) {
 	err := r.checkFileBudget(sc, st, &network{idle: &netem.IdleProxy{}})
 	if err == nil || !strings.Contains(err.Error(), "RLIMIT_NOFILE is 20000") || !strings.Contains(err.Error(), "ulimit -n") || !strings.Contains(err.Error(), "30256") {
 		t.Errorf("10000 clients through the proxy: %v, want the need, the limit and the knob", err)
+	}
+}
+
+// TestInterruptedStepIsNotLoss cancels the run while a step's window is
+// open: the step is saved as interrupted, with no error and no loss.
+func TestInterruptedStepIsNotLoss(t *testing.T) {
+	r, log := newRunner(t, []string{"shortpoll"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.cfg.hook = func(event string, _ int) {
+		if event == "window" {
+			cancel()
+		}
+	}
+	sc := scenario(t, `{"name":"interrupt","kind":"broadcast","clients":[2],"rate":[50],"warmup":"100ms","duration":"2s","poll_interval":"500ms"}`)
+	if err := r.Run(ctx, []scenarios.Scenario{sc}); err == nil {
+		t.Fatal("Run after an interruption returned nil")
+	}
+	recs, err := results.Load(r.cfg.Out)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("%d records, %v; log:\n%s", len(recs), err, log)
+	}
+	rec := recs[0]
+	if !rec.Interrupted || rec.Error != "" || rec.Delivery.Lost != 0 {
+		t.Errorf("interrupted %v, error %q, lost %d; want interrupted, no error, no loss", rec.Interrupted, rec.Error, rec.Delivery.Lost)
+	}
+	if rec.Disqualified() == "" {
+		t.Error("an interrupted record may stand as a figure: Disqualified() is empty")
 	}
 }

@@ -125,3 +125,7 @@ func (n *network) close() {
 		n.idle = nil
 	}
 }
+
+// inProcess says whether a proxy runs inside the load generator's process
+// (its CPU then counts against the load generator's).
+func (n *network) inProcess() bool { return n.toxi != nil || n.idle != nil }

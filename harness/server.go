@@ -147,10 +147,15 @@ func (s *serverProc) stderrTail() string {
 	return ""
 }
 
-// status fetches /control/status.
-func (s *serverProc) status(ctx context.Context) (service.Status, error) {
+// status fetches /control/status; with gc the server collects garbage
+// first, so its heap figures are live memory.
+func (s *serverProc) status(ctx context.Context, gc ...bool) (service.Status, error) {
 	var st service.Status
-	err := s.call(ctx, http.MethodGet, "/control/status", nil, &st, 10*time.Second)
+	path := "/control/status"
+	if len(gc) > 0 && gc[0] {
+		path += "?gc=1"
+	}
+	err := s.call(ctx, http.MethodGet, path, nil, &st, 10*time.Second)
 	return st, err
 }
 

@@ -59,11 +59,22 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	}
 	// Measure.
 	prog.phase(fmt.Sprintf("step %d: measuring", st.Index))
-	s0 := r.sampleAll(ctx, srv)
-	gen.StartWindow(s0.head)
+	s0 := r.sampleAll(ctx, srv, false)
+	gen.StartWindow(s0.head, windowLimit(sc, st))
+	if r.cfg.hook != nil {
+		r.cfg.hook("window", srv.pid())
+	}
 	t0 := time.Now()
 	peak := watchPeak(srv.pid())
 	defer peak.stop()
+	var share *cpuShare
+	if net.inProcess() {
+		var err error
+		if share, err = startCPUShare(); err != nil {
+			rec.Notes = append(rec.Notes, err.Error())
+		}
+		defer share.stop()
+	}
 	stopFaults := net.inject(ctx, sc.Fault, func(err error) { rec.Notes = append(rec.Notes, "fault injection: "+err.Error()) })
 	defer stopFaults()
 	var published int64
@@ -115,19 +126,35 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		if sc.Fault != nil {
 			drain = max(drain, sc.ReadTimeout.Duration+2*time.Second, sc.Fault.Every.Duration+2*time.Second)
 		}
-		dctx, cancel := context.WithTimeout(ctx, drain)
-		if err := gen.WaitCursors(dctx, s0.head+published); err != nil {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("not every client caught up within %v of the last publish: %v", drain, err))
+		if err := r.drain(ctx, gen, s0.head+published, drain, max(time.Second, sc.SLO.Duration), rec); err != nil {
+			return err
 		}
-		cancel()
 	}
 	window := time.Since(t0)
-	s1 := r.sampleAll(ctx, srv)
+	s1 := r.sampleAll(ctx, srv, true)
 	if err := srv.dead(); err != nil {
 		return fmt.Errorf("%w: %v", errServerDown, err)
 	}
 	w := gen.Window(published)
 	fill(rec, w, published, window, before, s0, s1)
+	if share != nil {
+		p, n, err := share.stop()
+		if err != nil {
+			rec.Notes = append(rec.Notes, err.Error())
+		} else if n < 20 {
+			rec.Notes = append(rec.Notes, fmt.Sprintf("the in-process proxy's CPU share (%.0f%%) rests on %d CPU samples: rough", 100*p, n))
+		}
+		rec.Loadgen.ProxyCPUShare = p
+		if rec.Loadgen.Saturated != "" && p > 0 {
+			rec.Loadgen.Saturated += fmt.Sprintf(", %.0f%% of it the in-process proxy", 100*p)
+		}
+	}
+	if rec.Loadgen.Saturated != "" {
+		prog.logf("step %d: load generator saturated (%s): this figure measures pushbench, not the transport; fix: fewer clients per load-generator process, more CPUs, or a leaner client (sse-lean beside sse)", st.Index, rec.Loadgen.Saturated)
+	}
+	if rec.Delivery.Mismatch != "" {
+		prog.logf("step %d: counts do not reconcile: %s", st.Index, rec.Delivery.Mismatch)
+	}
 	rec.Server.RSSPeakBytes, rec.Server.FDsPeak = peak.stop()
 	return nil
 }
@@ -197,11 +224,13 @@ func (r *Runner) phaseErr(srv *serverProc, phase string, err error) error {
 // fill writes the window's measurements into rec.
 func fill(rec *results.Record, w loadgen.Window, published int64, window time.Duration, before, s0, s1 samples) {
 	d := &rec.Delivery
-	d.Published, d.Expected, d.Delivered, d.Lost = published, w.Expected, w.Delivered, w.Lost
-	d.ClientsWithLoss, d.Duplicates, d.Reorders, d.Holes = int64(w.ClientsWithLoss), w.Duplicates, w.Reorders, w.Holes
-	d.GapSignals, d.GapMessages, d.Reconnects, d.Drops = w.GapSignals, w.GapMessages, w.Reconnects, w.Drops
+	d.Counts, d.Published = w.Counts, published
 	d.SlowDisconnects = s1.slow - s0.slow
-	d.Polls, d.EmptyPolls, d.ClampedSamples = w.Polls, w.EmptyPolls, w.Clamped
+	if err := w.Counts.Reconcile(); err != nil {
+		d.Mismatch = err.Error()
+	} else if n := w.Latency.TotalCount(); n != w.Delivered {
+		d.Mismatch = fmt.Sprintf("%d latency samples for %d delivered messages", n, w.Delivered)
+	}
 	d.WindowS = window.Seconds()
 	if window > 0 {
 		d.DeliveredPerS = float64(w.Delivered) / window.Seconds()
@@ -233,23 +262,65 @@ func fill(rec *results.Record, w loadgen.Window, published int64, window time.Du
 	rec.Server = results.Resources{
 		RSSBytes: s1.srvRSS, HeapBytes: int64(s1.srvHeap), Goroutines: s1.srvGor, FDs: s1.srvFDs, CPUSeconds: cpu,
 	}
-	gcpu := (s1.genCPU - s0.genCPU).Seconds()
-	rec.Loadgen.RSSBytes, rec.Loadgen.HeapBytes, rec.Loadgen.Goroutines, rec.Loadgen.CPUSeconds = 0, int64(s1.genHeap), s1.genGor, gcpu
+	fillLoadgen(&rec.Loadgen, window, s0, s1)
 	if clients > 0 {
 		rec.Server.RSSPerConn = float64(s1.srvRSS-before.srvRSS) / clients
 		rec.Server.HeapPerConn = (float64(s1.srvHeap) - float64(before.srvHeap)) / clients
 		rec.Server.GoroutinesPerConn = float64(s1.srvGor-before.srvGor) / clients
+		rec.Loadgen.RSSPerConn = float64(s1.genRSS-before.genRSS) / clients
 		rec.Loadgen.HeapPerConn = (float64(s1.genHeap) - float64(before.genHeap)) / clients
 		rec.Loadgen.GoroutinesPerConn = float64(s1.genGor-before.genGor) / clients
 		if window > 0 {
 			rec.Server.CPUPerConnSecUs = cpu * 1e6 / clients / window.Seconds()
-			rec.Loadgen.CPUPerConnSecUs = gcpu * 1e6 / clients / window.Seconds()
+			rec.Loadgen.CPUPerConnSecUs = rec.Loadgen.CPUSeconds * 1e6 / clients / window.Seconds()
 		}
 	}
 	if w.Delivered > 0 {
 		rec.Server.CPUPerMessageUs = cpu * 1e6 / float64(w.Delivered)
-		rec.Loadgen.CPUPerMessageUs = gcpu * 1e6 / float64(w.Delivered)
+		rec.Loadgen.CPUPerMessageUs = rec.Loadgen.CPUSeconds * 1e6 / float64(w.Delivered)
 	}
+}
+
+// windowLimit bounds the seqs a window can publish (with room to spare):
+// a seq above it is unexpected the moment it arrives.
+func windowLimit(sc scenarios.Scenario, st scenarios.Step) int64 {
+	n := st.Rate * sc.Duration.Seconds()
+	switch {
+	case sc.Burst != nil:
+		n = float64(int64(sc.Duration.Duration/sc.Burst.Every.Duration)+1) * float64(sc.Burst.Size)
+	case sc.Kind == scenarios.Chat:
+		n *= float64(st.Clients)
+	}
+	return int64(2*n) + 1024
+}
+
+// drain waits until every client's cursor reaches last, for at most d. When
+// that deadline passes, arrivals over the next grace are counted late (their
+// latency still recorded) and the window closes after it. An interrupted
+// run is an interruption, never a timeout.
+func (r *Runner) drain(ctx context.Context, gen *loadgen.Generator, last int64, d, grace time.Duration, rec *results.Record) error {
+	dctx, cancel := context.WithTimeout(ctx, d)
+	err := gen.WaitCursors(dctx, last)
+	cancel()
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("drain: %w", ctx.Err())
+	}
+	gen.MarkLate(time.Now())
+	gctx, cancel := context.WithTimeout(ctx, grace)
+	gerr := gen.WaitCursors(gctx, last)
+	cancel()
+	if ctx.Err() != nil {
+		return fmt.Errorf("drain: %w", ctx.Err())
+	}
+	outcome := "then all caught up"
+	if gerr != nil {
+		outcome = "after it, " + strings.TrimPrefix(gerr.Error(), context.DeadlineExceeded.Error()+": ")
+	}
+	rec.Notes = append(rec.Notes, fmt.Sprintf("not every client caught up within the %v drain (%v); arrivals in the next %v are counted late, %s", d, err, grace, outcome))
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

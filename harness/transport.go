@@ -43,7 +43,8 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		fail(0, err)
 		return
 	}
-	net, err := r.startNetwork(sc, srv)
+	var net *network
+	labelProxy(func() { net, err = r.startNetwork(sc, srv) })
 	if err != nil {
 		fail(0, err)
 		return
@@ -66,11 +67,21 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	}
 	defer gen.Close()
 	prog.gen = gen
-	before := r.sampleAll(ctx, srv)
+	before := r.sampleAll(ctx, srv, true)
 	for i, step := range steps {
 		rec := r.baseRecord(sc, step, tr, rep)
 		rec.Params.Network, rec.Params.Fault = net.name, net.fault
 		err := r.runStep(ctx, sc, step, &srv, sargs, net, gen, before, &rec, prog)
+		if err != nil && ctx.Err() != nil {
+			// Interrupted (Ctrl-C, the run's deadline): not a failure of
+			// the transport and not loss. Saved as such, left out of
+			// comparisons and claims; the remaining steps are not run.
+			rec.Interrupted = true
+			rec.Notes = append(rec.Notes, fmt.Sprintf("interrupted (%v): this step's numbers are incomplete", err))
+			r.add(rec)
+			prog.logf("step %d: interrupted", step.Index)
+			return
+		}
 		if err != nil {
 			// Free the clients' sockets (and the proxy's) before writing:
 			// a step that ran out of file descriptors must still be saved.
@@ -138,28 +149,38 @@ type samples struct {
 	srvGor  int
 	head    int64
 	slow    int64
-	genHeap uint64 // load generator heap + stacks in use
+	genHeap uint64 // load generator heap + stacks in use, after a GC
 	genGor  int
 	genCPU  time.Duration
+	genRSS  int64
+	// The load generator's GC before the forced collection of this sample
+	// (where a window ends) and after it (where a window starts), so the
+	// sample's own collection is in no window.
+	gcEnd, gcStart gcStat
 }
 
-func (r *Runner) sampleAll(ctx context.Context, srv *serverProc) samples {
+// sampleAll samples both processes; gc asks the server to collect garbage
+// first, so its heap is live memory (not at a window's start, where the
+// collection would fall into the window).
+func (r *Runner) sampleAll(ctx context.Context, srv *serverProc, gc bool) samples {
 	s := samples{at: time.Now()}
 	if ps, err := proc.Read(srv.pid()); err == nil {
 		s.srvRSS, s.srvCPU, s.srvFDs = ps.RSS, ps.CPU, ps.FDs
 	}
-	if st, err := srv.status(ctx); err == nil {
+	if st, err := srv.status(ctx, gc); err == nil {
 		s.srvHeap, s.srvGor, s.head = st.HeapInuse+st.StackInuse, st.Goroutines, st.Head
 		for _, t := range st.Transports {
 			s.slow += t.SlowDisconnects
 		}
 	}
+	if ps, err := proc.Read(os.Getpid()); err == nil {
+		s.genCPU, s.genRSS = ps.CPU, ps.RSS
+	}
+	s.gcEnd = readGC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s.genHeap, s.genGor = ms.HeapInuse+ms.StackInuse, runtime.NumGoroutine()
-	if ps, err := proc.Read(os.Getpid()); err == nil {
-		s.genCPU = ps.CPU
-	}
+	s.gcStart = gcStat{num: ms.NumGC, totalNs: ms.PauseTotalNs, pauses: ms.PauseNs}
 	return s
 }

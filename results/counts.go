@@ -24,7 +24,7 @@ type Counts struct {
 	Polls           int64 `json:"polls"`
 	EmptyPolls      int64 `json:"empty_polls"`
 	ClampedSamples  int64 `json:"clamped_samples"` // latencies above 60 s, recorded as 60 s
-	UnderRange      int64 `json:"under_range"`     // latencies below 1 µs (clock skew), recorded as 1 µs
+	UnderRange      int64 `json:"under_range"`     // negative latencies (clock skew), recorded as 1 µs
 }
 
 // Add adds o to c.
