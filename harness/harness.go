@@ -32,6 +32,13 @@ type Config struct {
 	Network    scenarios.Network // conditions between load generator and server (zero: loopback, no proxy)
 	Log        io.Writer
 	Terminal   bool // Log is a terminal: live progress line
+	// Workers is the number of local load-generator worker processes
+	// (0: as many as the largest step needs within the open-file limit).
+	Workers int
+	// WorkerAddrs are running workers (pushbench worker) to use, on this
+	// host or others, as http://host:port; with them no local ones start
+	// unless Workers asks for them too.
+	WorkerAddrs []string
 
 	// hook, set by tests, is called at points of a run: "connected" after
 	// a step's clients connect, "window" when its window opens, "recorded"

@@ -188,12 +188,20 @@ func TestFileBudgetNamesTheLimitAndTheKnob(t *testing.T) {
 	r := &Runner{fileLimit: 20000}
 	sc := scenario(t, `{"name":"big","kind":"broadcast","clients":[10000],"rate":[1],"duration":"1s"}`)
 	st := sc.Steps()[0]
-	if err := r.checkFileBudget(sc, st, &network{}); err != nil {
+	if err := r.checkFileBudget(sc, st, &network{}, 1); err != nil {
 		t.Errorf("10000 direct clients within 20000 files: %v", err)
 	}
-	err := r.checkFileBudget(sc, st, &network{idle: &netem.IdleProxy{}})
-	if err == nil || !strings.Contains(err.Error(), "RLIMIT_NOFILE is 20000") || !strings.Contains(err.Error(), "ulimit -n") || !strings.Contains(err.Error(), "30256") {
+	err := r.checkFileBudget(sc, st, &network{name: "wan", idle: &netem.IdleProxy{}}, 1)
+	if err == nil || !strings.Contains(err.Error(), "RLIMIT_NOFILE is 20000") || !strings.Contains(err.Error(), "--network loopback") || !strings.Contains(err.Error(), "20256") {
 		t.Errorf("10000 clients through the proxy: %v, want the need, the limit and the knob", err)
+	}
+	big := scenario(t, `{"name":"big","kind":"broadcast","clients":[30000],"rate":[1],"duration":"1s"}`)
+	err = r.checkFileBudget(big, big.Steps()[0], &network{}, 1)
+	if err == nil || !strings.Contains(err.Error(), "--workers") || !strings.Contains(err.Error(), "30256") {
+		t.Errorf("30000 clients on one worker: %v, want the need and --workers", err)
+	}
+	if n := r.workersFor(big); n != 2 {
+		t.Errorf("workers for 30000 clients at 20000 files each: %d, want 2", n)
 	}
 }
 

@@ -1,12 +1,11 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sync"
 	"time"
-
-	"github.com/pushbench/pushbench/loadgen"
 )
 
 // progress reports what a run is doing: on a terminal a status line redrawn
@@ -17,7 +16,7 @@ type progress struct {
 	terminal bool
 	label    string
 	mu       sync.Mutex
-	gen      *loadgen.Generator
+	live     *fleet
 	current  string
 	done     chan struct{}
 	wg       sync.WaitGroup
@@ -66,15 +65,23 @@ func (p *progress) redraw() {
 		case now := <-tick.C:
 			p.mu.Lock()
 			line := fmt.Sprintf("%s: %s", p.label, p.current)
-			if g := p.gen; g != nil {
-				d := g.Delivered()
-				rate := float64(d-lastDelivered) / now.Sub(last).Seconds()
-				if d < lastDelivered {
-					rate = 0
+			f := p.live
+			p.mu.Unlock()
+			if f != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+				st, err := f.peek(ctx)
+				cancel()
+				if err == nil {
+					d := st.Delivered
+					rate := float64(d-lastDelivered) / now.Sub(last).Seconds()
+					if d < lastDelivered {
+						rate = 0
+					}
+					lastDelivered, last = d, now
+					line += fmt.Sprintf(" | %d/%d connected | %.0f msg/s | p99 %s", st.Connected, st.Clients, rate, us(st.P99Us))
 				}
-				lastDelivered, last = d, now
-				line += fmt.Sprintf(" | %d/%d connected | %.0f msg/s | p99 %s", g.Connected(), g.Clients(), rate, us(g.LatencyQuantile(99)))
 			}
+			p.mu.Lock()
 			fmt.Fprintf(p.w, "\r\033[K%s", line)
 			p.mu.Unlock()
 		}

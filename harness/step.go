@@ -17,25 +17,25 @@ import (
 // runStep connects the step's clients, warms up, measures one window and
 // fills rec. Every phase has a deadline.
 func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srvp **serverProc, sargs serverArgs, net *network,
-	gen *loadgen.Generator, before samples, rec *results.Record, prog *progress) error {
+	fl *fleet, before samples, rec *results.Record, prog *progress) error {
 	srv := *srvp
 	// Connect, within the open-file limit.
-	if err := r.checkFileBudget(sc, st, net); err != nil {
+	if err := r.checkFileBudget(sc, st, net, len(fl.members)); err != nil {
 		return err
 	}
-	if add := st.Clients - gen.Clients(); add > 0 {
+	if add := st.Clients - fl.clients; add > 0 {
 		prog.phase(fmt.Sprintf("step %d: connecting %d clients", st.Index, st.Clients))
 		limit := time.Duration(float64(add)/sc.ConnectRate*float64(time.Second))*2 + 30*time.Second
 		cctx, cancel := context.WithTimeout(ctx, limit)
 		t0 := time.Now()
-		err := gen.Add(cctx, add)
+		err := fl.Add(cctx, add)
 		if err == nil {
-			err = gen.WaitConnected(cctx, int64(st.Clients))
+			err = fl.WaitConnected(cctx, int64(st.Clients))
 		}
 		cancel()
 		rec.Loadgen.ConnectS = time.Since(t0).Seconds()
 		if err != nil {
-			if top := loadgen.TopErrors(gen.Errors(), 2); len(top) > 0 {
+			if top := fl.Errors(ctx); len(top) > 0 {
 				err = fmt.Errorf("%w (client errors: %s)", err, strings.Join(top, "; "))
 			}
 			return r.phaseErr(srv, "connect", err)
@@ -51,7 +51,9 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 			return err
 		}
 	} else if sc.Kind == scenarios.Chat {
-		gen.StartSending(ctx, st.Rate, service.Payload(st.Payload), sc.Warmup.Duration)
+		if _, _, err := fl.StartSending(ctx, st.Rate, service.Payload(st.Payload), sc.Warmup.Duration); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
 	} else if sc.Warmup.Duration > 0 {
 		if _, _, err := r.publish(ctx, srv, sc, st, sc.Warmup.Duration); err != nil {
 			return err
@@ -60,7 +62,9 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	// Measure.
 	prog.phase(fmt.Sprintf("step %d: measuring", st.Index))
 	s0 := r.sampleAll(ctx, srv, false)
-	gen.StartWindow(s0.head, windowLimit(sc, st))
+	if err := fl.StartWindow(ctx, s0.head, windowLimit(sc, st)); err != nil {
+		return fmt.Errorf("window: %w", err)
+	}
 	if r.cfg.hook != nil {
 		r.cfg.hook("window", srv.pid())
 	}
@@ -84,7 +88,10 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		}
 	} else {
 		if sc.Kind == scenarios.Chat {
-			_, failed := gen.StartSending(ctx, st.Rate, service.Payload(st.Payload), sc.Duration.Duration)
+			_, failed, err := fl.StartSending(ctx, st.Rate, service.Payload(st.Payload), sc.Duration.Duration)
+			if err != nil {
+				return fmt.Errorf("upstream: %w", err)
+			}
 			stNow, err := srv.status(ctx)
 			if err != nil {
 				return r.phaseErr(srv, "status", err)
@@ -126,7 +133,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		if sc.Fault != nil {
 			drain = max(drain, sc.ReadTimeout.Duration+2*time.Second, sc.Fault.Every.Duration+2*time.Second)
 		}
-		if err := r.drain(ctx, gen, s0.head+published, drain, max(time.Second, sc.SLO.Duration), rec); err != nil {
+		if err := r.drain(ctx, fl, s0.head+published, drain, max(time.Second, sc.SLO.Duration), rec); err != nil {
 			return err
 		}
 	}
@@ -135,8 +142,11 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	if err := srv.dead(); err != nil {
 		return fmt.Errorf("%w: %v", errServerDown, err)
 	}
-	w := gen.Window(published)
-	fill(rec, w, published, window, before, s0, s1)
+	fw, err := fl.Window(ctx, published, window, r.loadgenCores())
+	if err != nil {
+		return fmt.Errorf("window: %w", err)
+	}
+	fill(rec, fw, published, window, before, s0, s1)
 	if share != nil {
 		p, n, err := share.stop()
 		if err != nil {
@@ -144,10 +154,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		} else if n < 20 {
 			rec.Notes = append(rec.Notes, fmt.Sprintf("the in-process proxy's CPU share (%.0f%%) rests on %d CPU samples: rough", 100*p, n))
 		}
-		rec.Loadgen.ProxyCPUShare = p
-		if rec.Loadgen.Saturated != "" && p > 0 {
-			rec.Loadgen.Saturated += fmt.Sprintf(", %.0f%% of it the in-process proxy", 100*p)
-		}
+		addProxy(&rec.Loadgen, (s1.selfCPU-s0.selfCPU).Seconds()*p, window)
 	}
 	if rec.Loadgen.Saturated != "" {
 		prog.logf("step %d: load generator saturated (%s): this figure measures pushbench, not the transport; fix: fewer clients per load-generator process, more CPUs, or a leaner client (sse-lean beside sse)", st.Index, rec.Loadgen.Saturated)
@@ -222,10 +229,13 @@ func (r *Runner) phaseErr(srv *serverProc, phase string, err error) error {
 }
 
 // fill writes the window's measurements into rec.
-func fill(rec *results.Record, w loadgen.Window, published int64, window time.Duration, before, s0, s1 samples) {
+func fill(rec *results.Record, fw fleetWindow, published int64, window time.Duration, before, s0, s1 samples) {
+	w := fw.Window
 	d := &rec.Delivery
 	d.Counts, d.Published = w.Counts, published
 	d.SlowDisconnects = s1.slow - s0.slow
+	d.FailedClients = fw.FailedClients
+	rec.Notes = append(rec.Notes, fw.Failed...)
 	if err := w.Counts.Reconcile(); err != nil {
 		d.Mismatch = err.Error()
 	} else if n := w.Latency.TotalCount(); n != w.Delivered {
@@ -262,17 +272,15 @@ func fill(rec *results.Record, w loadgen.Window, published int64, window time.Du
 	rec.Server = results.Resources{
 		RSSBytes: s1.srvRSS, HeapBytes: int64(s1.srvHeap), Goroutines: s1.srvGor, FDs: s1.srvFDs, CPUSeconds: cpu,
 	}
-	fillLoadgen(&rec.Loadgen, window, s0, s1)
+	connectS := rec.Loadgen.ConnectS
+	rec.Loadgen = fw.Self
+	rec.Loadgen.ConnectS, rec.Loadgen.Processes = connectS, fw.Workers
 	if clients > 0 {
 		rec.Server.RSSPerConn = float64(s1.srvRSS-before.srvRSS) / clients
 		rec.Server.HeapPerConn = (float64(s1.srvHeap) - float64(before.srvHeap)) / clients
 		rec.Server.GoroutinesPerConn = float64(s1.srvGor-before.srvGor) / clients
-		rec.Loadgen.RSSPerConn = float64(s1.genRSS-before.genRSS) / clients
-		rec.Loadgen.HeapPerConn = (float64(s1.genHeap) - float64(before.genHeap)) / clients
-		rec.Loadgen.GoroutinesPerConn = float64(s1.genGor-before.genGor) / clients
 		if window > 0 {
 			rec.Server.CPUPerConnSecUs = cpu * 1e6 / clients / window.Seconds()
-			rec.Loadgen.CPUPerConnSecUs = rec.Loadgen.CPUSeconds * 1e6 / clients / window.Seconds()
 		}
 	}
 	if w.Delivered > 0 {
@@ -298,9 +306,9 @@ func windowLimit(sc scenarios.Scenario, st scenarios.Step) int64 {
 // that deadline passes, arrivals over the next grace are counted late (their
 // latency still recorded) and the window closes after it. An interrupted
 // run is an interruption, never a timeout.
-func (r *Runner) drain(ctx context.Context, gen *loadgen.Generator, last int64, d, grace time.Duration, rec *results.Record) error {
+func (r *Runner) drain(ctx context.Context, fl *fleet, last int64, d, grace time.Duration, rec *results.Record) error {
 	dctx, cancel := context.WithTimeout(ctx, d)
-	err := gen.WaitCursors(dctx, last)
+	err := fl.WaitCursors(dctx, last)
 	cancel()
 	if err == nil {
 		return nil
@@ -308,9 +316,11 @@ func (r *Runner) drain(ctx context.Context, gen *loadgen.Generator, last int64, 
 	if ctx.Err() != nil {
 		return fmt.Errorf("drain: %w", ctx.Err())
 	}
-	gen.MarkLate(time.Now())
+	if err := fl.MarkLate(ctx, time.Now()); err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
 	gctx, cancel := context.WithTimeout(ctx, grace)
-	gerr := gen.WaitCursors(gctx, last)
+	gerr := fl.WaitCursors(gctx, last)
 	cancel()
 	if ctx.Err() != nil {
 		return fmt.Errorf("drain: %w", ctx.Err())
@@ -375,24 +385,29 @@ func (r *Runner) publishWithRestarts(ctx context.Context, srvp **serverProc, sar
 	return published, restarts, nil
 }
 
-// checkFileBudget refuses a step whose sockets cannot fit in the load
-// generator's open-file limit, naming the limit, the need and the knob,
-// instead of failing half-way with "too many open files".
-func (r *Runner) checkFileBudget(sc scenarios.Scenario, st scenarios.Step, net *network) error {
+// checkFileBudget refuses a step whose sockets cannot fit in the open-file
+// limit of a process (the workers', the in-process proxy's, the server's),
+// naming the limit, the need and the knob, instead of failing half-way with
+// "too many open files".
+func (r *Runner) checkFileBudget(sc scenarios.Scenario, st scenarios.Step, net *network, workers int) error {
 	if r.fileLimit == 0 {
 		return nil
 	}
-	perClient := 1
-	if net.toxi != nil || net.idle != nil {
-		perClient = 3 // the client's socket plus the in-process proxy's two
+	per := perClientFiles(sc)
+	perWorker := (st.Clients + workers - 1) / max(workers, 1)
+	if need := uint64(perWorker*per + 256); need > r.fileLimit {
+		return fmt.Errorf("connect: %d clients over %d load-generator workers need about %d open files each (%d per client) but RLIMIT_NOFILE is %d: use more workers (--workers N) or fewer clients",
+			st.Clients, workers, need, per, r.fileLimit)
 	}
-	if sc.Kind == scenarios.Chat {
-		perClient++ // the upstream connection
+	if net.inProcess() {
+		if need := uint64(2*st.Clients*per + 256); need > r.fileLimit {
+			return fmt.Errorf("connect: the in-process proxy of --network %s holds 2 sockets per connection in one process: %d clients need about %d open files but RLIMIT_NOFILE is %d: use fewer clients with a network profile, or --network loopback",
+				net.name, st.Clients, need, r.fileLimit)
+		}
 	}
-	need := uint64(st.Clients*perClient + 256) // + results, logs, control
-	if need > r.fileLimit {
-		return fmt.Errorf("connect: %d clients need about %d open files (%d each%s) but RLIMIT_NOFILE is %d: raise the limit (ulimit -n; the hard limit needs root or fs.nr_open) or use fewer clients",
-			st.Clients, need, perClient, map[bool]string{true: " through the in-process proxy", false: ""}[perClient >= 3], r.fileLimit)
+	if need := uint64(st.Clients*per + 256); need > r.fileLimit {
+		return fmt.Errorf("connect: one server process holds every connection: %d clients need about %d open files but RLIMIT_NOFILE is %d: use fewer clients (or raise the hard limit, which needs CAP_SYS_RESOURCE)",
+			st.Clients, need, r.fileLimit)
 	}
 	return nil
 }

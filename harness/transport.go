@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
+	"sync"
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
@@ -54,24 +54,28 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	if sc.ReadTimeout.Duration > 0 {
 		readTimeout = sc.ReadTimeout.Duration
 	}
-	copts := transports.ClientOptions{BaseURL: net.base, RawAddr: net.raw, PollInterval: sc.PollInterval.Duration,
-		Timeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout}
-	gcfg := loadgen.Config{Transport: tr, Options: copts, Since: st.Head, ConnectRate: sc.ConnectRate,
+	spec := loadgen.Spec{Transport: tr.Name, BaseURL: net.base, RawAddr: net.raw, PollInterval: sc.PollInterval.Duration,
+		Timeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, Since: st.Head, ConnectRate: sc.ConnectRate,
 		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat}
 	if rc := sc.Reconnect; rc != nil {
-		gcfg.Reconnect, gcfg.Backoff, gcfg.MaxReconnect, gcfg.SSEDefault = rc.Delay.Duration, rc.Backoff, rc.Max.Duration, rc.SSEDefault.Duration
+		spec.Reconnect, spec.Backoff, spec.MaxReconnect, spec.SSEDefault = rc.Delay.Duration, rc.Backoff, rc.Max.Duration, rc.SSEDefault.Duration
 	}
-	gen := loadgen.New(gcfg)
 	if f := sc.Fault; f != nil && f.Type == scenarios.FaultSlowReader {
-		gen.SlowReaders(f.Fraction, f.Delay.Duration)
+		spec.SlowFraction, spec.SlowDelay = f.Fraction, f.Delay.Duration
 	}
-	defer gen.Close()
-	prog.gen = gen
+	fl, err := startFleet(ctx, r.fleetPlan(sc), spec)
+	if err != nil {
+		fail(0, err)
+		return
+	}
+	closeFleet := sync.OnceFunc(fl.close)
+	defer closeFleet()
+	prog.live = fl
 	before := r.sampleAll(ctx, srv, true)
 	for i, step := range steps {
 		rec := r.baseRecord(sc, step, tr, rep)
 		rec.Params.Network, rec.Params.Fault = net.name, net.fault
-		err := r.runStep(ctx, sc, step, &srv, sargs, net, gen, before, &rec, prog)
+		err := r.runStep(ctx, sc, step, &srv, sargs, net, fl, before, &rec, prog)
 		if err != nil && ctx.Err() != nil {
 			// Interrupted (Ctrl-C, the run's deadline): not a failure of
 			// the transport and not loss. Saved as such, left out of
@@ -85,7 +89,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		if err != nil {
 			// Free the clients' sockets (and the proxy's) before writing:
 			// a step that ran out of file descriptors must still be saved.
-			gen.Close()
+			closeFleet()
 			net.close()
 			rec.Error = err.Error()
 			r.add(rec)
@@ -139,7 +143,8 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 	return rec
 }
 
-// samples is the state of both processes at one moment.
+// samples is the state of the server, and of this coordinator, at one
+// moment (the workers sample themselves).
 type samples struct {
 	at      time.Time
 	srvRSS  int64
@@ -149,19 +154,12 @@ type samples struct {
 	srvGor  int
 	head    int64
 	slow    int64
-	genHeap uint64 // load generator heap + stacks in use, after a GC
-	genGor  int
-	genCPU  time.Duration
-	genRSS  int64
-	// The load generator's GC before the forced collection of this sample
-	// (where a window ends) and after it (where a window starts), so the
-	// sample's own collection is in no window.
-	gcEnd, gcStart gcStat
+	selfCPU time.Duration // this coordinator (it hosts any in-process proxy)
 }
 
-// sampleAll samples both processes; gc asks the server to collect garbage
-// first, so its heap is live memory (not at a window's start, where the
-// collection would fall into the window).
+// sampleAll samples the server and this process; gc asks the server to
+// collect garbage first, so its heap is live memory (not at a window's
+// start, where the collection would fall into the window).
 func (r *Runner) sampleAll(ctx context.Context, srv *serverProc, gc bool) samples {
 	s := samples{at: time.Now()}
 	if ps, err := proc.Read(srv.pid()); err == nil {
@@ -174,13 +172,7 @@ func (r *Runner) sampleAll(ctx context.Context, srv *serverProc, gc bool) sample
 		}
 	}
 	if ps, err := proc.Read(os.Getpid()); err == nil {
-		s.genCPU, s.genRSS = ps.CPU, ps.RSS
+		s.selfCPU = ps.CPU
 	}
-	s.gcEnd = readGC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	s.genHeap, s.genGor = ms.HeapInuse+ms.StackInuse, runtime.NumGoroutine()
-	s.gcStart = gcStat{num: ms.NumGC, totalNs: ms.PauseTotalNs, pauses: ms.PauseNs}
 	return s
 }

@@ -171,8 +171,8 @@ func TestRefusesNonLoopbackTargets(t *testing.T) {
 			t.Errorf("checkLoopback(%q) = %v", addr, err)
 		}
 	}
-	if got := sourceFor(portsPerSource).String(); got != "127.0.0.2" {
-		t.Errorf("source of client %d = %s, want 127.0.0.2", portsPerSource, got)
+	if got := sourceFor(PortsPerSource).String(); got != "127.0.0.2" {
+		t.Errorf("source of client %d = %s, want 127.0.0.2", PortsPerSource, got)
 	}
 }
 

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// portsPerSource is how many client connections are put on one 127.0.0.x
+// PortsPerSource is how many client connections are put on one 127.0.0.x
 // source address: below the ~28k ephemeral ports Linux offers per
 // (source, destination) pair by default.
-const portsPerSource = 20000
+const PortsPerSource = 20000
 
 // countingConn counts the bytes that cross the socket in each direction:
 // headers, framing, handshakes, polls and heartbeats included.
@@ -52,9 +52,9 @@ func dialer(source net.IP, timeout time.Duration, in, out *atomic.Int64) func(ct
 }
 
 // sourceFor returns client i's source address: 127.0.0.1 for the first
-// portsPerSource clients, then 127.0.0.2, and so on.
+// PortsPerSource clients, then 127.0.0.2, and so on.
 func sourceFor(i int) net.IP {
-	n := 1 + i/portsPerSource
+	n := 1 + i/PortsPerSource
 	return net.IPv4(127, 0, byte(n>>8), byte(n))
 }
 

@@ -48,6 +48,9 @@ type Config struct {
 	// half and one and a half times Lifetime (churn); the client then
 	// reconnects at once from its cursor.
 	Lifetime time.Duration
+	// FirstClient offsets client indexes for source addresses (and slow
+	// readers), when several generators share one host.
+	FirstClient int
 }
 
 // Generator runs virtual clients. Its methods are safe for concurrent use.
@@ -118,13 +121,13 @@ func (g *Generator) startClient(i int) error {
 	c := &vclient{gen: g, shard: g.shards[i%len(g.shards)]}
 	c.cursor.Store(g.cfg.Since)
 	opts := g.cfg.Options
-	opts.Dial = dialer(sourceFor(i), opts.Timeout, &c.bytesIn, &c.bytesOut)
+	opts.Dial = dialer(sourceFor(g.cfg.FirstClient+i), opts.Timeout, &c.bytesIn, &c.bytesOut)
 	client, err := g.cfg.Transport.NewClient(opts)
 	if err != nil {
 		return fmt.Errorf("failed to create %s client: %w", g.cfg.Transport.Name, err)
 	}
 	g.mu.Lock()
-	if g.isSlow(i) {
+	if g.isSlow(g.cfg.FirstClient + i) {
 		c.slow = g.slowDelay
 	}
 	g.clients = append(g.clients, c)
@@ -221,19 +224,21 @@ func (g *Generator) WaitConnected(ctx context.Context, n int64) error {
 // WaitCursors waits until every client's cursor has reached seq: each has
 // received (or been told it lost) everything up to seq.
 func (g *Generator) WaitCursors(ctx context.Context, seq int64) error {
-	behind := func() int {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		n := 0
-		for _, c := range g.clients {
-			if c.cursor.Load() < seq {
-				n++
-			}
+	return poll(ctx, func() bool { return g.behind(seq) == 0 },
+		func() error { return fmt.Errorf("%d clients had not reached seq %d", g.behind(seq), seq) })
+}
+
+// behind is the number of clients whose cursor is below seq.
+func (g *Generator) behind(seq int64) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, c := range g.clients {
+		if c.cursor.Load() < seq {
+			n++
 		}
-		return n
 	}
-	return poll(ctx, func() bool { return behind() == 0 },
-		func() error { return fmt.Errorf("%d clients had not reached seq %d", behind(), seq) })
+	return n
 }
 
 // Close stops every client and waits for them; it may be called more than

@@ -15,6 +15,8 @@ func (r Record) Disqualified() string {
 		return "interrupted"
 	case d.Mismatch != "":
 		return "counts do not reconcile: " + d.Mismatch
+	case d.FailedClients > 0:
+		return fmt.Sprintf("%d clients were lost with their load-generator worker", d.FailedClients)
 	case r.Loadgen.Saturated != "":
 		return "load generator saturated (" + r.Loadgen.Saturated + "): this figure measures pushbench, not the transport"
 	case d.Lost > 0:

@@ -69,7 +69,11 @@ type Params struct {
 // Delivery is the message accounting of the measurement window.
 type Delivery struct {
 	Counts
-	Published       int64 `json:"published"`
+	Published int64 `json:"published"`
+	// FailedClients were held by load-generator workers that died or hung:
+	// their counts are missing from the figures (the workers are named in
+	// the notes).
+	FailedClients   int64 `json:"failed_clients,omitempty"`
 	SlowDisconnects int64 `json:"slow_disconnects"` // counted by the server
 	// Mismatch, when set, says the counts do not reconcile
 	// (Counts.Reconcile): the record cannot be trusted.
@@ -137,6 +141,7 @@ type Resources struct {
 	GCPauseTotalUs float64 `json:"gc_pause_total_us,omitempty"`
 	GCPauseMaxUs   float64 `json:"gc_pause_max_us,omitempty"`
 	ProxyCPUShare  float64 `json:"proxy_cpu_share,omitempty"` // of the process's CPU
+	Processes      int     `json:"processes,omitempty"`       // processes summed (load-generator workers, server processes)
 	// Saturated, when set, says why this process was the bottleneck (for
 	// example "load generator at 97% of 1 CPU"): the record's figures then
 	// measure pushbench, not the transport.

@@ -1,12 +1,10 @@
-package harness
+package loadgen
 
 import (
 	"runtime"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pushbench/pushbench/results"
 )
 
 // TestSaturatedLoadGeneratorIsFlagged: a load generator busy for more than
@@ -19,10 +17,9 @@ func TestSaturatedLoadGeneratorIsFlagged(t *testing.T) {
 		busy      float64 // share of the cores
 		saturated bool
 	}{{0.5, false}, {0.84, false}, {0.9, true}, {1.0, true}} {
-		s0 := samples{genCPU: time.Second}
-		s1 := samples{genCPU: time.Second + time.Duration(tt.busy*cores*float64(window)), genRSS: 50 << 20}
-		var res results.Resources
-		fillLoadgen(&res, window, s0, s1)
+		s0 := Sample{CPU: time.Second}
+		s1 := Sample{CPU: time.Second + time.Duration(tt.busy*cores*float64(window)), RSS: 50 << 20}
+		res := Usage(Sample{RSS: 10 << 20}, s0, s1, window, 1000, 0)
 		if (res.Saturated != "") != tt.saturated {
 			t.Errorf("busy %.0f%%: saturated %q, want %v", 100*tt.busy, res.Saturated, tt.saturated)
 		}
@@ -32,21 +29,21 @@ func TestSaturatedLoadGeneratorIsFlagged(t *testing.T) {
 		if d := res.CPUUtilization - tt.busy; d > 0.001 || d < -0.001 {
 			t.Errorf("busy %.0f%%: utilisation %v", 100*tt.busy, res.CPUUtilization)
 		}
+		if res.RSSPerConn != float64(40<<20)/1000 {
+			t.Errorf("RSS per connection %v, want (50-10 MiB)/1000", res.RSSPerConn)
+		}
 	}
 }
 
 // TestGCPausesAreCountedBetweenSamples: collections between two samples
-// are counted, the sample's own forced one is not.
+// are counted, the samples' own forced ones are not.
 func TestGCPausesAreCountedBetweenSamples(t *testing.T) {
-	var before samples
-	runtime.GC()
-	before.gcStart = readGC()
+	s0 := SampleSelf()
 	runtime.GC()
 	runtime.GC()
-	after := samples{gcEnd: readGC()}
-	var res results.Resources
-	fillLoadgen(&res, time.Second, before, after)
-	if res.GCPauses < 2 || res.GCPauseTotalUs <= 0 || res.GCPauseMaxUs <= 0 || res.GCPauseMaxUs > res.GCPauseTotalUs {
-		t.Errorf("pauses %d, total %v µs, max %v µs; want >= 2 collections with max <= total", res.GCPauses, res.GCPauseTotalUs, res.GCPauseMaxUs)
+	s1 := SampleSelf()
+	res := Usage(s0, s0, s1, time.Second, 0, 0)
+	if res.GCPauses != 2 || res.GCPauseTotalUs <= 0 || res.GCPauseMaxUs <= 0 || res.GCPauseMaxUs > res.GCPauseTotalUs {
+		t.Errorf("pauses %d, total %v µs, max %v µs; want the 2 collections between the samples, max <= total", res.GCPauses, res.GCPauseTotalUs, res.GCPauseMaxUs)
 	}
 }

@@ -1,0 +1,98 @@
+package loadgen
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/results"
+)
+
+// SaturatedAt is the share of its cores above which a load generator is
+// taken to be the bottleneck: its figures then measure pushbench.
+const SaturatedAt = 0.85
+
+// gcStat is the garbage collector at one moment.
+type gcStat struct {
+	num     uint32
+	totalNs uint64
+	pauses  [256]uint64 // runtime.MemStats.PauseNs: the last 256 pauses, a ring
+}
+
+// since is the number of GC pauses between a and b, their total and the
+// longest (of the last 256: the runtime keeps no more).
+func (b gcStat) since(a gcStat) (n int64, total, longest time.Duration) {
+	n = int64(b.num - a.num)
+	for i := int64(0); i < min(n, 256); i++ {
+		longest = max(longest, time.Duration(b.pauses[(int64(b.num)-1-i+256)%256]))
+	}
+	return n, time.Duration(b.totalNs - a.totalNs), longest
+}
+
+// Sample is this process at one moment: what its own cost over a window
+// is computed from.
+type Sample struct {
+	CPU        time.Duration
+	RSS        int64
+	Heap       uint64 // heap + stacks in use, after a GC
+	Goroutines int
+	// The GC before the sample's forced collection (where a window ends)
+	// and after it (where a window starts): the sample's own collection
+	// falls in no window.
+	gcEnd, gcStart gcStat
+}
+
+func readGC() (gcStat, runtime.MemStats) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return gcStat{num: ms.NumGC, totalNs: ms.PauseTotalNs, pauses: ms.PauseNs}, ms
+}
+
+// SampleSelf samples this process, collecting garbage so the heap is live
+// memory.
+func SampleSelf() Sample {
+	var s Sample
+	if ps, err := proc.Read(os.Getpid()); err == nil {
+		s.CPU, s.RSS = ps.CPU, ps.RSS
+	}
+	s.gcEnd, _ = readGC()
+	runtime.GC()
+	var ms runtime.MemStats
+	s.gcStart, ms = readGC()
+	s.Heap, s.Goroutines = ms.HeapInuse+ms.StackInuse, runtime.NumGoroutine()
+	return s
+}
+
+// Usage is the process's cost and health over a window from s0 to s1
+// holding clients connections, against before (no clients yet): CPU as a
+// share of the cores it may use, RSS, heap and goroutines per connection,
+// GC pauses, and whether it was saturated.
+func Usage(before, s0, s1 Sample, window time.Duration, clients int, delivered int64) results.Resources {
+	cpu := (s1.CPU - s0.CPU).Seconds()
+	res := results.Resources{CPUSeconds: cpu, RSSBytes: s1.RSS, HeapBytes: int64(s1.Heap), Goroutines: s1.Goroutines,
+		Cores: float64(runtime.GOMAXPROCS(0))}
+	if window > 0 {
+		res.CPUUtilization = cpu / window.Seconds() / res.Cores
+	}
+	n, total, longest := s1.gcEnd.since(s0.gcStart)
+	res.GCPauses, res.GCPauseTotalUs, res.GCPauseMaxUs = n, float64(total)/1e3, float64(longest)/1e3
+	if res.CPUUtilization > SaturatedAt {
+		res.Saturated = fmt.Sprintf("load generator at %.0f%% of %g CPU", 100*res.CPUUtilization, res.Cores)
+	}
+	if c := float64(clients); c > 0 {
+		res.RSSPerConn = float64(s1.RSS-before.RSS) / c
+		res.HeapPerConn = (float64(s1.Heap) - float64(before.Heap)) / c
+		res.GoroutinesPerConn = float64(s1.Goroutines-before.Goroutines) / c
+		if window > 0 {
+			res.CPUPerConnSecUs = cpu * 1e6 / c / window.Seconds()
+		}
+	}
+	if delivered > 0 {
+		res.CPUPerMessageUs = cpu * 1e6 / float64(delivered)
+	}
+	return res
+}
+
+func pid() int { return os.Getpid() }

@@ -1,0 +1,51 @@
+package loadgen
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pushbench/pushbench/transports"
+)
+
+// Spec is a Config that crosses a process boundary: what a coordinator
+// sends a worker. Durations are nanoseconds in JSON.
+type Spec struct {
+	Transport    string        `json:"transport"`
+	BaseURL      string        `json:"base_url,omitempty"`
+	RawAddr      string        `json:"raw_addr,omitempty"`
+	PollInterval time.Duration `json:"poll_interval,omitempty"`
+	Timeout      time.Duration `json:"timeout,omitempty"`
+	ReadTimeout  time.Duration `json:"read_timeout,omitempty"`
+	Since        int64         `json:"since"`
+	ConnectRate  float64       `json:"connect_rate,omitempty"`
+	Reconnect    time.Duration `json:"reconnect,omitempty"`
+	Backoff      bool          `json:"backoff,omitempty"`
+	MaxReconnect time.Duration `json:"max_reconnect,omitempty"`
+	SSEDefault   time.Duration `json:"sse_default,omitempty"`
+	Upstream     bool          `json:"upstream,omitempty"`
+	Lifetime     time.Duration `json:"lifetime,omitempty"`
+	SlowFraction float64       `json:"slow_fraction,omitempty"`
+	SlowDelay    time.Duration `json:"slow_delay,omitempty"`
+	// FirstClient is the run-wide index of this worker's first client, so
+	// workers on one host spread over distinct source addresses.
+	FirstClient int `json:"first_client,omitempty"`
+}
+
+// Config turns the spec into a generator configuration.
+func (s Spec) Config() (Config, error) {
+	tr, err := transports.Lookup(s.Transport)
+	if err != nil {
+		return Config{}, err
+	}
+	if s.SlowFraction < 0 || s.SlowFraction > 1 {
+		return Config{}, fmt.Errorf("slow_fraction %v: allowed 0 to 1", s.SlowFraction)
+	}
+	return Config{
+		Transport: tr,
+		Options: transports.ClientOptions{BaseURL: s.BaseURL, RawAddr: s.RawAddr, PollInterval: s.PollInterval,
+			Timeout: s.Timeout, ReadTimeout: s.ReadTimeout},
+		Since: s.Since, ConnectRate: s.ConnectRate, Reconnect: s.Reconnect, Backoff: s.Backoff,
+		MaxReconnect: s.MaxReconnect, SSEDefault: s.SSEDefault, Upstream: s.Upstream, Lifetime: s.Lifetime,
+		FirstClient: s.FirstClient,
+	}, nil
+}

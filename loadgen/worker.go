@@ -1,0 +1,277 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Worker serves one Generator to a coordinator over HTTP (pushbench
+// worker): the coordinator starts it with a Spec, adds clients, opens and
+// reads windows, and closes it. One generator at a time; methods are safe
+// for concurrent use.
+//
+//	POST /start   Spec                          a new generator (the old one closed)
+//	POST /add     {"n":N}                       open N more clients (returns when started)
+//	GET  /status?cursor=SEQ                     clients, connected, delivered, behind SEQ
+//	POST /window  {"base","limit","at"}         open a window at the instant at (Unix ns)
+//	POST /late    {"at"}                        the drain deadline passed
+//	GET  /report?published=N                    the window as a Report
+//	POST /send    {"rate","payload","duration"} upstream sending (chat); returns sent, failed
+//	POST /close                                 close the generator
+type Worker struct {
+	mu     sync.Mutex
+	gen    *Generator
+	before Sample // before the first client
+	s0     Sample // at the window's start
+	t0     time.Time
+	ctx    context.Context // the worker's life: ends pending calls on shutdown
+}
+
+// NewWorker returns a worker with no generator; ctx ends its calls.
+func NewWorker(ctx context.Context) *Worker { return &Worker{ctx: ctx} }
+
+// Close closes the generator, if any.
+func (w *Worker) Close() {
+	w.mu.Lock()
+	g := w.gen
+	w.gen = nil
+	w.mu.Unlock()
+	if g != nil {
+		g.Close()
+	}
+}
+
+// Status is what GET /status reports.
+type Status struct {
+	Clients   int      `json:"clients"`
+	Connected int64    `json:"connected"`
+	Delivered int64    `json:"delivered"`
+	Behind    int      `json:"behind"` // clients whose cursor is below the asked seq
+	P99Us     int64    `json:"p99_us"`
+	Errors    []string `json:"errors,omitempty"` // the most frequent connection errors
+}
+
+// WindowStart is what POST /window takes.
+type WindowStart struct {
+	Base  int64 `json:"base"`
+	Limit int64 `json:"limit"`
+	At    int64 `json:"at"` // Unix ns: every worker opens its window at this instant
+}
+
+// SendPlan is what POST /send takes.
+type SendPlan struct {
+	Rate     float64       `json:"rate"`
+	Payload  string        `json:"payload"`
+	Duration time.Duration `json:"duration"`
+}
+
+// SendResult is what POST /send answers.
+type SendResult struct{ Sent, Failed int64 }
+
+// Handler serves the worker's API.
+func (w *Worker) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /start", w.start)
+	mux.HandleFunc("POST /add", w.add)
+	mux.HandleFunc("GET /status", w.status)
+	mux.HandleFunc("POST /window", w.window)
+	mux.HandleFunc("POST /late", w.late)
+	mux.HandleFunc("GET /report", w.report)
+	mux.HandleFunc("POST /send", w.send)
+	mux.HandleFunc("POST /close", func(rw http.ResponseWriter, r *http.Request) { w.Close(); reply(rw, struct{}{}) })
+	return mux
+}
+
+func (w *Worker) generator() (*Generator, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.gen == nil {
+		return nil, errors.New("no generator: POST /start first")
+	}
+	return w.gen, nil
+}
+
+func (w *Worker) start(rw http.ResponseWriter, r *http.Request) {
+	var spec Spec
+	if !decode(rw, r, &spec) {
+		return
+	}
+	cfg, err := spec.Config()
+	if err != nil {
+		fail(rw, http.StatusBadRequest, err)
+		return
+	}
+	w.Close()
+	g := New(cfg)
+	if spec.SlowFraction > 0 {
+		g.SlowReaders(spec.SlowFraction, spec.SlowDelay)
+	}
+	before := SampleSelf()
+	w.mu.Lock()
+	w.gen, w.before = g, before
+	w.mu.Unlock()
+	reply(rw, struct{}{})
+}
+
+func (w *Worker) add(rw http.ResponseWriter, r *http.Request) {
+	var req struct{ N int }
+	if !decode(rw, r, &req) {
+		return
+	}
+	g, err := w.generator()
+	if err != nil {
+		fail(rw, http.StatusConflict, err)
+		return
+	}
+	if req.N < 0 || req.N > 1_000_000 {
+		fail(rw, http.StatusBadRequest, fmt.Errorf("n %d: allowed 0 to 1000000", req.N))
+		return
+	}
+	ctx, stop := mergeCtx(r.Context(), w.ctx)
+	defer stop()
+	if err := g.Add(ctx, req.N); err != nil {
+		fail(rw, http.StatusServiceUnavailable, err)
+		return
+	}
+	reply(rw, struct{}{})
+}
+
+func (w *Worker) status(rw http.ResponseWriter, r *http.Request) {
+	g, err := w.generator()
+	if err != nil {
+		fail(rw, http.StatusConflict, err)
+		return
+	}
+	st := Status{Clients: g.Clients(), Connected: g.Connected(), Delivered: g.Delivered(), P99Us: g.LatencyQuantile(99),
+		Errors: TopErrors(g.Errors(), 2)}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		seq, err := strconv.ParseInt(c, 10, 64)
+		if err != nil {
+			fail(rw, http.StatusBadRequest, fmt.Errorf("cursor %.20q: not an integer", c))
+			return
+		}
+		st.Behind = g.behind(seq)
+	}
+	reply(rw, st)
+}
+
+func (w *Worker) window(rw http.ResponseWriter, r *http.Request) {
+	var ws WindowStart
+	if !decode(rw, r, &ws) {
+		return
+	}
+	g, err := w.generator()
+	if err != nil {
+		fail(rw, http.StatusConflict, err)
+		return
+	}
+	at := time.Unix(0, ws.At)
+	if d := time.Until(at); d > time.Minute {
+		fail(rw, http.StatusBadRequest, fmt.Errorf("window start %v is %v away: more than a minute (clocks apart?)", at, d))
+		return
+	}
+	ctx, stop := mergeCtx(r.Context(), w.ctx)
+	defer stop()
+	s0 := SampleSelf() // before the instant: the forced GC stays out of the window
+	if err := sleepUntil(ctx, at); err != nil {
+		fail(rw, http.StatusServiceUnavailable, err)
+		return
+	}
+	g.StartWindow(ws.Base, ws.Limit)
+	w.mu.Lock()
+	w.s0, w.t0 = s0, time.Now()
+	w.mu.Unlock()
+	reply(rw, struct{}{})
+}
+
+func (w *Worker) late(rw http.ResponseWriter, r *http.Request) {
+	var req struct{ At int64 }
+	if !decode(rw, r, &req) {
+		return
+	}
+	g, err := w.generator()
+	if err != nil {
+		fail(rw, http.StatusConflict, err)
+		return
+	}
+	g.MarkLate(time.Unix(0, req.At))
+	reply(rw, struct{}{})
+}
+
+func (w *Worker) report(rw http.ResponseWriter, r *http.Request) {
+	published, err := strconv.ParseInt(r.URL.Query().Get("published"), 10, 64)
+	if err != nil || published < 0 {
+		fail(rw, http.StatusBadRequest, fmt.Errorf("published %.20q: want a count >= 0", r.URL.Query().Get("published")))
+		return
+	}
+	g, err := w.generator()
+	if err != nil {
+		fail(rw, http.StatusConflict, err)
+		return
+	}
+	win := g.Window(published)
+	w.mu.Lock()
+	before, s0, t0 := w.before, w.s0, w.t0
+	w.mu.Unlock()
+	s1 := SampleSelf()
+	rep, err := win.Encode()
+	if err != nil {
+		fail(rw, http.StatusInternalServerError, err)
+		return
+	}
+	rep.Self = Usage(before, s0, s1, time.Since(t0), win.Clients, win.Delivered)
+	rep.PID = pid()
+	reply(rw, rep)
+}
+
+func (w *Worker) send(rw http.ResponseWriter, r *http.Request) {
+	var p SendPlan
+	if !decode(rw, r, &p) {
+		return
+	}
+	g, err := w.generator()
+	if err != nil {
+		fail(rw, http.StatusConflict, err)
+		return
+	}
+	if !(p.Rate > 0 && p.Rate <= 1e6) || p.Duration <= 0 || p.Duration > time.Hour {
+		fail(rw, http.StatusBadRequest, fmt.Errorf("rate %v, duration %v: allowed rate (0, 1e6], duration (0, 1h]", p.Rate, p.Duration))
+		return
+	}
+	ctx, stop := mergeCtx(r.Context(), w.ctx)
+	defer stop()
+	sent, failed := g.StartSending(ctx, p.Rate, p.Payload, p.Duration)
+	reply(rw, SendResult{sent, failed})
+}
+
+// mergeCtx ends when either a or b does.
+func mergeCtx(a, b context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(a)
+	stop := context.AfterFunc(b, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+func decode(rw http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(rw, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		fail(rw, http.StatusBadRequest, fmt.Errorf("bad request body: %w", err))
+		return false
+	}
+	return true
+}
+
+func reply(rw http.ResponseWriter, v any) {
+	rw.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(rw).Encode(v)
+}
+
+func fail(rw http.ResponseWriter, code int, err error) {
+	http.Error(rw, err.Error(), code)
+}
