@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -190,5 +191,25 @@ func BenchmarkReceiveMessage(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		c.Message(int64(i+2), now, 64)
+	}
+}
+
+func TestAllowedTargetsBeyondLoopback(t *testing.T) {
+	allowed, err := ParseTargets([]string{"198.18.0.0/24", "198.19.0.7", "pushbench-target"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{"127.0.0.1:80", "198.18.0.2:8080", "198.19.0.7:1", "pushbench-target:8080", "PushBench-Target:8080"} {
+		if err := allowed.check(addr); err != nil {
+			t.Errorf("check(%q) = %v, want allowed", addr, err)
+		}
+	}
+	for _, addr := range []string{"198.18.1.2:8080", "198.19.0.8:1", "10.0.0.1:80", "pushbench-target.evil:80"} {
+		if err := allowed.check(addr); err == nil || !strings.Contains(err.Error(), "--allow-target") {
+			t.Errorf("check(%q) = %v, want a refusal naming --allow-target", addr, err)
+		}
+	}
+	if _, err := ParseTargets([]string{"http://x"}); err == nil {
+		t.Error("ParseTargets accepted a URL")
 	}
 }

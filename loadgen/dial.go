@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -32,18 +33,77 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// dialer builds the Dial function of one virtual client: it binds the
-// client's source address when the target is on loopback and counts bytes.
-func dialer(source net.IP, timeout time.Duration, in, out *atomic.Int64) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := &net.Dialer{Timeout: timeout}
-	if source != nil {
-		d.LocalAddr = &net.TCPAddr{IP: source}
+// Targets is what a load generator may send load to: always loopback
+// (127.0.0.0/8, ::1, localhost), and beyond it only the networks and host
+// names its operator allowed (pushbench worker --allow-target), never what
+// a coordinator asks for. The zero value allows loopback only.
+type Targets struct {
+	nets  []*net.IPNet
+	hosts map[string]bool
+}
+
+// ParseTargets reads allowed targets: CIDRs (198.18.0.0/24), addresses
+// (198.18.0.2) or host names (pushbench-target).
+func ParseTargets(list []string) (Targets, error) {
+	t := Targets{hosts: map[string]bool{}}
+	for _, s := range list {
+		if _, n, err := net.ParseCIDR(s); err == nil {
+			t.nets = append(t.nets, n)
+			continue
+		}
+		if ip := net.ParseIP(s); ip != nil {
+			bits := 8 * len(ip.To16())
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			t.nets = append(t.nets, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		if s == "" || strings.ContainsAny(s, "/:* ") {
+			return t, fmt.Errorf("allowed target %q: want a CIDR (198.18.0.0/24), an address or a host name", s)
+		}
+		t.hosts[strings.ToLower(s)] = true
 	}
+	return t, nil
+}
+
+// check refuses addr unless it is loopback or allowed.
+func (t Targets) check(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("bad target address %q: %w", addr, err)
+	}
+	if host == "localhost" || t.hosts[strings.ToLower(host)] {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		if ip.IsLoopback() {
+			return nil
+		}
+		for _, n := range t.nets {
+			if n.Contains(ip) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("refusing to send load to %s: pushbench only targets 127.0.0.0/8 or ::1 unless the worker is started with --allow-target for it", addr)
+}
+
+// dialer builds the Dial function of one virtual client: it binds the
+// client's source address when the target is on loopback, refuses targets
+// it is not allowed, and counts bytes.
+func dialer(source net.IP, timeout time.Duration, allowed Targets, in, out *atomic.Int64) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: timeout}
+	loopbackSource := &net.Dialer{Timeout: timeout, LocalAddr: &net.TCPAddr{IP: source}}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if err := checkLoopback(addr); err != nil {
+		if err := allowed.check(addr); err != nil {
 			return nil, err
 		}
-		c, err := d.DialContext(ctx, network, addr)
+		dd := d
+		if host, _, _ := net.SplitHostPort(addr); source != nil && (host == "localhost" || net.ParseIP(host).IsLoopback()) {
+			dd = loopbackSource
+		}
+		c, err := dd.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
@@ -58,19 +118,5 @@ func sourceFor(i int) net.IP {
 	return net.IPv4(127, 0, byte(n>>8), byte(n))
 }
 
-// checkLoopback refuses any target outside 127.0.0.0/8 and ::1: load is
-// only ever sent to this machine.
-func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("bad target address %q: %w", addr, err)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("refusing to send load to %s: pushbench only targets 127.0.0.0/8 or ::1", addr)
-	}
-	return nil
-}
+// checkLoopback refuses any target outside 127.0.0.0/8 and ::1.
+func checkLoopback(addr string) error { return Targets{}.check(addr) }

@@ -48,6 +48,8 @@ type Config struct {
 	// half and one and a half times Lifetime (churn); the client then
 	// reconnects at once from its cursor.
 	Lifetime time.Duration
+	// Allowed are the targets beyond loopback this generator may load.
+	Allowed Targets
 	// FirstClient offsets client indexes for source addresses (and slow
 	// readers), when several generators share one host.
 	FirstClient int
@@ -121,7 +123,7 @@ func (g *Generator) startClient(i int) error {
 	c := &vclient{gen: g, shard: g.shards[i%len(g.shards)]}
 	c.cursor.Store(g.cfg.Since)
 	opts := g.cfg.Options
-	opts.Dial = dialer(sourceFor(g.cfg.FirstClient+i), opts.Timeout, &c.bytesIn, &c.bytesOut)
+	opts.Dial = dialer(sourceFor(g.cfg.FirstClient+i), opts.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut)
 	client, err := g.cfg.Transport.NewClient(opts)
 	if err != nil {
 		return fmt.Errorf("failed to create %s client: %w", g.cfg.Transport.Name, err)

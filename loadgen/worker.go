@@ -31,6 +31,9 @@ type Worker struct {
 	s0     Sample // at the window's start
 	t0     time.Time
 	ctx    context.Context // the worker's life: ends pending calls on shutdown
+	// Allowed are the targets beyond loopback the operator allowed this
+	// worker (not the coordinator's to choose).
+	Allowed Targets
 }
 
 // NewWorker returns a worker with no generator; ctx ends its calls.
@@ -107,6 +110,7 @@ func (w *Worker) start(rw http.ResponseWriter, r *http.Request) {
 		fail(rw, http.StatusBadRequest, err)
 		return
 	}
+	cfg.Allowed = w.Allowed
 	w.Close()
 	g := New(cfg)
 	if spec.SlowFraction > 0 {

@@ -60,9 +60,22 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	count := fs.Int("count", 0, "repetitions of each scenario (default: the scenario's own)")
 	out := fs.String("out", "", "output folder (default out/run-TIMESTAMP)")
 	noPin := fs.Bool("no-pin", false, "do not pin server and load generator to separate CPUs")
+	workers := fs.Int("workers", 0, "local load-generator worker processes (default: as many as the largest step needs within the open-file limit)")
+	var remotes listFlag
+	fs.Var(&remotes, "worker", "a running load-generator worker (pushbench worker) to use, as http://HOST:PORT; repeatable or comma-separated")
 	network := fs.String("network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite or a .json file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *workers < 0 || *workers > 256 {
+		fs.Usage()
+		return usageError{fmt.Sprintf("--workers %d: allowed 0 to 256", *workers)}
+	}
+	for _, w := range remotes {
+		if !strings.HasPrefix(w, "http://") {
+			fs.Usage()
+			return usageError{fmt.Sprintf("--worker %q: want http://HOST:PORT (the address pushbench worker printed)", w)}
+		}
 	}
 	if *count < 0 || *count > 100 {
 		fs.Usage()
@@ -86,7 +99,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		isTerm = term.IsTerminal(int(f.Fd()))
 	}
 	r, err := harness.New(harness.Config{Out: *out, Transports: trs, Quick: *quick, Count: *count, Pin: !*noPin, Network: profile,
-		Log: stderr, Terminal: isTerm})
+		Log: stderr, Terminal: isTerm, Workers: *workers, WorkerAddrs: remotes})
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown transport") {
 			fs.Usage()

@@ -40,6 +40,8 @@ func runWorker(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() { fmt.Fprint(stderr, workerUsage); fs.PrintDefaults() }
 	listen := fs.String("listen", "127.0.0.1:0", "address of the worker's control API")
 	remote := fs.Bool("allow-remote-control", false, "allow --listen on a non-loopback address (anyone who reaches it can make this host open connections)")
+	var targets listFlag
+	fs.Var(&targets, "allow-target", "a network (CIDR), address or host name beyond loopback this worker may send load to; repeatable or comma-separated")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +54,11 @@ func runWorker(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{fmt.Sprintf("--listen %s is not a loopback address: add --allow-remote-control to expose the worker's control API there", *listen)}
 	}
+	allowed, err := loadgen.ParseTargets(targets)
+	if err != nil {
+		fs.Usage()
+		return usageError{err.Error()}
+	}
 	if _, err := proc.RaiseFileLimit(1 << 20); err != nil {
 		fmt.Fprintf(stderr, "pushbench worker: warning: %v\n", err)
 	}
@@ -62,6 +69,7 @@ func runWorker(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w := loadgen.NewWorker(ctx)
+	w.Allowed = allowed
 	defer w.Close()
 	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
 	ready, _ := json.Marshal(struct {
