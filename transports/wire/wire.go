@@ -11,8 +11,19 @@ import (
 // AppendMessageJSON appends the wire form of a message,
 // {"seq":S,"sent":T,"payload":"..."}, to dst.
 func AppendMessageJSON(dst []byte, seq, sent int64, payload string) []byte {
+	return AppendMessageTail(AppendMessageHead(dst, seq), sent, payload)
+}
+
+// AppendMessageHead appends the start of a message's wire form,
+// {"seq":S. AppendMessageTail appends the rest; the log escapes the tail
+// outside its lock and puts the head, which needs the seq, in front.
+func AppendMessageHead(dst []byte, seq int64) []byte {
 	dst = append(dst, `{"seq":`...)
-	dst = strconv.AppendInt(dst, seq, 10)
+	return strconv.AppendInt(dst, seq, 10)
+}
+
+// AppendMessageTail appends ,"sent":T,"payload":"..."} (see AppendMessageHead).
+func AppendMessageTail(dst []byte, sent int64, payload string) []byte {
 	dst = append(dst, `,"sent":`...)
 	dst = strconv.AppendInt(dst, sent, 10)
 	dst = append(dst, `,"payload":`...)
