@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -78,4 +80,36 @@ func lastLine(s string) string {
 
 func serveConfig(addr, raw string, control bool) service.Config {
 	return service.Config{Addr: addr, RawAddr: raw, Control: control}
+}
+
+// TestRunThatSelectsNoTransportIsAUsageError: a scenario whose transports
+// name nothing known, or a --transports list that misses them, used to run
+// nothing and exit 0.
+func TestRunThatSelectsNoTransportIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, js string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(js), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	unknown := write("unknown.json", `{"name":"u","kind":"idle","clients":[1],"duration":"1s","transports":["pigeon"]}`)
+	onlyWS := write("ws.json", `{"name":"w","kind":"idle","clients":[1],"duration":"1s","transports":["websocket"]}`)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--scenario", unknown}, `unknown transport "pigeon" (known: [`},
+		{[]string{"--scenario", onlyWS, "--transports", "sse-lean"}, "scenario w runs on websocket, and --transports selects sse-lean: nothing to run (known transports: "},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(append(append([]string{"run"}, tt.args...), "--out", filepath.Join(dir, "out")), &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, lastLine(errOut.String()), tt.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+			t.Errorf("%v: an output folder was made for a run that cannot run", tt.args)
+		}
+	}
 }

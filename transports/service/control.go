@@ -26,11 +26,11 @@ type Schedule struct {
 
 // Bounds of a Schedule, the same as the scenario limits they serve.
 const (
-	MinRate        = 0.001       // messages per second
-	MaxRate        = 1e6         // messages per second
-	MaxPayload     = 16 << 20    // bytes
-	MaxCount       = 100_000_000 // messages
-	MaxBurst       = 100_000     // messages at once
+	MinRate        = 0.001    // messages per second
+	MaxRate        = 1e6      // messages per second
+	MaxPayload     = 16 << 20 // bytes
+	MaxCount       = 1 << 32  // messages (scenarios.MaxMessages)
+	MaxBurst       = 100_000  // messages at once
 	MinEvery       = time.Millisecond
 	MaxScheduleLen = 24 * time.Hour // how long one schedule may run
 )
