@@ -140,7 +140,7 @@ func checkServeFlags(rate float64, payload int, cfg service.Config) error {
 		{"--ring", int64(cfg.Ring), 1, msglog.MaxCapacity, "messages"},
 		{"--ring-bytes", cfg.RingBytes, 4 << 10, 1 << 40, "bytes"},
 		{"--first-seq", cfg.FirstSeq, 1, maxFirstSeq, "(room for 2^62 messages before the sequence ends)"},
-		{"--max-publish", cfg.MaxPublish, 1, 256 << 20, "bytes"},
+		{"--max-publish", cfg.MaxPublish, 1, service.MaxPayload, "bytes"},
 		{"--queue", int64(o.QueueLen), 1, 10_000_000, "messages"},
 		{"--queue-bytes", o.QueueBytes, 1 << 10, 1 << 40, "bytes"},
 		{"--batch", int64(o.MaxBatch), 1, 1_000_000, "messages"},

@@ -70,5 +70,8 @@ func parseServerError(body []byte) *ServerError {
 	if err := json.Unmarshal(body, &e); err != nil || e.Reason == "" {
 		return &ServerError{Reason: fmt.Sprintf("unreadable error frame %.80q", body)}
 	}
+	if len(e.Reason) > 200 { // a hostile server's reason is quoted short
+		e.Reason = fmt.Sprintf("%.200s... (%d bytes)", e.Reason, len(e.Reason))
+	}
 	return &ServerError{Reason: e.Reason}
 }
