@@ -64,6 +64,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.Server.QueueBytes, "queue-bytes", transports.DefaultQueueBytes, "push: per-connection backlog in bytes before a slow consumer is disconnected")
 	fs.Int64Var(&cfg.Server.MaxBatchBytes, "batch-bytes", transports.DefaultMaxBatchBytes, "polls: most message bytes per answer (one message is always sent)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", service.DefaultMaxConns, "most connections open at once on both listeners; more are refused (HTTP: 503)")
+	fs.Int64Var(&cfg.BodyBytes, "body-bytes", 64<<20, "most bytes of POST /publish bodies received at once (each reserves its Content-Length); more are refused (503)")
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 10*time.Second, "deadline for a request body to arrive (slower bodies are cut with 408)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -147,6 +148,7 @@ func checkServeFlags(rate float64, payload int, cfg service.Config) error {
 		{"--batch-bytes", o.MaxBatchBytes, 1 << 10, 1 << 30, "bytes"},
 		{"--read-limit", o.ReadLimit, 1, 64 << 20, "bytes"},
 		{"--max-conns", int64(cfg.MaxConns), 1, 10_000_000, "connections"},
+		{"--body-bytes", cfg.BodyBytes, 1 << 10, 1 << 34, "bytes"},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {

@@ -156,3 +156,23 @@ func refusal(err error) string {
 	}
 	return err.Error()
 }
+
+// bodyBudget bounds the bytes of request bodies being read at once across
+// all POST /publish requests: each reserves its Content-Length (or the
+// largest body, when chunked) before reading and gives it back after, so
+// many slow bodies cannot hold more than the budget. Safe for concurrent
+// use.
+type bodyBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// reserve takes n bytes of the budget; ok is false (and nothing is taken)
+// when they are not free.
+func (b *bodyBudget) reserve(n int64) (release func(), ok bool) {
+	if b.used.Add(n) > b.limit {
+		b.used.Add(-n)
+		return nil, false
+	}
+	return func() { b.used.Add(-n) }, true
+}

@@ -245,3 +245,39 @@ func serverOpts(cors string) transports.ServerOptions {
 func serverOptsBatch(bytes int64) transports.ServerOptions {
 	return transports.ServerOptions{MaxBatchBytes: bytes}
 }
+
+// TestSlowBodiesShareABoundedBudget: bodies held open cannot reserve more
+// than BodyBytes between them; one more is refused at once with 503.
+func TestSlowBodiesShareABoundedBudget(t *testing.T) {
+	svc := start(t, service.Config{MaxPublish: 1000, BodyBytes: 2500, BodyTimeout: 5 * time.Second, Transports: []string{"shortpoll"}})
+	addr := strings.TrimPrefix(svc.BaseURL(), "http://")
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 2; i++ { // 2 x 1000 reserved, body never finished
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+		fmt.Fprintf(c, "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nx")
+	}
+	// The server reserves when the handler starts: poll until the third is refused.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, msg := request(t, http.MethodPost, svc.BaseURL()+"/publish", "", "text/plain", strings.Repeat("y", 999))
+		if code == http.StatusServiceUnavailable && strings.Contains(msg, "being received already") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("third body: %d %q, want 503 while two are held", code, msg)
+		}
+		time.Sleep(10 * time.Millisecond) // polling for the two handlers to start
+	}
+	if code, msg := request(t, http.MethodPost, svc.BaseURL()+"/publish", "", "text/plain", "small"); code != 200 {
+		t.Errorf("a small body within the budget left: %d %q", code, msg)
+	}
+}

@@ -34,6 +34,9 @@ type Config struct {
 	// BodyTimeout is how long a request body may take to arrive (10s):
 	// a body trickled slower is cut.
 	BodyTimeout time.Duration
+	// BodyBytes bounds the publish bodies being read at once, in bytes
+	// (64 MiB, at least MaxPublish); a publish past it is refused with 503.
+	BodyBytes int64
 	// Control enables /control/publish (run a Schedule) and
 	// /control/status, used by the harness. Off for plain serving.
 	Control bool
@@ -68,6 +71,10 @@ func (c Config) withDefaults() Config {
 	if c.BodyTimeout <= 0 {
 		c.BodyTimeout = 10 * time.Second
 	}
+	if c.BodyBytes <= 0 {
+		c.BodyBytes = 64 << 20
+	}
+	c.BodyBytes = max(c.BodyBytes, c.MaxPublish)
 	if len(c.Transports) == 0 {
 		for _, t := range transports.All() {
 			c.Transports = append(c.Transports, t.Name)
@@ -88,6 +95,7 @@ type Service struct {
 	httpLn  net.Listener
 	rawLn   net.Listener
 	conns   *connCap
+	bodies  *bodyBudget
 	wg      sync.WaitGroup
 	errs    chan error
 	closing context.Context // done when Close starts
@@ -98,7 +106,7 @@ type Service struct {
 func Start(cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
 	s := &Service{cfg: cfg, Log: msglog.NewFrom(cfg.Ring, cfg.FirstSeq), servers: map[string]transports.Server{}, errs: make(chan error, 4),
-		conns: &connCap{limit: int64(cfg.MaxConns)}}
+		conns: &connCap{limit: int64(cfg.MaxConns)}, bodies: &bodyBudget{limit: cfg.BodyBytes}}
 	s.Log.SetBudget(cfg.RingBytes)
 	s.closing, s.close = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
@@ -251,7 +259,22 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request) {
 	if !refuseOrigin(w, r, s.cfg.Server.CORSOrigin) {
 		return
 	}
+	if r.ContentLength > s.cfg.MaxPublish {
+		http.Error(w, fmt.Sprintf("body over %d bytes (raise --max-publish)", s.cfg.MaxPublish), http.StatusRequestEntityTooLarge)
+		return
+	}
+	want := r.ContentLength
+	if want < 0 {
+		want = s.cfg.MaxPublish // chunked: the most it may be
+	}
+	release, ok := s.bodies.reserve(want)
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("publish refused: %d bytes of publish bodies are being received already; retry", s.cfg.BodyBytes), http.StatusServiceUnavailable)
+		return
+	}
 	body, err := readBody(w, r, s.cfg.MaxPublish, s.cfg.BodyTimeout)
+	release()
 	if err != nil {
 		bodyError(w, err, s.cfg.MaxPublish, "--max-publish", s.cfg.BodyTimeout)
 		return
