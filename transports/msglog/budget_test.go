@@ -82,3 +82,18 @@ func TestSequenceNeverWraps(t *testing.T) {
 		t.Errorf("reading at the top: %d entries, gap %v, head %d, %v", len(entries), gap, head, err)
 	}
 }
+
+// TestAppendAllocatesTheJSONOnce: escaping a payload that grows six-fold
+// costs one buffer of the final size, not a chain of copies.
+func TestAppendAllocatesTheJSONOnce(t *testing.T) {
+	l := msglog.New(4)
+	payload := strings.Repeat("<", 1<<16)
+	e := l.Append(0, payload)
+	if cap(e.JSON)-len(e.JSON) > 40 { // room reserved for the longest seq and sent
+		t.Errorf("JSON of %d bytes in a buffer of %d", len(e.JSON), cap(e.JSON))
+	}
+	avg := testing.AllocsPerRun(20, func() { l.Append(0, payload) })
+	if avg > 3 { // the buffer, the entry, and the wake-up channel
+		t.Errorf("%.1f allocations per append", avg)
+	}
+}

@@ -129,18 +129,25 @@ func (l *Log) Append(sent int64, payload string) *Entry {
 
 // TryAppend publishes a message, or refuses it with ErrTooLarge (it alone
 // is over the byte budget) or ErrSeqExhausted. The payload is escaped into
-// JSON before the lock is taken, once; under the lock only the sequence
-// number is put in front of it.
+// JSON once, into a buffer of the exact size, before the lock is taken;
+// under the lock only the sequence number is written in front of it.
 func (l *Log) TryAppend(sent int64, payload string) (*Entry, error) {
-	body := wire.AppendMessageTail(make([]byte, 0, len(payload)+64), sent, payload)
+	// One allocation of the exact size: room for the longest head in
+	// front, then the tail, escaped here, outside the lock.
+	const headRoom = len(`{"seq":9223372036854775807`)
+	buf := make([]byte, headRoom, headRoom+len(`,"sent":-9223372036854775808,"payload":}`)+wire.StringLen(payload))
+	buf = wire.AppendMessageTail(buf, sent, payload)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.head == math.MaxInt64 {
 		return nil, ErrSeqExhausted
 	}
 	e := &Entry{Seq: l.head + 1, Sent: sent}
-	e.JSON = wire.AppendMessageHead(make([]byte, 0, len(body)+24), e.Seq)
-	e.JSON = append(e.JSON, body...)
+	var head [headRoom]byte
+	h := wire.AppendMessageHead(head[:0], e.Seq)
+	start := headRoom - len(h)
+	copy(buf[start:], h)
+	e.JSON = buf[start:]
 	size := e.Size()
 	if size > l.budget {
 		return nil, fmt.Errorf("%w: %d bytes encoded, budget %d", ErrTooLarge, size, l.budget)

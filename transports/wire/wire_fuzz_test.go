@@ -91,3 +91,21 @@ func FuzzParseCursor(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendString: the one-pass escaper writes exactly what
+// encoding/json writes, and StringLen predicts its length.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `quo"te\`, "\x00\x1f\x7f\b\f\n\r\t", "<&>", "ünï\u2028\u2029", "\xff\xfe", "a\xe2\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		got := wire.AppendString([]byte("x"), s)
+		if string(got[1:]) != string(want) {
+			t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got[1:], want)
+		}
+		if n := wire.StringLen(s); n != len(want) {
+			t.Fatalf("StringLen(%q) = %d, want %d", s, n, len(want))
+		}
+	})
+}
