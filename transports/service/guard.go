@@ -43,22 +43,29 @@ func refuseOrigin(w http.ResponseWriter, r *http.Request, cors string) (ok bool)
 }
 
 // readBody reads a request body of at most limit bytes within timeout
-// (a body trickled slower is cut), then clears the read deadline so the
-// request's context is not cancelled by it later.
+// (a body trickled slower, or stopped short, is cut), then clears the read
+// deadline so the request's context is not cancelled by it later.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(timeout))
-	defer rc.SetReadDeadline(time.Time{})
 	rd := http.MaxBytesReader(w, r.Body, limit)
+	var body []byte
+	var err error
 	if n := r.ContentLength; n > 0 && n <= limit {
 		// Known length: one buffer of that size, not ReadAll's doubling.
-		body := make([]byte, n)
-		if _, err := io.ReadFull(rd, body); err != nil {
-			return nil, err
-		}
-		return body, nil
+		body = make([]byte, n)
+		_, err = io.ReadFull(rd, body)
+	} else {
+		body, err = io.ReadAll(rd)
 	}
-	return io.ReadAll(rd)
+	if err != nil {
+		// Keep the deadline: after the handler, net/http reads what is
+		// left of the body, and without it a body one byte short would
+		// hold the connection for ever.
+		return nil, err
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return body, nil
 }
 
 // bodyError answers a failed readBody.

@@ -73,6 +73,25 @@ func TestCrossOriginWritesAreRefused(t *testing.T) {
 	}
 }
 
+// TestBodyStoppedShortIsCut: a body one byte short of its Content-Length
+// is answered 408 at the deadline and its connection closed (it used to
+// hold the connection for ever: net/http waited for the last byte).
+func TestBodyStoppedShortIsCut(t *testing.T) {
+	svc := start(t, service.Config{BodyTimeout: 300 * time.Millisecond, Transports: []string{"shortpoll"}})
+	c, err := net.Dial("tcp", strings.TrimPrefix(svc.BaseURL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 1 << 20
+	fmt.Fprintf(c, "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", n, strings.Repeat("x", n-1))
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	answer, err := io.ReadAll(c)
+	if !strings.HasPrefix(string(answer), "HTTP/1.1 408") || err != nil {
+		t.Errorf("answer %q, %v; want 408 and the connection closed", answer, err)
+	}
+}
+
 // TestSlowBodiesAreCut: a body trickled at 1 B/s is cut at the body
 // deadline, both on a handler that reads it and on one that does not.
 func TestSlowBodiesAreCut(t *testing.T) {
