@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/msglog"
 )
 
 // Schedule is an open-loop publishing plan the harness hands the server:
@@ -161,7 +162,7 @@ func (s *Service) controlPublish(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad schedule: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if e := int64(sc.Payload) + 128; e > s.Log.Budget() {
+	if e := int64(sc.Payload) + msglog.EntryOverhead + 128; e > s.Log.Budget() {
 		http.Error(w, fmt.Sprintf("bad schedule: payload %d bytes is over the log's byte budget %d (raise --ring-bytes)", sc.Payload, s.Log.Budget()), http.StatusInsufficientStorage)
 		return
 	}
