@@ -41,7 +41,7 @@ test: vet lint-workflows node-deps
 FUZZTIME ?= 30s
 FUZZFLAGS ?=
 FUZZ_TARGETS := \
-	./transports/wire:FuzzDecode ./transports/wire:FuzzRoundTrip ./transports/wire:FuzzParseCursor \
+	./transports/wire:FuzzDecode ./transports/wire:FuzzRoundTrip ./transports/wire:FuzzParseCursor ./transports/wire:FuzzAppendString \
 	./transports/sselean:FuzzParser \
 	./transports/rawtcp:FuzzHandshake ./transports/rawtcp:FuzzFrames ./transports/rawtcp:FuzzErrorFrame \
 	./scenarios:FuzzParse ./scenarios:FuzzParseNetwork \
