@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: all build bench bench-quick bench-faults bench-go test vet fmt clean node-deps lint-workflows
+.PHONY: all build bench bench-quick bench-faults bench-go test fuzz vet fmt clean node-deps lint-workflows
 
 all: build
 
@@ -34,6 +34,24 @@ bench-go:
 
 test: vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Native Go fuzzing: each target below runs for FUZZTIME (their seed corpora
+# already run in every plain `go test`, so in `make test`). New failures
+# are written to the package's testdata/fuzz/ as regression seeds.
+FUZZTIME ?= 30s
+FUZZFLAGS ?=
+FUZZ_TARGETS := \
+	./transports/wire:FuzzDecode ./transports/wire:FuzzRoundTrip ./transports/wire:FuzzParseCursor ./transports/wire:FuzzAppendString \
+	./transports/sselean:FuzzParser \
+	./transports/rawtcp:FuzzHandshake ./transports/rawtcp:FuzzFrames ./transports/rawtcp:FuzzErrorFrame \
+	./scenarios:FuzzParse ./scenarios:FuzzParseNetwork \
+	./results:FuzzLoad
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
+	done
 
 # The example CI workflow must stay valid: actionlint from the module proxy.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
@@ -109,9 +110,50 @@ func New(cfg Config) (*Runner, error) {
 // Store is where records go.
 func (r *Runner) Store() *results.Store { return r.store }
 
+// SelectionError is a run that would measure nothing for a scenario: it
+// names an unknown transport, or the --transports list does not overlap
+// its own. It is a usage error (exit 2).
+type SelectionError struct{ msg string }
+
+func (e *SelectionError) Error() string { return e.msg }
+
+// CheckSelection returns a *SelectionError when a scenario names a
+// transport that is not registered or when selected (empty: every
+// registered transport) leaves a scenario no transport to run.
+func CheckSelection(selected []string, scs []scenarios.Scenario) error {
+	var known []string
+	for _, t := range transports.All() {
+		known = append(known, t.Name)
+	}
+	if len(selected) == 0 {
+		selected = known
+	}
+	for _, n := range selected {
+		if _, err := transports.Lookup(n); err != nil {
+			return &SelectionError{err.Error()}
+		}
+	}
+	for _, sc := range scs {
+		for _, n := range sc.Transports {
+			if _, err := transports.Lookup(n); err != nil {
+				return &SelectionError{fmt.Sprintf("scenario %s (%s): %v", sc.Name, sc.Source, err)}
+			}
+		}
+		if len(transportsFor(selected, sc)) == 0 {
+			return &SelectionError{fmt.Sprintf("scenario %s runs on %s, and --transports selects %s: nothing to run (known transports: %s)",
+				sc.Name, strings.Join(sc.Transports, ","), strings.Join(selected, ","), strings.Join(known, ", "))}
+		}
+	}
+	return nil
+}
+
 // Run runs every scenario; a failed transport is recorded and skipped, an
-// interrupted run (ctx) stops with what it has written.
+// interrupted run (ctx) stops with what it has written. A selection that
+// leaves a scenario nothing to run is refused before anything runs.
 func (r *Runner) Run(ctx context.Context, scs []scenarios.Scenario) error {
+	if err := CheckSelection(r.cfg.Transports, scs); err != nil {
+		return err
+	}
 	for _, sc := range scs {
 		if r.cfg.Quick {
 			q, err := sc.QuickForm()
@@ -141,11 +183,16 @@ func (r *Runner) Run(ctx context.Context, scs []scenarios.Scenario) error {
 }
 
 func (r *Runner) transportsFor(sc scenarios.Scenario) []string {
+	return transportsFor(r.cfg.Transports, sc)
+}
+
+// transportsFor is selected narrowed to the scenario's own list.
+func transportsFor(selected []string, sc scenarios.Scenario) []string {
 	if len(sc.Transports) == 0 {
-		return r.cfg.Transports
+		return selected
 	}
 	var out []string
-	for _, n := range r.cfg.Transports {
+	for _, n := range selected {
 		for _, m := range sc.Transports {
 			if n == m {
 				out = append(out, n)

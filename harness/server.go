@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,6 +42,7 @@ type serverArgs struct {
 	Queue      int           // push backlog bound; 0: serve's default
 	Addr       string        // HTTP address; "" for any free port
 	RawAddr    string        // rawtcp address; "" for any free port
+	RingBytes  int64         // log byte budget; 0: serve's default
 	FirstSeq   int64         // first seq of a restarted server; 0 for 1
 	GOMAXPROCS int           // 0: the default
 	CPU        int           // CPU to pin to; -1 for none
@@ -69,7 +71,17 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	if a.Queue > 0 {
 		args = append(args, "--queue", fmt.Sprint(a.Queue))
 	}
+	if a.RingBytes > 0 {
+		args = append(args, "--ring-bytes", fmt.Sprint(a.RingBytes))
+	}
 	cmd := exec.Command(bin, args...)
+	// The child dies with this process, however it ends: the kernel sends
+	// it SIGKILL when the thread that started it exits (a SIGKILL of
+	// `pushbench run` included), and it leads its own process group, so
+	// every exit path here can kill the group (the child and anything it
+	// started) with one signal, and a terminal's Ctrl-C reaches only the
+	// harness, which stops the child in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	cmd.Env = os.Environ()
 	if a.GOMAXPROCS > 0 {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", a.GOMAXPROCS))
@@ -81,7 +93,13 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	s := &serverProc{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{},
 		http: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}}
 	cmd.Stderr = s.stderr
-	if err := cmd.Start(); err != nil {
+	// Pdeathsig follows the starting thread, not the process: start the
+	// child from a locked thread that stays alive (Go keeps the thread
+	// after UnlockOSThread unless the goroutine exits while locked).
+	runtime.LockOSThread()
+	err = cmd.Start()
+	runtime.UnlockOSThread()
+	if err != nil {
 		return nil, fmt.Errorf("failed to start server %s: %w", bin, err)
 	}
 	ready := make(chan error, 1)
@@ -192,11 +210,26 @@ func (s *serverProc) call(ctx context.Context, method, path string, body []byte,
 	return json.Unmarshal(b, out)
 }
 
-// kill ends the server at once (SIGKILL), as a crash would.
+// kill ends the server at once (SIGKILL to its process group), as a
+// crash would.
 func (s *serverProc) kill() {
-	_ = s.cmd.Process.Kill()
+	s.killGroup()
 	<-s.exited
 	s.http.CloseIdleConnections()
+}
+
+// killGroup sends SIGKILL to the child's process group (its pid, as it
+// leads the group), falling back to the child alone. Once the child has
+// been reaped its pid may belong to someone else: then it does nothing.
+func (s *serverProc) killGroup() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	if err := syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		_ = s.cmd.Process.Kill()
+	}
 }
 
 // restart kills the server and starts it again on the same addresses,
@@ -215,7 +248,7 @@ func (s *serverProc) stop() {
 	select {
 	case <-s.exited:
 	case <-timer.C:
-		_ = s.cmd.Process.Kill()
+		s.killGroup()
 		<-s.exited
 	}
 	s.http.CloseIdleConnections()

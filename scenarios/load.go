@@ -157,7 +157,7 @@ func describeType(t string) string {
 
 func fieldNames() []string {
 	return []string{"name", "question", "kind", "transports", "clients", "rate", "payload", "burst", "warmup",
-		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "reconnect", "suite", "quick"}
+		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "ring_bytes", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "reconnect", "suite", "quick"}
 }
 
 func (sc *Scenario) defaults() {
@@ -217,6 +217,9 @@ func (sc Scenario) QuickForm() (Scenario, error) {
 	}
 	if q.Ring != 0 {
 		out.Ring = q.Ring
+	}
+	if q.RingBytes != 0 {
+		out.RingBytes = q.RingBytes
 	}
 	if q.Fault != nil {
 		out.Fault = q.Fault

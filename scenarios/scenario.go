@@ -41,6 +41,9 @@ type Scenario struct {
 	// of the server's live heap, so it shapes GC pauses: every transport of
 	// a scenario gets the same ring.
 	Ring int `json:"ring,omitempty"`
+	// RingBytes bounds the same log in bytes (0: serve's default, 256
+	// MiB): the oldest messages leave first when it is full.
+	RingBytes int64 `json:"ring_bytes,omitempty"`
 	// Fault injected between load generator and server during the window.
 	Fault *Fault `json:"fault,omitempty"`
 	// Server and client settings that faults make interesting; zero keeps

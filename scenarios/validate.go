@@ -16,6 +16,21 @@ const (
 	MaxPayload  = 16 << 20
 	MaxDuration = 30 * time.Minute
 	MaxSteps    = 20
+	// MaxMessages is the most messages one step may publish: the server's
+	// schedule limit (service.MaxCount).
+	MaxMessages = 1 << 32
+	// MaxSetting bounds the server and client timing settings (serve's
+	// flags allow 1ms to 1h).
+	MaxSetting = time.Hour
+	MinSetting = time.Millisecond
+	// MaxRingBytes and MinRingBytes bound ring_bytes (serve's --ring-bytes).
+	MinRingBytes = 4 << 10
+	MaxRingBytes = 1 << 40
+	// entryOverhead is what the server's log counts per message beside
+	// its payload (msglog.EntryOverhead plus the JSON around the payload).
+	entryOverhead = 96 + 128
+	// defaultRingBytes is serve's --ring-bytes default.
+	defaultRingBytes = 256 << 20
 )
 
 // Validate checks every field and names the first bad one and what is
@@ -53,8 +68,11 @@ func (sc Scenario) Validate() error {
 		return bad("rate", "at most %d steps", MaxSteps)
 	}
 	for _, r := range sc.Rate {
-		if r <= 0 || r > MaxRate {
-			return bad("rate", "%g: allowed above 0 up to %g messages per second", r, MaxRate)
+		if !(r >= 0.001 && r <= MaxRate) { // also NaN
+			return bad("rate", "%g: allowed 0.001 up to %g messages per second", r, MaxRate)
+		}
+		if r*(sc.Warmup.Seconds()+sc.Duration.Seconds()) > MaxMessages {
+			return bad("rate", "%g for %v would publish over %d messages in one step", r, sc.Warmup.Duration+sc.Duration.Duration, MaxMessages)
 		}
 	}
 	for _, p := range sc.Payload {
@@ -72,8 +90,11 @@ func (sc Scenario) Validate() error {
 	case sc.Kind == Churn && sc.Lifetime.Duration <= 0:
 		return bad("lifetime", "a churn scenario needs a connection lifetime, e.g. \"2s\"")
 	}
-	if sc.Burst != nil && (sc.Burst.Size < 1 || sc.Burst.Size > 100000 || sc.Burst.Every.Duration <= 0) {
-		return bad("burst", "want size 1 to 100000 and every > 0")
+	if sc.Burst != nil && (sc.Burst.Size < 1 || sc.Burst.Size > 100000 || sc.Burst.Every.Duration < MinSetting || sc.Burst.Every.Duration > MaxDuration) {
+		return bad("burst", "want size 1 to 100000 and every %v to %v", MinSetting, MaxDuration)
+	}
+	if sc.Burst != nil && float64(sc.Burst.Size)*float64(sc.Warmup.Duration+sc.Duration.Duration)/float64(sc.Burst.Every.Duration) > MaxMessages {
+		return bad("burst", "%d every %v would publish over %d messages in one step", sc.Burst.Size, sc.Burst.Every.Duration, MaxMessages)
 	}
 	if sc.Duration.Duration <= 0 || sc.Duration.Duration > MaxDuration {
 		return bad("duration", "%v: allowed above 0 up to %v", sc.Duration.Duration, MaxDuration)
@@ -81,23 +102,49 @@ func (sc Scenario) Validate() error {
 	if sc.Warmup.Duration < 0 || sc.Warmup.Duration > MaxDuration {
 		return bad("warmup", "%v: allowed 0 up to %v", sc.Warmup.Duration, MaxDuration)
 	}
-	if sc.PollInterval.Duration < time.Millisecond {
-		return bad("poll_interval", "%v: allowed 1ms or more", sc.PollInterval.Duration)
+	if sc.PollInterval.Duration < time.Millisecond || sc.PollInterval.Duration > MaxSetting {
+		return bad("poll_interval", "%v: allowed 1ms to %v", sc.PollInterval.Duration, MaxSetting)
 	}
-	if sc.ConnectRate <= 0 || sc.ConnectRate > 100000 {
+	if !(sc.ConnectRate > 0 && sc.ConnectRate <= 100000) {
 		return bad("connect_rate", "%g: allowed above 0 up to 100000 clients per second", sc.ConnectRate)
 	}
-	if sc.SLO.Duration <= 0 {
-		return bad("slo", "want a positive p99 target")
+	if sc.SLO.Duration <= 0 || sc.SLO.Duration > time.Minute {
+		return bad("slo", "%v: want a positive p99 target up to 1m", sc.SLO.Duration)
+	}
+	if sc.Lifetime.Duration < 0 || sc.Lifetime.Duration > MaxDuration {
+		return bad("lifetime", "%v: allowed 0 up to %v", sc.Lifetime.Duration, MaxDuration)
 	}
 	if sc.Ring < 100 || sc.Ring > 10_000_000 {
 		return bad("ring", "%d: allowed 100 to 10000000 messages", sc.Ring)
 	}
+	if sc.RingBytes != 0 && (sc.RingBytes < MinRingBytes || sc.RingBytes > MaxRingBytes) {
+		return bad("ring_bytes", "%d: allowed 0 (serve's default, %d) or %d to %d bytes", sc.RingBytes, defaultRingBytes, MinRingBytes, int64(MaxRingBytes))
+	}
+	budget := sc.RingBytes
+	if budget == 0 {
+		budget = defaultRingBytes
+	}
+	for _, p := range sc.Payload {
+		if int64(p)+entryOverhead > budget {
+			return bad("payload", "%d bytes does not fit the ring's byte budget %d: raise ring_bytes to at least %d", p, budget, int64(p)+entryOverhead)
+		}
+	}
 	if err := sc.Fault.validate(); err != nil {
 		return err
 	}
-	if sc.Queue < 0 || sc.Heartbeat.Duration < 0 || sc.HoldTimeout.Duration < 0 || sc.ReadTimeout.Duration < 0 {
-		return bad("queue", "queue, heartbeat, hold_timeout and read_timeout must not be negative")
+	if sc.Queue < 0 || sc.Queue > 10_000_000 {
+		return bad("queue", "%d: allowed 0 (serve's default) or 1 to 10000000 messages", sc.Queue)
+	}
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{{"heartbeat", sc.Heartbeat.Duration}, {"hold_timeout", sc.HoldTimeout.Duration}, {"read_timeout", sc.ReadTimeout.Duration}} {
+		if d.v != 0 && (d.v < MinSetting || d.v > MaxSetting) {
+			return bad(d.field, "%v: allowed 0 (the default) or %v to %v", d.v, MinSetting, MaxSetting)
+		}
+	}
+	if err := sc.Reconnect.validate(); err != nil {
+		return err
 	}
 	if sc.Suite != "" && sc.Suite != "faults" {
 		return bad("suite", "%q: allowed \"\" (the default suite) or \"faults\"", sc.Suite)
@@ -108,12 +155,35 @@ func (sc Scenario) Validate() error {
 	return nil
 }
 
+func (r *Reconnect) validate() error {
+	if r == nil {
+		return nil
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"delay", r.Delay.Duration}, {"max", r.Max.Duration}, {"sse_default", r.SSEDefault.Duration}} {
+		if d.v < 0 || d.v > MaxSetting {
+			return fmt.Errorf("field %q: %s %v: allowed 0 (the default) to %v", "reconnect", d.name, d.v, MaxSetting)
+		}
+	}
+	return nil
+}
+
 func (f *Fault) validate() error {
 	if f == nil {
 		return nil
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("field %q: %s", "fault", fmt.Sprintf(format, args...))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"every", f.Every.Duration}, {"for", f.For.Duration}, {"idle", f.Idle.Duration}, {"delay", f.Delay.Duration}} {
+		if d.v < 0 || d.v > MaxDuration {
+			return bad("%s %v: allowed 0 to %v", d.name, d.v, MaxDuration)
+		}
 	}
 	switch f.Type {
 	case FaultReset:
@@ -133,7 +203,7 @@ func (f *Fault) validate() error {
 			return bad("idle-close needs idle >= 100ms")
 		}
 	case FaultSlowReader:
-		if f.Fraction <= 0 || f.Fraction > 1 || f.Delay.Duration <= 0 {
+		if !(f.Fraction > 0 && f.Fraction <= 1) || f.Delay.Duration <= 0 {
 			return bad("slow-reader needs fraction in (0, 1] and a per-message delay > 0")
 		}
 	default:

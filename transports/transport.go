@@ -88,15 +88,23 @@ type Sender interface {
 
 // ServerOptions configures a server half; zero fields take defaults.
 type ServerOptions struct {
-	QueueLen     int           // push: backlog in messages before a slow consumer is disconnected (1024)
-	WriteTimeout time.Duration // deadline for each write (10s)
-	Heartbeat    time.Duration // push: idle keep-alive interval (15s); SSE comment, WebSocket ping, rawtcp empty frame
-	HoldTimeout  time.Duration // longpoll: how long a request is held (30s)
-	MaxBatch     int           // polls: most messages per answer (1000)
-	ReadLimit    int64         // largest client frame accepted, bytes (4096)
-	Retry        time.Duration // SSE retry: advertised to clients (1s)
-	CORSOrigin   string        // Access-Control-Allow-Origin; "" for none
+	QueueLen      int           // push: backlog in messages before a slow consumer is disconnected (1024)
+	QueueBytes    int64         // push: backlog in bytes before a slow consumer is disconnected (64 MiB)
+	WriteTimeout  time.Duration // deadline for each write (10s)
+	Heartbeat     time.Duration // push: idle keep-alive interval (15s); SSE comment, WebSocket ping, rawtcp empty frame
+	HoldTimeout   time.Duration // longpoll: how long a request is held (30s)
+	MaxBatch      int           // polls: most messages per answer (1000)
+	MaxBatchBytes int64         // polls: most message bytes per answer, past the first message (8 MiB)
+	ReadLimit     int64         // largest client frame accepted, bytes (4096)
+	Retry         time.Duration // SSE retry: advertised to clients (1s)
+	CORSOrigin    string        // Access-Control-Allow-Origin; "" for none
 }
+
+// Defaults of the byte bounds in ServerOptions.
+const (
+	DefaultQueueBytes    = 64 << 20
+	DefaultMaxBatchBytes = 8 << 20
+)
 
 // WithDefaults returns o with zero fields set to their defaults.
 func (o ServerOptions) WithDefaults() ServerOptions {
@@ -110,6 +118,12 @@ func (o ServerOptions) WithDefaults() ServerOptions {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1000
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = DefaultQueueBytes
+	}
+	if o.MaxBatchBytes <= 0 {
+		o.MaxBatchBytes = DefaultMaxBatchBytes
 	}
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 4096

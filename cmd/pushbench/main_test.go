@@ -29,7 +29,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"bad flag value", []string{"serve", "--rate", "abc"}, 2, `invalid value "abc" for flag -rate`},
 		{"unknown flag", []string{"serve", "--nope"}, 2, "flag provided but not defined: -nope"},
-		{"negative rate", []string{"serve", "--rate", "-1"}, 2, "--rate -1 is negative"},
+		{"negative rate", []string{"serve", "--rate", "-1"}, 2, "--rate -1: allowed 0 (no publisher) or"},
 		{"unknown transport", []string{"serve", "--transports", "sse-lean,carrier-pigeon"}, 2, `unknown transport "carrier-pigeon"`},
 		{"stray argument", []string{"transports", "extra"}, 2, "unexpected arguments: extra"},
 		{"busy port", []string{"serve", "--addr", "256.0.0.1:1"}, 1, "use --addr to pick another"},

@@ -86,6 +86,10 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{err.Error()}
 	}
+	if err := harness.CheckSelection(trs, list); err != nil {
+		fs.Usage()
+		return usageError{err.Error()}
+	}
 	profile, err := scenarios.FindNetwork(*network)
 	if err != nil {
 		fs.Usage()

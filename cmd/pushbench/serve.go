@@ -6,15 +6,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/msglog"
 	"github.com/pushbench/pushbench/transports/service"
+	"github.com/pushbench/pushbench/transports/wire"
 )
 
 const serveUsage = `usage: pushbench serve [flags]
@@ -52,8 +57,15 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Server.HoldTimeout, "hold", 30*time.Second, "longpoll: how long a request is held")
 	fs.DurationVar(&cfg.Server.Retry, "retry", time.Second, "SSE: reconnect delay advertised with retry:")
 	fs.IntVar(&cfg.Server.MaxBatch, "batch", 1000, "polls: most messages per answer")
-	fs.BoolVar(&cfg.Control, "control", false, "enable /control/publish and /control/status (used by pushbench run)")
+	fs.BoolVar(&cfg.Control, "control", false, "enable /control/publish and /control/status (used by pushbench run); loopback addresses only")
+	allowRemote := fs.Bool("allow-remote-control", false, "let --control listen on a non-loopback --addr (anyone who reaches it can run publish schedules)")
 	fs.Int64Var(&cfg.Server.ReadLimit, "read-limit", 4096, "largest client frame accepted, bytes")
+	fs.Int64Var(&cfg.RingBytes, "ring-bytes", service.DefaultRingBytes, "message log capacity in bytes: the oldest messages leave first; a message alone over it is refused (507)")
+	fs.Int64Var(&cfg.Server.QueueBytes, "queue-bytes", transports.DefaultQueueBytes, "push: per-connection backlog in bytes before a slow consumer is disconnected")
+	fs.Int64Var(&cfg.Server.MaxBatchBytes, "batch-bytes", transports.DefaultMaxBatchBytes, "polls: most message bytes per answer (one message is always sent)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", service.DefaultMaxConns, "most connections open at once on both listeners; more are refused (HTTP: 503)")
+	fs.Int64Var(&cfg.BodyBytes, "body-bytes", 64<<20, "most bytes of POST /publish bodies received at once (each reserves its Content-Length); more are refused (503)")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 10*time.Second, "deadline for a request body to arrive (slower bodies are cut with 408)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,8 +73,16 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return err
 	}
+	if err := checkExposure(cfg, *allowRemote, stderr); err != nil {
+		fs.Usage()
+		return err
+	}
 	if names != "" {
 		cfg.Transports = strings.Split(names, ",")
+		if len(cfg.Transports) > 64 {
+			fs.Usage()
+			return usageError{"--transports: too many names"}
+		}
 		for _, n := range cfg.Transports {
 			if _, err := transports.Lookup(n); err != nil {
 				fs.Usage()
@@ -104,16 +124,90 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// checkServeFlags range-checks every numeric flag, naming the allowed
+// range: a value the server would overflow on, or silently replace with a
+// default, is a usage error.
 func checkServeFlags(rate float64, payload int, cfg service.Config) error {
-	switch {
-	case rate < 0:
-		return usageError{fmt.Sprintf("--rate %g is negative: give messages per second, or 0 for no publisher", rate)}
-	case payload < 0 || payload > 16<<20:
-		return usageError{fmt.Sprintf("--payload %d out of range: 0 to 16777216 bytes", payload)}
-	case cfg.Ring < 1:
-		return usageError{fmt.Sprintf("--ring %d: the log must hold at least 1 message", cfg.Ring)}
-	case cfg.Server.QueueLen < 1:
-		return usageError{fmt.Sprintf("--queue %d: must be at least 1", cfg.Server.QueueLen)}
+	o := cfg.Server
+	if !(rate == 0 || (rate >= service.MinRate && rate <= service.MaxRate)) { // also NaN
+		return usageError{fmt.Sprintf("--rate %g: allowed 0 (no publisher) or %g to %g messages per second", rate, service.MinRate, service.MaxRate)}
+	}
+	checks := []struct {
+		flag      string
+		v, lo, hi int64
+		unit      string
+	}{
+		{"--payload", int64(payload), 0, service.MaxPayload, "bytes"},
+		{"--ring", int64(cfg.Ring), 1, msglog.MaxCapacity, "messages"},
+		{"--ring-bytes", cfg.RingBytes, 4 << 10, 1 << 40, "bytes"},
+		{"--first-seq", cfg.FirstSeq, 1, maxFirstSeq, "(room for 2^62 messages before the sequence ends)"},
+		{"--max-publish", cfg.MaxPublish, 1, service.MaxPayload, "bytes"},
+		{"--queue", int64(o.QueueLen), 1, 10_000_000, "messages"},
+		{"--queue-bytes", o.QueueBytes, 1 << 10, 1 << 40, "bytes"},
+		{"--batch", int64(o.MaxBatch), 1, 1_000_000, "messages"},
+		{"--batch-bytes", o.MaxBatchBytes, 1 << 10, 1 << 30, "bytes"},
+		{"--read-limit", o.ReadLimit, 1, 64 << 20, "bytes"},
+		{"--max-conns", int64(cfg.MaxConns), 1, 10_000_000, "connections"},
+		{"--body-bytes", cfg.BodyBytes, 1 << 10, 1 << 34, "bytes"},
+	}
+	for _, c := range checks {
+		if c.v < c.lo || c.v > c.hi {
+			return usageError{fmt.Sprintf("%s %d: allowed %d to %d %s", c.flag, c.v, c.lo, c.hi, c.unit)}
+		}
+	}
+	durations := []struct {
+		flag string
+		v    time.Duration
+	}{{"--write-timeout", o.WriteTimeout}, {"--heartbeat", o.Heartbeat}, {"--hold", o.HoldTimeout}, {"--retry", o.Retry}, {"--body-timeout", cfg.BodyTimeout}}
+	for _, d := range durations {
+		if d.v < time.Millisecond || d.v > time.Hour {
+			return usageError{fmt.Sprintf("%s %v: allowed 1ms to 1h", d.flag, d.v)}
+		}
+	}
+	if need := int64(payload) + msglog.EntryOverhead + 128; need > cfg.RingBytes {
+		return usageError{fmt.Sprintf("--payload %d does not fit --ring-bytes %d: raise --ring-bytes to at least %d", payload, cfg.RingBytes, need)}
+	}
+	for _, a := range []struct{ flag, addr string }{{"--addr", cfg.Addr}, {"--raw-addr", cfg.RawAddr}} {
+		if err := checkAddr(a.addr); err != nil {
+			return usageError{fmt.Sprintf("%s %s: %v", a.flag, wire.Quote(a.addr), err)}
+		}
+	}
+	return nil
+}
+
+// maxFirstSeq leaves 2^62 sequence numbers after the first.
+const maxFirstSeq = math.MaxInt64 - 1<<62
+
+// checkAddr wants host:port with a port 0 to 65535.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, e.g. 127.0.0.1:8080")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %s: allowed 0 to 65535", wire.Quote(port))
+	}
+	return nil
+}
+
+// checkExposure warns about a non-loopback --addr and refuses --control
+// on one unless --allow-remote-control.
+func checkExposure(cfg service.Config, allowRemote bool, stderr io.Writer) error {
+	for _, a := range []struct{ flag, addr, what string }{
+		{"--addr", cfg.Addr, "every HTTP transport, GET /stats and POST /publish (anyone who reaches it can publish)"},
+		{"--raw-addr", cfg.RawAddr, "the rawtcp stream"},
+	} {
+		if !service.Exposed(a.addr) {
+			continue
+		}
+		if a.flag == "--addr" && cfg.Control && !allowRemote {
+			return usageError{fmt.Sprintf("--control on the non-loopback --addr %s would let anyone who reaches it run publish schedules: use 127.0.0.1, or add --allow-remote-control", a.addr)}
+		}
+		what := a.what
+		if a.flag == "--addr" && cfg.Control {
+			what += ", and /control/publish and /control/status"
+		}
+		fmt.Fprintf(stderr, "pushbench serve: warning: %s %s is not a loopback address: it exposes %s to the network\n", a.flag, a.addr, what)
 	}
 	return nil
 }

@@ -5,7 +5,7 @@
 // the shared log, so they need no per-connection queue.
 //
 // GET /poll?since=SEQ and GET /longpoll?since=SEQ return the messages with
-// seq > SEQ (at most MaxBatch), preceded by a gap object when some have left
+// seq > SEQ (at most MaxBatch, and MaxBatchBytes past the first), preceded by a gap object when some have left
 // the ring. Without since the answer is immediate and empty: it tells a new
 // client the newest seq in the X-Pushbench-Head header, its starting cursor.
 package poll
@@ -118,7 +118,7 @@ func (s *server) wait(serverCtx, reqCtx context.Context, since int64) ([]*msglog
 	}
 	for {
 		changed := s.log.Changed()
-		entries, gap, head, err := s.log.Since(since, s.opts.MaxBatch, nil)
+		entries, gap, head, err := s.log.SinceBytes(since, s.opts.MaxBatch, s.opts.MaxBatchBytes, nil)
 		if err != nil || len(entries) > 0 || gap != nil || !s.hold {
 			return entries, gap, head, err
 		}
@@ -134,34 +134,47 @@ func (s *server) wait(serverCtx, reqCtx context.Context, since int64) ([]*msglog
 	}
 }
 
+var comma, closeBracket = []byte{','}, []byte{']'}
+
 func (s *server) answer(w http.ResponseWriter, entries []*msglog.Entry, gap *msglog.Gap, head int64) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set(transports.HeadHeader, strconv.FormatInt(head, 10))
-	size := 2
-	for _, e := range entries {
-		size += len(e.JSON) + 1
-	}
-	body := make([]byte, 0, size+64)
-	body = append(body, '[')
+	// The answer is written straight from the log's entries, not built
+	// whole: a poll costs no copy of what it returns.
+	var gapJSON []byte
 	if gap != nil {
-		body = wire.AppendGapJSON(body, gap.First, gap.Last)
+		gapJSON = wire.AppendGapJSON(nil, gap.First, gap.Last)
 		s.CountGap()
 	}
+	size := 2 + len(gapJSON)
 	for i, e := range entries {
 		if i > 0 || gap != nil {
-			body = append(body, ',')
+			size++
 		}
-		body = append(body, e.JSON...)
+		size += len(e.JSON)
 	}
-	body = append(body, ']')
 	if len(entries) == 0 && gap == nil {
 		s.CountEmpty()
 	}
 	s.CountSent(len(entries))
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(size))
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
-	_, _ = w.Write(body) // a failed write means the client went away; it will resume from its cursor
+	// A failed write means the client went away; it will resume from its cursor.
+	if _, err := w.Write(append([]byte{'['}, gapJSON...)); err != nil {
+		return
+	}
+	for i, e := range entries {
+		if i > 0 || gap != nil {
+			if _, err := w.Write(comma); err != nil {
+				return
+			}
+		}
+		if _, err := w.Write(e.JSON); err != nil {
+			return
+		}
+	}
+	_, _ = w.Write(closeBracket)
 }

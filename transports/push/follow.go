@@ -41,13 +41,18 @@ func Start(log *msglog.Log, since int64) (int64, error) {
 	return since, nil
 }
 
-// batch is the most entries written between two flushes.
-const batch = 256
+// batch is the most entries written between two flushes, batchBytes the
+// most message bytes (past the first message), so one write deadline
+// covers a bounded amount of data.
+const (
+	batch      = 256
+	batchBytes = 1 << 20
+)
 
 // Follow writes every entry after cursor to w, in order, until ctx is done
 // (returns nil) or the connection fails. The connection's backlog (newest
 // seq minus the last seq written) is its queue: when it exceeds
-// opts.QueueLen, or a write times out, Follow counts a slow-consumer
+// opts.QueueLen messages or opts.QueueBytes bytes, or a write times out, Follow counts a slow-consumer
 // disconnect and returns ErrSlowConsumer. Only live messages count towards
 // the backlog: what was already in the log when the connection started is
 // replay, read from the log as fast as the client takes it, so a client that
@@ -61,13 +66,17 @@ func Follow(ctx context.Context, log *msglog.Log, cursor int64, opts transports.
 	live := log.Head() // messages after this one are queued for this connection
 	for {
 		changed := log.Changed()
-		entries, gap, head, err := log.Since(cursor, batch, buf[:0])
+		entries, gap, head, err := log.SinceBytes(cursor, batch, batchBytes, buf[:0])
 		if err != nil {
 			return err
 		}
 		if backlog := head - max(cursor, live); backlog > int64(opts.QueueLen) {
 			c.CountSlow()
 			return fmt.Errorf("%w (backlog %d > %d)", ErrSlowConsumer, backlog, opts.QueueLen)
+		}
+		if backlog := log.BytesAfter(max(cursor, live)); backlog > opts.QueueBytes {
+			c.CountSlow()
+			return fmt.Errorf("%w (backlog %d bytes > %d)", ErrSlowConsumer, backlog, opts.QueueBytes)
 		}
 		wrote := false
 		if gap != nil {

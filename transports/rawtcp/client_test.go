@@ -177,7 +177,7 @@ func TestClientFraming(t *testing.T) {
 		{"gap", concat(ack, frame(string(wire.AppendGapJSON(nil, 2, 4)))), true,
 			[]event{{Gap: true, First: 2, Last: 4}}, true, "EOF"},
 		{"oversized frame", concat(ack, binary.BigEndian.AppendUint32(nil, rawtcp.MaxFrameSize+1)), false,
-			nil, true, "over the 16777216-byte limit"},
+			nil, true, "over the 104857600-byte limit"},
 		{"truncated frame", concat(ack, frame(msg)[:10]), true, nil, true, "unexpected EOF"},
 		{"error frame", concat(ack, frame(msg), frame(`{"type":"error","reason":"going away"}`)), true,
 			[]event{{Seq: 5, Sent: 50, Size: 5}}, true, "rawtcp server: going away"},

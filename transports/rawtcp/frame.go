@@ -43,7 +43,8 @@ func (f *frameReader) buffered() bool {
 }
 
 // next returns the next frame's body, valid until the following call. The
-// body buffer grows only when a frame is larger than any before it.
+// body buffer grows only when a frame is larger than any before it, and
+// then only as fast as the frame's bytes arrive.
 func (f *frameReader) next() ([]byte, error) {
 	if _, err := io.ReadFull(f.br, f.hdr[:]); err != nil {
 		return nil, err
@@ -52,13 +53,31 @@ func (f *frameReader) next() ([]byte, error) {
 	if n > MaxFrameSize {
 		return nil, fmt.Errorf("frame of %d bytes is over the %d-byte limit", n, MaxFrameSize)
 	}
-	if int(n) > cap(f.body) {
-		f.body = make([]byte, min(max(int(n), 2*cap(f.body)), MaxFrameSize))
+	if int(n) <= cap(f.body) {
+		body := f.body[:n]
+		if _, err := io.ReadFull(f.br, body); err != nil {
+			return nil, err
+		}
+		return body, nil
 	}
-	body := f.body[:n]
-	if _, err := io.ReadFull(f.br, body); err != nil {
-		return nil, err
+	// A larger frame than any before: grow the buffer as its bytes
+	// arrive, not by what the header claims, so a header alone cannot
+	// make the client allocate MaxFrameSize.
+	body := f.body[:0]
+	for len(body) < int(n) {
+		if len(body) == cap(body) {
+			grown := make([]byte, len(body), min(int(n), max(2*cap(body), 64<<10)))
+			copy(grown, body)
+			body = grown
+		}
+		m, err := io.ReadFull(f.br, body[len(body):min(cap(body), int(n))])
+		body = body[:len(body)+m]
+		if err != nil {
+			f.body = body[:0]
+			return nil, err
+		}
 	}
+	f.body = body
 	return body, nil
 }
 
@@ -69,6 +88,9 @@ func parseServerError(body []byte) *ServerError {
 	}
 	if err := json.Unmarshal(body, &e); err != nil || e.Reason == "" {
 		return &ServerError{Reason: fmt.Sprintf("unreadable error frame %.80q", body)}
+	}
+	if len(e.Reason) > 200 { // a hostile server's reason is quoted short
+		e.Reason = fmt.Sprintf("%.200s... (%d bytes)", e.Reason, len(e.Reason))
 	}
 	return &ServerError{Reason: e.Reason}
 }

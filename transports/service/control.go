@@ -1,14 +1,17 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"runtime"
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/msglog"
 )
 
 // Schedule is an open-loop publishing plan the harness hands the server:
@@ -22,24 +25,52 @@ type Schedule struct {
 	Every   time.Duration `json:"every,omitempty"`
 }
 
-// Validate names the first bad field.
+// Bounds of a Schedule, the same as the scenario limits they serve.
+const (
+	MinRate        = 0.001    // messages per second
+	MaxRate        = 1e6      // messages per second
+	MaxPayload     = 16 << 20 // bytes
+	MaxCount       = 1 << 32  // messages (scenarios.MaxMessages)
+	MaxBurst       = 100_000  // messages at once
+	MinEvery       = time.Millisecond
+	MaxScheduleLen = 24 * time.Hour // how long one schedule may run
+)
+
+// Validate names the first bad field and what is allowed.
 func (s Schedule) Validate() error {
 	switch {
-	case s.Count < 0:
-		return fmt.Errorf("count %d is negative", s.Count)
-	case s.Payload < 0 || s.Payload > 16<<20:
-		return fmt.Errorf("payload %d out of range 0..16777216", s.Payload)
-	case s.Burst > 0 && s.Every <= 0:
-		return fmt.Errorf("burst %d needs every > 0", s.Burst)
-	case s.Burst == 0 && s.Count > 0 && s.Rate <= 0:
-		return fmt.Errorf("rate %g must be positive to publish %d messages", s.Rate, s.Count)
+	case s.Count < 0 || s.Count > MaxCount:
+		return fmt.Errorf("count %d out of range 0..%d", s.Count, MaxCount)
+	case s.Payload < 0 || s.Payload > MaxPayload:
+		return fmt.Errorf("payload %d out of range 0..%d bytes", s.Payload, MaxPayload)
+	case s.Burst < 0 || s.Burst > MaxBurst:
+		return fmt.Errorf("burst %d out of range 0..%d", s.Burst, MaxBurst)
+	case s.Burst > 0 && (s.Every < MinEvery || s.Every > MaxScheduleLen):
+		return fmt.Errorf("burst %d needs every in %v..%v, got %v", s.Burst, MinEvery, MaxScheduleLen, s.Every)
+	case s.Burst > 0 && float64(s.Count/int64(s.Burst))*float64(s.Every) > float64(MaxScheduleLen):
+		return fmt.Errorf("%d messages in bursts of %d every %v would take over %v", s.Count, s.Burst, s.Every, MaxScheduleLen)
+	case s.Burst == 0 && s.Count > 0 && !(s.Rate >= MinRate && s.Rate <= MaxRate):
+		return fmt.Errorf("rate %g out of range %g..%g messages per second", s.Rate, MinRate, MaxRate)
+	case s.Burst == 0 && float64(s.Count)/s.Rate > MaxScheduleLen.Seconds():
+		return fmt.Errorf("%d messages at %g per second would take over %v", s.Count, s.Rate, MaxScheduleLen)
 	}
 	return nil
 }
 
+// dueAfter is n/rate seconds as a Duration, saturating instead of
+// overflowing (callers bound n/rate first; this is the last guard).
+func dueAfter(n int64, rate float64) time.Duration {
+	d := float64(n) / rate * float64(time.Second)
+	if !(d < math.MaxInt64) { // also NaN
+		return math.MaxInt64
+	}
+	return time.Duration(d)
+}
+
 // RunSchedule publishes s open-loop and returns the seqs of the first and
-// last message published (0, 0 when none). It stops early when ctx ends.
-func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int64) {
+// last message published (0, 0 when none). It stops early when ctx ends,
+// and with an error when the log refuses a message.
+func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int64, err error) {
 	payload := Payload(sc.Payload)
 	start := time.Now()
 	timer := time.NewTimer(time.Hour)
@@ -52,20 +83,23 @@ func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int
 			due = start.Add(time.Duration(n/int64(sc.Burst)) * sc.Every)
 			batch = min(int64(sc.Burst), sc.Count-n)
 		} else {
-			due = start.Add(time.Duration(float64(n) / sc.Rate * float64(time.Second)))
+			due = start.Add(dueAfter(n, sc.Rate))
 		}
 		if wait := time.Until(due); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-ctx.Done():
-				return first, last
+				return first, last, nil
 			case <-timer.C:
 			}
 		} else if ctx.Err() != nil {
-			return first, last
+			return first, last, nil
 		}
 		for i := int64(0); i < batch; i++ {
-			e := s.Publish(due, payload)
+			e, err := s.TryPublish(due, payload)
+			if err != nil {
+				return first, last, err
+			}
 			if first == 0 {
 				first = e.Seq
 			}
@@ -73,7 +107,7 @@ func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int
 		}
 		n += batch
 	}
-	return first, last
+	return first, last, nil
 }
 
 // Status is what GET /control/status reports.
@@ -88,11 +122,17 @@ type Status struct {
 	Transports map[string]transports.Stats `json:"transports"`
 }
 
+// controlStatus answers GET /control/status; with ?gc=1 it first runs a
+// garbage collection, so heap_alloc is the live heap.
 func (s *Service) controlStatus(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("gc") == "1" {
+		runtime.GC()
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := Status{Head: s.Log.Head(), Goroutines: runtime.NumGoroutine(), HeapAlloc: ms.HeapAlloc,
 		HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys, GOMAXPROCS: runtime.GOMAXPROCS(0), Transports: s.Stats()}
+	answerDeadline(w, s.cfg.Server.WriteTimeout)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)
 }
@@ -104,10 +144,17 @@ func (s *Service) controlPublish(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "POST a schedule", http.StatusMethodNotAllowed)
 		return
 	}
+	if !refuseOrigin(w, r, s.cfg.Server.CORSOrigin) {
+		return
+	}
+	const limit = 1 << 16
+	body, err := readBody(w, r, limit, s.cfg.BodyTimeout)
+	if err != nil {
+		bodyError(w, err, limit, "the schedule", s.cfg.BodyTimeout)
+		return
+	}
 	var sc Schedule
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sc); err != nil {
+	if err := decodeStrict(body, &sc); err != nil {
 		http.Error(w, "bad schedule: "+err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -115,11 +162,33 @@ func (s *Service) controlPublish(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad schedule: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	if e := int64(sc.Payload) + msglog.EntryOverhead + 128; e > s.Log.Budget() {
+		http.Error(w, fmt.Sprintf("bad schedule: payload %d bytes is over the log's byte budget %d (raise --ring-bytes)", sc.Payload, s.Log.Budget()), http.StatusInsufficientStorage)
+		return
+	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	stop := context.AfterFunc(s.closing, cancel)
 	defer stop()
-	first, last := s.RunSchedule(ctx, sc)
+	first, last, err := s.RunSchedule(ctx, sc)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("schedule stopped after seq %d: %s", last, refusal(err)), http.StatusInsufficientStorage)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, "{\"first\":%d,\"last\":%d}\n", first, last)
+}
+
+// decodeStrict decodes one JSON value with no unknown fields and nothing
+// after it.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("unexpected data after the schedule")
+	}
+	return nil
 }

@@ -31,7 +31,7 @@ func (s *Service) RunPublisher(ctx context.Context, rate float64, payload string
 	defer timer.Stop()
 	var n int64
 	for {
-		due := start.Add(time.Duration(float64(n) / rate * float64(time.Second)))
+		due := start.Add(dueAfter(n, rate))
 		if wait := time.Until(due); wait > 0 {
 			timer.Reset(wait)
 			select {
@@ -42,7 +42,9 @@ func (s *Service) RunPublisher(ctx context.Context, rate float64, payload string
 		} else if ctx.Err() != nil {
 			return n
 		}
-		s.Publish(due, payload)
+		if _, err := s.TryPublish(due, payload); err != nil {
+			return n // the log refuses (seq exhausted; the payload was checked to fit)
+		}
 		n++
 	}
 }

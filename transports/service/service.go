@@ -9,12 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
@@ -25,14 +25,30 @@ type Config struct {
 	Addr       string   // HTTP listen address (127.0.0.1:8080)
 	RawAddr    string   // raw-TCP listen address (127.0.0.1:8081)
 	Ring       int      // log capacity in messages (100000)
+	RingBytes  int64    // log capacity in bytes (256 MiB): the oldest messages leave first
 	FirstSeq   int64    // seq of the first message (1); a restarted server continues its sequence
 	Transports []string // names to serve (all registered)
 	MaxPublish int64    // largest POST /publish body in bytes (1 MiB)
+	// MaxConns caps the connections open at once on both listeners
+	// (250000); one more is refused (HTTP: a 503 naming the cap).
+	MaxConns int
+	// BodyTimeout is how long a request body may take to arrive (10s):
+	// a body trickled slower is cut.
+	BodyTimeout time.Duration
+	// BodyBytes bounds the publish bodies being read at once, in bytes
+	// (64 MiB, at least MaxPublish); a publish past it is refused with 503.
+	BodyBytes int64
 	// Control enables /control/publish (run a Schedule) and
 	// /control/status, used by the harness. Off for plain serving.
 	Control bool
 	Server  transports.ServerOptions
 }
+
+// Defaults of Config's bounds.
+const (
+	DefaultRingBytes = 256 << 20
+	DefaultMaxConns  = 250000
+)
 
 func (c Config) withDefaults() Config {
 	if c.Addr == "" {
@@ -47,6 +63,19 @@ func (c Config) withDefaults() Config {
 	if c.MaxPublish <= 0 {
 		c.MaxPublish = 1 << 20
 	}
+	if c.RingBytes <= 0 {
+		c.RingBytes = DefaultRingBytes
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 10 * time.Second
+	}
+	if c.BodyBytes <= 0 {
+		c.BodyBytes = 64 << 20
+	}
+	c.BodyBytes = max(c.BodyBytes, c.MaxPublish)
 	if len(c.Transports) == 0 {
 		for _, t := range transports.All() {
 			c.Transports = append(c.Transports, t.Name)
@@ -66,6 +95,8 @@ type Service struct {
 	http    *http.Server
 	httpLn  net.Listener
 	rawLn   net.Listener
+	conns   *connCap
+	bodies  *bodyBudget
 	wg      sync.WaitGroup
 	errs    chan error
 	closing context.Context // done when Close starts
@@ -75,7 +106,9 @@ type Service struct {
 // Start listens and serves every configured transport. Stop it with Close.
 func Start(cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
-	s := &Service{cfg: cfg, Log: msglog.NewFrom(cfg.Ring, cfg.FirstSeq), servers: map[string]transports.Server{}, errs: make(chan error, 4)}
+	s := &Service{cfg: cfg, Log: msglog.NewFrom(cfg.Ring, cfg.FirstSeq), servers: map[string]transports.Server{}, errs: make(chan error, 4),
+		conns: &connCap{limit: int64(cfg.MaxConns)}, bodies: &bodyBudget{limit: cfg.BodyBytes}}
+	s.Log.SetBudget(cfg.RingBytes)
 	s.closing, s.close = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	for _, name := range cfg.Transports {
@@ -113,8 +146,13 @@ func (s *Service) listen(mux http.Handler) error {
 	if err != nil {
 		return fmt.Errorf("failed to listen on %s (use --addr to pick another): %w", s.cfg.Addr, err)
 	}
+	ln = &cappedListener{Listener: ln, cap: s.conns, refusal: httpRefusal(s.conns.limit)}
 	s.httpLn = ln
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// No server-wide ReadTimeout or WriteTimeout: either would end the
+	// push streams. Headers have their own timeout, bodies guard's, and
+	// every write its own deadline (the transports' WriteTimeout).
+	s.http = &http.Server{Handler: guard(mux, s.cfg.BodyTimeout), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -135,6 +173,7 @@ func (s *Service) listen(mux http.Handler) error {
 			ln.Close()
 			return fmt.Errorf("failed to listen on %s for %s (use --raw-addr to pick another): %w", s.cfg.RawAddr, t.Name, err)
 		}
+		rl = &cappedListener{Listener: rl, cap: s.conns}
 		s.rawLn = rl
 		s.wg.Add(1)
 		go func() {
@@ -189,9 +228,16 @@ func (s *Service) closeServers() {
 	}
 }
 
-// Publish appends a message stamped with its intended send time.
+// Publish appends a message stamped with its intended send time. It
+// panics where TryPublish fails: use it for payloads known to fit.
 func (s *Service) Publish(sent time.Time, payload string) *msglog.Entry {
 	return s.Log.Append(sent.UnixNano(), payload)
+}
+
+// TryPublish appends a message or says why the log refuses it (see
+// msglog.Log.TryAppend).
+func (s *Service) TryPublish(sent time.Time, payload string) (*msglog.Entry, error) {
+	return s.Log.TryAppend(sent.UnixNano(), payload)
 }
 
 type publishRequest struct {
@@ -211,17 +257,33 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed: POST a body to publish it", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxPublish))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, fmt.Sprintf("publish body over %d bytes (raise --max-publish)", s.cfg.MaxPublish), http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "failed to read body: "+err.Error(), http.StatusBadRequest)
+	if !refuseOrigin(w, r, s.cfg.Server.CORSOrigin) {
 		return
 	}
-	payload, sent := string(body), time.Now().UnixNano()
+	if r.ContentLength > s.cfg.MaxPublish {
+		http.Error(w, fmt.Sprintf("body over %d bytes (raise --max-publish)", s.cfg.MaxPublish), http.StatusRequestEntityTooLarge)
+		return
+	}
+	want := r.ContentLength
+	if want < 0 {
+		want = s.cfg.MaxPublish // chunked: the most it may be
+	}
+	release, ok := s.bodies.reserve(want)
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("publish refused: %d bytes of publish bodies are being received already; retry", s.cfg.BodyBytes), http.StatusServiceUnavailable)
+		return
+	}
+	body, err := readBody(w, r, s.cfg.MaxPublish, s.cfg.BodyTimeout)
+	release()
+	if err != nil {
+		bodyError(w, err, s.cfg.MaxPublish, "--max-publish", s.cfg.BodyTimeout)
+		return
+	}
+	answerDeadline(w, s.cfg.Server.WriteTimeout)
+	// body is not written again, so the payload may share it (the log
+	// copies it into the entry's JSON): no second copy of a large body.
+	payload, sent := unsafe.String(unsafe.SliceData(body), len(body)), time.Now().UnixNano()
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var req publishRequest
 		if err := json.Unmarshal(body, &req); err != nil || req.Payload == nil {
@@ -233,13 +295,18 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request) {
 			sent = req.Sent
 		}
 	}
-	e := s.Log.Append(sent, payload)
+	e, err := s.Log.TryAppend(sent, payload)
+	if err != nil {
+		http.Error(w, "publish refused: "+refusal(err), http.StatusInsufficientStorage)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, "{\"seq\":%d}\n", e.Seq)
 }
 
 // stats handles GET /stats: per-transport counters and the log head.
 func (s *Service) stats(w http.ResponseWriter, r *http.Request) {
+	answerDeadline(w, s.cfg.Server.WriteTimeout)
 	transports.SetCORS(w.Header(), s.cfg.Server.CORSOrigin)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(struct {
@@ -249,6 +316,7 @@ func (s *Service) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) index(w http.ResponseWriter, r *http.Request) {
+	answerDeadline(w, s.cfg.Server.WriteTimeout)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	for _, line := range s.URLs() {
 		fmt.Fprintln(w, line)

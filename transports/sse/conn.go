@@ -215,11 +215,16 @@ func (c *conn) finish() {
 	}
 }
 
-// checkBacklog applies the queue bound: head minus the last seq written.
+// checkBacklog applies the queue bounds: head minus the last seq written,
+// and the bytes held after it.
 func (c *conn) checkBacklog(head, last int64) error {
 	if backlog := head - last; backlog > int64(c.s.opts.QueueLen) {
 		c.s.CountSlow()
 		return fmt.Errorf("%w (backlog %d > %d)", push.ErrSlowConsumer, backlog, c.s.opts.QueueLen)
+	}
+	if backlog := c.s.log.BytesAfter(last); backlog > c.s.opts.QueueBytes {
+		c.s.CountSlow()
+		return fmt.Errorf("%w (backlog %d bytes > %d)", push.ErrSlowConsumer, backlog, c.s.opts.QueueBytes)
 	}
 	return nil
 }

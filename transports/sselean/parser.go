@@ -27,46 +27,77 @@ type Parser struct {
 // are assembled in Parser.line.
 const parserBuffer = 4096
 
+// MaxEventBytes bounds one line and one event's data: a stream that never
+// ends a line or an event cannot take the client's memory (the largest
+// pushbench message, 16 MiB escaped six-fold, fits).
+const MaxEventBytes = 128 << 20
+
+// ErrEventTooLarge ends a stream whose line or event passes MaxEventBytes.
+var ErrEventTooLarge = errors.New("event-stream line or event over 128 MiB")
+
+var bom = []byte("\xef\xbb\xbf")
+
 // Parse reads events from rd until EOF (returns nil) or an error. onLine,
-// when set, is called after every line read.
+// when set, is called after every line read. Lines end with LF, CRLF or a
+// lone CR, and a leading byte-order mark is skipped, as the WHATWG
+// event-stream rules say.
 func (p *Parser) Parse(rd io.Reader, onLine func()) error {
 	br := bufio.NewReaderSize(rd, parserBuffer)
+	if b, err := br.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
+		_, _ = br.Discard(len(bom))
+	}
 	for {
-		line, err := p.readLine(br)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
+		chunk, err := p.readLine(br)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		atEOF := err != nil
+		if !atEOF {
+			chunk = chunk[:len(chunk)-1] // the LF
+			if n := len(chunk); n > 0 && chunk[n-1] == '\r' {
+				chunk = chunk[:n-1]
+			}
+		}
+		// A chunk ends at LF; lone CRs inside it end lines too. At EOF
+		// the last piece has no terminator and is dropped.
+		for {
+			i := bytes.IndexByte(chunk, '\r')
+			if i < 0 && atEOF {
 				return nil
 			}
-			return err
-		}
-		if onLine != nil {
-			onLine()
-		}
-		if err := p.field(line); err != nil {
-			return err
+			line := chunk
+			if i >= 0 {
+				line, chunk = chunk[:i], chunk[i+1:]
+			}
+			if onLine != nil {
+				onLine()
+			}
+			if err := p.field(line); err != nil {
+				return err
+			}
+			if i < 0 {
+				break
+			}
 		}
 	}
 }
 
-// readLine returns one line without its terminator (LF or CRLF).
+// readLine returns one chunk up to and including LF, or what is left
+// with io.EOF.
 func (p *Parser) readLine(br *bufio.Reader) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		p.line = append(p.line[:0], line...)
 		for errors.Is(err, bufio.ErrBufferFull) {
+			if len(p.line) > MaxEventBytes {
+				return nil, ErrEventTooLarge
+			}
 			line, err = br.ReadSlice('\n')
 			p.line = append(p.line, line...)
 		}
 		line = p.line
 	}
-	if err != nil {
-		return nil, err
-	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, nil
+	return line, err
 }
 
 func (p *Parser) field(line []byte) error {
@@ -87,6 +118,9 @@ func (p *Parser) field(line []byte) error {
 	case "data":
 		if p.hasData {
 			p.data = append(p.data, '\n')
+		}
+		if len(p.data)+len(value) > MaxEventBytes {
+			return ErrEventTooLarge
 		}
 		p.data = append(p.data, value...)
 		p.hasData = true

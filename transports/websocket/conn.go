@@ -65,7 +65,13 @@ func (s *Server) readPump(conn *gws.Conn) {
 		if up.Sent <= 0 {
 			up.Sent = time.Now().UnixNano()
 		}
-		s.log.Append(up.Sent, *up.Payload)
+		if _, err := s.log.TryAppend(up.Sent, *up.Payload); err != nil {
+			// A close reason must fit a 125-byte control frame.
+			s.CountRejected()
+			msg := gws.FormatCloseMessage(gws.CloseMessageTooBig, "upstream message refused: over the log's byte budget or seq exhausted")
+			_ = conn.WriteControl(gws.CloseMessage, msg, time.Now().Add(closeGrace))
+			return
+		}
 	}
 }
 

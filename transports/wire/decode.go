@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -45,8 +46,13 @@ func decodeFast(b []byte) (f Frame, ok bool) {
 		if f.Sent, rest, ok = cutInt(rest, keyPay); !ok {
 			return f, false
 		}
-		end := bytes.IndexByte(rest, '"')
-		if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 || !bytes.Equal(rest[end:], []byte(`"}`)) {
+		// The canonical payload is printable ASCII with no escapes (see
+		// AppendString); anything else is left to encoding/json.
+		end := 0
+		for end < len(rest) && rest[end] != '"' && rest[end] != '\\' && rest[end] >= 0x20 && rest[end] < 0x7f {
+			end++
+		}
+		if !bytes.Equal(rest[end:], []byte(`"}`)) {
 			return f, false
 		}
 		f.PayloadSize = end
@@ -56,20 +62,18 @@ func decodeFast(b []byte) (f Frame, ok bool) {
 		if f.First, rest, ok = cutInt(b[len(prefixGap):], keyLast); !ok {
 			return f, false
 		}
-		if len(rest) < 2 || rest[len(rest)-1] != '}' {
-			return f, false
-		}
-		n, err := strconv.ParseInt(string(rest[:len(rest)-1]), 10, 64)
-		f.Last = n
-		return f, err == nil
+		f.Last, rest, ok = cutInt(rest, []byte(`}`))
+		return f, ok && len(rest) == 0
 	}
 	return f, false
 }
 
-// cutInt parses the decimal integer before sep and returns what follows sep.
+// cutInt parses the non-negative decimal integer before sep and returns
+// what follows sep. Anything else (a sign, a leading zero, a value past
+// math.MaxInt64) is left to the slow path, which errors where it must.
 func cutInt(b, sep []byte) (int64, []byte, bool) {
 	i := bytes.Index(b, sep)
-	if i <= 0 || i > 19 {
+	if i <= 0 || i > 19 || (b[0] == '0' && i > 1) {
 		return 0, nil, false
 	}
 	var n int64
@@ -77,7 +81,11 @@ func cutInt(b, sep []byte) (int64, []byte, bool) {
 		if c < '0' || c > '9' {
 			return 0, nil, false
 		}
-		n = n*10 + int64(c-'0')
+		d := int64(c - '0')
+		if n > (math.MaxInt64-d)/10 {
+			return 0, nil, false
+		}
+		n = n*10 + d
 	}
 	return n, b[i+len(sep):], true
 }
@@ -110,7 +118,19 @@ func decodeSlow(b []byte) (Frame, error) {
 func ParseCursor(name, v string) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s must be a non-negative integer (the last seq received), got %q", name, v)
+		return 0, fmt.Errorf("%s must be a non-negative integer (the last seq received), got %s", name, Quote(v))
 	}
 	return n, nil
+}
+
+// QuoteMax is the most bytes of bad input an error message quotes.
+const QuoteMax = 40
+
+// Quote quotes at most QuoteMax bytes of bad input for an error message,
+// saying how long the rest was: a 1 MiB header gets a short error.
+func Quote(s string) string {
+	if len(s) <= QuoteMax {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:QuoteMax], len(s))
 }

@@ -1,0 +1,121 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestKilledRunLeavesNoServeChild SIGKILLs a real `pushbench run` process
+// while its `serve` child is up and finds the child gone: nothing is left
+// re-parented and listening. Waits poll /proc against a deadline.
+func TestKilledRunLeavesNoServeChild(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "orphan.json")
+	js := `{"name":"orphan","kind":"idle","clients":[1],"warmup":"0s","duration":"60s","poll_interval":"1s"}`
+	if err := os.WriteFile(sc, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := exec.Command(serverBin, "run", "--scenario", sc, "--transports", "sse-lean", "--no-pin", "--out", filepath.Join(dir, "out"))
+	stderr, err := run.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the measuring window: the child has long finished writing
+	// its start-up lines (a child killed by SIGPIPE on those would pass
+	// this test for the wrong reason).
+	measuring, runExited := make(chan struct{}), make(chan struct{})
+	var log bytes.Buffer // written by the scanner, read after runExited
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		seen := false
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+			if !seen && strings.Contains(sc.Text(), "measuring") {
+				seen = true
+				close(measuring)
+			}
+		}
+		_ = run.Wait()
+		close(runExited)
+	}()
+	defer func() {
+		_ = run.Process.Kill()
+		<-runExited
+	}()
+	select {
+	case <-measuring:
+	case <-runExited:
+		t.Fatalf("run exited before measuring: %s", log.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("run not measuring within 30s")
+	}
+	child := serveChildOf(run.Process.Pid)
+	if child == 0 {
+		t.Fatalf("no serve child of pid %d while measuring", run.Process.Pid)
+	}
+	if err := run.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-runExited
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(child) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(child, syscall.SIGKILL)
+			t.Fatalf("serve child %d still running 10s after its run was SIGKILLed", child)
+		}
+		time.Sleep(10 * time.Millisecond) // polling /proc, not synchronising
+	}
+}
+
+// serveChildOf returns the pid of a `pushbench serve` whose parent is
+// ppid, or 0.
+func serveChildOf(ppid int) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if parent, _ := procStat(pid); parent != ppid {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if args := strings.Split(string(cmdline), "\x00"); len(args) > 1 && args[1] == "serve" {
+			return pid
+		}
+	}
+	return 0
+}
+
+// procStat returns a process's parent pid and state from /proc/PID/stat.
+func procStat(pid int) (ppid int, state byte) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0
+	}
+	// pid (comm) state ppid ...; comm may hold spaces, so cut at the last ')'.
+	rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+	f := strings.Fields(rest)
+	if len(f) < 2 {
+		return 0, 0
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return ppid, f[0][0]
+}
+
+// alive is true while pid exists and is not a zombie.
+func alive(pid int) bool {
+	_, state := procStat(pid)
+	return state != 0 && state != 'Z' && state != 'X'
+}
