@@ -58,6 +58,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Server.Retry, "retry", time.Second, "SSE: reconnect delay advertised with retry:")
 	fs.IntVar(&cfg.Server.MaxBatch, "batch", 1000, "polls: most messages per answer")
 	fs.BoolVar(&cfg.Control, "control", false, "enable /control/publish and /control/status (used by pushbench run); loopback addresses only")
+	fs.StringVar(&cfg.ControlAddr, "control-addr", "", "serve --control's endpoints on this address of their own (default: on --addr)")
+	fs.BoolVar(&cfg.ReusePort, "reuseport", false, "share --addr and --raw-addr with other pushbench serve processes (SO_REUSEPORT): the kernel spreads connections over them")
 	allowRemote := fs.Bool("allow-remote-control", false, "let --control listen on a non-loopback --addr (anyone who reaches it can run publish schedules)")
 	fs.Int64Var(&cfg.Server.ReadLimit, "read-limit", 4096, "largest client frame accepted, bytes")
 	fs.Int64Var(&cfg.RingBytes, "ring-bytes", service.DefaultRingBytes, "message log capacity in bytes: the oldest messages leave first; a message alone over it is refused (507)")
@@ -98,7 +100,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cfg.Control { // one machine-readable line for the harness
-		ready, _ := json.Marshal(map[string]string{"base": svc.BaseURL(), "raw": svc.RawAddr()})
+		ready, _ := json.Marshal(map[string]string{"base": svc.BaseURL(), "raw": svc.RawAddr(), "control": svc.ControlURL()})
 		fmt.Fprintf(stdout, "READY %s\n", ready)
 	}
 	fmt.Fprintf(stdout, "pushbench serving (publisher %.4g msg/s, %d-byte payload, ring %d):\n", *rate, *payload, cfg.Ring)
@@ -193,6 +195,9 @@ func checkAddr(addr string) error {
 // checkExposure warns about a non-loopback --addr and refuses --control
 // on one unless --allow-remote-control.
 func checkExposure(cfg service.Config, allowRemote bool, stderr io.Writer) error {
+	if cfg.Control && cfg.ControlAddr != "" && service.Exposed(cfg.ControlAddr) && !allowRemote {
+		return usageError{fmt.Sprintf("--control-addr %s is not a loopback address: anyone who reaches it could run publish schedules; use 127.0.0.1, or add --allow-remote-control", cfg.ControlAddr)}
+	}
 	for _, a := range []struct{ flag, addr, what string }{
 		{"--addr", cfg.Addr, "every HTTP transport, GET /stats and POST /publish (anyone who reaches it can publish)"},
 		{"--raw-addr", cfg.RawAddr, "the rawtcp stream"},
@@ -200,11 +205,11 @@ func checkExposure(cfg service.Config, allowRemote bool, stderr io.Writer) error
 		if !service.Exposed(a.addr) {
 			continue
 		}
-		if a.flag == "--addr" && cfg.Control && !allowRemote {
+		if a.flag == "--addr" && cfg.Control && cfg.ControlAddr == "" && !allowRemote {
 			return usageError{fmt.Sprintf("--control on the non-loopback --addr %s would let anyone who reaches it run publish schedules: use 127.0.0.1, or add --allow-remote-control", a.addr)}
 		}
 		what := a.what
-		if a.flag == "--addr" && cfg.Control {
+		if a.flag == "--addr" && cfg.Control && cfg.ControlAddr == "" {
 			what += ", and /control/publish and /control/status"
 		}
 		fmt.Fprintf(stderr, "pushbench serve: warning: %s %s is not a loopback address: it exposes %s to the network\n", a.flag, a.addr, what)

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
@@ -23,6 +25,10 @@ type Schedule struct {
 	Payload int           `json:"payload"`
 	Burst   int           `json:"burst,omitempty"`
 	Every   time.Duration `json:"every,omitempty"`
+	// Start, when set, is the instant (Unix ns) message 0 is due: several
+	// server processes given the same schedule then publish the same
+	// messages at the same intended times, so each holds the same log.
+	Start int64 `json:"start,omitempty"`
 }
 
 // Bounds of a Schedule, the same as the scenario limits they serve.
@@ -53,6 +59,8 @@ func (s Schedule) Validate() error {
 		return fmt.Errorf("rate %g out of range %g..%g messages per second", s.Rate, MinRate, MaxRate)
 	case s.Burst == 0 && float64(s.Count)/s.Rate > MaxScheduleLen.Seconds():
 		return fmt.Errorf("%d messages at %g per second would take over %v", s.Count, s.Rate, MaxScheduleLen)
+	case s.Start != 0 && (time.Until(time.Unix(0, s.Start)) > time.Minute || time.Since(time.Unix(0, s.Start)) > 10*time.Second):
+		return fmt.Errorf("start %v is not within 10 s before to 1 min after now (%v): clocks apart?", time.Unix(0, s.Start).UTC(), time.Now().UTC())
 	}
 	return nil
 }
@@ -73,6 +81,9 @@ func dueAfter(n int64, rate float64) time.Duration {
 func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int64, err error) {
 	payload := Payload(sc.Payload)
 	start := time.Now()
+	if sc.Start != 0 {
+		start = time.Unix(0, sc.Start)
+	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -120,7 +131,20 @@ type Status struct {
 	Sys        uint64                      `json:"sys"`
 	GOMAXPROCS int                         `json:"gomaxprocs"`
 	Transports map[string]transports.Stats `json:"transports"`
+	// PID and BootID say which process this is: a coordinator on the same
+	// kernel (the same boot_id) may read its /proc; another may not.
+	PID    int    `json:"pid"`
+	BootID string `json:"boot_id"`
+	// Base and Raw are where clients connect.
+	Base string `json:"base"`
+	Raw  string `json:"raw"`
 }
+
+// bootID is this kernel's boot id ("" where it cannot be read).
+var bootID = func() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return strings.TrimSpace(string(b))
+}()
 
 // controlStatus answers GET /control/status; with ?gc=1 it first runs a
 // garbage collection, so heap_alloc is the live heap.
@@ -131,7 +155,8 @@ func (s *Service) controlStatus(w http.ResponseWriter, r *http.Request) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := Status{Head: s.Log.Head(), Goroutines: runtime.NumGoroutine(), HeapAlloc: ms.HeapAlloc,
-		HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys, GOMAXPROCS: runtime.GOMAXPROCS(0), Transports: s.Stats()}
+		HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys, GOMAXPROCS: runtime.GOMAXPROCS(0), Transports: s.Stats(),
+		PID: os.Getpid(), BootID: bootID, Base: s.BaseURL(), Raw: s.RawAddr()}
 	answerDeadline(w, s.cfg.Server.WriteTimeout)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)

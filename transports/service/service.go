@@ -13,8 +13,11 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
@@ -41,7 +44,14 @@ type Config struct {
 	// Control enables /control/publish (run a Schedule) and
 	// /control/status, used by the harness. Off for plain serving.
 	Control bool
-	Server  transports.ServerOptions
+	// ControlAddr, when set, serves the control endpoints on a listener of
+	// their own instead of Addr: with ReusePort several processes share
+	// Addr, and each must still be reached alone.
+	ControlAddr string
+	// ReusePort lets several processes listen on Addr and RawAddr at once
+	// (SO_REUSEPORT): the kernel spreads new connections over them.
+	ReusePort bool
+	Server    transports.ServerOptions
 }
 
 // Defaults of Config's bounds.
@@ -88,19 +98,21 @@ func (c Config) withDefaults() Config {
 // Service is a running set of transport servers. Its methods are safe for
 // concurrent use.
 type Service struct {
-	cfg     Config
-	Log     *msglog.Log
-	servers map[string]transports.Server
-	order   []transports.Transport
-	http    *http.Server
-	httpLn  net.Listener
-	rawLn   net.Listener
-	conns   *connCap
-	bodies  *bodyBudget
-	wg      sync.WaitGroup
-	errs    chan error
-	closing context.Context // done when Close starts
-	close   context.CancelFunc
+	cfg        Config
+	Log        *msglog.Log
+	servers    map[string]transports.Server
+	order      []transports.Transport
+	http       *http.Server
+	httpLn     net.Listener
+	rawLn      net.Listener
+	controlLn  net.Listener // the control endpoints' own listener (Config.ControlAddr)
+	controlSrv *http.Server
+	conns      *connCap
+	bodies     *bodyBudget
+	wg         sync.WaitGroup
+	errs       chan error
+	closing    context.Context // done when Close starts
+	close      context.CancelFunc
 }
 
 // Start listens and serves every configured transport. Stop it with Close.
@@ -130,19 +142,74 @@ func Start(cfg Config) (*Service, error) {
 	mux.HandleFunc("/publish", s.publish)
 	mux.HandleFunc("/stats", s.stats)
 	mux.HandleFunc("/{$}", s.index)
+	control := mux
+	if cfg.ControlAddr != "" {
+		control = http.NewServeMux()
+	}
 	if cfg.Control {
-		mux.HandleFunc("/control/publish", s.controlPublish)
-		mux.HandleFunc("/control/status", s.controlStatus)
+		control.HandleFunc("/control/publish", s.controlPublish)
+		control.HandleFunc("/control/status", s.controlStatus)
 	}
 	if err := s.listen(mux); err != nil {
+		s.closeServers()
+		return nil, err
+	}
+	if err := s.listenControl(control); err != nil {
+		s.http.Close()
 		s.closeServers()
 		return nil, err
 	}
 	return s, nil
 }
 
+// listenTCP listens on addr, sharing it with other processes when the
+// service reuses ports.
+func (s *Service) listenTCP(addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	if s.cfg.ReusePort {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			if err := c.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) }); err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	return lc.Listen(context.Background(), "tcp", addr)
+}
+
+// listenControl serves the control endpoints on their own address, when
+// the service has one.
+func (s *Service) listenControl(control http.Handler) error {
+	if s.cfg.ControlAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.ControlAddr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s for control (use --control-addr to pick another): %w", s.cfg.ControlAddr, err)
+	}
+	s.controlLn = ln
+	s.controlSrv = &http.Server{Handler: control, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.controlSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.errs <- err
+		}
+	}()
+	return nil
+}
+
+// ControlURL is where the control endpoints are served.
+func (s *Service) ControlURL() string {
+	if s.controlLn != nil {
+		return "http://" + s.controlLn.Addr().String()
+	}
+	return s.BaseURL()
+}
+
 func (s *Service) listen(mux http.Handler) error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	ln, err := s.listenTCP(s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("failed to listen on %s (use --addr to pick another): %w", s.cfg.Addr, err)
 	}
@@ -168,7 +235,7 @@ func (s *Service) listen(mux http.Handler) error {
 		if s.rawLn != nil {
 			return fmt.Errorf("two transports want their own port (%s): only one is supported", t.Name)
 		}
-		rl, err := net.Listen("tcp", s.cfg.RawAddr)
+		rl, err := s.listenTCP(s.cfg.RawAddr)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("failed to listen on %s for %s (use --raw-addr to pick another): %w", s.cfg.RawAddr, t.Name, err)
@@ -218,6 +285,11 @@ func (s *Service) Close(ctx context.Context) error {
 	s.close()
 	s.closeServers()
 	err := s.http.Shutdown(ctx)
+	if s.controlSrv != nil {
+		if cerr := s.controlSrv.Shutdown(ctx); err == nil {
+			err = cerr
+		}
+	}
 	s.wg.Wait()
 	return err
 }
