@@ -8,15 +8,19 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
 
 // child is a pushbench child process that prints "READY <json>" once it
-// serves. It dies with the run: SIGKILL when the parent dies (Linux's
-// parent-death signal), and its own process group so stop reaches anything
-// it started.
+// serves. It dies with the run, however the run ends: the kernel sends it
+// SIGKILL when the thread that started it exits (a SIGKILL of pushbench run
+// included), and it leads its own process group, so every exit path here
+// can kill the group with one signal, and a terminal's Ctrl-C reaches only
+// the run, which stops its children in order. Safe for concurrent use.
 type child struct {
 	cmd     *exec.Cmd
 	ready   string // the JSON after READY
@@ -37,7 +41,13 @@ func startChild(ctx context.Context, bin string, args, env []string, limit time.
 	}
 	c := &child{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{}}
 	cmd.Stderr = c.stderr
-	if err := cmd.Start(); err != nil {
+	// Pdeathsig follows the starting thread, not the process: start the
+	// child from a locked thread that stays alive (Go keeps the thread
+	// after UnlockOSThread unless the goroutine exits while locked).
+	runtime.LockOSThread()
+	err = cmd.Start()
+	runtime.UnlockOSThread()
+	if err != nil {
 		return nil, fmt.Errorf("failed to start %s %s: %w", bin, args[0], err)
 	}
 	ready := make(chan string, 1)
@@ -90,6 +100,28 @@ func (c *child) dead() error {
 	}
 }
 
+// tailBuffer keeps the last 2 KiB written to it; safe for concurrent use.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if n := len(t.buf); n > 2048 {
+		t.buf = append(t.buf[:0], t.buf[n-2048:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
 func (c *child) stderrTail() string {
 	if t := strings.TrimSpace(c.stderr.String()); t != "" {
 		return " (stderr: " + t + ")"
@@ -97,18 +129,33 @@ func (c *child) stderrTail() string {
 	return ""
 }
 
-// stop ends the child and its group: SIGTERM, then SIGKILL after 5 s.
+// stop ends the child: SIGINT (a graceful shutdown), then SIGKILL to its
+// group after 10 s.
 func (c *child) stop() {
 	select {
 	case <-c.exited:
 		return
 	default:
 	}
-	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGTERM)
+	_ = c.cmd.Process.Signal(syscall.SIGINT)
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
 	select {
 	case <-c.exited:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		<-c.exited
+	case <-timer.C:
+		c.kill()
 	}
+}
+
+// kill ends the child and its group at once (SIGKILL), as a crash would.
+func (c *child) kill() {
+	select {
+	case <-c.exited:
+		return // reaped: its pid may belong to someone else now
+	default:
+	}
+	if err := syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		_ = c.cmd.Process.Kill()
+	}
+	<-c.exited
 }

@@ -40,6 +40,16 @@ type Config struct {
 	// host or others, as http://host:port; with them no local ones start
 	// unless Workers asks for them too.
 	WorkerAddrs []string
+	// ServerProcs is the number of local server processes sharing one
+	// port (0: as many as the largest step needs within the open-file
+	// limit).
+	ServerProcs int
+	// Servers are the control addresses (http://host:port) of servers
+	// running elsewhere (pushbench serve --control --control-addr); with
+	// them none is started here. Clients connect to Target and TargetRaw
+	// (default: where the first server says it serves).
+	Servers           []string
+	Target, TargetRaw string
 
 	// hook, set by tests, is called at points of a run: "connected" after
 	// a step's clients connect, "window" when its window opens, "recorded"

@@ -188,20 +188,27 @@ func TestFileBudgetNamesTheLimitAndTheKnob(t *testing.T) {
 	r := &Runner{fileLimit: 20000}
 	sc := scenario(t, `{"name":"big","kind":"broadcast","clients":[10000],"rate":[1],"duration":"1s"}`)
 	st := sc.Steps()[0]
-	if err := r.checkFileBudget(sc, st, &network{}, 1); err != nil {
+	if err := r.checkFileBudget(sc, st, &network{}, 1, 1); err != nil {
 		t.Errorf("10000 direct clients within 20000 files: %v", err)
 	}
-	err := r.checkFileBudget(sc, st, &network{name: "wan", idle: &netem.IdleProxy{}}, 1)
+	err := r.checkFileBudget(sc, st, &network{name: "wan", idle: &netem.IdleProxy{}}, 1, 1)
 	if err == nil || !strings.Contains(err.Error(), "RLIMIT_NOFILE is 20000") || !strings.Contains(err.Error(), "--network loopback") || !strings.Contains(err.Error(), "20256") {
 		t.Errorf("10000 clients through the proxy: %v, want the need, the limit and the knob", err)
 	}
 	big := scenario(t, `{"name":"big","kind":"broadcast","clients":[30000],"rate":[1],"duration":"1s"}`)
-	err = r.checkFileBudget(big, big.Steps()[0], &network{}, 1)
+	err = r.checkFileBudget(big, big.Steps()[0], &network{}, 1, 2)
 	if err == nil || !strings.Contains(err.Error(), "--workers") || !strings.Contains(err.Error(), "30256") {
 		t.Errorf("30000 clients on one worker: %v, want the need and --workers", err)
 	}
-	if n := r.workersFor(big); n != 2 {
-		t.Errorf("workers for 30000 clients at 20000 files each: %d, want 2", n)
+	err = r.checkFileBudget(big, big.Steps()[0], &network{}, 2, 1)
+	if err == nil || !strings.Contains(err.Error(), "--server-procs") || !strings.Contains(err.Error(), "30512") {
+		t.Errorf("30000 clients on one server process: %v, want the need and --server-procs", err)
+	}
+	if err := r.checkFileBudget(big, big.Steps()[0], &network{}, 2, 2); err != nil {
+		t.Errorf("30000 clients over 2 workers and 2 server processes: %v", err)
+	}
+	if n, m := r.workersFor(big), r.serverProcsFor(big); n != 2 || m != 2 {
+		t.Errorf("for 30000 clients at 20000 files each: %d workers, %d server processes; want 2 and 2", n, m)
 	}
 }
 
@@ -230,5 +237,51 @@ func TestInterruptedStepIsNotLoss(t *testing.T) {
 	}
 	if rec.Disqualified() == "" {
 		t.Error("an interrupted record may stand as a figure: Disqualified() is empty")
+	}
+}
+
+// TestSeveralServerProcessesAndWorkers: three server processes on one port
+// and two load-generator workers measure like one of each: every message
+// delivered once, counts reconciled, the processes' connections summing to
+// the clients, and each side's processes counted.
+func TestSeveralServerProcessesAndWorkers(t *testing.T) {
+	r, log := newRunner(t, []string{"websocket", "rawtcp"})
+	r.cfg.ServerProcs, r.cfg.Workers = 3, 2
+	sc := scenario(t, `{"name":"procs","kind":"broadcast","clients":[30],"rate":[100],"warmup":"300ms","duration":"1s","connect_rate":1000}`)
+	if err := r.Run(context.Background(), []scenarios.Scenario{sc}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := results.Load(r.cfg.Out)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%d records, %v; log:\n%s", len(recs), err, log)
+	}
+	for _, rec := range recs {
+		d := rec.Delivery
+		if rec.Error != "" || d.Mismatch != "" || d.Lost != 0 || d.Duplicates != 0 || d.Published < 90 || d.Delivered != d.Published*30 {
+			t.Errorf("%s: error %q mismatch %q published %d delivered %d lost %d dups %d", rec.Transport, rec.Error, d.Mismatch, d.Published, d.Delivered, d.Lost, d.Duplicates)
+		}
+		if rec.Server.Processes != 3 || rec.Loadgen.Processes != 2 || len(rec.ServerConns) != 3 {
+			t.Errorf("%s: %d server processes (%v), %d workers; want 3 and 2", rec.Transport, rec.Server.Processes, rec.ServerConns, rec.Loadgen.Processes)
+		}
+		var sum int64
+		for _, n := range rec.ServerConns {
+			sum += n
+		}
+		if sum != 30 {
+			t.Errorf("%s: server processes hold %v connections, summing to %d, want 30", rec.Transport, rec.ServerConns, sum)
+		}
+	}
+}
+
+// TestChatRefusesSeveralServerProcesses: a scenario whose messages go
+// through one shared log cannot be spread over processes with their own.
+func TestChatRefusesSeveralServerProcesses(t *testing.T) {
+	r, _ := newRunner(t, []string{"websocket"})
+	r.cfg.ServerProcs = 2
+	sc := scenario(t, `{"name":"room","kind":"chat","clients":[2],"rate":[1],"duration":"1s"}`)
+	_ = r.Run(context.Background(), []scenarios.Scenario{sc})
+	recs, _ := results.Load(r.cfg.Out)
+	if len(recs) != 1 || !strings.Contains(recs[0].Error, "one shared log") || !strings.Contains(recs[0].Error, "--server-procs 1") {
+		t.Fatalf("records %+v, want one error naming the shared log and the knob", recs)
 	}
 }

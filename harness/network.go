@@ -21,7 +21,7 @@ type network struct {
 	idle        *netem.IdleProxy
 }
 
-func (r *Runner) startNetwork(sc scenarios.Scenario, srv *serverProc) (*network, error) {
+func (r *Runner) startNetwork(sc scenarios.Scenario, srv *servers) (*network, error) {
 	n := &network{name: r.cfg.Network.Name, base: srv.base, raw: srv.raw}
 	ups := map[string]string{"http": strings.TrimPrefix(srv.base, "http://"), "raw": srv.raw}
 	profile := r.cfg.Network

@@ -13,10 +13,10 @@ import (
 	"time"
 )
 
-// TestKilledRunLeavesNoServeChild SIGKILLs a real `pushbench run` process
-// while its `serve` child is up and finds the child gone: nothing is left
-// re-parented and listening. Waits poll /proc against a deadline.
-func TestKilledRunLeavesNoServeChild(t *testing.T) {
+// TestKilledRunLeavesNoChild SIGKILLs a real `pushbench run` process while
+// its `serve` and `worker` children are up and finds them gone: nothing is
+// left re-parented and listening. Waits poll /proc against a deadline.
+func TestKilledRunLeavesNoChild(t *testing.T) {
 	dir := t.TempDir()
 	sc := filepath.Join(dir, "orphan.json")
 	js := `{"name":"orphan","kind":"idle","clients":[1],"warmup":"0s","duration":"60s","poll_interval":"1s"}`
@@ -60,27 +60,32 @@ func TestKilledRunLeavesNoServeChild(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("run not measuring within 30s")
 	}
-	child := serveChildOf(run.Process.Pid)
-	if child == 0 {
-		t.Fatalf("no serve child of pid %d while measuring", run.Process.Pid)
+	children := childrenOf(run.Process.Pid)
+	if len(children["serve"]) == 0 || len(children["worker"]) == 0 {
+		t.Fatalf("children of pid %d while measuring: %v, want a serve and a worker", run.Process.Pid, children)
 	}
 	if err := run.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-runExited
 	deadline := time.Now().Add(10 * time.Second)
-	for alive(child) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(child, syscall.SIGKILL)
-			t.Fatalf("serve child %d still running 10s after its run was SIGKILLed", child)
+	for _, kind := range []string{"serve", "worker"} {
+		for _, child := range children[kind] {
+			for alive(child) {
+				if time.Now().After(deadline) {
+					_ = syscall.Kill(child, syscall.SIGKILL)
+					t.Fatalf("%s child %d still running 10s after its run was SIGKILLed", kind, child)
+				}
+				time.Sleep(10 * time.Millisecond) // polling /proc, not synchronising
+			}
 		}
-		time.Sleep(10 * time.Millisecond) // polling /proc, not synchronising
 	}
 }
 
-// serveChildOf returns the pid of a `pushbench serve` whose parent is
-// ppid, or 0.
-func serveChildOf(ppid int) int {
+// childrenOf returns the pids of the pushbench children of ppid by
+// subcommand (serve, worker).
+func childrenOf(ppid int) map[string][]int {
+	out := map[string][]int{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -91,11 +96,11 @@ func serveChildOf(ppid int) int {
 			continue
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if args := strings.Split(string(cmdline), "\x00"); len(args) > 1 && args[1] == "serve" {
-			return pid
+		if args := strings.Split(string(cmdline), "\x00"); len(args) > 1 {
+			out[args[1]] = append(out[args[1]], pid)
 		}
 	}
-	return 0
+	return out
 }
 
 // procStat returns a process's parent pid and state from /proc/PID/stat.

@@ -1,36 +1,31 @@
 package harness
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/transports/service"
 )
 
-// serverProc is a `pushbench serve --control` child process. Its methods
-// are safe for concurrent use.
+// serverProc is one pushbench serve --control process: a child of this run,
+// or (with no child) a server running elsewhere, reached by its control
+// address. Its methods are safe for concurrent use.
 type serverProc struct {
-	cmd     *exec.Cmd
-	base    string
+	*child         // nil for a server this run did not start
+	base    string // where clients connect
 	raw     string
+	control string // its own control endpoints
 	http    *http.Client
-	exited  chan struct{}
-	waitErr error
-	stderr  *tailBuffer
+	// samePID is a remote server's pid when it runs on this kernel (a
+	// network namespace of this machine): its /proc is then readable here.
+	samePID int
 }
 
 // serverArgs are what a run chooses for the server.
@@ -46,6 +41,11 @@ type serverArgs struct {
 	FirstSeq   int64         // first seq of a restarted server; 0 for 1
 	GOMAXPROCS int           // 0: the default
 	CPU        int           // CPU to pin to; -1 for none
+	ReusePort  bool          // share Addr and RawAddr with other server processes
+}
+
+func newControlClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}
 }
 
 // startServer runs bin serve and waits for its READY line.
@@ -57,8 +57,11 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	if raw == "" {
 		raw = "127.0.0.1:0"
 	}
-	args := []string{"serve", "--control", "--addr", addr, "--raw-addr", raw,
+	args := []string{"serve", "--control", "--control-addr", "127.0.0.1:0", "--addr", addr, "--raw-addr", raw,
 		"--transports", a.Transport, "--ring", fmt.Sprint(a.Ring)}
+	if a.ReusePort {
+		args = append(args, "--reuseport")
+	}
 	if a.FirstSeq > 1 {
 		args = append(args, "--first-seq", fmt.Sprint(a.FirstSeq))
 	}
@@ -74,71 +77,23 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	if a.RingBytes > 0 {
 		args = append(args, "--ring-bytes", fmt.Sprint(a.RingBytes))
 	}
-	cmd := exec.Command(bin, args...)
-	// The child dies with this process, however it ends: the kernel sends
-	// it SIGKILL when the thread that started it exits (a SIGKILL of
-	// `pushbench run` included), and it leads its own process group, so
-	// every exit path here can kill the group (the child and anything it
-	// started) with one signal, and a terminal's Ctrl-C reaches only the
-	// harness, which stops the child in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	cmd.Env = os.Environ()
+	var env []string
 	if a.GOMAXPROCS > 0 {
-		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", a.GOMAXPROCS))
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", a.GOMAXPROCS))
 	}
-	stdout, err := cmd.StdoutPipe()
+	c, err := startChild(ctx, bin, args, env, 15*time.Second)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("failed to start server: %w", err)
 	}
-	s := &serverProc{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{},
-		http: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}}
-	cmd.Stderr = s.stderr
-	// Pdeathsig follows the starting thread, not the process: start the
-	// child from a locked thread that stays alive (Go keeps the thread
-	// after UnlockOSThread unless the goroutine exits while locked).
-	runtime.LockOSThread()
-	err = cmd.Start()
-	runtime.UnlockOSThread()
-	if err != nil {
-		return nil, fmt.Errorf("failed to start server %s: %w", bin, err)
+	s := &serverProc{child: c, http: newControlClient()}
+	var r struct{ Base, Raw, Control string }
+	if err := json.Unmarshal([]byte(c.ready), &r); err != nil {
+		c.kill()
+		return nil, fmt.Errorf("failed to start server: bad READY line %q: %w", c.ready, err)
 	}
-	ready := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		found := false
-		for sc.Scan() {
-			if line := sc.Text(); !found && strings.HasPrefix(line, "READY ") {
-				var r struct{ Base, Raw string }
-				err := json.Unmarshal([]byte(strings.TrimPrefix(line, "READY ")), &r)
-				s.base, s.raw, found = r.Base, r.Raw, true
-				ready <- err
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-		if !found {
-			ready <- errors.New("server exited before it was ready")
-		}
-	}()
-	go func() {
-		err := cmd.Wait()
-		s.waitErr = err
-		close(s.exited)
-	}()
-	timer := time.NewTimer(15 * time.Second)
-	defer timer.Stop()
-	select {
-	case err = <-ready:
-	case <-timer.C:
-		err = errors.New("server not ready within 15s")
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	if err != nil {
-		s.stop()
-		return nil, fmt.Errorf("failed to start server: %w%s", err, s.stderrTail())
-	}
+	s.base, s.raw, s.control = r.Base, r.Raw, r.Control
 	if a.CPU >= 0 {
-		if err := proc.Pin(cmd.Process.Pid, a.CPU); err != nil {
+		if err := proc.Pin(c.pid(), a.CPU); err != nil {
 			s.stop()
 			return nil, err
 		}
@@ -146,31 +101,35 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	return s, nil
 }
 
-func (s *serverProc) pid() int { return s.cmd.Process.Pid }
-
-// dead returns an error describing the exit once the server has exited.
-func (s *serverProc) dead() error {
-	select {
-	case <-s.exited:
-		return fmt.Errorf("server exited: %v%s", s.waitErr, s.stderrTail())
-	default:
-		return nil
-	}
+// remoteServer is a server this run reaches but did not start.
+func remoteServer(control, base, raw string) *serverProc {
+	return &serverProc{base: base, raw: raw, control: strings.TrimRight(control, "/"), http: newControlClient()}
 }
 
-func (s *serverProc) stderrTail() string {
-	if t := strings.TrimSpace(s.stderr.String()); t != "" {
-		return " (server stderr: " + t + ")"
+func (s *serverProc) name() string {
+	if s.child != nil {
+		return fmt.Sprintf("server (pid %d)", s.child.pid())
 	}
-	return ""
+	return "server " + s.control
+}
+
+// dead returns an error describing the exit once a local server has exited.
+func (s *serverProc) dead() error {
+	if s.child == nil {
+		return nil
+	}
+	if err := s.child.dead(); err != nil {
+		return fmt.Errorf("server %w", err)
+	}
+	return nil
 }
 
 // status fetches /control/status; with gc the server collects garbage
 // first, so its heap figures are live memory.
-func (s *serverProc) status(ctx context.Context, gc ...bool) (service.Status, error) {
+func (s *serverProc) status(ctx context.Context, gc bool) (service.Status, error) {
 	var st service.Status
 	path := "/control/status"
-	if len(gc) > 0 && gc[0] {
+	if gc {
 		path += "?gc=1"
 	}
 	err := s.call(ctx, http.MethodGet, path, nil, &st, 10*time.Second)
@@ -191,7 +150,7 @@ func (s *serverProc) call(ctx context.Context, method, path string, body []byte,
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.base+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, s.control+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -200,78 +159,29 @@ func (s *serverProc) call(ctx context.Context, method, path string, body []byte,
 		if derr := s.dead(); derr != nil {
 			return derr
 		}
-		return fmt.Errorf("server control %s failed: %w", path, err)
+		return fmt.Errorf("%s: control %s failed: %w", s.name(), path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("server control %s: %s: %s", path, resp.Status, strings.TrimSpace(string(b)))
+		return fmt.Errorf("%s: control %s: %s: %s", s.name(), path, resp.Status, strings.TrimSpace(string(b)))
 	}
 	return json.Unmarshal(b, out)
 }
 
-// kill ends the server at once (SIGKILL to its process group), as a
+// kill ends a local server at once (SIGKILL to its process group), as a
 // crash would.
 func (s *serverProc) kill() {
-	s.killGroup()
-	<-s.exited
+	if s.child != nil {
+		s.child.kill()
+	}
 	s.http.CloseIdleConnections()
 }
 
-// killGroup sends SIGKILL to the child's process group (its pid, as it
-// leads the group), falling back to the child alone. Once the child has
-// been reaped its pid may belong to someone else: then it does nothing.
-func (s *serverProc) killGroup() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	if err := syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		_ = s.cmd.Process.Kill()
-	}
-}
-
-// restart kills the server and starts it again on the same addresses,
-// its sequence continuing after firstSeq-1 (a durable sequence, a lost log).
-func (s *serverProc) restart(ctx context.Context, bin string, a serverArgs, firstSeq int64) (*serverProc, error) {
-	s.kill()
-	a.Addr, a.RawAddr, a.FirstSeq = strings.TrimPrefix(s.base, "http://"), s.raw, firstSeq
-	return startServer(ctx, bin, a)
-}
-
-// stop asks the server to shut down (SIGINT) and kills it after 10 s.
+// stop asks a local server to shut down (SIGINT) and kills it after 10 s.
 func (s *serverProc) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGINT)
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	select {
-	case <-s.exited:
-	case <-timer.C:
-		s.killGroup()
-		<-s.exited
+	if s.child != nil {
+		s.child.stop()
 	}
 	s.http.CloseIdleConnections()
-}
-
-// tailBuffer keeps the last 2 KiB written to it; safe for concurrent use.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if n := len(t.buf); n > 2048 {
-		t.buf = append(t.buf[:0], t.buf[n-2048:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
@@ -16,11 +15,10 @@ import (
 
 // runStep connects the step's clients, warms up, measures one window and
 // fills rec. Every phase has a deadline.
-func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srvp **serverProc, sargs serverArgs, net *network,
+func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srv *servers, net *network,
 	fl *fleet, before samples, rec *results.Record, prog *progress) error {
-	srv := *srvp
 	// Connect, within the open-file limit.
-	if err := r.checkFileBudget(sc, st, net, len(fl.members)); err != nil {
+	if err := r.checkFileBudget(sc, st, net, len(fl.members), len(srv.pids())); err != nil {
 		return err
 	}
 	if add := st.Clients - fl.clients; add > 0 {
@@ -42,7 +40,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		}
 	}
 	if r.cfg.hook != nil {
-		r.cfg.hook("connected", srv.pid())
+		r.cfg.hook("connected", srv.hookPID())
 	}
 	// Warm up: traffic that is not measured.
 	prog.phase(fmt.Sprintf("step %d: warm-up", st.Index))
@@ -66,10 +64,10 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		return fmt.Errorf("window: %w", err)
 	}
 	if r.cfg.hook != nil {
-		r.cfg.hook("window", srv.pid())
+		r.cfg.hook("window", srv.hookPID())
 	}
 	t0 := time.Now()
-	peak := watchPeak(srv.pid())
+	peak := watchPeak(srv)
 	defer peak.stop()
 	var share *cpuShare
 	if net.inProcess() {
@@ -92,7 +90,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 			if err != nil {
 				return fmt.Errorf("upstream: %w", err)
 			}
-			stNow, err := srv.status(ctx)
+			stNow, _, err := srv.status(ctx, false)
 			if err != nil {
 				return r.phaseErr(srv, "status", err)
 			}
@@ -101,8 +99,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 				rec.Notes = append(rec.Notes, fmt.Sprintf("%d upstream sends failed", failed))
 			}
 		} else if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
-			n, restarted, err := r.publishWithRestarts(ctx, srvp, sargs, sc, st, f.Every.Duration)
-			srv = *srvp
+			n, restarted, err := r.publishWithRestarts(ctx, srv, sc, st, f.Every.Duration)
 			published = n
 			if err != nil {
 				return err
@@ -177,16 +174,15 @@ type peakWatcher struct {
 	once    bool
 }
 
-func watchPeak(pid int) *peakWatcher {
+func watchPeak(srv *servers) *peakWatcher {
 	p := &peakWatcher{done: make(chan struct{}), stopped: make(chan struct{})}
 	go func() {
 		defer close(p.stopped)
 		tick := time.NewTicker(200 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if s, err := proc.Read(pid); err == nil {
-				p.rss, p.fds = max(p.rss, s.RSS), max(p.fds, s.FDs)
-			}
+			rss, _, fds := srv.sample()
+			p.rss, p.fds = max(p.rss, rss), max(p.fds, fds)
 			select {
 			case <-p.done:
 				return
@@ -208,7 +204,7 @@ func (p *peakWatcher) stop() (rss int64, fds int) {
 }
 
 // publish runs the scenario's schedule for d on the server.
-func (r *Runner) publish(ctx context.Context, srv *serverProc, sc scenarios.Scenario, st scenarios.Step, d time.Duration) (first, last int64, err error) {
+func (r *Runner) publish(ctx context.Context, srv *servers, sc scenarios.Scenario, st scenarios.Step, d time.Duration) (first, last int64, err error) {
 	plan := service.Schedule{Rate: st.Rate, Payload: st.Payload, Count: int64(math.Round(st.Rate * d.Seconds()))}
 	if sc.Burst != nil {
 		bursts := int64(d / sc.Burst.Every.Duration)
@@ -221,7 +217,7 @@ func (r *Runner) publish(ctx context.Context, srv *serverProc, sc scenarios.Scen
 	return first, last, nil
 }
 
-func (r *Runner) phaseErr(srv *serverProc, phase string, err error) error {
+func (r *Runner) phaseErr(srv *servers, phase string, err error) error {
 	if derr := srv.dead(); derr != nil {
 		return fmt.Errorf("%s: %w: %v", phase, errServerDown, derr)
 	}
@@ -271,6 +267,10 @@ func fill(rec *results.Record, fw fleetWindow, published int64, window time.Dura
 	cpu := (s1.srvCPU - s0.srvCPU).Seconds()
 	rec.Server = results.Resources{
 		RSSBytes: s1.srvRSS, HeapBytes: int64(s1.srvHeap), Goroutines: s1.srvGor, FDs: s1.srvFDs, CPUSeconds: cpu,
+		Processes: len(s1.balance),
+	}
+	if len(s1.balance) > 1 {
+		rec.ServerConns = s1.balance
 	}
 	connectS := rec.Loadgen.ConnectS
 	rec.Loadgen = fw.Self
@@ -356,11 +356,11 @@ func us(v int64) string {
 // between them, its sequence continuing where the dead one stopped. Messages
 // the dead server published but had not delivered are gone: resuming clients
 // get a gap signal and the loss is counted.
-func (r *Runner) publishWithRestarts(ctx context.Context, srvp **serverProc, sargs serverArgs, sc scenarios.Scenario, st scenarios.Step, every time.Duration) (published int64, restarts int, err error) {
+func (r *Runner) publishWithRestarts(ctx context.Context, srv *servers, sc scenarios.Scenario, st scenarios.Step, every time.Duration) (published int64, restarts int, err error) {
 	left := sc.Duration.Duration
 	for left > 0 {
 		seg := min(every, left)
-		first, last, err := r.publish(ctx, *srvp, sc, st, seg)
+		first, last, err := r.publish(ctx, srv, sc, st, seg)
 		if err != nil {
 			return published, restarts, err
 		}
@@ -371,15 +371,13 @@ func (r *Runner) publishWithRestarts(ctx context.Context, srvp **serverProc, sar
 		if left <= 0 {
 			break
 		}
-		head, err := (*srvp).status(ctx)
+		head, _, err := srv.status(ctx, false)
 		if err != nil {
-			return published, restarts, r.phaseErr(*srvp, "status before restart", err)
+			return published, restarts, r.phaseErr(srv, "status before restart", err)
 		}
-		next, err := (*srvp).restart(ctx, r.cfg.Binary, sargs, head.Head+1)
-		if err != nil {
+		if err := srv.restart(ctx, head.Head+1); err != nil {
 			return published, restarts, fmt.Errorf("restart: %w: %v", errServerDown, err)
 		}
-		*srvp = next
 		restarts++
 	}
 	return published, restarts, nil
@@ -389,7 +387,10 @@ func (r *Runner) publishWithRestarts(ctx context.Context, srvp **serverProc, sar
 // limit of a process (the workers', the in-process proxy's, the server's),
 // naming the limit, the need and the knob, instead of failing half-way with
 // "too many open files".
-func (r *Runner) checkFileBudget(sc scenarios.Scenario, st scenarios.Step, net *network, workers int) error {
+//
+// srvProcs is the number of local server processes (0 for servers
+// elsewhere, whose limits are theirs).
+func (r *Runner) checkFileBudget(sc scenarios.Scenario, st scenarios.Step, net *network, workers, srvProcs int) error {
 	if r.fileLimit == 0 {
 		return nil
 	}
@@ -405,9 +406,11 @@ func (r *Runner) checkFileBudget(sc scenarios.Scenario, st scenarios.Step, net *
 				net.name, st.Clients, need, r.fileLimit)
 		}
 	}
-	if need := uint64(st.Clients*per + 256); need > r.fileLimit {
-		return fmt.Errorf("connect: one server process holds every connection: %d clients need about %d open files but RLIMIT_NOFILE is %d: use fewer clients (or raise the hard limit, which needs CAP_SYS_RESOURCE)",
-			st.Clients, need, r.fileLimit)
+	if srvProcs > 0 {
+		if need := uint64((st.Clients*per+srvProcs-1)/srvProcs + 512); need > r.fileLimit {
+			return fmt.Errorf("connect: %d clients over %d server processes need about %d open files each but RLIMIT_NOFILE is %d: use more server processes (--server-procs N) or fewer clients",
+				st.Clients, srvProcs, need, r.fileLimit)
+		}
 	}
 	return nil
 }

@@ -30,15 +30,13 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		}
 		prog.logf("error: %v", err)
 	}
-	sargs := serverArgs{Transport: tr.Name, Ring: sc.Ring, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
-		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue}
-	srv, err := startServer(ctx, r.cfg.Binary, sargs)
+	srv, err := r.startServers(ctx, sc, tr)
 	if err != nil {
 		fail(0, err)
 		return
 	}
-	defer func() { srv.stop() }() // srv changes when a fault restarts it
-	st, err := srv.status(ctx)
+	defer srv.stop()
+	st, _, err := srv.status(ctx, false)
 	if err != nil {
 		fail(0, err)
 		return
@@ -75,7 +73,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	for i, step := range steps {
 		rec := r.baseRecord(sc, step, tr, rep)
 		rec.Params.Network, rec.Params.Fault = net.name, net.fault
-		err := r.runStep(ctx, sc, step, &srv, sargs, net, fl, before, &rec, prog)
+		err := r.runStep(ctx, sc, step, srv, net, fl, before, &rec, prog)
 		if err != nil && ctx.Err() != nil {
 			// Interrupted (Ctrl-C, the run's deadline): not a failure of
 			// the transport and not loss. Saved as such, left out of
@@ -155,20 +153,26 @@ type samples struct {
 	head    int64
 	slow    int64
 	selfCPU time.Duration // this coordinator (it hosts any in-process proxy)
+	balance []int64       // connections open on each server process
 }
 
 // sampleAll samples the server and this process; gc asks the server to
 // collect garbage first, so its heap is live memory (not at a window's
 // start, where the collection would fall into the window).
-func (r *Runner) sampleAll(ctx context.Context, srv *serverProc, gc bool) samples {
+func (r *Runner) sampleAll(ctx context.Context, srv *servers, gc bool) samples {
 	s := samples{at: time.Now()}
-	if ps, err := proc.Read(srv.pid()); err == nil {
-		s.srvRSS, s.srvCPU, s.srvFDs = ps.RSS, ps.CPU, ps.FDs
-	}
-	if st, err := srv.status(ctx, gc); err == nil {
+	s.srvRSS, s.srvCPU, s.srvFDs = srv.sample()
+	if st, per, err := srv.status(ctx, gc); err == nil {
 		s.srvHeap, s.srvGor, s.head = st.HeapInuse+st.StackInuse, st.Goroutines, st.Head
 		for _, t := range st.Transports {
 			s.slow += t.SlowDisconnects
+		}
+		for _, p := range per {
+			var open int64
+			for _, t := range p.Transports {
+				open += t.Open
+			}
+			s.balance = append(s.balance, open)
 		}
 	}
 	if ps, err := proc.Read(os.Getpid()); err == nil {

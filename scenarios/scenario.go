@@ -55,8 +55,9 @@ type Scenario struct {
 	// Reconnect is the clients' reconnect policy (default: 100 ms, no
 	// backoff; SSE clients honour retry:).
 	Reconnect *Reconnect `json:"reconnect,omitempty"`
-	// Suite is "faults" for scenarios left out of the default suite; run
-	// them by name (make bench-faults).
+	// Suite names the suite of a scenario left out of the default one
+	// (one of Suites); pushbench run --scenario SUITE runs it (make
+	// bench-faults, make bench-scale).
 	Suite string `json:"suite,omitempty"`
 	// Quick overrides fields for --quick (CI): same question, smaller.
 	Quick *Scenario `json:"quick,omitempty"`
@@ -181,3 +182,8 @@ func firstInt(v []int) int {
 	}
 	return v[0]
 }
+
+// Suites are the suites a scenario may belong to: "" is the default suite
+// (make bench); "faults" injects failures; "scale" goes to 100,000
+// connections on one machine; "cluster" needs a cluster (deploy/kubernetes).
+var Suites = []string{"", "faults", "scale", "cluster"}

@@ -15,7 +15,8 @@ func TestBuiltinsAreValidInBothForms(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn",
-		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart"}
+		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart",
+		"scale-idle", "scale-fanout", "fanout-1m"}
 	if len(all) != len(want) {
 		t.Fatalf("%d built-ins, want %d", len(all), len(want))
 	}
@@ -53,7 +54,7 @@ func TestBadScenarioFilesNameTheFileAndField(t *testing.T) {
 	cases := []struct{ body, want string }{
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","payload":"big"}`, `field "payload": got a JSON string, want a list of int values`},
 		{`{"name":"x","kind":"teleport","clients":[10],"rate":[5],"duration":"1s"}`, `field "kind": "teleport": allowed: broadcast, idle, churn, chat`},
-		{`{"name":"x","kind":"broadcast","clients":[0],"rate":[5],"duration":"1s"}`, `field "clients": 0: allowed 1 to 200000`},
+		{`{"name":"x","kind":"broadcast","clients":[0],"rate":[5],"duration":"1s"}`, `field "clients": 0: allowed 1 to 10000000`},
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"soon"}`, `want a duration string like "1.5s"`},
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","colour":"red"}`, `unknown field "colour" (allowed: name,`},
 		{`{"name":"x","kind":"broadcast","clients":[10,20],"rate":[5,6],"duration":"1s"}`, `only one of clients, rate and payload`},

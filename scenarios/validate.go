@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -11,7 +12,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 // Limits keep a scenario within what one machine can do and what a run can
 // bound in time.
 const (
-	MaxClients  = 200000
+	MaxClients  = 10_000_000
 	MaxRate     = 1e6
 	MaxPayload  = 16 << 20
 	MaxDuration = 30 * time.Minute
@@ -146,8 +147,8 @@ func (sc Scenario) Validate() error {
 	if err := sc.Reconnect.validate(); err != nil {
 		return err
 	}
-	if sc.Suite != "" && sc.Suite != "faults" {
-		return bad("suite", "%q: allowed \"\" (the default suite) or \"faults\"", sc.Suite)
+	if !slices.Contains(Suites, sc.Suite) {
+		return bad("suite", "%q: allowed \"\" (the default suite), %q", sc.Suite, Suites[1:])
 	}
 	if sc.Repetitions < 1 || sc.Repetitions > 100 {
 		return bad("repetitions", "%d: allowed 1 to 100", sc.Repetitions)

@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,15 +57,19 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
 	var scs, trs listFlag
-	fs.Var(&scs, "scenario", "scenario name, .json file or \"faults\" (the fault suite); repeatable or comma-separated (default: the default suite)")
+	fs.Var(&scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster; repeatable or comma-separated (default: the default suite)")
 	fs.Var(&trs, "transports", "comma-separated transports (default: all; see 'pushbench transports')")
 	quick := fs.Bool("quick", false, "run each scenario in its reduced form (CI)")
 	count := fs.Int("count", 0, "repetitions of each scenario (default: the scenario's own)")
 	out := fs.String("out", "", "output folder (default out/run-TIMESTAMP)")
 	noPin := fs.Bool("no-pin", false, "do not pin server and load generator to separate CPUs")
 	workers := fs.Int("workers", 0, "local load-generator worker processes (default: as many as the largest step needs within the open-file limit)")
-	var remotes listFlag
-	fs.Var(&remotes, "worker", "a running load-generator worker (pushbench worker) to use, as http://HOST:PORT; repeatable or comma-separated")
+	var remotes, srvs listFlag
+	fs.Var(&remotes, "worker", "a running load-generator worker (pushbench worker) to use, as http://HOST:PORT; repeatable, comma-separated, or a range: http://w-{0..9}.workers:7070")
+	serverProcs := fs.Int("server-procs", 0, "local server processes sharing one port (default: as many as the largest step needs within the open-file limit)")
+	fs.Var(&srvs, "server", "a running server's control address (pushbench serve --control --control-addr) to use instead of starting one; repeatable, comma-separated or a range like --worker")
+	target := fs.String("target", "", "with --server: the base URL clients connect to (default: where the first server says it serves)")
+	targetRaw := fs.String("target-raw", "", "with --server: the rawtcp host:port clients connect to (default: where the first server says it serves)")
 	network := fs.String("network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite or a .json file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -71,11 +78,22 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{fmt.Sprintf("--workers %d: allowed 0 to 256", *workers)}
 	}
-	for _, w := range remotes {
-		if !strings.HasPrefix(w, "http://") {
-			fs.Usage()
-			return usageError{fmt.Sprintf("--worker %q: want http://HOST:PORT (the address pushbench worker printed)", w)}
-		}
+	var err error
+	if remotes, err = expandAddrs("--worker", remotes); err != nil {
+		fs.Usage()
+		return err
+	}
+	if srvs, err = expandAddrs("--server", srvs); err != nil {
+		fs.Usage()
+		return err
+	}
+	if *serverProcs < 0 || *serverProcs > 64 {
+		fs.Usage()
+		return usageError{fmt.Sprintf("--server-procs %d: allowed 0 to 64", *serverProcs)}
+	}
+	if (*target != "" || *targetRaw != "") && len(srvs) == 0 {
+		fs.Usage()
+		return usageError{"--target and --target-raw go with --server (servers this run does not start)"}
 	}
 	if *count < 0 || *count > 100 {
 		fs.Usage()
@@ -103,7 +121,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		isTerm = term.IsTerminal(int(f.Fd()))
 	}
 	r, err := harness.New(harness.Config{Out: *out, Transports: trs, Quick: *quick, Count: *count, Pin: !*noPin, Network: profile,
-		Log: stderr, Terminal: isTerm, Workers: *workers, WorkerAddrs: remotes})
+		Log: stderr, Terminal: isTerm, Workers: *workers, WorkerAddrs: remotes, ServerProcs: *serverProcs,
+		Servers: srvs, Target: *target, TargetRaw: *targetRaw})
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown transport") {
 			fs.Usage()
@@ -142,8 +161,8 @@ func pickScenarios(names []string) ([]scenarios.Scenario, error) {
 	}
 	var out []scenarios.Scenario
 	for _, n := range names {
-		if n == "faults" {
-			suite, err := scenarios.Suite("faults")
+		if n != "" && slices.Contains(scenarios.Suites, n) {
+			suite, err := scenarios.Suite(n)
 			if err != nil {
 				return nil, err
 			}
@@ -155,6 +174,34 @@ func pickScenarios(names []string) ([]scenarios.Scenario, error) {
 			return nil, err
 		}
 		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// addrRange is a {A..B} range in an address.
+var addrRange = regexp.MustCompile(`\{(\d+)\.\.(\d+)\}`)
+
+// expandAddrs checks http:// addresses and expands one {A..B} range in
+// each (http://w-{0..2}.x:7070 is w-0, w-1 and w-2).
+func expandAddrs(flag string, in []string) ([]string, error) {
+	var out []string
+	for _, a := range in {
+		if !strings.HasPrefix(a, "http://") {
+			return nil, usageError{fmt.Sprintf("%s %q: want http://HOST:PORT", flag, a)}
+		}
+		m := addrRange.FindStringSubmatchIndex(a)
+		if m == nil {
+			out = append(out, a)
+			continue
+		}
+		lo, _ := strconv.Atoi(a[m[2]:m[3]])
+		hi, _ := strconv.Atoi(a[m[4]:m[5]])
+		if hi < lo || hi-lo >= 10000 {
+			return nil, usageError{fmt.Sprintf("%s %q: the range {%d..%d} must run upwards over at most 10000 values", flag, a, lo, hi)}
+		}
+		for i := lo; i <= hi; i++ {
+			out = append(out, a[:m[0]]+strconv.Itoa(i)+a[m[1]:])
+		}
 	}
 	return out, nil
 }

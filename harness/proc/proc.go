@@ -117,3 +117,10 @@ func CPUs() int {
 	}
 	return set.Count()
 }
+
+// BootID is this kernel's boot id ("" where it cannot be read): two
+// processes with the same one share a kernel, and so a /proc.
+func BootID() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return strings.TrimSpace(string(b))
+}

@@ -1,0 +1,272 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/service"
+)
+
+// servers is the server side of a run, and owns its processes and their
+// restarts: one pushbench serve child, several sharing one port through
+// SO_REUSEPORT (the kernel spreads connections over them), or servers
+// running elsewhere, driven by their control addresses. Every process is
+// fed the same open-loop schedule from the same instant with the same
+// first seq, so each holds the same log and a client sees the same
+// messages whichever process it reached. Safe for concurrent use, except
+// restart.
+type servers struct {
+	procs     []*serverProc
+	base, raw string // where clients connect
+	bin       string
+	args      serverArgs
+}
+
+// startServers starts n local server processes on one port.
+func startServers(ctx context.Context, bin string, a serverArgs, n int) (*servers, error) {
+	s := &servers{bin: bin, args: a}
+	a.ReusePort = n > 1
+	for i := 0; i < n; i++ {
+		p, err := startServer(ctx, bin, a)
+		if err != nil {
+			s.stop()
+			if n > 1 {
+				err = fmt.Errorf("server process %d of %d: %w", i+1, n, err)
+			}
+			return nil, err
+		}
+		s.procs = append(s.procs, p)
+		if i == 0 { // the others join its port
+			a.Addr, a.RawAddr = strings.TrimPrefix(p.base, "http://"), p.raw
+			s.base, s.raw = p.base, p.raw
+		}
+	}
+	s.args.Addr, s.args.RawAddr = a.Addr, a.RawAddr
+	return s, nil
+}
+
+// remoteServers reaches servers this run did not start: clients connect to
+// base and raw (or, when empty, to where the first server says it serves).
+func remoteServers(ctx context.Context, controls []string, base, raw string) (*servers, error) {
+	s := &servers{}
+	for _, c := range controls {
+		s.procs = append(s.procs, remoteServer(c, base, raw))
+	}
+	if base == "" || raw == "" {
+		st, err := s.procs[0].status(ctx, false)
+		if err != nil {
+			return nil, fmt.Errorf("the server at %s does not answer: %w", controls[0], err)
+		}
+		if base == "" {
+			base = st.Base
+		}
+		if raw == "" {
+			raw = st.Raw
+		}
+	}
+	s.base, s.raw = base, raw
+	for _, p := range s.procs {
+		p.base, p.raw = base, raw
+		st, err := p.status(ctx, false)
+		if err != nil {
+			return nil, fmt.Errorf("the server at %s does not answer: %w", p.control, err)
+		}
+		if st.BootID != "" && st.BootID == proc.BootID() {
+			p.samePID = st.PID // on this kernel: its /proc is readable here
+		}
+	}
+	return s, nil
+}
+
+func (s *servers) local() bool { return s.procs[0].child != nil }
+
+// each runs fn on every process at once and returns the errors joined.
+func (s *servers) each(fn func(i int, p *serverProc) error) error {
+	errs := make([]error, len(s.procs))
+	var wg sync.WaitGroup
+	for i, p := range s.procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i, p)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// status merges the processes' status: resources and counters summed, the
+// head the same everywhere (a process whose log differs is an error: it
+// would publish other messages than the rest). perProc keeps each one's.
+func (s *servers) status(ctx context.Context, gc bool) (sum service.Status, perProc []service.Status, err error) {
+	perProc = make([]service.Status, len(s.procs))
+	err = s.each(func(i int, p *serverProc) error {
+		st, err := p.status(ctx, gc)
+		perProc[i] = st
+		return err
+	})
+	if err != nil {
+		return sum, perProc, err
+	}
+	sum = perProc[0]
+	sum.Transports = map[string]transports.Stats{}
+	sum.Goroutines, sum.HeapAlloc, sum.HeapInuse, sum.StackInuse, sum.Sys = 0, 0, 0, 0, 0
+	for i, st := range perProc {
+		if st.Head != perProc[0].Head {
+			return sum, perProc, fmt.Errorf("server processes disagree: %s has head %d, %s %d", s.procs[0].name(), perProc[0].Head, s.procs[i].name(), st.Head)
+		}
+		sum.Goroutines += st.Goroutines
+		sum.HeapAlloc += st.HeapAlloc
+		sum.HeapInuse += st.HeapInuse
+		sum.StackInuse += st.StackInuse
+		sum.Sys += st.Sys
+		for name, t := range st.Transports {
+			a := sum.Transports[name]
+			a.Open += t.Open
+			a.Accepted += t.Accepted
+			a.Rejected += t.Rejected
+			a.SlowDisconnects += t.SlowDisconnects
+			a.GapsSent += t.GapsSent
+			a.MessagesSent += t.MessagesSent
+			a.EmptyAnswers += t.EmptyAnswers
+			sum.Transports[name] = a
+		}
+	}
+	return sum, perProc, nil
+}
+
+// publish runs the schedule on every process from one instant and returns
+// the seqs published, which must be the same everywhere.
+func (s *servers) publish(ctx context.Context, plan service.Schedule, limit time.Duration) (first, last int64, err error) {
+	if len(s.procs) > 1 {
+		plan.Start = time.Now().Add(50 * time.Millisecond).UnixNano()
+	}
+	firsts, lasts := make([]int64, len(s.procs)), make([]int64, len(s.procs))
+	err = s.each(func(i int, p *serverProc) error {
+		var err error
+		firsts[i], lasts[i], err = p.publish(ctx, plan, limit)
+		return err
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := range s.procs {
+		if firsts[i] != firsts[0] || lasts[i] != lasts[0] {
+			return 0, 0, fmt.Errorf("server processes published different seqs: %s %d..%d, %s %d..%d",
+				s.procs[0].name(), firsts[0], lasts[0], s.procs[i].name(), firsts[i], lasts[i])
+		}
+	}
+	return firsts[0], lasts[0], nil
+}
+
+// pids are the processes on this kernel: the local ones, and remote ones
+// whose boot id is this kernel's (another host's pids mean nothing here).
+func (s *servers) pids() []int {
+	var out []int
+	for _, p := range s.procs {
+		switch {
+		case p.child != nil:
+			out = append(out, p.child.pid())
+		case p.samePID > 0:
+			out = append(out, p.samePID)
+		}
+	}
+	return out
+}
+
+// hookPID is the first process's pid, for tests' hooks.
+func (s *servers) hookPID() int {
+	if pids := s.pids(); len(pids) > 0 {
+		return pids[0]
+	}
+	return 0
+}
+
+// dead says whether a local process has exited.
+func (s *servers) dead() error {
+	for _, p := range s.procs {
+		if err := p.dead(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restart kills every process (SIGKILL, as a crash) and starts them again on
+// the same addresses, the sequence continuing after firstSeq-1.
+func (s *servers) restart(ctx context.Context, firstSeq int64) error {
+	if !s.local() {
+		return errors.New("cannot restart servers this run did not start")
+	}
+	for _, p := range s.procs {
+		p.kill()
+	}
+	a := s.args
+	a.FirstSeq, a.ReusePort = firstSeq, len(s.procs) > 1
+	for i := range s.procs {
+		p, err := startServer(ctx, s.bin, a)
+		if err != nil {
+			return err
+		}
+		s.procs[i] = p
+	}
+	return nil
+}
+
+// stop stops every local process.
+func (s *servers) stop() {
+	_ = s.each(func(_ int, p *serverProc) error { p.stop(); return nil })
+}
+
+// sample reads every local process's /proc, summed.
+func (s *servers) sample() (rss int64, cpu time.Duration, fds int) {
+	for _, pid := range s.pids() {
+		if ps, err := proc.Read(pid); err == nil {
+			rss, cpu, fds = rss+ps.RSS, cpu+ps.CPU, fds+ps.FDs
+		}
+	}
+	return rss, cpu, fds
+}
+
+// startServers starts (or reaches) the servers for sc: the run's remote
+// servers, or as many local processes on one port as the largest step
+// needs within the open-file limit (or Config.ServerProcs).
+func (r *Runner) startServers(ctx context.Context, sc scenarios.Scenario, tr transports.Transport) (*servers, error) {
+	if len(r.cfg.Servers) > 0 {
+		if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
+			return nil, fmt.Errorf("the %s scenario kills and restarts the server: it needs a server this run starts, not --server", sc.Name)
+		}
+		return remoteServers(ctx, r.cfg.Servers, r.cfg.Target, r.cfg.TargetRaw)
+	}
+	n := r.cfg.ServerProcs
+	if n == 0 {
+		n = r.serverProcsFor(sc)
+	}
+	if n > 1 && sc.Kind == scenarios.Chat {
+		return nil, fmt.Errorf("the %s scenario publishes through POST /publish into one shared log, which %d server processes would not share: run it with one server process (--server-procs 1) and fewer clients", sc.Name, n)
+	}
+	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
+		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue}
+	return startServers(ctx, r.cfg.Binary, a, n)
+}
+
+// serverProcsFor is how many server processes hold sc's largest step, each
+// within the open-file limit.
+func (r *Runner) serverProcsFor(sc scenarios.Scenario) int {
+	if r.fileLimit == 0 {
+		return 1
+	}
+	most := 0
+	for _, st := range sc.Steps() {
+		most = max(most, st.Clients)
+	}
+	per := int(r.fileLimit) - 512 // room for the log, listeners and control
+	return max(1, (most*perClientFiles(sc)+per-1)/per)
+}
