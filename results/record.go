@@ -46,6 +46,10 @@ type Record struct {
 	Server      Resources              `json:"server"`
 	Loadgen     Resources              `json:"loadgen"`
 	LatencyHist *hdrhistogram.Snapshot `json:"latency_hist,omitempty"`
+
+	// ServerConns is the connections open on each server process at the
+	// window's end, when there are several: how evenly the kernel spread them.
+	ServerConns []int64 `json:"server_conns,omitempty"`
 }
 
 // Params are the scenario's settings for this step.
