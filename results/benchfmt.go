@@ -20,7 +20,7 @@ var benchUnits = map[string]string{
 	"p50": "p50-ns", "p90": "p90-ns", "p99": "p99-ns", "p99.9": "p99.9-ns", "max": "max-ns",
 	"connect-p99":    "connect-p99-ns",
 	"delivered-rate": "msgs/s",
-	"lost":           "lost-msgs", "duplicates": "duplicate-msgs", "reorders": "reordered-msgs",
+	"lost":           "lost-msgs", "duplicates": "duplicate-msgs", "reorders": "reordered-msgs", "unexpected": "unexpected-msgs",
 	"bytes-per-msg": "B/msg", "bytes-per-conn-min": "B/conn-min",
 	"server-cpu-per-msg": "server-cpu-ns/msg", "server-cpu-per-conn-s": "server-cpu-ns/conn-s",
 	"server-rss-per-conn": "server-rss-B/conn", "server-heap-per-conn": "server-heap-B/conn",
