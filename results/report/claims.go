@@ -76,14 +76,17 @@ func c1(d claimData) Claim {
 	var ev []string
 	latShare, idleShare := -1.0, -1.0
 	if lat != nil {
-		r := lat.ok[0]
-		latShare = r.Wire.EmptyPollShare
-		ev = append(ev, fmt.Sprintf("latency (%g msg/s, polls every %s): %.0f%% of %d polls empty", r.Params.Rate, r.Params.PollInterval, latShare*100, r.Delivery.Polls))
+		r := lat.first()
+		latShare = medianOver(lat, func(r results.Record) float64 { return r.Wire.EmptyPollShare })
+		ev = append(ev, fmt.Sprintf("latency (%g msg/s, polls every %s): %.0f%% of %s polls empty", r.Params.Rate, r.Params.PollInterval, latShare*100, num(medianOver(lat, func(r results.Record) float64 { return float64(r.Delivery.Polls) }))))
 	}
 	if idle != nil {
-		r := idle.ok[0]
-		idleShare = r.Wire.EmptyPollShare
-		ev = append(ev, fmt.Sprintf("idle: %.0f%% of %d polls empty, %.0f B per connection-minute", idleShare*100, r.Delivery.Polls, r.Wire.BytesPerConnMin))
+		idleShare = medianOver(idle, func(r results.Record) float64 { return r.Wire.EmptyPollShare })
+		bpm, _ := idle.medianOf("bytes-per-conn-min")
+		ev = append(ev, fmt.Sprintf("idle: %.0f%% of %s polls empty, %.0f B per connection-minute", idleShare*100, num(medianOver(idle, func(r results.Record) float64 { return float64(r.Delivery.Polls) })), bpm))
+	}
+	if n := max(repsOf(lat), repsOf(idle)); n > 1 {
+		ev = append(ev, fmt.Sprintf("medians over %d repetitions", n))
 	}
 	v := Contradicted
 	switch {
@@ -181,7 +184,8 @@ func c5(d claimData) Claim {
 	if sp == nil || lp == nil {
 		return missing("C5", text, rule, "both polls in the latency scenario")
 	}
-	s, l := sp.ok[0].Wire.PollsPerMessage, lp.ok[0].Wire.PollsPerMessage
+	polls := func(r results.Record) float64 { return r.Wire.PollsPerMessage }
+	s, l := medianOver(sp, polls), medianOver(lp, polls)
 	net := lp.first().Params.Network
 	ev := fmt.Sprintf("polls per delivered message: long poll %.3f, short poll %.3f", l, s)
 	v := Contradicted
@@ -331,14 +335,14 @@ func c10(d claimData) Claim {
 	var parts []string
 	for _, t := range []string{"sse", "sse-lean", "websocket"} {
 		if g := d.get("churn", t, 0); g != nil {
-			r := g.ok[0]
-			parts = append(parts, fmt.Sprintf("%s %d lost over %d reconnects", t, r.Delivery.Lost, r.Delivery.Reconnects))
+			c := sumCounts(g)
+			parts = append(parts, fmt.Sprintf("%s %d lost over %d reconnects", t, c.Lost, c.Reconnects))
 		}
 	}
 	for _, t := range []string{"sse", "sse-lean", "websocket"} {
 		if g := d.get("fault-reset", t, 0); g != nil {
-			r := g.ok[0]
-			parts = append(parts, fmt.Sprintf("fault-reset %s: %d lost, %d duplicated over %d disconnects, reconnect p50 %s", t, r.Delivery.Lost, r.Delivery.Duplicates, r.Delivery.Drops, us(float64(r.Reconnect.P50))))
+			c := sumCounts(g)
+			parts = append(parts, fmt.Sprintf("fault-reset %s: %d lost, %d duplicated over %d disconnects, reconnect p50 %s", t, c.Lost, c.Duplicates, c.Drops, us(medianOver(g, func(r results.Record) float64 { return float64(r.Reconnect.P50) }))))
 		}
 	}
 	ev := "no churn or fault-reset record of sse, sse-lean or websocket is present in this run."
@@ -359,7 +363,7 @@ func c12(d claimData) Claim {
 			continue
 		}
 		n++
-		da, db := a.ok[0].Delivery.Drops, b.ok[0].Delivery.Drops
+		da, db := sumCounts(a).Drops, sumCounts(b).Drops
 		without = append(without, fmt.Sprintf("%s %d", t, da))
 		with = append(with, fmt.Sprintf("%s %d", t, db))
 		if da > 0 {
@@ -424,4 +428,30 @@ func c14(d claimData) Claim {
 		return Claim{"C14", text, rule, NotMeasured, "no fault-scenario record with an SSE reconnect is present in this run."}
 	}
 	return Claim{"C14", text, rule, NotMeasured, strings.Join(parts, "; ") + ". pushbench's clients follow the configured policy, not a browser's EventSource default, so the 3 s default itself is not measured."}
+}
+
+// medianOver is f's median over the group's usable repetitions (the one
+// statistic, for figures that are not a results.Metric).
+func medianOver(g *group, f func(results.Record) float64) float64 {
+	vals := make([]float64, 0, len(g.ok))
+	for _, r := range g.ok {
+		vals = append(vals, f(r))
+	}
+	return results.StatOf(vals).Center
+}
+
+// sumCounts adds the counts of the group's usable repetitions.
+func sumCounts(g *group) results.Counts {
+	var c results.Counts
+	for _, r := range g.ok {
+		c.Add(r.Delivery.Counts)
+	}
+	return c
+}
+
+func repsOf(g *group) int {
+	if g == nil {
+		return 0
+	}
+	return len(g.ok)
 }

@@ -68,7 +68,7 @@ func throughputTable(groups []*group) Table {
 		cpu, _, _ := metricCell(g, "server-cpu-per-msg", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) })
 		offered := "-"
 		if len(g.ok) > 0 {
-			offered = num(g.ok[0].Delivery.OfferedPerS)
+			offered = num(medianOver(g, func(r results.Record) float64 { return r.Delivery.OfferedPerS }))
 		}
 		t.Rows = append(t.Rows, []string{num(g.first().Params.Rate), transportCell(g), offered, rate, ratioCell(g, floor, "delivered-rate"),
 			num(float64(sum(g, func(i int) int64 { return g.ok[i].Delivery.Lost }))), p99, cpu, loadgenCell(g), errCell(g)})
@@ -88,9 +88,9 @@ func idleTable(groups []*group) Table {
 		cpu, _, _ := metricCell(g, "server-cpu-per-conn-s", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) })
 		gor, cp50, cp99 := "-", "-", "-"
 		if len(g.ok) > 0 {
-			r := g.ok[0]
-			gor = strconv.FormatFloat(r.Server.GoroutinesPerConn, 'f', 1, 64)
-			cp50, cp99 = us(float64(r.Connect.P50)), us(float64(r.Connect.P99))
+			gor = strconv.FormatFloat(medianOver(g, func(r results.Record) float64 { return r.Server.GoroutinesPerConn }), 'f', 1, 64)
+			cp50 = us(medianOver(g, func(r results.Record) float64 { return float64(r.Connect.P50) }))
+			cp99, _, _ = metricCell(g, "connect-p99", us)
 		}
 		t.Rows = append(t.Rows, []string{transportCell(g), strconv.Itoa(g.first().Params.Clients), rss, heap, gor, lg, bpm, cpu, cp50, cp99, errCell(g)})
 	}
