@@ -183,6 +183,9 @@ func describeReconnect(p *results.ReconnectPolicy) string {
 			s += " up to " + p.Max
 		}
 	}
+	if p.SSEDefault != "" {
+		s += ", " + p.SSEDefault + " until the server's retry: arrives"
+	}
 	if p.HonoursRetry {
 		s += ", or the server's retry: when one arrived"
 	}
