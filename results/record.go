@@ -81,6 +81,8 @@ type ReconnectPolicy struct {
 	// HonoursRetry: the client uses the server's SSE retry: field instead
 	// of Delay when one arrived.
 	HonoursRetry bool `json:"honours_retry,omitempty"`
+	// ServerRetry is the retry: the server advertised to SSE clients.
+	ServerRetry string `json:"server_retry,omitempty"`
 	// SSEDefault: an SSE client's delay until it has seen a retry: field
 	// (EventSource's is about 3 s); "" when not set.
 	SSEDefault string `json:"sse_default,omitempty"`

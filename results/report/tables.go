@@ -186,7 +186,10 @@ func describeReconnect(p *results.ReconnectPolicy) string {
 	if p.SSEDefault != "" {
 		s += ", " + p.SSEDefault + " until the server's retry: arrives"
 	}
-	if p.HonoursRetry {
+	switch {
+	case p.HonoursRetry && p.ServerRetry != "":
+		s += ", or the server's retry: (" + p.ServerRetry + ") once one arrived"
+	case p.HonoursRetry:
 		s += ", or the server's retry: when one arrived"
 	}
 	return s

@@ -236,13 +236,13 @@ func TestClaimTextsFromRecords(t *testing.T) {
 	for _, tr := range []string{"sse", "sse-lean"} {
 		r := results.Record{Scenario: "fault-reset", Kind: "broadcast", Transport: tr, Repetition: 1,
 			Params: results.Params{Clients: 5, Rate: 1, Network: "loopback", Fault: "reset every 2s",
-				Reconnect: &results.ReconnectPolicy{Delay: "100ms", Backoff: tr == "sse", Max: "5s", HonoursRetry: tr == "sse-lean"}}}
+				Reconnect: &results.ReconnectPolicy{Delay: "100ms", Backoff: tr == "sse", Max: "5s", HonoursRetry: tr == "sse-lean", ServerRetry: map[bool]string{true: "1s"}[tr == "sse-lean"]}}}
 		r.Reconnect = results.Summary{Count: 3, P50: 120_000, Max: 300_000}
 		r.Delivery.Drops = 3
 		recs = append(recs, r)
 	}
 	c14 := claim(recs, "C14")
-	for _, want := range []string{"fault-reset sse: reconnect p50 120ms (waits 100ms, doubling per consecutive failure up to 5s)", "fault-reset sse-lean: reconnect p50 120ms (waits 100ms, or the server's retry: when one arrived)"} {
+	for _, want := range []string{"fault-reset sse: reconnect p50 120ms (waits 100ms, doubling per consecutive failure up to 5s)", "fault-reset sse-lean: reconnect p50 120ms (waits 100ms, or the server's retry: (1s) once one arrived)"} {
 		if !strings.Contains(c14.Evidence, want) {
 			t.Errorf("C14 lacks %q: %s", want, c14.Evidence)
 		}
@@ -252,7 +252,7 @@ func TestClaimTextsFromRecords(t *testing.T) {
 	if strings.Contains(text.String(), "waits 100 ms before reconnecting") {
 		t.Error("the fault table still carries the fixed reconnect sentence")
 	}
-	if !strings.Contains(text.String(), "sse-lean: waits 100ms, or the server's retry: when one arrived") {
+	if !strings.Contains(text.String(), "sse-lean: waits 100ms, or the server's retry: (1s) once one arrived") {
 		t.Errorf("the fault table does not describe sse-lean's recorded policy:\n%s", text.String())
 	}
 }
