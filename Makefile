@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: all build bench bench-quick bench-faults bench-scale bench-go test fuzz vet fmt clean node-deps lint-workflows
+.PHONY: all build bench bench-quick bench-faults bench-scale bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps
 
 all: build
 
@@ -38,7 +38,7 @@ bench-go:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
-test: vet lint-workflows node-deps
+test: system-deps vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Native Go fuzzing: each target below runs for FUZZTIME (their seed corpora
@@ -59,6 +59,31 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
 	done
 
+# What the tests need from the system: node and npm (the interop clients,
+# the browser check) and Debian's chromium (the HTML report's browser test,
+# results/report/browser_test.go). Missing ones are installed with apt-get
+# when running as root on Debian or Ubuntu; otherwise make stops at once
+# with the exact command to run. APT_GET and UID_NOW are variables so that
+# a test (results/report/deps_test.go) can check this logic.
+SYSTEM_TOOLS := node:nodejs npm:npm chromium:chromium
+APT_GET ?= apt-get
+UID_NOW ?= $(shell id -u)
+system-deps:
+	@need=""; for t in $(SYSTEM_TOOLS); do \
+	  command -v $${t%%:*} >/dev/null 2>&1 || need="$$need $${t#*:}"; \
+	done; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$(UID_NOW)" != 0 ] || ! command -v $(APT_GET) >/dev/null 2>&1; then \
+	  echo "make test needs:$$need (missing). Install them, then run make test again:"; \
+	  echo "  sudo apt-get update && sudo apt-get install -y$$need"; \
+	  exit 1; \
+	fi; \
+	echo "make test: installing$$need with $(APT_GET) (Debian packages)"; \
+	$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends $$need || exit 1; \
+	for t in $(SYSTEM_TOOLS); do \
+	  command -v $${t%%:*} >/dev/null 2>&1 || { echo "make test: $${t%%:*} still missing after installing $${t#*:}"; exit 1; }; \
+	done
+
 # The example CI workflow must stay valid: actionlint from the module proxy.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 lint-workflows:
@@ -70,7 +95,7 @@ lint-workflows:
 # report (results/report/browser_test.go; it drives Debian's chromium,
 # never a downloaded browser).
 NODE_DIRS := transports/service/testdata/node results/report/testdata/browser
-node-deps: $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
+node-deps: system-deps $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
 %/node_modules/.package-lock.json: %/package-lock.json
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix $* --no-audit --no-fund
 	@touch $@

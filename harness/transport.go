@@ -129,9 +129,29 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 	if sc.Burst != nil {
 		rec.Params.BurstSize, rec.Params.BurstEvery = sc.Burst.Size, sc.Burst.Every.String()
 	}
-	if tr.Name == "shortpoll" {
+	if tr.PollInterval {
 		rec.Params.PollInterval = sc.PollInterval.String()
 	}
+	def := transports.ServerOptions{}.WithDefaults()
+	rec.Params.Heartbeat = orDefault(sc.Heartbeat.Duration, def.Heartbeat)
+	rec.Params.HoldTimeout = orDefault(sc.HoldTimeout.Duration, def.HoldTimeout)
+	rec.Params.ReadTimeout = orDefault(sc.ReadTimeout.Duration, transports.ClientOptions{}.WithDefaults().ReadTimeout)
+	pol := results.ReconnectPolicy{Delay: loadgen.DefaultReconnect.String(), HonoursRetry: tr.HonoursRetry}
+	if tr.HonoursRetry {
+		pol.ServerRetry = def.Retry.String() // the run starts serve with its default --retry
+	}
+	if rc := sc.Reconnect; rc != nil {
+		if rc.Delay.Duration > 0 {
+			pol.Delay = rc.Delay.String()
+		}
+		if rc.Backoff {
+			pol.Backoff, pol.Max = true, orDefault(rc.Max.Duration, loadgen.DefaultMaxReconnect)
+		}
+		if rc.SSEDefault.Duration > 0 && tr.EventSource {
+			pol.SSEDefault = rc.SSEDefault.String()
+		}
+	}
+	rec.Params.Reconnect = &pol
 	if sc.Kind == scenarios.Churn {
 		rec.Params.Lifetime = sc.Lifetime.String()
 	}
@@ -179,4 +199,11 @@ func (r *Runner) sampleAll(ctx context.Context, srv *servers, gc bool) samples {
 		s.selfCPU = ps.CPU
 	}
 	return s
+}
+
+func orDefault(d, def time.Duration) string {
+	if d <= 0 {
+		d = def
+	}
+	return d.String()
 }

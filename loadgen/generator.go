@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +54,12 @@ type Config struct {
 	FirstClient int
 }
 
+// Reconnect defaults: the first delay, and the cap of a backoff.
+const (
+	DefaultReconnect    = 100 * time.Millisecond
+	DefaultMaxReconnect = 5 * time.Second
+)
+
 // Generator runs virtual clients. Its methods are safe for concurrent use.
 type Generator struct {
 	cfg     Config
@@ -81,14 +86,14 @@ type Generator struct {
 // New returns a generator with no clients. Close it when done.
 func New(cfg Config) *Generator {
 	if cfg.Reconnect <= 0 {
-		cfg.Reconnect = 100 * time.Millisecond
+		cfg.Reconnect = DefaultReconnect
 	}
 	if cfg.MaxReconnect <= 0 {
-		cfg.MaxReconnect = 5 * time.Second
+		cfg.MaxReconnect = DefaultMaxReconnect
 	}
 	cfg.Options = cfg.Options.WithDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &Generator{cfg: cfg, ctx: ctx, cancel: cancel, errs: map[string]int{}, sse: strings.HasPrefix(cfg.Transport.Name, "sse")}
+	g := &Generator{cfg: cfg, ctx: ctx, cancel: cancel, errs: map[string]int{}, sse: cfg.Transport.EventSource}
 	n := 4 * runtime.GOMAXPROCS(0)
 	for i := 0; i < n; i++ {
 		g.shards = append(g.shards, &shard{latency: newHist(), connect: newHist(), reconnect: newHist()})

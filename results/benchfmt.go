@@ -20,7 +20,7 @@ var benchUnits = map[string]string{
 	"p50": "p50-ns", "p90": "p90-ns", "p99": "p99-ns", "p99.9": "p99.9-ns", "max": "max-ns",
 	"connect-p99":    "connect-p99-ns",
 	"delivered-rate": "msgs/s",
-	"lost":           "lost-msgs", "duplicates": "duplicate-msgs", "reorders": "reordered-msgs",
+	"lost":           "lost-msgs", "duplicates": "duplicate-msgs", "reorders": "reordered-msgs", "unexpected": "unexpected-msgs",
 	"bytes-per-msg": "B/msg", "bytes-per-conn-min": "B/conn-min",
 	"server-cpu-per-msg": "server-cpu-ns/msg", "server-cpu-per-conn-s": "server-cpu-ns/conn-s",
 	"server-rss-per-conn": "server-rss-B/conn", "server-heap-per-conn": "server-heap-B/conn",
@@ -65,8 +65,8 @@ func BenchName(r Record) string {
 // per unit, then one benchmark line per record, iteration count 1, with every
 // metric of Metrics that applies to the record as a value-unit pair.
 // Repetitions become repeated lines, which benchstat reads as samples.
-// Records with an Error are left out and named in a "#" comment line, which
-// benchfmt ignores.
+// Records with an Error, and interrupted ones, are left out and named in a
+// "#" comment line, which benchfmt ignores.
 //
 // goos and goarch are the writing process's: records do not store them, and
 // pushbench writes this file on the machine it measured. Counts such as lost messages are not marked assume=exact: they
@@ -82,6 +82,10 @@ func WriteBenchFormat(w io.Writer, recs []Record) error {
 	for _, r := range recs {
 		if r.Error != "" {
 			skipped = append(skipped, fmt.Sprintf("# skipped Benchmark%s (repetition %d): error: %s", BenchName(r), r.Repetition, oneLine(r.Error)))
+			continue
+		}
+		if r.Interrupted {
+			skipped = append(skipped, fmt.Sprintf("# skipped Benchmark%s (repetition %d): interrupted, its figures are incomplete", BenchName(r), r.Repetition))
 			continue
 		}
 		if first := cfg.write(bw, r); first {
@@ -117,7 +121,7 @@ func writeBenchLine(w io.Writer, r Record) {
 func writeUnits(w io.Writer, recs []Record) {
 	for _, m := range Metrics {
 		for _, r := range recs {
-			if r.Error == "" && m.Applies(r) {
+			if Usable(r) && m.Applies(r) {
 				unit, _ := BenchUnit(m)
 				fmt.Fprintf(w, "Unit %s better=%s\n", unit, m.Better)
 				break

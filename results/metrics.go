@@ -1,5 +1,12 @@
 package results
 
+import (
+	"math"
+	"slices"
+
+	"golang.org/x/perf/benchmath"
+)
+
 // Better says which direction of a metric is an improvement.
 type Better int
 
@@ -43,6 +50,7 @@ var Metrics = []Metric{
 	{"lost", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Lost) }, always},
 	{"duplicates", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Duplicates) }, always},
 	{"reorders", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Reorders) }, always},
+	{"unexpected", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Unexpected) }, always},
 	{"bytes-per-msg", "B/msg", Lower, func(r Record) float64 { return r.Wire.BytesPerMessage }, delivered},
 	{"bytes-per-conn-min", "B/conn-min", Lower, func(r Record) float64 { return r.Wire.BytesPerConnMin }, connected},
 	{"server-cpu-per-msg", "us/msg", Lower, func(r Record) float64 { return r.Server.CPUPerMessageUs }, delivered},
@@ -76,3 +84,155 @@ func KeyOf(r Record) Key { return Key{r.Scenario, r.Step, r.Transport} }
 
 // Floor is the transport every ratio is taken against.
 const Floor = "rawtcp"
+
+// Confidence is the level of every interval pushbench prints: tables,
+// summaries, plots and compare.
+const Confidence = 0.95
+
+// Alpha is the significance level of every Mann-Whitney U test pushbench
+// makes: naming a winner in a report, and compare's default.
+const Alpha = 0.05
+
+// Group is the repetitions of one Key: the one grouping that tables,
+// plots, summaries and compare use.
+type Group struct {
+	Key     Key
+	Records []Record // every repetition, in the order measured
+}
+
+// GroupRecords groups recs by Key, groups in order of first appearance.
+func GroupRecords(recs []Record) []*Group {
+	index := map[Key]*Group{}
+	var out []*Group
+	for _, r := range recs {
+		k := KeyOf(r)
+		g := index[k]
+		if g == nil {
+			g = &Group{Key: k}
+			index[k] = g
+			out = append(out, g)
+		}
+		g.Records = append(g.Records, r)
+	}
+	return out
+}
+
+// Usable reports whether r's figures enter the statistics: a record with
+// an error measured nothing, and an interrupted one measured part of a
+// window. Lossy, saturated or mismatched records are usable (their figures
+// are shown, marked) but Disqualified from winning.
+func Usable(r Record) bool { return r.Error == "" && !r.Interrupted }
+
+// Usable are the group's repetitions whose figures enter the statistics.
+func (g *Group) Usable() []Record {
+	var out []Record
+	for _, r := range g.Records {
+		if Usable(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Disqualified says why the group cannot be a winner or a capacity limit:
+// the first reason of its first disqualified repetition, or that no
+// repetition is usable. "" when every repetition qualifies.
+func (g *Group) Disqualified() string {
+	for _, r := range g.Records {
+		if why := r.Disqualified(); why != "" {
+			return why
+		}
+	}
+	if len(g.Records) == 0 {
+		return "no records"
+	}
+	return ""
+}
+
+// Saturated is the first saturation reason among the group's repetitions.
+func (g *Group) Saturated() string {
+	for _, r := range g.Records {
+		if r.Loadgen.Saturated != "" {
+			return r.Loadgen.Saturated
+		}
+	}
+	return ""
+}
+
+// Stat is a metric over a group's usable repetitions: the median and its
+// 95% confidence interval (golang.org/x/perf/benchmath, assuming nothing
+// about the distribution). This is the figure every table, summary, plot
+// marker and comparison shows: the p99 of a (scenario, step, transport) is
+// the median of its repetitions' p99s, never the p99 of their merged
+// histograms. Lo and Hi are infinite when there are too few repetitions
+// for an interval (benchmath needs 6 at 95%).
+type Stat struct {
+	N              int
+	Center, Lo, Hi float64
+	Values         []float64 // sorted
+}
+
+// OK reports whether the metric applied to any repetition.
+func (s Stat) OK() bool { return s.N > 0 }
+
+// HasInterval reports whether the interval is finite.
+func (s Stat) HasInterval() bool {
+	return s.N > 0 && !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0)
+}
+
+// StatOf summarises vals.
+func StatOf(vals []float64) Stat {
+	if len(vals) == 0 {
+		return Stat{}
+	}
+	smp := benchmath.NewSample(slices.Clone(vals), &benchmath.Thresholds{CompareAlpha: Alpha}) // sorts its copy
+	sum := benchmath.AssumeNothing.Summary(smp, Confidence)
+	return Stat{N: len(vals), Center: sum.Center, Lo: sum.Lo, Hi: sum.Hi, Values: smp.Values}
+}
+
+// Values are m's values over the group's usable repetitions it applies to.
+func (g *Group) Values(m Metric) []float64 {
+	var out []float64
+	for _, r := range g.Records {
+		if Usable(r) && m.Applies(r) {
+			out = append(out, m.Value(r))
+		}
+	}
+	return out
+}
+
+// Stat is m over the group's usable repetitions.
+func (g *Group) Stat(m Metric) Stat { return StatOf(g.Values(m)) }
+
+// StatByName is Stat for a metric by name; the zero Stat for an unknown one.
+func (g *Group) StatByName(name string) Stat {
+	m, ok := MetricByName(name)
+	if !ok {
+		return Stat{}
+	}
+	return g.Stat(m)
+}
+
+// Significance is the p-value of a two-sided Mann-Whitney U test between
+// two samples (1 when either is empty or every value is the same), and
+// whether it is below Alpha. With 3 repetitions a side the smallest
+// possible p is 0.10, so no difference is ever significant; 4 a side
+// reach 0.029, 5 a side 0.008.
+func Significance(a, b []float64) (p float64, significant bool) {
+	if len(a) == 0 || len(b) == 0 {
+		return 1, false
+	}
+	same := true
+	for _, v := range append(slices.Clone(a), b...) {
+		if v != a[0] {
+			same = false
+			break
+		}
+	}
+	if same {
+		return 1, false
+	}
+	th := &benchmath.Thresholds{CompareAlpha: Alpha}
+	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(slices.Clone(a), th), benchmath.NewSample(slices.Clone(b), th))
+	return cmp.P, cmp.P < Alpha
+}

@@ -68,6 +68,28 @@ type Params struct {
 	Ring         int     `json:"ring"`            // server log capacity, messages
 	Fault        string  `json:"fault,omitempty"` // the fault injected, e.g. "reset every 2s"
 	SLOP99Us     int64   `json:"slo_p99_us"`
+	// The server and client settings a fault's outcome depends on, as run
+	// (defaults filled in), so the report describes them from the record.
+	Heartbeat   string           `json:"heartbeat,omitempty"`    // server keep-alive on idle push connections
+	HoldTimeout string           `json:"hold_timeout,omitempty"` // long-poll hold
+	ReadTimeout string           `json:"read_timeout,omitempty"` // client: silent connection declared dead
+	Reconnect   *ReconnectPolicy `json:"reconnect,omitempty"`
+}
+
+// ReconnectPolicy is how this record's clients reconnected after a
+// disconnect.
+type ReconnectPolicy struct {
+	Delay   string `json:"delay"`             // first delay, e.g. "100ms"
+	Backoff bool   `json:"backoff,omitempty"` // doubled per consecutive failure
+	Max     string `json:"max,omitempty"`     // backoff cap
+	// HonoursRetry: the client uses the server's SSE retry: field instead
+	// of Delay when one arrived.
+	HonoursRetry bool `json:"honours_retry,omitempty"`
+	// ServerRetry is the retry: the server advertised to SSE clients.
+	ServerRetry string `json:"server_retry,omitempty"`
+	// SSEDefault: an SSE client's delay until it has seen a retry: field
+	// (EventSource's is about 3 s); "" when not set.
+	SSEDefault string `json:"sse_default,omitempty"`
 }
 
 // Delivery is the message accounting of the measurement window.

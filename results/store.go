@@ -7,18 +7,23 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
 
-// Store writes a run's records as they are measured: each record to its own
-// file and the whole list to results.json, both atomically (temporary file,
-// then rename), so an interrupted run keeps everything measured so far.
-// Safe for concurrent use.
+// Store writes a run's records as they are measured. Each Add writes that
+// one record to records/NNN-....json atomically (temporary file, then
+// rename): records/ is the source of truth, and writing N records costs
+// O(N) bytes. Close writes results.json, all records in one file, once at
+// the end. A run killed at any point keeps every record added so far, and
+// Load reads it: from records/ when results.json is missing or holds fewer
+// records. Safe for concurrent use.
 type Store struct {
 	Dir     string
 	mu      sync.Mutex
 	records []Record
+	written int64 // bytes written, for the tests of the cost of Add
 }
 
 // NewStore creates dir (and dir/records).
@@ -29,17 +34,36 @@ func NewStore(dir string) (*Store, error) {
 	return &Store{Dir: dir}, nil
 }
 
-// Add writes r and the updated results.json.
+// Add writes r to its own file under records/.
 func (s *Store) Add(r Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r.Schema = SchemaVersion
 	name := fmt.Sprintf("%03d-%s-step%d-%s-rep%d.json", len(s.records)+1, safe(r.Scenario), r.Step, safe(r.Transport), r.Repetition)
-	if err := WriteJSON(filepath.Join(s.Dir, "records", name), r); err != nil {
+	n, err := writeJSON(filepath.Join(s.Dir, "records", name), r)
+	s.written += n
+	if err != nil {
 		return err
 	}
 	s.records = append(s.records, r)
-	return WriteJSON(filepath.Join(s.Dir, "results.json"), File{Schema: SchemaVersion, Records: s.records})
+	return nil
+}
+
+// Close writes results.json: every record added, in order. Call it once,
+// when the run ends (also after an interruption); Add may not follow.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := writeJSON(filepath.Join(s.Dir, "results.json"), File{Schema: SchemaVersion, Records: s.records})
+	s.written += n
+	return err
+}
+
+// BytesWritten is how many bytes the store has written so far.
+func (s *Store) BytesWritten() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written
 }
 
 // Records returns a copy of what was added.
@@ -57,11 +81,17 @@ type File struct {
 
 // WriteJSON writes v to path atomically.
 func WriteJSON(path string, v any) error {
+	_, err := writeJSON(path, v)
+	return err
+}
+
+func writeJSON(path string, v any) (int64, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("failed to encode %s: %w", path, err)
+		return 0, fmt.Errorf("failed to encode %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	b = append(b, '\n')
+	return int64(len(b)), WriteFileAtomic(path, b)
 }
 
 // WriteFileAtomic writes data to path via a temporary file and a rename, so
@@ -89,10 +119,11 @@ func WriteFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// Load reads a run's records from dir: results.json, or, when that is
-// missing (a run killed before its first write finished), the per-record
-// files.
+// Load reads a run's records from dir: results.json when it holds every
+// record of records/, else (a run killed before Close, or during it) the
+// per-record files.
 func Load(dir string) ([]Record, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "records", "*.json"))
 	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err == nil {
 		var f File
@@ -102,16 +133,16 @@ func Load(dir string) ([]Record, error) {
 		if f.Schema != SchemaVersion {
 			return nil, fmt.Errorf("%s/results.json has schema %d; this pushbench reads schema %d (re-run, or use the pushbench that wrote it)", dir, f.Schema, SchemaVersion)
 		}
-		return f.Records, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
+		if len(f.Records) >= len(files) {
+			return f.Records, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("failed to read results: %w", err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "records", "*.json"))
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s holds no results.json and no records/: is it a pushbench output folder?", dir)
 	}
-	sort.Strings(files)
+	sort.SliceStable(files, func(i, j int) bool { return addOrder(files[i]) < addOrder(files[j]) })
 	var out []Record
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -128,6 +159,13 @@ func Load(dir string) ([]Record, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// addOrder is the number a record file's name starts with (the order of
+// Add), compared as a number so that 1000 follows 999.
+func addOrder(path string) int {
+	n, _ := strconv.Atoi(strings.SplitN(filepath.Base(path), "-", 2)[0])
+	return n
 }
 
 func safe(s string) string {

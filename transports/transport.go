@@ -27,6 +27,16 @@ type Transport struct {
 	// IsolatesSlowConsumers is false when the implementation lets one
 	// stalled consumer delay the others (see the transport's doc).
 	IsolatesSlowConsumers bool
+	// EventSource is true for SSE transports: their clients follow
+	// EventSource's reconnect rules (a default delay until the server
+	// advertises retry:).
+	EventSource bool
+	// HonoursRetry is true when the client takes the server's SSE retry:
+	// as its reconnect delay (transports.RetryReceiver).
+	HonoursRetry bool
+	// PollInterval is true for clients that poll on an interval
+	// (ClientOptions.PollInterval), which results then record.
+	PollInterval bool
 	NewServer             func(log *msglog.Log, opts ServerOptions) (Server, error)
 	NewClient             func(opts ClientOptions) (Client, error)
 }

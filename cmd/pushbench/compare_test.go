@@ -120,3 +120,17 @@ func TestCompareExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func mustLoad(t *testing.T, dir string) []results.Record {
+	t.Helper()
+	recs, err := results.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func writeRecords(t *testing.T, name string, recs []results.Record) string {
+	t.Helper()
+	return writeFile(t, name, results.File{Schema: results.SchemaVersion, Records: recs})
+}

@@ -133,6 +133,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runErr := r.Run(ctx, list)
+	if err := r.Store().Close(); err != nil {
+		fmt.Fprintf(stderr, "pushbench run: failed to write results.json (records/ holds every result): %v\n", err)
+	}
 	recs := r.Store().Records()
 	if len(recs) > 0 {
 		if _, err := report.Render(*out, recs, stdout); err != nil {

@@ -10,12 +10,18 @@
 // change is "~" with a note, never a regression, except under two rules that
 // make compare a CI gate for correctness:
 //
-//   - Zero rule: lost, duplicates and reorders are healthy only at exactly 0.
-//     When every base repetition is 0 and every head repetition is above 0,
-//     the change is a regression whatever the number of repetitions (one
-//     each is enough). The reverse is "better".
-//   - Error rule: a (scenario, step, transport) whose head records hold an
-//     error while its base records hold none is a regression.
+//   - Zero rule: lost, duplicates, reorders and unexpected are healthy only
+//     at exactly 0. When every base repetition is 0 and any head repetition
+//     is above 0, the change is a regression whatever the number of
+//     repetitions (one each is enough). The reverse (every base repetition
+//     above 0, every head one at 0) is "better".
+//   - Error rule: a (scenario, step, transport) whose head records hold a
+//     failure while its base records hold none is a regression. A failure
+//     is an error, counts that do not reconcile, or a saturated load
+//     generator: such records are never compared as numbers.
+//
+// Interrupted records (a step cut short) are left out of both runs, and
+// the result's notes say how many.
 package compare
 
 import (
@@ -28,11 +34,13 @@ import (
 	"github.com/pushbench/pushbench/results"
 )
 
-// Confidence is the level of the confidence intervals around medians.
-const Confidence = 0.95
+// Confidence is the level of the confidence intervals around medians:
+// the reports' (results.Confidence).
+const Confidence = results.Confidence
 
-// DefaultAlpha is the significance level when Options.Alpha is 0.
-const DefaultAlpha = 0.05
+// DefaultAlpha is the significance level when Options.Alpha is 0: the
+// reports' (results.Alpha).
+const DefaultAlpha = results.Alpha
 
 // Verdict is the outcome of comparing one metric.
 type Verdict string
@@ -116,6 +124,9 @@ func Compare(base, head []results.Record, opts Options) (*Result, error) {
 	}
 	groups, order := groupByKey(base, head)
 	res := &Result{Alpha: alpha}
+	if ib, ih := interrupted(base), interrupted(head); ib+ih > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("interrupted records left out, neither numbers nor failures: %d in base, %d in head", ib, ih))
+	}
 	var baseOnly, headOnly, differ []string
 	common := 0
 	for _, k := range order {

@@ -149,13 +149,63 @@ func TestLossAppearingIsARegressionWithOneRepetition(t *testing.T) {
 			t.Errorf("lost: note %q, want the zero rule", r.Note)
 		}
 	}
-	// Loss in only some head repetitions is left to the U test.
+	// Loss in a single head repetition against an all-zero base is a
+	// regression too, whatever the count; so are duplicates, reorderings
+	// and unexpected messages.
+	for metric, plant := range map[string]func(*results.Record){
+		"lost":       func(r *results.Record) { r.Delivery.Lost = 3 },
+		"duplicates": func(r *results.Record) { r.Delivery.Duplicates = 1 },
+		"reorders":   func(r *results.Record) { r.Delivery.Reorders = 1 },
+		"unexpected": func(r *results.Record) { r.Delivery.Unexpected = 1 },
+	} {
+		base, head = runs("throughput", "longpoll", 5, func(i int, r *results.Record) {
+			if i == 0 {
+				plant(r)
+			}
+		})
+		expectOnly(t, mustCompare(t, base, head, compare.Options{}), map[string]compare.Verdict{metric: compare.Regression})
+	}
+	// A base that already had some loss leaves it to the U test.
 	base, head = runs("throughput", "longpoll", 5, func(i int, r *results.Record) {
 		if i == 0 {
 			r.Delivery.Lost = 3
 		}
 	})
+	base[1].Delivery.Lost = 2
 	expectOnly(t, mustCompare(t, base, head, compare.Options{}), nil)
+}
+
+// Interrupted records are neither numbers nor failures: left out, and the
+// notes say so. A saturated or mismatched head record is a failure.
+func TestInterruptedSkippedSaturatedFails(t *testing.T) {
+	base, head := runs("latency", "websocket", 5, func(i int, r *results.Record) {
+		if i == 1 {
+			r.Interrupted = true
+			r.Latency.P99 *= 10 // incomplete: must not enter the statistics
+			r.Delivery.Lost = 500
+		}
+	})
+	res := mustCompare(t, base, head, compare.Options{})
+	expectOnly(t, res, nil)
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "interrupted records left out, neither numbers nor failures: 0 in base, 1 in head") {
+		t.Errorf("notes do not say the interrupted record was left out: %q", res.Notes)
+	}
+	for name, spoil := range map[string]func(*results.Record){
+		"saturated": func(r *results.Record) { r.Loadgen.Saturated = "load generator at 97% of 1 CPU" },
+		"mismatch":  func(r *results.Record) { r.Delivery.Mismatch = "delivered 9 + lost 0 = 9, expected 10" },
+	} {
+		base, head := runs("latency", "websocket", 5, func(i int, r *results.Record) {
+			if i == 3 {
+				spoil(r)
+				r.Latency.P99 /= 2 // a "better" number that must not count
+			}
+		})
+		res := mustCompare(t, base, head, compare.Options{})
+		expectOnly(t, res, map[string]compare.Verdict{"error": compare.Regression})
+		if regs := res.Regressions(); len(regs) != 1 || !strings.Contains(regs[0], "failed in head, not in base") {
+			t.Errorf("%s: regressions %q", name, regs)
+		}
+	}
 }
 
 func TestErrorInHeadIsARegression(t *testing.T) {
@@ -166,7 +216,7 @@ func TestErrorInHeadIsARegression(t *testing.T) {
 	})
 	res := mustCompare(t, base, head, compare.Options{})
 	regs := res.Regressions()
-	if len(regs) != 1 || !strings.Contains(regs[0], "error in head, none in base: server exited") {
+	if len(regs) != 1 || !strings.Contains(regs[0], "failed in head, not in base: server exited") {
 		t.Errorf("regressions %q, want the head's error", regs)
 	}
 	// The other four head repetitions are still compared.

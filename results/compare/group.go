@@ -50,12 +50,27 @@ func groupByKey(base, head []results.Record) (map[groupKey]*group, []groupKey) {
 		}
 	}
 	for _, r := range base {
-		add(r, true)
+		if !r.Interrupted {
+			add(r, true)
+		}
 	}
 	for _, r := range head {
-		add(r, false)
+		if !r.Interrupted {
+			add(r, false)
+		}
 	}
 	return groups, order
+}
+
+// interrupted counts the records groupByKey leaves out.
+func interrupted(recs []results.Record) int {
+	n := 0
+	for _, r := range recs {
+		if r.Interrupted {
+			n++
+		}
+	}
+	return n
 }
 
 func stepLabel(r results.Record) string {
@@ -91,16 +106,33 @@ func (res *Result) compareGroup(g *group, thresholds map[string]float64) {
 	}
 }
 
-// split separates measured records from those with an error.
+// split separates measured records from failed ones: an error, counts
+// that do not reconcile, or a saturated load generator (whose figures
+// measure pushbench, not the transport) make a record a failure, never a
+// number.
 func split(recs []results.Record) (ok, failed []results.Record) {
 	for _, r := range recs {
-		if r.Error != "" {
+		if failure(r) != "" {
 			failed = append(failed, r)
 		} else {
 			ok = append(ok, r)
 		}
 	}
 	return ok, failed
+}
+
+// failure says why r is a failure rather than a measurement; "" when it
+// is a measurement.
+func failure(r results.Record) string {
+	switch {
+	case r.Error != "":
+		return r.Error
+	case r.Delivery.Mismatch != "":
+		return "counts do not reconcile: " + r.Delivery.Mismatch
+	case r.Loadgen.Saturated != "":
+		return "load generator saturated (" + r.Loadgen.Saturated + "): the figures measure pushbench, not the transport"
+	}
+	return ""
 }
 
 // values are m's values over recs, where m applies.
@@ -114,7 +146,7 @@ func values(m results.Metric, recs []results.Record) []float64 {
 	return out
 }
 
-// errorRow applies the error rule.
+// errorRow applies the error rule to failed records (see failure).
 func errorRow(g *group, baseErrs, headErrs []results.Record) Row {
 	row := Row{
 		Key: g.key, Step: g.step, Metric: errorMetric, P: nan, Delta: nan,
@@ -125,12 +157,12 @@ func errorRow(g *group, baseErrs, headErrs []results.Record) Row {
 	switch {
 	case len(baseErrs) == 0:
 		row.Verdict = Regression
-		row.Note = fmt.Sprintf("error in head, none in base: %s", firstLine(headErrs[0].Error))
+		row.Note = fmt.Sprintf("failed in head, not in base: %s", firstLine(failure(headErrs[0])))
 	case len(headErrs) == 0:
 		row.Verdict = Better
-		row.Note = "errors in base, none in head"
+		row.Note = "failures in base, none in head"
 	default:
-		row.Note = fmt.Sprintf("errors in both runs; head: %s", firstLine(headErrs[0].Error))
+		row.Note = fmt.Sprintf("failures in both runs; head: %s", firstLine(failure(headErrs[0])))
 	}
 	return row
 }

@@ -14,7 +14,7 @@ var nan = math.NaN()
 
 // zeroHealthy are the metrics whose only healthy value is 0: the zero rule
 // applies to them.
-var zeroHealthy = map[string]bool{"lost": true, "duplicates": true, "reorders": true}
+var zeroHealthy = map[string]bool{"lost": true, "duplicates": true, "reorders": true, "unexpected": true}
 
 // judge summarises and compares one metric's base and head values.
 func judge(m results.Metric, base, head []float64, threshold, alpha float64) Row {
@@ -23,17 +23,17 @@ func judge(m results.Metric, base, head []float64, threshold, alpha float64) Row
 	hs := benchmath.NewSample(slices.Clone(head), th)
 	row := Row{
 		Metric: m.Name, Unit: m.Unit, Threshold: threshold,
-		Base: Side{N: len(base), Summary: benchmath.AssumeNothing.Summary(bs, Confidence)},
-		Head: Side{N: len(head), Summary: benchmath.AssumeNothing.Summary(hs, Confidence)},
+		Base: Side{N: len(base), Summary: summary(base)},
+		Head: Side{N: len(head), Summary: summary(head)},
 	}
 	row.Delta = delta(row.Base.Summary.Center, row.Head.Summary.Center)
 	bad := row.Delta // how much worse head is, percent
 	if m.Better == results.Higher {
 		bad = -bad
 	}
-	if zeroHealthy[m.Name] && all(base, isZero) && all(head, isPositive) {
+	if zeroHealthy[m.Name] && all(base, isZero) && anyOf(head, isPositive) {
 		row.P, row.Verdict = nan, Regression
-		row.Note = fmt.Sprintf("zero rule: no %s in any base repetition, some in every head repetition", m.Name)
+		row.Note = fmt.Sprintf("zero rule: no %s in any base repetition, some in %d of %d head repetitions", m.Name, count(head, isPositive), len(head))
 		return row
 	}
 	if zeroHealthy[m.Name] && all(base, isPositive) && all(head, isZero) {
@@ -80,6 +80,18 @@ func delta(old, new float64) float64 {
 func isZero(v float64) bool     { return v == 0 }
 func isPositive(v float64) bool { return v > 0 }
 
+func anyOf(vs []float64, f func(float64) bool) bool { return count(vs, f) > 0 }
+
+func count(vs []float64, f func(float64) bool) int {
+	n := 0
+	for _, v := range vs {
+		if f(v) {
+			n++
+		}
+	}
+	return n
+}
+
 func all(vs []float64, f func(float64) bool) bool {
 	for _, v := range vs {
 		if !f(v) {
@@ -95,4 +107,11 @@ func allEqual(a, b []float64) bool {
 	v := a[0]
 	eq := func(x float64) bool { return x == v }
 	return all(a, eq) && all(b, eq)
+}
+
+// summary is the one statistic of the reports (results.StatOf): median
+// and 95% interval.
+func summary(vals []float64) benchmath.Summary {
+	st := results.StatOf(vals)
+	return benchmath.Summary{Center: st.Center, Lo: st.Lo, Hi: st.Hi, Confidence: results.Confidence}
 }

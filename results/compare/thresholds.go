@@ -17,7 +17,7 @@ const DefaultThresholdPercent = 5
 // that must stay at 0 (any increase counts), and the single-sample or
 // resource metrics that move more between runs.
 var defaultThresholds = map[string]float64{
-	"lost": 0, "duplicates": 0, "reorders": 0,
+	"lost": 0, "duplicates": 0, "reorders": 0, "unexpected": 0,
 	"max": 10, "connect-p99": 10,
 	"server-cpu-per-msg": 10, "server-cpu-per-conn-s": 10,
 	"server-rss-per-conn": 10, "server-heap-per-conn": 10, "loadgen-heap-per-conn": 10,

@@ -34,12 +34,7 @@ func median(vs []float64) float64 {
 	if len(vs) == 0 {
 		return math.NaN()
 	}
-	sort.Float64s(vs)
-	n := len(vs)
-	if n%2 == 1 {
-		return vs[n/2]
-	}
-	return (vs[n/2-1] + vs[n/2]) / 2
+	return results.StatOf(vs).Center
 }
 
 // params is the first repetition's parameters (repetitions share them).
@@ -53,12 +48,13 @@ type dataset struct {
 	series map[results.Key]*series
 }
 
-// newDataset groups recs, skipping records with an Error, and merges each
+// newDataset groups recs, skipping records with an Error or interrupted
+// (results.Usable), and merges each
 // group's latency histograms.
 func newDataset(recs []results.Record) (*dataset, error) {
 	d := &dataset{series: map[results.Key]*series{}}
 	for _, r := range recs {
-		if r.Error != "" {
+		if !results.Usable(r) {
 			continue
 		}
 		k := results.KeyOf(r)
@@ -169,5 +165,22 @@ func (s *series) metric(name string) (v float64, ok bool) {
 	if len(vs) == 0 {
 		return 0, false
 	}
-	return median(vs), true
+	return results.StatOf(vs).Center, true
+}
+
+// marks are the legend suffixes of scenario's transports whose load
+// generator was saturated at any step.
+func (d *dataset) marks(scenario string) map[string]string {
+	out := map[string]string{}
+	for k, s := range d.series {
+		if k.Scenario != scenario {
+			continue
+		}
+		for _, r := range s.recs {
+			if r.Loadgen.Saturated != "" {
+				out[k.Transport] = " ‡ saturated"
+			}
+		}
+	}
+	return out
 }

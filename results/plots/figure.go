@@ -28,8 +28,17 @@ const (
 // figure is a plot with its legend drawn to the right of it, outside the
 // data, so that no curve is hidden behind it.
 type figure struct {
-	plot   *plot.Plot
-	legend plot.Legend
+	plot    *plot.Plot
+	legend  plot.Legend
+	entries []entry
+	// marks are suffixes for legend names, such as a saturated load
+	// generator's "‡ load generator saturated", applied when drawn.
+	marks map[string]string
+}
+
+type entry struct {
+	name   string
+	thumbs []plot.Thumbnailer
 }
 
 func newFigure(p *plot.Plot) *figure {
@@ -42,12 +51,23 @@ func newFigure(p *plot.Plot) *figure {
 }
 
 // add adds a legend entry.
-func (f *figure) add(name string, thumbs ...plot.Thumbnailer) { f.legend.Add(name, thumbs...) }
+func (f *figure) add(name string, thumbs ...plot.Thumbnailer) {
+	f.entries = append(f.entries, entry{name, thumbs})
+}
+
+// buildLegend fills the legend from the entries, marks applied; once.
+func (f *figure) buildLegend() {
+	for _, e := range f.entries {
+		f.legend.Add(e.name+f.marks[e.name], e.thumbs...)
+	}
+	f.entries = nil
+}
 
 // draw draws the figure onto c. The axis labels are drawn here, centred
 // on the data area, because gonum/plot places them by the arithmetic
 // middle of the axis range, which on a log axis squeezes the plot.
 func (f *figure) draw(c draw.Canvas) {
+	f.buildLegend()
 	c.SetColor(color.White)
 	c.Fill(c.Rectangle.Path())
 	p, pad := f.plot, vg.Points(10)

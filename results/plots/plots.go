@@ -5,9 +5,14 @@
 // Every chart is 8 x 5 inches (PNG at 120 DPI, and SVG), has a title, axes
 // labelled with units and a legend to the right of the data. Each transport
 // keeps one colour and marker on every chart; the raw-TCP floor is black
-// and dashed. Repetitions of a (scenario, step, transport) are combined:
-// scalar metrics by their median, latency histograms merged. Records with
-// an Error are left out.
+// and dashed. Repetitions of a (scenario, step, transport) are combined
+// by the one statistic of results.Stat: every plotted number (a point, a
+// bar, a percentile marker) is the median over the repetitions of each
+// repetition's own figure, as in the tables. Only the shape of a latency
+// spectrum or CDF line is drawn from the repetitions' histograms merged,
+// which is the distribution of all their messages pooled. Records with an
+// Error, and interrupted ones, are left out; a transport whose load
+// generator was saturated is marked "‡" in the legend and the title.
 package plots
 
 import (
@@ -96,6 +101,10 @@ func buildCharts(d *dataset) ([]*chart, error) {
 				return nil, err
 			}
 			if c != nil {
+				c.fig.marks = d.marks(sc)
+				if len(c.fig.marks) > 0 {
+					c.fig.plot.Title.Text += " (‡ load generator saturated)"
+				}
 				out = append(out, c)
 			}
 		}

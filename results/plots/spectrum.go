@@ -59,16 +59,17 @@ func spectrumChart(d *dataset, sc string) (*chart, error) {
 		return nil, nil
 	}
 	ss := latencySeries(d, sc, step)
-	p := newPlot(fmt.Sprintf("%s: latency by percentile, %s", sc, stepDesc(ss[0])), "percentile (log scale of 1/(1-q))", "latency (ms, log scale)")
+	p := newPlot(fmt.Sprintf("%s: latency by percentile, %s%s", sc, stepDesc(ss[0]), pooledNote(ss)), "percentile (log scale of 1/(1-q))", "latency (ms, log scale)")
 	f := newFigure(p)
 	p.Add(grid())
 	var lines layers
 	xMax, yMin, yMax := 10.0, math.Inf(1), 0.0
 	for _, s := range ss {
-		pts, marks := spectrumPoints(s.hist)
+		pts, _ := spectrumPoints(s.hist)
 		if len(pts) == 0 {
 			continue
 		}
+		marks := statMarks(s, func(q, v float64) plotter.XY { return plotter.XY{X: 1 / (1 - q/100), Y: v / 1000} })
 		line, err := plotter.NewLine(pts)
 		if err != nil {
 			return nil, fmt.Errorf("failed to plot the %s spectrum of %s: %w", sc, s.key.Transport, err)
@@ -144,7 +145,7 @@ func cdfChart(d *dataset, sc string) (*chart, error) {
 		return nil, nil
 	}
 	ss := latencySeries(d, sc, step)
-	p := newPlot(fmt.Sprintf("%s: latency CDF, %s (markers: p50, p90, p99)", sc, stepDesc(ss[0])), "latency (ms, log scale)", "cumulative fraction of messages")
+	p := newPlot(fmt.Sprintf("%s: latency CDF, %s%s", sc, stepDesc(ss[0]), pooledNote(ss)), "latency (ms, log scale)", "cumulative fraction of messages")
 	f := newFigure(p)
 	p.Add(grid())
 	var lines layers
@@ -158,13 +159,8 @@ func cdfChart(d *dataset, sc string) (*chart, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to plot the %s CDF of %s: %w", sc, s.key.Transport, err)
 		}
-		// Markers at p50, p90 and p99, as on the spectrum.
-		var marks plotter.XYs
-		for _, q := range []float64{50, 90, 99} {
-			if v := s.hist.ValueAtQuantile(q); v > 0 {
-				marks = append(marks, plotter.XY{X: float64(v) / 1000, Y: q / 100})
-			}
-		}
+		// Markers at the tables' p50, p90, p99 and p99.9, as on the spectrum.
+		marks := statMarks(s, func(q, v float64) plotter.XY { return plotter.XY{X: v / 1000, Y: q / 100} })
 		scatter, err := plotter.NewScatter(marks)
 		if err != nil {
 			return nil, fmt.Errorf("failed to plot the %s CDF of %s: %w", sc, s.key.Transport, err)
@@ -219,4 +215,36 @@ func stepDesc(s *series) string {
 		return fmt.Sprintf("%d-byte payload, %s", p.Payload, clients)
 	}
 	return clients
+}
+
+// markedQuantiles are the percentiles marked on spectra and CDFs, by
+// metric name.
+var markedQuantiles = []struct {
+	q    float64
+	name string
+}{{50, "p50"}, {90, "p90"}, {99, "p99"}, {99.9, "p99.9"}}
+
+// statMarks are the markers of a series: at each marked percentile, the
+// one statistic of the tables (median over repetitions of each
+// repetition's percentile), placed by at.
+func statMarks(s *series, at func(q, v float64) plotter.XY) plotter.XYs {
+	var out plotter.XYs
+	for _, mq := range markedQuantiles {
+		if v, ok := s.metric(mq.name); ok && v > 0 {
+			out = append(out, at(mq.q, v))
+		}
+	}
+	return out
+}
+
+// pooledNote explains the lines and markers when repetitions were pooled.
+func pooledNote(ss []*series) string {
+	n := 0
+	for _, s := range ss {
+		n = max(n, len(s.recs))
+	}
+	if n <= 1 {
+		return " (markers: p50, p90, p99, p99.9)"
+	}
+	return fmt.Sprintf(" (lines: %d repetitions pooled; markers: median of their p50, p90, p99, p99.9)", n)
 }

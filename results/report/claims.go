@@ -2,8 +2,11 @@ package report
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/pushbench/pushbench/results"
 )
 
 // Verdicts a claim can get.
@@ -12,6 +15,7 @@ const (
 	Contradicted = "contradicted"
 	Mixed        = "mixed"
 	NotMeasured  = "not measured"
+	NotDecided   = "not decided" // measured, but the numbers cannot settle it (no transport reached its limit)
 )
 
 // Claim is one common belief from shared/CLAIMS.md, judged by this run.
@@ -52,7 +56,7 @@ func evaluateClaims(byScenario map[string][]*group) []Claim {
 		{ID: "C11", Text: "SSE carries only UTF-8 text, so binary payloads cost more than over WebSocket.", Rule: "payload scenario with binary data", Verdict: NotMeasured, Evidence: "pushbench's payloads are text; binary payloads are not generated yet."},
 		c12(d),
 		{ID: "C13", Text: "Browsers allow about six HTTP/1.1 connections per origin, which limits SSE tabs; HTTP/2 lifts it.", Rule: "browser clients over HTTP/1.1 and HTTP/2", Verdict: NotMeasured, Evidence: "pushbench has no browser clients or HTTP/2 yet."},
-		{ID: "C14", Text: "The SSE reconnection delay defaults to about 3 seconds unless the server sends retry:.", Rule: "fault scenarios: reconnect time with and without retry:", Verdict: NotMeasured, Evidence: "fault scenarios are not part of this run."},
+		c14(d),
 	}
 	return claims
 }
@@ -72,14 +76,17 @@ func c1(d claimData) Claim {
 	var ev []string
 	latShare, idleShare := -1.0, -1.0
 	if lat != nil {
-		r := lat.ok[0]
-		latShare = r.Wire.EmptyPollShare
-		ev = append(ev, fmt.Sprintf("latency (%g msg/s, polls every %s): %.0f%% of %d polls empty", r.Params.Rate, r.Params.PollInterval, latShare*100, r.Delivery.Polls))
+		r := lat.first()
+		latShare = medianOver(lat, func(r results.Record) float64 { return r.Wire.EmptyPollShare })
+		ev = append(ev, fmt.Sprintf("latency (%g msg/s, polls every %s): %.0f%% of %s polls empty", r.Params.Rate, r.Params.PollInterval, latShare*100, num(medianOver(lat, func(r results.Record) float64 { return float64(r.Delivery.Polls) }))))
 	}
 	if idle != nil {
-		r := idle.ok[0]
-		idleShare = r.Wire.EmptyPollShare
-		ev = append(ev, fmt.Sprintf("idle: %.0f%% of %d polls empty, %.0f B per connection-minute", idleShare*100, r.Delivery.Polls, r.Wire.BytesPerConnMin))
+		idleShare = medianOver(idle, func(r results.Record) float64 { return r.Wire.EmptyPollShare })
+		bpm, _ := idle.medianOf("bytes-per-conn-min")
+		ev = append(ev, fmt.Sprintf("idle: %.0f%% of %s polls empty, %.0f B per connection-minute", idleShare*100, num(medianOver(idle, func(r results.Record) float64 { return float64(r.Delivery.Polls) })), bpm))
+	}
+	if n := max(repsOf(lat), repsOf(idle)); n > 1 {
+		ev = append(ev, fmt.Sprintf("medians over %d repetitions", n))
 	}
 	v := Contradicted
 	switch {
@@ -177,12 +184,27 @@ func c5(d claimData) Claim {
 	if sp == nil || lp == nil {
 		return missing("C5", text, rule, "both polls in the latency scenario")
 	}
-	s, l := sp.ok[0].Wire.PollsPerMessage, lp.ok[0].Wire.PollsPerMessage
+	polls := func(r results.Record) float64 { return r.Wire.PollsPerMessage }
+	s, l := medianOver(sp, polls), medianOver(lp, polls)
+	net := lp.first().Params.Network
+	ev := fmt.Sprintf("polls per delivered message: long poll %.3f, short poll %.3f", l, s)
 	v := Contradicted
 	if l < s {
-		v = Mixed // the first half holds; the round-trip half is not measured on loopback
+		v = Mixed // the first half holds; the round-trip half needs a network with a round trip
 	}
-	return Claim{"C5", text, rule, v, fmt.Sprintf("polls per delivered message: long poll %.3f, short poll %.3f; the round-trip cost needs a wan network profile, not measured here.", l, s)}
+	if net == "" || net == "loopback" {
+		ev += "; this run's records are on loopback, where a round trip costs nothing: no record on a wan or mobile network is present to price it."
+	} else if ws := d.get("latency", "websocket", 0); ws != nil {
+		lp50, _ := lp.medianOf("p50")
+		wp50, _ := ws.medianOf("p50")
+		ev += fmt.Sprintf("; on the %s network, long poll p50 %s vs WebSocket p50 %s.", net, us(lp50), us(wp50))
+		if l < s && lp50 > wp50 {
+			v = Supported
+		}
+	} else {
+		ev += fmt.Sprintf("; on the %s network no WebSocket latency record is present to price the round trip.", net)
+	}
+	return Claim{"C5", text, rule, v, ev}
 }
 
 func c6(d claimData) Claim {
@@ -190,12 +212,16 @@ func c6(d claimData) Claim {
 	rule := "every long-poll record of the run: lost, duplicates, reorderings"
 	var lost, dups, reord, delivered int64
 	n := 0
+	faults := map[string]bool{}
 	for _, groups := range d {
 		for _, g := range groups {
 			if g.key.Transport != "longpoll" {
 				continue
 			}
 			for _, r := range g.ok {
+				if r.Params.Fault != "" {
+					faults[r.Scenario] = true
+				}
 				n++
 				lost += r.Delivery.Lost
 				dups += r.Delivery.Duplicates
@@ -211,7 +237,16 @@ func c6(d claimData) Claim {
 	if lost+dups+reord > 0 {
 		v = Supported
 	}
-	return Claim{"C6", text, rule, v, fmt.Sprintf("%d long-poll records, %d messages delivered: %d lost, %d duplicated, %d reordered (with a resume cursor; fault scenarios not run).", n, delivered, lost, dups, reord)}
+	fs := "no fault-scenario record of long poll is present"
+	if len(faults) > 0 {
+		names := make([]string, 0, len(faults))
+		for f := range faults {
+			names = append(names, f)
+		}
+		sort.Strings(names)
+		fs = "fault scenarios included: " + strings.Join(names, ", ")
+	}
+	return Claim{"C6", text, rule, v, fmt.Sprintf("%d long-poll records, %d messages delivered: %d lost, %d duplicated, %d reordered (with a resume cursor; %s).", n, delivered, lost, dups, reord, fs)}
 }
 
 func c7(d claimData) Claim {
@@ -222,10 +257,10 @@ func c7(d claimData) Claim {
 
 func c8(d claimData) Claim {
 	text := "SSE is simpler and lighter than WebSocket but does not scale as far."
-	rule := "fanout scenario: largest client count within the SLO without loss, SSE (both) below WebSocket"
-	best := func(t string) (float64, bool, bool) {
-		var v float64
-		seen, top := false, false
+	rule := "fanout scenario: largest client count within the SLO without loss, SSE (both) below WebSocket; not decided while a transport compared has not reached its limit"
+	// best is a transport's largest step within the SLO, whether that was
+	// the largest step tried (its limit is higher: a lower bound only).
+	best := func(t string) (v float64, seen, top bool) {
 		for _, g := range d["fanout"] {
 			if g.key.Transport != t {
 				continue
@@ -245,18 +280,38 @@ func c8(d claimData) Claim {
 	if !okW || !okS || !okL {
 		return missing("C8", text, rule, "sse, sse-lean and websocket in the fanout scenario")
 	}
-	ev := fmt.Sprintf("largest client count within the SLO: sse %s, sse-lean %s, websocket %s", num(sse), num(lean), num(ws))
-	switch {
-	case sse < ws && lean < ws:
-		return Claim{"C8", text, rule, Supported, ev + "."}
-	case sse >= ws && lean >= ws:
-		note := ""
-		if wsTop && sseTop && leanTop {
-			note = " (all passed the largest step tried; the limits lie higher)"
+	ev := fmt.Sprintf("largest client count within the SLO: sse %s, sse-lean %s, websocket %s", limitText(sse, sseTop), limitText(lean, leanTop), limitText(ws, wsTop))
+	// below: 1 when a's limit is known to be below b's, -1 when known not
+	// to be, 0 when a limit not reached leaves it open.
+	below := func(a float64, aTop bool, b float64, bTop bool) int {
+		switch {
+		case a < b && !aTop:
+			return 1
+		case a >= b && !bTop:
+			return -1
 		}
-		return Claim{"C8", text, rule, Contradicted, ev + note + "."}
+		return 0
+	}
+	x, y := below(sse, sseTop, ws, wsTop), below(lean, leanTop, ws, wsTop)
+	switch {
+	case x == 0 || y == 0:
+		return Claim{"C8", text, rule, NotDecided, ev + "; a transport that passed the largest step tried has not reached its limit, so the comparison is open."}
+	case x == 1 && y == 1:
+		return Claim{"C8", text, rule, Supported, ev + "."}
+	case x == -1 && y == -1:
+		return Claim{"C8", text, rule, Contradicted, ev + "."}
 	}
 	return Claim{"C8", text, rule, Mixed, ev + "."}
+}
+
+func limitText(v float64, top bool) string {
+	if top {
+		return num(v) + "+ (largest step tried, limit not reached)"
+	}
+	if v == 0 {
+		return "none"
+	}
+	return num(v)
 }
 
 func c9(d claimData) Claim {
@@ -280,17 +335,17 @@ func c10(d claimData) Claim {
 	var parts []string
 	for _, t := range []string{"sse", "sse-lean", "websocket"} {
 		if g := d.get("churn", t, 0); g != nil {
-			r := g.ok[0]
-			parts = append(parts, fmt.Sprintf("%s %d lost over %d reconnects", t, r.Delivery.Lost, r.Delivery.Reconnects))
+			c := sumCounts(g)
+			parts = append(parts, fmt.Sprintf("%s %d lost over %d reconnects", t, c.Lost, c.Reconnects))
 		}
 	}
 	for _, t := range []string{"sse", "sse-lean", "websocket"} {
 		if g := d.get("fault-reset", t, 0); g != nil {
-			r := g.ok[0]
-			parts = append(parts, fmt.Sprintf("fault-reset %s: %d lost, %d duplicated over %d disconnects, reconnect p50 %s", t, r.Delivery.Lost, r.Delivery.Duplicates, r.Delivery.Drops, us(float64(r.Reconnect.P50))))
+			c := sumCounts(g)
+			parts = append(parts, fmt.Sprintf("fault-reset %s: %d lost, %d duplicated over %d disconnects, reconnect p50 %s", t, c.Lost, c.Duplicates, c.Drops, us(medianOver(g, func(r results.Record) float64 { return float64(r.Reconnect.P50) }))))
 		}
 	}
-	ev := "fault scenarios are not part of this run."
+	ev := "no churn or fault-reset record of sse, sse-lean or websocket is present in this run."
 	if len(parts) > 0 {
 		ev = "every transport given a resume cursor by pushbench (churn: planned reconnects): " + strings.Join(parts, "; ") + ". WebSocket needed pushbench's ?since= cursor, built by hand; SSE used Last-Event-ID. The numbers cannot tell the effort apart."
 	}
@@ -308,7 +363,7 @@ func c12(d claimData) Claim {
 			continue
 		}
 		n++
-		da, db := a.ok[0].Delivery.Drops, b.ok[0].Delivery.Drops
+		da, db := sumCounts(a).Drops, sumCounts(b).Drops
 		without = append(without, fmt.Sprintf("%s %d", t, da))
 		with = append(with, fmt.Sprintf("%s %d", t, db))
 		if da > 0 {
@@ -321,9 +376,14 @@ func c12(d claimData) Claim {
 	if n == 0 {
 		return missing("C12", text, rule, "the fault-idle-close scenarios")
 	}
-	idle := ""
-	if g := d.get("fault-idle-close", "sse", 0); g != nil {
-		idle = " (" + g.first().Params.Fault + ")"
+	idle, hb := "", "a heartbeat (interval not recorded)"
+	for _, t := range []string{"sse", "sse-lean", "websocket", "rawtcp"} {
+		if g := d.get("fault-idle-close", t, 0); g != nil && idle == "" {
+			idle = " (" + g.first().Params.Fault + ", server heartbeat " + orNotRecorded(g.first().Params.Heartbeat) + ")"
+		}
+		if g := d.get("fault-idle-close-heartbeat", t, 0); g != nil && g.first().Params.Heartbeat != "" {
+			hb = "a " + g.first().Params.Heartbeat + " heartbeat"
+		}
 	}
 	v := Mixed
 	switch {
@@ -332,5 +392,66 @@ func c12(d claimData) Claim {
 	case cutWithout == 0:
 		v = Contradicted
 	}
-	return Claim{"C12", text, rule, v, fmt.Sprintf("disconnects without heartbeats%s: %s; with a 1 s heartbeat: %s.", idle, strings.Join(without, ", "), strings.Join(with, ", "))}
+	return Claim{"C12", text, rule, v, fmt.Sprintf("disconnects without heartbeats%s: %s; with %s: %s.", idle, strings.Join(without, ", "), hb, strings.Join(with, ", "))}
+}
+
+func orNotRecorded(s string) string {
+	if s == "" {
+		return "not recorded"
+	}
+	return s
+}
+
+func c14(d claimData) Claim {
+	text := "The SSE reconnection delay defaults to about 3 seconds unless the server sends retry:."
+	rule := "fault scenarios: SSE clients' reconnect time, with the reconnect policy each record ran"
+	var parts []string
+	for _, sc := range []string{"fault-reset", "fault-stall", "fault-restart", "fault-idle-close"} {
+		for _, t := range []string{"sse", "sse-lean"} {
+			g := d.get(sc, t, 0)
+			if g == nil {
+				continue
+			}
+			var p50 []float64
+			for _, r := range g.ok {
+				if r.Reconnect.Count > 0 {
+					p50 = append(p50, float64(r.Reconnect.P50))
+				}
+			}
+			if len(p50) == 0 {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s %s: reconnect p50 %s (%s)", sc, t, us(results.StatOf(p50).Center), describeReconnect(g.first().Params.Reconnect)))
+		}
+	}
+	if len(parts) == 0 {
+		return Claim{"C14", text, rule, NotMeasured, "no fault-scenario record with an SSE reconnect is present in this run."}
+	}
+	return Claim{"C14", text, rule, NotMeasured, strings.Join(parts, "; ") + ". pushbench's clients follow the configured policy, not a browser's EventSource default, so the 3 s default itself is not measured."}
+}
+
+// medianOver is f's median over the group's usable repetitions (the one
+// statistic, for figures that are not a results.Metric).
+func medianOver(g *group, f func(results.Record) float64) float64 {
+	vals := make([]float64, 0, len(g.ok))
+	for _, r := range g.ok {
+		vals = append(vals, f(r))
+	}
+	return results.StatOf(vals).Center
+}
+
+// sumCounts adds the counts of the group's usable repetitions.
+func sumCounts(g *group) results.Counts {
+	var c results.Counts
+	for _, r := range g.ok {
+		c.Add(r.Delivery.Counts)
+	}
+	return c
+}
+
+func repsOf(g *group) int {
+	if g == nil {
+		return 0
+	}
+	return len(g.ok)
 }

@@ -33,7 +33,7 @@ func num(v float64) string {
 		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
 	case a >= 1e4:
 		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
-	case a == math.Trunc(a):
+	case a == math.Trunc(a), a >= 1000:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	default:
 		return strconv.FormatFloat(v, 'g', 3, 64)

@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/pushbench/pushbench/results"
@@ -12,9 +14,16 @@ import (
 
 // Render writes everything derived from recs into dir: plots/ (PNG and
 // SVG), report.md, report.html and bench.txt, each atomically, and prints
-// the terminal tables to w. results.json is the store's and is not touched.
+// the terminal tables to w. results.json is the store's (Store.Close);
+// Render writes it only when it is missing, so a run whose store was not
+// closed still leaves one.
 func Render(dir string, recs []results.Record, w io.Writer) (*Report, error) {
 	rep := Build(recs)
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); errors.Is(err, os.ErrNotExist) && len(recs) > 0 {
+		if err := results.WriteJSON(filepath.Join(dir, "results.json"), results.File{Schema: results.SchemaVersion, Records: recs}); err != nil {
+			return rep, err
+		}
+	}
 	drawn, err := plots.Render(dir, recs)
 	if err != nil {
 		return rep, fmt.Errorf("failed to draw plots: %w", err)

@@ -58,7 +58,7 @@ var externalRef = regexp.MustCompile(`(?i)(src|href)="(https?:|//|[^"#d][^"]*\.(
 
 func TestRenderWritesASelfContainedReport(t *testing.T) {
 	dir, _ := renderQuick(t)
-	for _, name := range []string{"report.md", "report.html", "bench.txt", "plots/latency-spectrum.png", "plots/latency-spectrum.svg", "plots/fanout-p99.png"} {
+	for _, name := range []string{"report.md", "report.html", "bench.txt", "results.json", "plots/latency-spectrum.png", "plots/latency-spectrum.svg", "plots/fanout-p99.png"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", name, err)
 		}

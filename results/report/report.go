@@ -1,6 +1,7 @@
 // Package report turns a run's records into what people read: per-scenario
 // tables with each transport's ratio to the raw-TCP floor, loss and errors
-// shown first, a summary naming the best transport per metric, and the
+// shown first, a summary naming a transport best at a metric only when the
+// difference is significant over the repetitions, and the
 // claims section. It renders the same Report to a terminal, markdown and a
 // self-contained HTML page. Everything comes from the records; nothing is
 // written by hand.
@@ -31,9 +32,9 @@ type Report struct {
 type Section struct {
 	Scenario string
 	Question string
-	Alerts   []string // loss, duplicates, reorderings, errors: shown first
+	Alerts   []string // errors, interruptions, saturation, loss, notes: shown first
 	Tables   []Table
-	Summary  []string // best transport per metric and ratios to the floor
+	Summary  []string // per metric: the winner when significant, else the intervals; ratios to the floor
 }
 
 // Table is a titled grid of cells, already formatted.
@@ -44,40 +45,37 @@ type Table struct {
 	Note   string
 }
 
-// group is the repetitions of one (scenario, step, transport).
+// group is the repetitions of one (scenario, step, transport): the shared
+// results.Group, with the repetitions whose figures count (no error, not
+// interrupted) at hand.
 type group struct {
+	*results.Group
 	key  results.Key
 	recs []results.Record // all repetitions
-	ok   []results.Record // repetitions without an error
+	ok   []results.Record // usable repetitions (results.Usable)
 }
 
 func (g *group) first() results.Record { return g.recs[0] }
 
-// median of metric m over the group's successful repetitions; ok is false
+// stat is metric name over the usable repetitions: the one statistic
+// (results.Stat) every table, summary and claim shows.
+func (g *group) stat(name string) results.Stat { return g.StatByName(name) }
+
+// median of metric m over the group's usable repetitions; ok is false
 // when none applies.
 func (g *group) median(m results.Metric) (float64, bool) {
-	var vals []float64
-	for _, r := range g.ok {
-		if m.Applies(r) {
-			vals = append(vals, m.Value(r))
-		}
-	}
-	if len(vals) == 0 {
-		return 0, false
-	}
-	sort.Float64s(vals)
-	n := len(vals)
-	if n%2 == 1 {
-		return vals[n/2], true
-	}
-	return (vals[n/2-1] + vals[n/2]) / 2, true
+	st := g.Stat(m)
+	return st.Center, st.OK()
 }
 
 // medianOf is median for a metric by name (which must exist).
 func (g *group) medianOf(name string) (float64, bool) {
-	m, _ := results.MetricByName(name)
-	return g.median(m)
+	st := g.stat(name)
+	return st.Center, st.OK()
 }
+
+// qualified reports whether the group may be a winner or a capacity limit.
+func (g *group) qualified() bool { return g.Disqualified() == "" && len(g.ok) > 0 }
 
 // Build groups the records by scenario, step and transport (in suite
 // order) and derives every section and the claims.
@@ -88,23 +86,13 @@ func Build(recs []results.Record) *Report {
 		rep.RunID, rep.Started, rep.Machine, rep.Pinning, rep.Network = r0.RunID, r0.Started, r0.Machine, r0.Pinning, r0.Params.Network
 	}
 	byScenario := map[string][]*group{}
-	index := map[results.Key]*group{}
 	var order []string
-	for _, r := range recs {
-		k := results.KeyOf(r)
-		g := index[k]
-		if g == nil {
-			g = &group{key: k}
-			index[k] = g
-			if _, seen := byScenario[r.Scenario]; !seen {
-				order = append(order, r.Scenario)
-			}
-			byScenario[r.Scenario] = append(byScenario[r.Scenario], g)
+	for _, rg := range results.GroupRecords(recs) {
+		g := &group{Group: rg, key: rg.Key, recs: rg.Records, ok: rg.Usable()}
+		if _, seen := byScenario[g.key.Scenario]; !seen {
+			order = append(order, g.key.Scenario)
 		}
-		g.recs = append(g.recs, r)
-		if r.Error == "" {
-			g.ok = append(g.ok, r)
-		}
+		byScenario[g.key.Scenario] = append(byScenario[g.key.Scenario], g)
 	}
 	for _, name := range order {
 		groups := byScenario[name]

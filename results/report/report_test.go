@@ -107,7 +107,7 @@ func TestLossAndErrorsAreShownFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := text.String()
-	for _, want := range []string{"!! websocket: 7 of", "not delivered by the end of the drain: lost or late (2 clients affected), 3 duplicates", "!! ERROR sse: server exited: signal: killed", "1 error(s)"} {
+	for _, want := range []string{"!! websocket: 7 of", "messages lost, never arrived (2 clients affected), 3 duplicates", "!! ERROR sse: server exited: signal: killed", "1 error(s)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

@@ -35,9 +35,18 @@ func buildSection(name string, groups []*group) Section {
 	return sec
 }
 
-// alerts lists every group with loss, duplicates, reorderings or errors.
+// SaturationFix is what the report tells a reader whose load generator
+// was saturated.
+const SaturationFix = "to fix: fewer clients per load-generator process, more CPUs, or the lean client"
+
+// alerts lists, per repetition, everything the run knows that a reader
+// must see before the numbers: errors, interruptions, counts that do not
+// reconcile, a saturated load generator, loss, late, unexpected,
+// duplicated or reordered messages, gap signals, clamped and under-range
+// latencies, and the record's notes.
 func alerts(groups []*group) []string {
 	var out []string
+	shared, sharedOrder := sharedNotes(groups)
 	for _, g := range groups {
 		label := g.key.Transport + stepLabel(g.first())
 		for _, r := range g.recs {
@@ -47,12 +56,26 @@ func alerts(groups []*group) []string {
 			}
 			if r.Error != "" {
 				out = append(out, fmt.Sprintf("ERROR %s%s: %s", label, rep, r.Error))
-				continue
+			}
+			if r.Interrupted {
+				out = append(out, fmt.Sprintf("INTERRUPTED %s%s: the step was cut short; its figures are incomplete and left out of every statistic", label, rep))
 			}
 			d := r.Delivery
+			if d.Mismatch != "" {
+				out = append(out, fmt.Sprintf("COUNTS DO NOT RECONCILE %s%s: %s; this record cannot be trusted and never wins", label, rep, d.Mismatch))
+			}
+			if s := r.Loadgen.Saturated; s != "" {
+				out = append(out, fmt.Sprintf("SATURATED %s%s: load generator saturated: this figure measures pushbench, not the transport (%s; %s)", label, rep, s, SaturationFix))
+			}
 			var bad []string
 			if d.Lost > 0 {
-				bad = append(bad, fmt.Sprintf("%d of %d messages not delivered by the end of the drain: lost or late (%d clients affected)", d.Lost, d.Expected, d.ClientsWithLoss))
+				bad = append(bad, fmt.Sprintf("%d of %d messages lost, never arrived (%d clients affected)", d.Lost, d.Expected, d.ClientsWithLoss))
+			}
+			if d.Late > 0 {
+				bad = append(bad, fmt.Sprintf("%d arrived late, after the drain deadline (counted as delivered, latencies in the histogram)", d.Late))
+			}
+			if d.Unexpected > 0 {
+				bad = append(bad, fmt.Sprintf("%d unexpected (outside the window or never published)", d.Unexpected))
 			}
 			if d.Duplicates > 0 {
 				bad = append(bad, fmt.Sprintf("%d duplicates", d.Duplicates))
@@ -63,12 +86,126 @@ func alerts(groups []*group) []string {
 			if d.GapSignals > 0 {
 				bad = append(bad, fmt.Sprintf("%d gap signals (%d messages left the ring)", d.GapSignals, d.GapMessages))
 			}
+			if d.ClampedSamples > 0 {
+				bad = append(bad, fmt.Sprintf("%d latencies above 60 s recorded as 60 s", d.ClampedSamples))
+			}
+			if d.UnderRange > 0 {
+				bad = append(bad, fmt.Sprintf("%d latencies below 1 µs (clock skew) recorded as 1 µs", d.UnderRange))
+			}
 			if len(bad) > 0 {
 				out = append(out, fmt.Sprintf("%s%s: %s", label, rep, strings.Join(bad, ", ")))
 			}
+			for _, n := range r.Notes {
+				if !shared[n] {
+					out = append(out, fmt.Sprintf("note %s%s: %s", label, rep, n))
+				}
+			}
 		}
 	}
+	for _, n := range sharedOrder {
+		out = append(out, "note, every record of this scenario: "+n)
+	}
 	return out
+}
+
+// sharedNotes are the notes every record of the groups carries, in order
+// of first appearance: shown once rather than per record.
+func sharedNotes(groups []*group) (map[string]bool, []string) {
+	count := map[string]int{}
+	var order []string
+	total := 0
+	for _, g := range groups {
+		for _, r := range g.recs {
+			total++
+			seen := map[string]bool{}
+			for _, n := range r.Notes {
+				if !seen[n] {
+					seen[n] = true
+					if count[n] == 0 {
+						order = append(order, n)
+					}
+					count[n]++
+				}
+			}
+		}
+	}
+	shared := map[string]bool{}
+	var out []string
+	for _, n := range order {
+		if total > 1 && count[n] == total {
+			shared[n] = true
+			out = append(out, n)
+		}
+	}
+	return shared, out
+}
+
+// Markers on a transport's cell: saturated, or otherwise disqualified.
+const (
+	markSaturated    = " ‡"
+	markDisqualified = " †"
+)
+
+// transportCell names the group's transport with its poll interval and
+// its marker.
+func transportCell(g *group) string {
+	c := g.key.Transport + pollNote(g)
+	switch {
+	case g.Saturated() != "":
+		c += markSaturated
+	case g.Disqualified() != "":
+		c += markDisqualified
+	}
+	return c
+}
+
+// markNote is the footnote explaining the table's markers, built from the
+// groups marked; "" when none is.
+func markNote(groups []*group) string {
+	var sat, dq []string
+	for _, g := range groups {
+		where := g.key.Transport + stepLabel(g.first())
+		switch {
+		case g.Saturated() != "":
+			sat = append(sat, where+" ("+g.Saturated()+")")
+		case g.Disqualified() != "":
+			dq = append(dq, where+" ("+g.Disqualified()+")")
+		}
+	}
+	var out []string
+	if len(sat) > 0 {
+		out = append(out, "‡ load generator saturated: this figure measures pushbench, not the transport: "+strings.Join(sat, "; ")+"; "+SaturationFix+".")
+	}
+	if len(dq) > 0 {
+		out = append(out, "† never a winner or a capacity limit: "+strings.Join(dq, "; ")+".")
+	}
+	return strings.Join(out, " ")
+}
+
+// excludedNote says which repetitions the statistics leave out.
+func excludedNote(groups []*group) string {
+	errs, intr := 0, 0
+	for _, g := range groups {
+		for _, r := range g.recs {
+			switch {
+			case r.Error != "":
+				errs++
+			case r.Interrupted:
+				intr++
+			}
+		}
+	}
+	var parts []string
+	if errs > 0 {
+		parts = append(parts, fmt.Sprintf("%d with an error", errs))
+	}
+	if intr > 0 {
+		parts = append(parts, fmt.Sprintf("%d interrupted", intr))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Left out of the statistics: " + strings.Join(parts, ", ") + " repetition(s)."
 }
 
 func stepLabel(r results.Record) string {
@@ -89,11 +226,20 @@ func floorGroup(groups []*group, step int) *group {
 }
 
 func errCell(g *group) string {
-	n := len(g.recs) - len(g.ok)
-	if n == 0 {
-		return ""
+	n := 0
+	for _, r := range g.recs {
+		if r.Error != "" {
+			n++
+		}
 	}
-	return fmt.Sprintf("%d error(s)", n)
+	var parts []string
+	if n > 0 {
+		parts = append(parts, fmt.Sprintf("%d error(s)", n))
+	}
+	if k := len(g.recs) - len(g.ok) - n; k > 0 {
+		parts = append(parts, fmt.Sprintf("%d interrupted", k))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func deliveredCell(g *group) string {
@@ -108,30 +254,83 @@ func deliveredCell(g *group) string {
 	return fmt.Sprintf("%s/%s", num(float64(del)), num(float64(exp)))
 }
 
+// metricCell is the group's statistic for a metric: the median over its
+// usable repetitions, formatted by f.
 func metricCell(g *group, name string, f func(float64) string) (string, float64, bool) {
-	v, ok := g.medianOf(name)
-	if !ok {
+	st := g.stat(name)
+	if !st.OK() {
 		return "-", 0, false
 	}
-	return f(v), v, true
+	return f(st.Center), st.Center, true
 }
 
-func ratioCell(g, floor *group, name string) string {
+// intervalCell is metricCell with the 95% interval, when there is one.
+func intervalCell(g *group, name string, f func(float64) string) string {
+	st := g.stat(name)
+	if !st.OK() {
+		return "-"
+	}
+	if st.HasInterval() {
+		return fmt.Sprintf("%s [%s, %s]", f(st.Center), f(st.Lo), f(st.Hi))
+	}
+	return f(st.Center)
+}
+
+func ratioCell(g, floor *group, name string) string { return ratioText(g, floor, name) }
+
+// ratioText is the ratio of the group's median to the floor's at the same
+// step, with an interval from the two 95% intervals (lo/floor hi to
+// hi/floor lo) when both have one.
+func ratioText(g, floor *group, name string) string {
 	if floor == nil {
 		return "-"
 	}
-	v, ok := g.medianOf(name)
-	f, okF := floor.medianOf(name)
-	return ratio(v, f, ok, okF)
+	a, b := g.stat(name), floor.stat(name)
+	out := ratio(a.Center, b.Center, a.OK(), b.OK())
+	if out != "-" && a.HasInterval() && b.HasInterval() && b.Lo > 0 {
+		out += fmt.Sprintf(" [%.2f, %.2f]", a.Lo/b.Hi, a.Hi/b.Lo)
+	}
+	return out
+}
+
+// loadgenCell is the load generator's CPU use, median over repetitions,
+// as a share of the cores it may use.
+func loadgenCell(g *group) string {
+	var vals []float64
+	cores := 0.0
+	for _, r := range g.ok {
+		if r.Loadgen.Cores > 0 {
+			vals = append(vals, r.Loadgen.CPUUtilization)
+			cores = r.Loadgen.Cores
+		}
+	}
+	if len(vals) == 0 {
+		return "-"
+	}
+	st := results.StatOf(vals)
+	c := fmt.Sprintf("%.0f%% of %s", st.Center*100, num(cores))
+	if g.Saturated() != "" {
+		c += markSaturated
+	}
+	return c
 }
 
 func repsNote(groups []*group) string {
 	most := 0
 	for _, g := range groups {
-		most = max(most, len(g.recs))
+		most = max(most, len(g.ok))
 	}
-	if most <= 1 {
-		return "One repetition: compare runs with pushbench compare, not by eye."
+	var s string
+	switch {
+	case most <= 1:
+		s = "One repetition: no interval and no winner; compare runs with pushbench compare, not by eye."
+	default:
+		s = fmt.Sprintf("Each figure is the median over %d repetitions of that repetition's own figure (a p99 is the median of the repetitions' p99s); [lo, hi] is its 95%% interval where there are enough repetitions (6).", most)
 	}
-	return fmt.Sprintf("Medians over %d repetitions.", most)
+	for _, extra := range []string{excludedNote(groups), markNote(groups)} {
+		if extra != "" {
+			s += " " + extra
+		}
+	}
+	return s
 }

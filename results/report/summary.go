@@ -39,54 +39,105 @@ func steps(groups []*group) []int {
 	return out
 }
 
+// metricLine is one metric at one step: the winner, named only when it
+// qualifies (results.Record.Disqualified) and its repetitions differ from
+// the runner-up's significantly (Mann-Whitney U, p < results.Alpha);
+// otherwise every qualifying transport's median and interval. Ratios to
+// the floor follow, and the transports left out say why.
 func metricLine(groups []*group, step int, name string) string {
 	m, _ := results.MetricByName(name)
 	type val struct {
 		transport string
-		v         float64
+		st        results.Stat
 	}
 	var vals []val
-	var floor *val
+	var left []string
+	var floorG *group
 	prefix := ""
+	reps := 0
 	for _, g := range groups {
 		if g.key.Step != step {
 			continue
 		}
-		v, ok := g.median(m)
-		if !ok {
+		st := g.Stat(m)
+		if !st.OK() {
 			continue
 		}
-		vals = append(vals, val{g.key.Transport, v})
-		if g.key.Transport == results.Floor {
-			floor = &vals[len(vals)-1]
-		}
 		prefix = strings.TrimPrefix(stepLabel(g.first()), " ")
+		if g.key.Transport == results.Floor {
+			floorG = g
+		}
+		if why := g.Disqualified(); why != "" {
+			left = append(left, g.key.Transport+" ("+why+")")
+			continue
+		}
+		reps = max(reps, st.N)
+		vals = append(vals, val{g.key.Transport, st})
 	}
-	if len(vals) == 0 {
+	if len(vals) == 0 && len(left) == 0 {
 		return ""
 	}
-	best := vals[0]
-	for _, v := range vals[1:] {
-		if (m.Better == results.Lower && v.v < best.v) || (m.Better == results.Higher && v.v > best.v) {
-			best = v
+	sort.SliceStable(vals, func(i, j int) bool {
+		if m.Better == results.Higher {
+			return vals[i].st.Center > vals[j].st.Center
 		}
+		return vals[i].st.Center < vals[j].st.Center
+	})
+	line := fmt.Sprintf("%s (%s, %s is better): ", name, m.Unit, m.Better)
+	all := func() string {
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			parts[i] = v.transport + " " + statText(m, v.st)
+		}
+		return strings.Join(parts, ", ")
 	}
-	var ratios []string
-	if floor != nil && floor.v != 0 {
-		for _, v := range vals {
-			if v.transport != results.Floor {
-				ratios = append(ratios, fmt.Sprintf("%s %.2fx", v.transport, v.v/floor.v))
+	switch {
+	case len(vals) == 0:
+		line += "no transport qualifies"
+	case len(vals) == 1:
+		line += "only " + vals[0].transport + " qualifies (" + statText(m, vals[0].st) + "): no winner named"
+	case reps < 2:
+		line += "one repetition, no winner named: " + all()
+	default:
+		p, sig := results.Significance(vals[0].st.Values, vals[1].st.Values)
+		if sig {
+			line += fmt.Sprintf("best %s (%s), ahead of %s (%s; Mann-Whitney p=%.3f)", vals[0].transport, statText(m, vals[0].st), vals[1].transport, statText(m, vals[1].st), p)
+		} else {
+			line += fmt.Sprintf("no winner: the best two are indistinguishable at this noise (Mann-Whitney p=%.2f >= %g over %d repetitions): %s", p, results.Alpha, reps, all())
+			if min(vals[0].st.N, vals[1].st.N) <= 3 {
+				line += fmt.Sprintf(" (%d repetitions a side can never reach p < %g: run 5 or more, --count 5)", min(vals[0].st.N, vals[1].st.N), results.Alpha)
 			}
 		}
 	}
-	line := fmt.Sprintf("%s (%s, %s is better): best %s (%s)", name, m.Unit, m.Better, best.transport, format(m, best.v))
-	if len(ratios) > 0 {
-		line += "; vs " + results.Floor + ": " + strings.Join(ratios, ", ")
+	if floorG != nil {
+		var ratios []string
+		for _, g := range groups {
+			if g.key.Step != step || g.key.Transport == results.Floor || !g.Stat(m).OK() {
+				continue
+			}
+			if r := ratioText(g, floorG, name); r != "-" {
+				ratios = append(ratios, g.key.Transport+" "+r)
+			}
+		}
+		if len(ratios) > 0 {
+			line += "; vs " + results.Floor + ": " + strings.Join(ratios, ", ")
+		}
+	}
+	if len(left) > 0 {
+		line += "; left out (cannot win): " + strings.Join(left, "; ")
 	}
 	if prefix != "" {
 		line = prefix + ": " + line
 	}
 	return line
+}
+
+// statText is a median with its 95% interval when there is one.
+func statText(m results.Metric, st results.Stat) string {
+	if st.HasInterval() {
+		return fmt.Sprintf("%s [%s, %s]", format(m, st.Center), format(m, st.Lo), format(m, st.Hi))
+	}
+	return format(m, st.Center)
 }
 
 func format(m results.Metric, v float64) string {
@@ -99,14 +150,15 @@ func format(m results.Metric, v float64) string {
 	return num(v) + " " + m.Unit
 }
 
-// withinSLO reports whether a group met the p99 SLO without loss or error.
+// withinSLO reports whether a group met the p99 SLO (the median of its
+// repetitions' p99s) with every repetition qualifying: no error,
+// interruption, loss, mismatch or saturated load generator.
 func withinSLO(g *group) bool {
-	if len(g.ok) != len(g.recs) || len(g.ok) == 0 {
+	if !g.qualified() || len(g.ok) != len(g.recs) {
 		return false
 	}
 	p99, ok := g.medianOf("p99")
-	lost, _ := g.medianOf("lost")
-	return ok && p99 <= float64(g.first().Params.SLOP99Us) && lost == 0
+	return ok && p99 <= float64(g.first().Params.SLOP99Us)
 }
 
 // largestWithinSLO: per transport, the largest client count served within
@@ -126,8 +178,13 @@ func highestWithinSLO(groups []*group) []string {
 	})
 }
 
+// bestStep lists each transport's capacity: the best value at a step
+// within the SLO. A step whose records are disqualified is no limit and
+// is named as left out; a transport whose largest step tried was still
+// within the SLO has not reached its limit.
 func bestStep(groups []*group, what string, value func(*group) (float64, bool)) []string {
 	best := map[string]float64{}
+	var left = map[string][]string{}
 	tried := map[string]int{}
 	maxStep := 0
 	var order []string
@@ -138,21 +195,30 @@ func bestStep(groups []*group, what string, value func(*group) (float64, bool)) 
 		}
 		tried[t]++
 		maxStep = max(maxStep, g.key.Step)
+		if why := g.Disqualified(); why != "" {
+			left[t] = append(left[t], strings.TrimPrefix(stepLabel(g.first()), " ")+": "+why)
+			continue
+		}
 		if v, ok := value(g); ok && v > best[t] {
 			best[t] = v
 		}
 	}
 	slo := us(float64(groups[0].first().Params.SLOP99Us))
-	lines := []string{fmt.Sprintf("%s within p99 %s and no loss, per transport:", what, slo)}
+	lines := []string{fmt.Sprintf("%s within p99 %s (median of repetitions) and no loss, per transport:", what, slo)}
 	for _, t := range order {
+		var line string
 		switch {
 		case best[t] == 0:
-			lines = append(lines, fmt.Sprintf("  %s: none (the first step already missed the SLO or lost messages)", t))
+			line = fmt.Sprintf("  %s: none (no qualifying step met the SLO)", t)
 		case tried[t] == maxStep+1 && isLastWithin(groups, t):
-			lines = append(lines, fmt.Sprintf("  %s: %s (the largest step tried: its limit is higher)", t, num(best[t])))
+			line = fmt.Sprintf("  %s: %s (the largest step tried: its limit is higher, not reached)", t, num(best[t]))
 		default:
-			lines = append(lines, fmt.Sprintf("  %s: %s", t, num(best[t])))
+			line = fmt.Sprintf("  %s: %s", t, num(best[t]))
 		}
+		if l := left[t]; len(l) > 0 {
+			line += "; left out, never a limit: " + strings.Join(l, "; ")
+		}
+		lines = append(lines, line)
 	}
 	return lines
 }

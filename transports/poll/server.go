@@ -26,7 +26,7 @@ import (
 func init() {
 	transports.Register(transports.Transport{
 		Name: "shortpoll", Path: "/poll", Library: "net/http",
-		IsolatesSlowConsumers: true,
+		IsolatesSlowConsumers: true, PollInterval: true,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			return newServer(log, opts, false), nil
 		},

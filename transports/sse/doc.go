@@ -99,6 +99,7 @@ func init() {
 		Path:                  "/sse",
 		Library:               "github.com/r3labs/sse/v2 v2.10.0 (server and client)",
 		Push:                  true,
+		EventSource:           true,
 		IsolatesSlowConsumers: false,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			return NewServer(log, opts)

@@ -29,7 +29,7 @@ import (
 func init() {
 	transports.Register(transports.Transport{
 		Name: "sse-lean", Path: "/sse-lean", Library: "net/http (own SSE framing and parser)",
-		Push: true, IsolatesSlowConsumers: true,
+		Push: true, IsolatesSlowConsumers: true, EventSource: true, HonoursRetry: true,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			return &server{log: log, opts: opts.WithDefaults(), life: transports.NewLifecycle()}, nil
 		},
