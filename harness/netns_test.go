@@ -1,0 +1,131 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/scenarios"
+)
+
+// hosts is a test network of its own: a bridge in this namespace and one
+// network namespace per host, each joined to the bridge by a veth pair,
+// with addresses from 198.18.0.0/15 (set aside for benchmarking, RFC 2544)
+// that exist only on those veths. Everything is removed at the test's end.
+type hosts struct {
+	t      *testing.T
+	prefix string // 198.18.N.
+	bridge string
+	names  []string
+}
+
+func ip(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+func newHosts(t *testing.T, n int) *hosts {
+	if os.Geteuid() != 0 {
+		t.Skip("network namespaces need root: this test runs in CI (as root) and under sudo")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("ip (iproute2) not found: apt-get install iproute2 (make test installs it as root)")
+	}
+	id := os.Getpid() % 200
+	h := &hosts{t: t, prefix: fmt.Sprintf("198.18.%d.", 20+id), bridge: fmt.Sprintf("pbbr%d", id)}
+	t.Cleanup(h.remove)
+	ip(t, "link", "add", h.bridge, "type", "bridge")
+	ip(t, "addr", "add", h.prefix+"1/24", "dev", h.bridge)
+	ip(t, "link", "set", h.bridge, "up")
+	for i := 0; i < n; i++ {
+		ns := fmt.Sprintf("pb%dh%d", id, i)
+		outer, inner := fmt.Sprintf("pb%dv%d", id, i), fmt.Sprintf("pb%de%d", id, i)
+		ip(t, "netns", "add", ns)
+		h.names = append(h.names, ns)
+		ip(t, "link", "add", outer, "type", "veth", "peer", "name", inner)
+		ip(t, "link", "set", inner, "netns", ns)
+		ip(t, "link", "set", outer, "master", h.bridge, "up")
+		ip(t, "-n", ns, "addr", "add", h.addr(i)+"/24", "dev", inner)
+		ip(t, "-n", ns, "link", "set", inner, "up")
+		ip(t, "-n", ns, "link", "set", "lo", "up")
+	}
+	return h
+}
+
+// addr is host i's address.
+func (h *hosts) addr(i int) string { return fmt.Sprintf("%s%d", h.prefix, 2+i) }
+
+func (h *hosts) remove() {
+	for _, ns := range h.names {
+		_ = exec.Command("ip", "netns", "del", ns).Run() // its veth ends go with it
+	}
+	_ = exec.Command("ip", "link", "del", h.bridge).Run()
+}
+
+// start runs pushbench args inside host i and waits for its READY line.
+func (h *hosts) start(i int, args ...string) *child {
+	h.t.Helper()
+	c, err := startChild(context.Background(), "ip", append([]string{"netns", "exec", h.names[i], serverBin}, args...), nil, 15*time.Second)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(c.stop)
+	return c
+}
+
+// TestAcrossHosts runs the server in one network namespace and two
+// load-generator workers in two others, driven by a coordinator outside
+// them all, over veth addresses only this test made: the record is the same
+// as a local run's, every message delivered once.
+func TestAcrossHosts(t *testing.T) {
+	h := newHosts(t, 3)
+	net := h.prefix + "0/24"
+	srv := h.start(0, "serve", "--control", "--allow-remote-control", "--transports", "websocket,sse-lean",
+		"--addr", h.addr(0)+":8080", "--raw-addr", h.addr(0)+":8081", "--control-addr", h.addr(0)+":8082")
+	var ready struct{ Control string }
+	if err := json.Unmarshal([]byte(srv.ready), &ready); err != nil || ready.Control != "http://"+h.addr(0)+":8082" {
+		t.Fatalf("server READY %q (%v)", srv.ready, err)
+	}
+	var workers []string
+	for i := 1; i <= 2; i++ {
+		w := h.start(i, "worker", "--listen", h.addr(i)+":7070", "--allow-remote-control", "--allow-target", net)
+		var r struct{ Addr string }
+		if err := json.Unmarshal([]byte(w.ready), &r); err != nil {
+			t.Fatal(err)
+		}
+		workers = append(workers, r.Addr)
+	}
+	r, log := newRunner(t, []string{"websocket", "sse-lean"})
+	r.cfg.Servers, r.cfg.WorkerAddrs = []string{ready.Control}, workers
+	sc := scenario(t, `{"name":"hosts","kind":"broadcast","clients":[20],"rate":[50],"warmup":"300ms","duration":"1s","connect_rate":500}`)
+	if err := r.Run(context.Background(), []scenarios.Scenario{sc}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := results.Load(r.cfg.Out)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%d records, %v; log:\n%s", len(recs), err, log)
+	}
+	for _, rec := range recs {
+		d := rec.Delivery
+		t.Logf("%s across hosts: published %d, delivered %d to %d clients on %d workers, p50 %d µs, p99 %d µs, server RSS %d MiB",
+			rec.Transport, d.Published, d.Delivered, rec.Params.Clients, rec.Loadgen.Processes, rec.Latency.P50, rec.Latency.P99, rec.Server.RSSBytes>>20)
+		if rec.Schema != results.SchemaVersion || rec.Error != "" || d.Mismatch != "" || d.Lost != 0 || d.Duplicates != 0 || d.Published < 40 || d.Delivered != d.Published*20 {
+			t.Errorf("%s: schema %d error %q mismatch %q published %d delivered %d lost %d dups %d",
+				rec.Transport, rec.Schema, rec.Error, d.Mismatch, d.Published, d.Delivered, d.Lost, d.Duplicates)
+		}
+		if rec.Loadgen.Processes != 2 || rec.Loadgen.CPUSeconds <= 0 {
+			t.Errorf("%s: %d workers reported (cpu %v s), want both", rec.Transport, rec.Loadgen.Processes, rec.Loadgen.CPUSeconds)
+		}
+		if rec.Server.RSSBytes == 0 {
+			t.Errorf("%s: the server's /proc was not read, though it runs on this kernel", rec.Transport)
+		}
+	}
+}
