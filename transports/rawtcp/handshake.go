@@ -84,3 +84,8 @@ func appendErrorFrame(dst []byte, reason string) []byte {
 	dst = append(dst, quoted...)
 	return append(dst, '}')
 }
+
+// Refusal is the bytes a listener in front of this server writes to a
+// connection it refuses before the handshake (service's connection cap):
+// an error frame the client reports as the reason it could not connect.
+func (s *Server) Refusal(reason string) []byte { return appendErrorFrame(nil, reason) }

@@ -300,3 +300,32 @@ func TestSlowBodiesShareABoundedBudget(t *testing.T) {
 		t.Errorf("a small body within the budget left: %d %q", code, msg)
 	}
 }
+
+// TestConnectionCapCoversRawTCP: the cap counts both listeners; a raw-TCP
+// connection past it gets an error frame naming the cap.
+func TestConnectionCapCoversRawTCP(t *testing.T) {
+	svc := start(t, service.Config{MaxConns: 1, Transports: []string{"rawtcp"}})
+	held, err := net.Dial("tcp", strings.TrimPrefix(svc.BaseURL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	// The HTTP connection is counted once accepted: poll until the raw one is refused.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", svc.RawAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		answer, _ := io.ReadAll(c)
+		c.Close()
+		if strings.Contains(string(answer), "--max-conns") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("raw connection past the cap got %q", answer)
+		}
+		time.Sleep(10 * time.Millisecond) // polling for the HTTP accept
+	}
+}

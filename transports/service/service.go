@@ -240,7 +240,11 @@ func (s *Service) listen(mux http.Handler) error {
 			ln.Close()
 			return fmt.Errorf("failed to listen on %s for %s (use --raw-addr to pick another): %w", s.cfg.RawAddr, t.Name, err)
 		}
-		rl = &cappedListener{Listener: rl, cap: s.conns}
+		capped := &cappedListener{Listener: rl, cap: s.conns}
+		if r, ok := s.servers[t.Name].(interface{ Refusal(reason string) []byte }); ok {
+			capped.refusal = r.Refusal(fmt.Sprintf("connection refused: this server holds at most %d connections (--max-conns)", s.conns.limit))
+		}
+		rl = capped
 		s.rawLn = rl
 		s.wg.Add(1)
 		go func() {
