@@ -19,15 +19,7 @@ import (
 // the window must count the hole as lost and 999 as unexpected, and the
 // counts must still reconcile.
 func TestPlantedStreamThroughARealClient(t *testing.T) {
-	planted := []int64{11, 12, 13, 14, 999, 16, 17, 18, 19, 20}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		for _, seq := range planted {
-			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", seq, wire.AppendMessageJSON(nil, seq, time.Now().UnixNano(), "x"))
-		}
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	}))
+	srv := plantedSSE(11, 12, 13, 14, 999, 16, 17, 18, 19, 20)
 	defer srv.Close()
 	tr, err := transports.Lookup("sse-lean")
 	if err != nil {
@@ -52,4 +44,16 @@ func TestPlantedStreamThroughARealClient(t *testing.T) {
 	if err := w.Counts.Reconcile(); err != nil {
 		t.Error(err)
 	}
+}
+
+// plantedSSE serves one SSE stream of the given seqs, then holds it open.
+func plantedSSE(seqs ...int64) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, seq := range seqs {
+			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", seq, wire.AppendMessageJSON(nil, seq, time.Now().UnixNano(), "x"))
+		}
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
 }

@@ -70,7 +70,7 @@ func (r *Remote) Start(ctx context.Context, s Spec) error {
 
 // Add opens n more clients; it returns when they are started (limit bounds it).
 func (r *Remote) Add(ctx context.Context, n int, limit time.Duration) error {
-	return r.call(ctx, http.MethodPost, "/add", struct{ N int }{n}, nil, limit)
+	return r.call(ctx, http.MethodPost, "/add", addRequest{n}, nil, limit)
 }
 
 // Status asks how the worker's clients are doing; cursor >= 0 also asks how
@@ -92,7 +92,7 @@ func (r *Remote) StartWindow(ctx context.Context, base, limit int64, at time.Tim
 
 // MarkLate says the drain deadline passed at at.
 func (r *Remote) MarkLate(ctx context.Context, at time.Time) error {
-	return r.call(ctx, http.MethodPost, "/late", struct{ At int64 }{at.UnixNano()}, nil, 10*time.Second)
+	return r.call(ctx, http.MethodPost, "/late", lateRequest{at.UnixNano()}, nil, 10*time.Second)
 }
 
 // Report reads the worker's window given what was published.

@@ -81,14 +81,31 @@ type SendResult struct{ Sent, Failed int64 }
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /start", w.start)
-	mux.HandleFunc("POST /add", w.add)
-	mux.HandleFunc("GET /status", w.status)
-	mux.HandleFunc("POST /window", w.window)
-	mux.HandleFunc("POST /late", w.late)
-	mux.HandleFunc("GET /report", w.report)
-	mux.HandleFunc("POST /send", w.send)
+	mux.HandleFunc("POST /add", handle(w, w.add))
+	mux.HandleFunc("GET /status", handle(w, w.status))
+	mux.HandleFunc("POST /window", handle(w, w.window))
+	mux.HandleFunc("POST /late", handle(w, w.late))
+	mux.HandleFunc("GET /report", handle(w, w.report))
+	mux.HandleFunc("POST /send", handle(w, w.send))
 	mux.HandleFunc("POST /close", func(rw http.ResponseWriter, r *http.Request) { w.Close(); reply(rw, struct{}{}) })
 	return mux
+}
+
+// handle decodes a POST body into a T, finds the generator and runs fn: a
+// bad body is a 400, no generator yet a 409.
+func handle[T any](w *Worker, fn func(rw http.ResponseWriter, r *http.Request, g *Generator, req T)) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		var req T
+		if r.Method == http.MethodPost && !decode(rw, r, &req) {
+			return
+		}
+		g, err := w.generator()
+		if err != nil {
+			fail(rw, http.StatusConflict, err)
+			return
+		}
+		fn(rw, r, g, req)
+	}
 }
 
 func (w *Worker) generator() (*Generator, error) {
@@ -123,16 +140,10 @@ func (w *Worker) start(rw http.ResponseWriter, r *http.Request) {
 	reply(rw, struct{}{})
 }
 
-func (w *Worker) add(rw http.ResponseWriter, r *http.Request) {
-	var req struct{ N int }
-	if !decode(rw, r, &req) {
-		return
-	}
-	g, err := w.generator()
-	if err != nil {
-		fail(rw, http.StatusConflict, err)
-		return
-	}
+// addRequest is what POST /add takes.
+type addRequest struct{ N int }
+
+func (w *Worker) add(rw http.ResponseWriter, r *http.Request, g *Generator, req addRequest) {
 	if req.N < 0 || req.N > 1_000_000 {
 		fail(rw, http.StatusBadRequest, fmt.Errorf("n %d: allowed 0 to 1000000", req.N))
 		return
@@ -146,12 +157,7 @@ func (w *Worker) add(rw http.ResponseWriter, r *http.Request) {
 	reply(rw, struct{}{})
 }
 
-func (w *Worker) status(rw http.ResponseWriter, r *http.Request) {
-	g, err := w.generator()
-	if err != nil {
-		fail(rw, http.StatusConflict, err)
-		return
-	}
+func (w *Worker) status(rw http.ResponseWriter, r *http.Request, g *Generator, _ struct{}) {
 	st := Status{Clients: g.Clients(), Connected: g.Connected(), Delivered: g.Delivered(), P99Us: g.LatencyQuantile(99),
 		Errors: TopErrors(g.Errors(), 2)}
 	if c := r.URL.Query().Get("cursor"); c != "" {
@@ -165,16 +171,7 @@ func (w *Worker) status(rw http.ResponseWriter, r *http.Request) {
 	reply(rw, st)
 }
 
-func (w *Worker) window(rw http.ResponseWriter, r *http.Request) {
-	var ws WindowStart
-	if !decode(rw, r, &ws) {
-		return
-	}
-	g, err := w.generator()
-	if err != nil {
-		fail(rw, http.StatusConflict, err)
-		return
-	}
+func (w *Worker) window(rw http.ResponseWriter, r *http.Request, g *Generator, ws WindowStart) {
 	at := time.Unix(0, ws.At)
 	if d := time.Until(at); d > time.Minute {
 		fail(rw, http.StatusBadRequest, fmt.Errorf("window start %v is %v away: more than a minute (clocks apart?)", at, d))
@@ -194,29 +191,18 @@ func (w *Worker) window(rw http.ResponseWriter, r *http.Request) {
 	reply(rw, struct{}{})
 }
 
-func (w *Worker) late(rw http.ResponseWriter, r *http.Request) {
-	var req struct{ At int64 }
-	if !decode(rw, r, &req) {
-		return
-	}
-	g, err := w.generator()
-	if err != nil {
-		fail(rw, http.StatusConflict, err)
-		return
-	}
+// lateRequest is what POST /late takes.
+type lateRequest struct{ At int64 }
+
+func (w *Worker) late(rw http.ResponseWriter, r *http.Request, g *Generator, req lateRequest) {
 	g.MarkLate(time.Unix(0, req.At))
 	reply(rw, struct{}{})
 }
 
-func (w *Worker) report(rw http.ResponseWriter, r *http.Request) {
+func (w *Worker) report(rw http.ResponseWriter, r *http.Request, g *Generator, _ struct{}) {
 	published, err := strconv.ParseInt(r.URL.Query().Get("published"), 10, 64)
 	if err != nil || published < 0 {
 		fail(rw, http.StatusBadRequest, fmt.Errorf("published %.20q: want a count >= 0", r.URL.Query().Get("published")))
-		return
-	}
-	g, err := w.generator()
-	if err != nil {
-		fail(rw, http.StatusConflict, err)
 		return
 	}
 	win := g.Window(published)
@@ -234,16 +220,7 @@ func (w *Worker) report(rw http.ResponseWriter, r *http.Request) {
 	reply(rw, rep)
 }
 
-func (w *Worker) send(rw http.ResponseWriter, r *http.Request) {
-	var p SendPlan
-	if !decode(rw, r, &p) {
-		return
-	}
-	g, err := w.generator()
-	if err != nil {
-		fail(rw, http.StatusConflict, err)
-		return
-	}
+func (w *Worker) send(rw http.ResponseWriter, r *http.Request, g *Generator, p SendPlan) {
 	if !(p.Rate > 0 && p.Rate <= 1e6) || p.Duration <= 0 || p.Duration > time.Hour {
 		fail(rw, http.StatusBadRequest, fmt.Errorf("rate %v, duration %v: allowed rate (0, 1e6], duration (0, 1h]", p.Rate, p.Duration))
 		return

@@ -2,9 +2,7 @@ package loadgen
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/pushbench/pushbench/results"
-	"github.com/pushbench/pushbench/transports/wire"
 )
 
 // TestMergeIsExact: two workers' histograms, shipped in the V2 encoding and
@@ -61,15 +58,7 @@ func TestMergeIsExact(t *testing.T) {
 // does, against a server that plants a hole (15) and an unexpected seq
 // (999): the report counts both, and its histogram holds every delivery.
 func TestWorkerOverHTTP(t *testing.T) {
-	planted := []int64{11, 12, 13, 14, 999, 16, 17, 18, 19, 20}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		for _, seq := range planted {
-			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", seq, wire.AppendMessageJSON(nil, seq, time.Now().UnixNano(), "x"))
-		}
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	}))
+	srv := plantedSSE(11, 12, 13, 14, 999, 16, 17, 18, 19, 20)
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
