@@ -37,8 +37,8 @@ type Transport struct {
 	// PollInterval is true for clients that poll on an interval
 	// (ClientOptions.PollInterval), which results then record.
 	PollInterval bool
-	NewServer             func(log *msglog.Log, opts ServerOptions) (Server, error)
-	NewClient             func(opts ClientOptions) (Client, error)
+	NewServer    func(log *msglog.Log, opts ServerOptions) (Server, error)
+	NewClient    func(opts ClientOptions) (Client, error)
 }
 
 // Server is the server half. HTTP transports serve ServeHTTP at their Path;
