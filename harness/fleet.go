@@ -220,11 +220,16 @@ func (f *fleet) sumStatus(ctx context.Context, cursor int64, each func(func(int,
 func (f *fleet) waitFor(ctx context.Context, cursor int64, done func(loadgen.Status) bool, describe func(loadgen.Status) string) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	var last loadgen.Status
 	for {
 		st, err := f.status(ctx, cursor)
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: %s", ctx.Err(), describe(last))
+		}
 		if err != nil {
 			return err
 		}
+		last = st
 		if done(st) {
 			return nil
 		}

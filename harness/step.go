@@ -23,7 +23,9 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	}
 	if add := st.Clients - fl.clients; add > 0 {
 		prog.phase(fmt.Sprintf("step %d: connecting %d clients", st.Index, st.Clients))
-		limit := time.Duration(float64(add)/sc.ConnectRate*float64(time.Second))*2 + 30*time.Second
+		// Twice the paced time plus a minute: at 100,000 clients on two
+		// cores the handshakes themselves take their time.
+		limit := time.Duration(float64(add)/sc.ConnectRate*float64(time.Second))*2 + time.Minute
 		cctx, cancel := context.WithTimeout(ctx, limit)
 		t0 := time.Now()
 		err := fl.Add(cctx, add)

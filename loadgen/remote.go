@@ -39,20 +39,30 @@ func (r *Remote) call(ctx context.Context, method, path string, in, out any, lim
 		}
 		body = bytes.NewReader(b)
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, r.base+path, body)
 	if err != nil {
 		return err
 	}
+	// A call cut short because the caller's own deadline passed (a phase
+	// timing out) says nothing about the worker; one that ran out of its
+	// own limit, or failed, does.
+	unreachable := func(err error) error {
+		if parent.Err() != nil {
+			return fmt.Errorf("%s: %s %s: %w", r.Name, method, path, parent.Err())
+		}
+		return fmt.Errorf("%s: %s %s: %w: %w", r.Name, method, path, ErrUnreachable, err)
+	}
 	resp, err := r.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %s %s: %w: %w", r.Name, method, path, ErrUnreachable, err)
+		return unreachable(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("%s: %s %s: %w: %w", r.Name, method, path, ErrUnreachable, err)
+		return unreachable(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %s %s: %s: %s", r.Name, method, path, resp.Status, strings.TrimSpace(string(b)))

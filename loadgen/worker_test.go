@@ -2,7 +2,9 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -110,5 +112,21 @@ func TestWorkerOverHTTP(t *testing.T) {
 	}
 	if _, err := rem.Status(ctx, -1); err == nil {
 		t.Error("status after close: no error, want 'no generator'")
+	}
+}
+
+// TestCallerDeadlineIsNotTheWorkersFault: a call cut short by the caller's
+// own deadline is not marked unreachable; one that outlives its own limit is.
+func TestCallerDeadlineIsNotTheWorkersFault(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
+	rem := NewRemote("slow worker", hang.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := rem.Status(ctx, -1); err == nil || errors.Is(err, ErrUnreachable) {
+		t.Errorf("caller's deadline: %v, want an error that is not ErrUnreachable", err)
+	}
+	if err := rem.Add(context.Background(), 1, 50*time.Millisecond); !errors.Is(err, ErrUnreachable) {
+		t.Errorf("own limit passed: %v, want ErrUnreachable", err)
 	}
 }
