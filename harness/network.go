@@ -27,6 +27,7 @@ type network struct {
 	idle        *netem.IdleProxy
 	real        *netem.RealProxy
 	fix         string // the profile's fix, for the record
+	configRel   string // the proxy's config, relative to the output folder
 }
 
 func (r *Runner) startNetwork(sc scenarios.Scenario, srv *serverProc) (*network, error) {
@@ -153,7 +154,10 @@ func (r *Runner) startRealNetwork(sc scenarios.Scenario, srv *serverProc, n *net
 	if err != nil {
 		return nil, err
 	}
-	n.real, n.fix = p, rp.Fix
+	n.real, n.fix, n.configRel = p, rp.Fix, p.ConfigFile
+	if rel, err := filepath.Rel(r.store.Dir, p.ConfigFile); err == nil {
+		n.configRel = rel
+	}
 	n.base = "http://" + p.Addr("http")
 	if a := p.Addr("raw"); a != "" {
 		n.raw = a
@@ -267,7 +271,7 @@ func (w *proxyWatch) fill(rec *results.Record) {
 	}
 	p := w.n.real
 	s1, err := p.Sample()
-	u := &results.ProxyUsage{Kind: p.Kind, Form: p.Form, Version: p.Version, ConfigFile: p.ConfigFile, Config: p.Config,
+	u := &results.ProxyUsage{Kind: p.Kind, Form: p.Form, Version: p.Version, ConfigFile: w.n.configRel, Config: p.Config,
 		Fix: w.n.fix, IdleS: p.Idle.Seconds(), NotProxied: p.NotProxied, Processes: p.Processes(), RSSBase: p.Base().RSS}
 	if err != nil || p.Exited() != nil {
 		u.Exited = fmt.Sprint(p.Exited())

@@ -332,5 +332,5 @@ func c12(d claimData) Claim {
 	case cutWithout == 0:
 		v = Contradicted
 	}
-	return Claim{"C12", text, rule, v, fmt.Sprintf("disconnects without heartbeats%s: %s; with a 1 s heartbeat: %s.", idle, strings.Join(without, ", "), strings.Join(with, ", "))}
+	return Claim{"C12", text, rule, v, fmt.Sprintf("disconnects without heartbeats%s: %s; with a 1 s heartbeat: %s.", idle, strings.Join(without, ", "), strings.Join(with, ", ")) + c12RealProxies(d)}
 }
