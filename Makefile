@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: all build bench bench-quick bench-faults bench-go test vet fmt clean node-deps lint-workflows
+.PHONY: all build bench bench-quick bench-faults bench-proxies bench-go test vet fmt clean node-deps lint-workflows proxies
 
 all: build
 
@@ -32,7 +32,7 @@ bench-go:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
-test: vet lint-workflows node-deps
+test: vet lint-workflows node-deps proxies
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # The example CI workflow must stay valid: actionlint from the module proxy.
@@ -50,6 +50,35 @@ node-deps: $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
 %/node_modules/.package-lock.json: %/package-lock.json
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix $* --no-audit --no-fund
 	@touch $@
+
+# nginx (with its stream module, for rawtcp) and HAProxy from Debian's
+# packages: the real-proxy network profiles and their calibration tests
+# need them. Installed when missing and running as root; otherwise make
+# stops and names the command.
+PROXY_PKGS_CHECK = missing=""; \
+	{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null || missing="$$missing nginx"; \
+	if [ -z "$$missing" ] && $$(command -v nginx || echo /usr/sbin/nginx) -V 2>&1 | grep -q -- '--with-stream=dynamic' && \
+	   ! ls /usr/lib/nginx/modules/ngx_stream_module.so >/dev/null 2>&1; then missing="$$missing libnginx-mod-stream"; fi; \
+	{ command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null || missing="$$missing haproxy"
+proxies:
+	@$(PROXY_PKGS_CHECK); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing from Debian"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
+	  else \
+	    echo "make: the real-proxy tests need$$missing: run (as root) apt-get update && apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# Every transport through nginx and HAProxy, stock and tuned, beside the
+# direct path, and the idle-close scenarios through each (C12): one output
+# folder per network (compare them with the proxies section of each report).
+PROXY_NETS := loopback nginx-stock nginx-tuned haproxy-stock haproxy-tuned
+bench-proxies: build proxies
+	for n in $(PROXY_NETS); do \
+	  $(BIN) run --quick --scenario latency,fault-idle-close,fault-idle-close-heartbeat --network $$n --out $(OUT)/proxies/$$n || exit 1; \
+	done
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo 'gofmt: files above need formatting (run make fmt)'; exit 1; }
