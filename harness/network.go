@@ -155,6 +155,9 @@ func (r *Runner) startRealNetwork(sc scenarios.Scenario, srv *serverProc, n *net
 		return nil, err
 	}
 	n.real, n.fix, n.configRel = p, rp.Fix, p.ConfigFile
+	if f := rp.Fixes[tr]; f != "" {
+		n.fix = f
+	}
 	if rel, err := filepath.Rel(r.store.Dir, p.ConfigFile); err == nil {
 		n.configRel = rel
 	}

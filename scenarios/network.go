@@ -41,8 +41,10 @@ type RealProxy struct {
 	// not proxied), {{.Dir}} (a folder for pid, logs and temp files) and
 	// {{.Idle}} (an idle-close fault's timeout, e.g. "3s"; empty otherwise).
 	Config string `json:"config,omitempty"`
-	// Fix says what the form changes from stock, shown in the report.
-	Fix string `json:"fix,omitempty"`
+	// Fix says what the form changes from stock, shown in the report;
+	// Fixes, per transport, the part that transport needs.
+	Fix   string            `json:"fix,omitempty"`
+	Fixes map[string]string `json:"fixes,omitempty"`
 }
 
 // RealProxyKinds and RealProxyForms are the accepted values.

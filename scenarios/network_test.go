@@ -18,7 +18,7 @@ func TestRealProxyProfiles(t *testing.T) {
 		if n.Real == nil || n.Proxy || !strings.HasPrefix(name, n.Real.Kind+"-") || !strings.HasSuffix(name, "-"+n.Real.Form) {
 			t.Errorf("%s: real proxy %+v, proxy %v", name, n.Real, n.Proxy)
 		}
-		if n.Real.Form == "tuned" && n.Real.Fix == "" {
+		if n.Real.Form == "tuned" && (n.Real.Fix == "" || n.Real.Fixes["sse"] == "" || n.Real.Fixes["websocket"] == "") {
 			t.Errorf("%s: a tuned form must say its fix", name)
 		}
 	}

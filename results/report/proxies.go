@@ -249,8 +249,13 @@ func fixCell(rs []results.Record) string {
 		}
 	}
 	for _, r := range rs {
-		if n, err := scenarios.FindNetwork(r.Params.Network); err == nil && n.Real != nil && n.Real.Fix != "" {
-			return n.Real.Fix
+		if n, err := scenarios.FindNetwork(r.Params.Network); err == nil && n.Real != nil {
+			if f := n.Real.Fixes[r.Transport]; f != "" {
+				return f
+			}
+			if n.Real.Fix != "" {
+				return n.Real.Fix
+			}
 		}
 	}
 	return "-"
