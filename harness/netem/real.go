@@ -268,6 +268,9 @@ func (p *RealProxy) waitReady(limit time.Duration) error {
 // it is not proxied).
 func (p *RealProxy) Addr(name string) string { return p.addrs[name] }
 
+// PID is the proxy's (main) process id.
+func (p *RealProxy) PID() int { return p.cmd.Process.Pid }
+
 // Exited says whether the process has ended, and how.
 func (p *RealProxy) Exited() error {
 	select {

@@ -6,8 +6,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -249,5 +251,62 @@ func TestRealProxyCustomTemplate(t *testing.T) {
 	}
 	if a := arrivals(t, p.Addr("http"), 3, 3*time.Second); len(a) != 3 {
 		t.Errorf("%d of 3 events through the custom config", len(a))
+	}
+}
+
+// TestRealProxyDiesWithPushbench: a pushbench killed with SIGKILL (no
+// deferred Close runs) takes its proxy with it (Pdeathsig).
+func TestRealProxyDiesWithPushbench(t *testing.T) {
+	if dir := os.Getenv("PUSHBENCH_NETEM_HELPER_DIR"); dir != "" { // the child: start a proxy, report its pid, wait to be killed
+		p, err := netem.StartReal(netem.RealConfig{Kind: "haproxy", Form: "stock", Dir: dir}, map[string]string{"http": "127.0.0.1:9"})
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		fmt.Println("PID", p.PID())
+		time.Sleep(20 * time.Second)
+		os.Exit(0)
+	}
+	needReal(t, "haproxy")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRealProxyDiesWithPushbench$")
+	cmd.Env = append(os.Environ(), "PUSHBENCH_NETEM_HELPER_DIR="+filepath.Join(t.TempDir(), "h"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	var pid int
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if _, err := fmt.Sscanf(sc.Text(), "PID %d", &pid); err == nil {
+			break
+		}
+		if strings.HasPrefix(sc.Text(), "ERR") {
+			t.Fatal(sc.Text())
+		}
+	}
+	if pid == 0 {
+		t.Fatal("the helper reported no proxy pid")
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		t.Fatalf("proxy %d not running in the helper: %v", pid, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(b), ") Z ") { // gone, or a zombie awaiting init
+			return
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL) // leave nothing behind
+			t.Fatalf("proxy %d still running 3 s after its parent was killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,0 +1,31 @@
+package netem
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// An nginx without the stream module proxies HTTP and leaves the raw
+// upstream direct, saying why (the harness then reports rawtcp as not
+// proxied rather than measuring a direct path under the proxy's name).
+func TestNginxWithoutStreamLeavesRawDirect(t *testing.T) {
+	bi := lookup("nginx")
+	if bi.err != nil {
+		t.Skipf("skipping: %v", bi.err)
+	}
+	noStream := *bi
+	noStream.streamLoad, noStream.noStream = "", "this nginx has no stream module (test)"
+	p, err := startReal(RealConfig{Kind: "nginx", Form: "tuned", Dir: filepath.Join(t.TempDir(), "n")}, &noStream,
+		map[string]string{"http": "127.0.0.1:9", "raw": "127.0.0.1:10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.Addr("http") == "" || p.Addr("raw") != "" || len(p.NotProxied) != 1 || !strings.Contains(p.NotProxied[0], "no stream module") {
+		t.Errorf("http %q raw %q not proxied %v", p.Addr("http"), p.Addr("raw"), p.NotProxied)
+	}
+	if strings.Contains(p.Config, "stream {") {
+		t.Errorf("config has a stream block without the module:\n%s", p.Config)
+	}
+}
