@@ -304,10 +304,14 @@ func c12For(network string, by map[proxyKey][]results.Record) string {
 	var parts []string
 	cut, kept, n := 0, 0, 0
 	fault := ""
+	var failed []string
 	for _, t := range []string{"sse", "sse-lean", "websocket", "rawtcp"} {
-		a := okRecords(by[proxyKey{network, "fault-idle-close", 0, t}])
-		b := okRecords(by[proxyKey{network, "fault-idle-close-heartbeat", 0, t}])
+		ra, rb := by[proxyKey{network, "fault-idle-close", 0, t}], by[proxyKey{network, "fault-idle-close-heartbeat", 0, t}]
+		a, b := okRecords(ra), okRecords(rb)
 		if len(a) == 0 || len(b) == 0 {
+			if len(ra)+len(rb) > 0 {
+				failed = append(failed, t)
+			}
 			continue
 		}
 		n++
@@ -321,7 +325,14 @@ func c12For(network string, by map[proxyKey][]results.Record) string {
 			kept++
 		}
 	}
+	not := ""
+	if len(failed) > 0 {
+		not = " " + strings.Join(failed, ", ") + " did not run through it (see the works column)."
+	}
 	if n == 0 {
+		if not != "" {
+			return fmt.Sprintf("C12 through %s: not measured:%s", network, not)
+		}
 		return ""
 	}
 	v := Mixed
@@ -331,7 +342,7 @@ func c12For(network string, by map[proxyKey][]results.Record) string {
 	case cut == 0:
 		v = Contradicted
 	}
-	return fmt.Sprintf("C12 through %s (%s): %s. Disconnects without/with a 1 s heartbeat: %s.", network, fault, v, strings.Join(parts, ", "))
+	return fmt.Sprintf("C12 through %s (%s): %s. Disconnects without/with a 1 s heartbeat: %s.%s", network, fault, v, strings.Join(parts, ", "), not)
 }
 
 // c12RealProxies is C12's evidence from real proxies, for the claim's

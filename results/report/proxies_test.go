@@ -95,6 +95,7 @@ func TestC12WithARealProxy(t *testing.T) {
 		b := pxRec("nginx-tuned", "fault-idle-close-heartbeat", tr, 1000, 2000, "")
 		recs = append(recs, a, b)
 	}
+	recs = append(recs, pxRec("nginx-stock", "fault-idle-close", "websocket", 0, 0, "upgrade refused by proxy: x"))
 	rep := Build(recs)
 	var c12 Claim
 	for _, c := range rep.Claims {
@@ -102,8 +103,11 @@ func TestC12WithARealProxy(t *testing.T) {
 			c12 = c
 		}
 	}
-	if c12.Verdict != Supported || !strings.Contains(c12.Evidence, "With a real proxy: through nginx-tuned (nginx (tuned) closes connections idle for 3s): supported. Disconnects without/with a 1 s heartbeat: sse 4/0, websocket 4/0.") {
+	if c12.Verdict != Supported || !strings.Contains(c12.Evidence, "With a real proxy: ") || !strings.Contains(c12.Evidence, "through nginx-tuned (nginx (tuned) closes connections idle for 3s): supported. Disconnects without/with a 1 s heartbeat: sse 4/0, websocket 4/0.") {
 		t.Errorf("C12 %+v", c12)
+	}
+	if !strings.Contains(c12.Evidence, "through nginx-stock: not measured: websocket did not run through it") {
+		t.Errorf("C12 evidence %q does not say websocket could not run through stock nginx", c12.Evidence)
 	}
 	found := false
 	for _, s := range rep.Sections {
