@@ -73,12 +73,18 @@ proxies:
 
 # Every transport through nginx and HAProxy, stock and tuned, beside the
 # direct path, and the idle-close scenarios through each (C12): one output
-# folder per network (compare them with the proxies section of each report).
+# folder per network, then (with jq) all records in $(OUT)/proxies/all,
+# whose report's proxies section puts each proxy beside loopback. (Its
+# per-scenario tables pool the networks: read those per folder.)
 PROXY_NETS := loopback nginx-stock nginx-tuned haproxy-stock haproxy-tuned
 bench-proxies: build proxies
 	for n in $(PROXY_NETS); do \
 	  $(BIN) run --quick --scenario latency,fault-idle-close,fault-idle-close-heartbeat --network $$n --out $(OUT)/proxies/$$n || exit 1; \
 	done
+	@command -v jq >/dev/null || { echo "jq not installed: the per-network folders are in $(OUT)/proxies/"; exit 0; }; \
+	mkdir -p $(OUT)/proxies/all && \
+	jq -s '{schema: .[0].schema, records: (map(.records) | add)}' $(addprefix $(OUT)/proxies/,$(addsuffix /results.json,$(PROXY_NETS))) > $(OUT)/proxies/all/results.json && \
+	$(BIN) report $(OUT)/proxies/all
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo 'gofmt: files above need formatting (run make fmt)'; exit 1; }
