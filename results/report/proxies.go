@@ -139,11 +139,21 @@ func proxyTable(scenario string, keys []proxyKey, by map[proxyKey][]results.Reco
 				return proxyOr(r, func(p *results.ProxyUsage) float64 { return p.CPUPerMsgUs })
 			}))
 		}
+		if len(direct) > 0 && row[2] == "yes" && heldBack(p50, d50) {
+			row[2] = "yes, held back: p50 " + signedUs(p50-d50)
+		}
 		row = append(row, dcell(p50, d50), dcell(p99, d99), spreadCell, num(float64(lost)), fmt.Sprintf("%d/%d", drops, reconn), rss, cpu, fixCell(rs))
 		t.Rows = append(t.Rows, row)
 	}
 	t.Note = "works: yes, \"partly\" (lost messages) or no with the named reason; + vs direct: median over repetitions minus the loopback record's; p99-p50 under a steady rate is the clumping signal (the direct path's in brackets); cuts: unplanned disconnects (an idle timeout shows here); proxy RSS/conn: the proxy's resident memory at the window's end minus just after start, over clients; fix: the tuned form's change, or what a failure needs"
 	return t
+}
+
+// heldBack: the proxy adds at least 20 ms and a tenth of the direct path's
+// median (short poll's is half its interval) to the median: messages wait in
+// the proxy rather than cross it.
+func heldBack(p50, direct50 float64) bool {
+	return p50-direct50 >= max(20e3, direct50/10)
 }
 
 func okRecords(rs []results.Record) []results.Record {
@@ -266,23 +276,30 @@ func fixCell(rs []results.Record) string {
 func proxySummary(nets []string, by map[proxyKey][]results.Record) []string {
 	var out []string
 	for _, n := range nets {
-		var works, fails []string
+		var works, held, fails []string
 		seen := map[string]bool{}
 		for k, rs := range by {
 			if k.Network != n || k.Scenario != "latency" || seen[k.Transport] {
 				continue
 			}
 			seen[k.Transport] = true
-			if c := worksCell(rs, okRecords(rs)); c == "yes" {
+			ok := okRecords(rs)
+			direct := okRecords(by[proxyKey{"loopback", k.Scenario, k.Step, k.Transport}])
+			c := worksCell(rs, ok)
+			switch {
+			case c == "yes" && len(direct) > 0 && heldBack(medianOf(ok, p50Of), medianOf(direct, p50Of)):
+				held = append(held, fmt.Sprintf("%s (p50 %s)", k.Transport, signedUs(medianOf(ok, p50Of)-medianOf(direct, p50Of))))
+			case c == "yes":
 				works = append(works, k.Transport)
-			} else {
+			default:
 				fails = append(fails, k.Transport+" ("+c+")")
 			}
 		}
 		sort.Slice(works, func(i, j int) bool { return transportRank(works[i]) < transportRank(works[j]) })
 		sort.Strings(fails)
-		if len(works)+len(fails) > 0 {
-			out = append(out, fmt.Sprintf("%s, latency scenario: works for %s; fails for %s.", n, listOr(works, "none"), listOr(fails, "none")))
+		sort.Strings(held)
+		if len(works)+len(held)+len(fails) > 0 {
+			out = append(out, fmt.Sprintf("%s, latency scenario: works for %s; works but holds messages back for %s; fails for %s.", n, listOr(works, "none"), listOr(held, "none"), listOr(fails, "none")))
 		}
 		if s := c12For(n, by); s != "" {
 			out = append(out, s)
@@ -290,6 +307,8 @@ func proxySummary(nets []string, by map[proxyKey][]results.Record) []string {
 	}
 	return out
 }
+
+func p50Of(r results.Record) float64 { return float64(r.Latency.P50) }
 
 func listOr(s []string, none string) string {
 	if len(s) == 0 {

@@ -36,12 +36,13 @@ func TestProxyTableAgainstTheDirectPath(t *testing.T) {
 	tuned := pxRec("nginx-tuned", "latency", "sse", 1500, 4000, "")
 	tuned.Proxy = &results.ProxyUsage{Kind: "nginx", Form: "tuned", Fix: "proxy_buffering off", RSSPerConn: 2048, CPUPerMsgUs: 12.5}
 	tuned.Delivery.Drops, tuned.Delivery.Reconnects = 2, 2
+	held := pxRec("haproxy-stock", "latency", "websocket", 100900, 200000, "")
 	lossy := pxRec("haproxy-stock", "latency", "sse", 1200, 9000, "")
 	lossy.Delivery.Lost, lossy.Delivery.Delivered = 5, 95
 	recs := []results.Record{
 		pxRec("loopback", "latency", "sse", 1000, 3000, ""),
 		pxRec("loopback", "latency", "websocket", 900, 2000, ""),
-		tuned, lossy,
+		tuned, lossy, held,
 		pxRec("nginx-stock", "latency", "websocket", 0, 0, `upgrade refused by proxy: nginx stock answered "HTTP/1.1 400 Bad Request"; the nginx stock config forwards no Upgrade header (fix: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade) (config x)`),
 	}
 	sec, ok := proxySection(recs)
@@ -49,7 +50,10 @@ func TestProxyTableAgainstTheDirectPath(t *testing.T) {
 		t.Fatalf("section %v, ok %v", sec, ok)
 	}
 	tb := sec.Tables[0]
-	if len(tb.Rows) != 3 {
+	if r := findRow(t, tb, "haproxy-stock", "websocket"); r["works"] != "yes, held back: p50 +100ms" {
+		t.Errorf("a proxy adding 100 ms to the median: works %q", r["works"])
+	}
+	if len(tb.Rows) != 4 {
 		t.Errorf("%d rows, want one per proxied (network, transport): %v", len(tb.Rows), tb.Rows)
 	}
 	r := findRow(t, tb, "nginx-tuned", "sse")
@@ -64,7 +68,8 @@ func TestProxyTableAgainstTheDirectPath(t *testing.T) {
 	if r = findRow(t, tb, "haproxy-stock", "sse"); r["works"] != "partly: 5 lost" || r["p50 (+ vs direct)"] != "1.2ms (+200µs)" {
 		t.Errorf("haproxy-stock sse row %v", r)
 	}
-	if got := strings.Join(sec.Summary, " "); !strings.Contains(got, "nginx-stock, latency scenario: works for none; fails for websocket (no: upgrade refused by proxy") {
+	if got := strings.Join(sec.Summary, " "); !strings.Contains(got, "nginx-stock, latency scenario: works for none; works but holds messages back for none; fails for websocket (no: upgrade refused by proxy") ||
+		!strings.Contains(got, "haproxy-stock, latency scenario: works for none; works but holds messages back for websocket (p50 +100ms); fails for sse (partly: 5 lost)") {
 		t.Errorf("summary %q", got)
 	}
 	if _, ok := proxySection(recs[:2]); ok {
