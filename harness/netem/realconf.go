@@ -129,8 +129,6 @@ global
 defaults
     log global
     mode http
-    option http-keep-alive
-    option http-no-delay                # send each chunk now: no MSG_MORE corking of SSE events
     timeout connect 5s
     timeout client {{or .Idle "1h"}}    # longer than any heartbeat or long-poll hold
     timeout server {{or .Idle "1h"}}
@@ -138,8 +136,12 @@ defaults
     timeout http-keep-alive {{or .Idle "10s"}}
 frontend http_in
     bind {{.Listen}}
+    option http-keep-alive
+    option http-no-delay                # send each chunk now: no MSG_MORE corking of SSE events
     default_backend pushbench
 backend pushbench
+    option http-keep-alive
+    option http-no-delay
     server s1 {{.Upstream}}
 {{- if .RawListen}}
 listen raw
