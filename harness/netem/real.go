@@ -240,28 +240,81 @@ func freePort() (string, error) {
 	return addr, nil
 }
 
-// waitReady waits until every listener accepts or the process exits.
+// waitReady waits until the proxy's own processes listen on every address
+// (from /proc/net/tcp and their fds, so a port taken by someone else in
+// the instant between choosing and binding is not mistaken for the
+// proxy's) or the process exits.
 func (p *RealProxy) waitReady(limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	for _, addr := range p.addrs {
-		for {
-			select {
-			case <-p.exited:
-				return fmt.Errorf("%s exited at start (%v): %s (config %s)", p.Kind, p.waitErr, p.LogTail(3), p.ConfigFile)
-			default:
+	for {
+		select {
+		case <-p.exited:
+			return fmt.Errorf("%s exited at start (%v): %s (config %s)", p.Kind, p.waitErr, p.LogTail(3), p.ConfigFile)
+		default:
+		}
+		missing := ""
+		owned := socketInodes(descendants(p.cmd.Process.Pid))
+		listening := listeningInodes()
+		for _, addr := range p.addrs {
+			ok := false
+			for _, ino := range listening[addr] {
+				ok = ok || owned[ino]
 			}
-			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
+			if !ok {
+				missing = addr
 				break
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s did not listen on %s within %v: %s (config %s)", p.Kind, addr, limit, p.LogTail(3), p.ConfigFile)
+		}
+		if missing == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not listen on %s within %v: %s (config %s)", p.Kind, missing, limit, p.LogTail(3), p.ConfigFile)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// socketInodes are the socket inodes the processes hold open.
+func socketInodes(pids []int) map[string]bool {
+	out := map[string]bool{}
+	for _, pid := range pids {
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(l, "socket:[") {
+				out[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
 			}
-			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	return nil
+	return out
+}
+
+// listeningInodes maps "127.0.0.1:port" to the inodes of the IPv4 sockets
+// listening there (/proc/net/tcp).
+func listeningInodes() map[string][]string {
+	out := map[string][]string{}
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 10 || f[3] != "0A" { // 0A: LISTEN
+			continue
+		}
+		hp := strings.Split(f[1], ":")
+		if len(hp) != 2 || hp[0] != "0100007F" { // 127.0.0.1, little-endian hex
+			continue
+		}
+		var port int
+		if _, err := fmt.Sscanf(hp[1], "%X", &port); err != nil {
+			continue
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		out[addr] = append(out[addr], f[9])
+	}
+	return out
 }
 
 // Addr is the address clients dial instead of the named upstream ("" when

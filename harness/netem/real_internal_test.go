@@ -1,9 +1,11 @@
 package netem
 
 import (
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // An nginx without the stream module proxies HTTP and leaves the raw
@@ -27,5 +29,30 @@ func TestNginxWithoutStreamLeavesRawDirect(t *testing.T) {
 	}
 	if strings.Contains(p.Config, "stream {") {
 		t.Errorf("config has a stream block without the module:\n%s", p.Config)
+	}
+}
+
+// A port someone else listens on is not taken for the proxy's.
+func TestWaitReadyWantsTheProxysOwnListener(t *testing.T) {
+	bi := lookup("haproxy")
+	if bi.err != nil {
+		t.Skipf("skipping: %v", bi.err)
+	}
+	p, err := startReal(RealConfig{Kind: "haproxy", Form: "stock", Dir: filepath.Join(t.TempDir(), "h")}, bi, map[string]string{"http": "127.0.0.1:9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.waitReady(time.Second); err != nil {
+		t.Fatalf("its own listener: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p.addrs["other"] = ln.Addr().String()
+	if err := p.waitReady(200 * time.Millisecond); err == nil || !strings.Contains(err.Error(), "did not listen on "+ln.Addr().String()) {
+		t.Errorf("a foreign listener: err %v", err)
 	}
 }

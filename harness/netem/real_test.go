@@ -203,7 +203,7 @@ func TestRealProxyIdleTimeoutCutsSilentConnections(t *testing.T) {
 		for _, name := range []string{"http", "raw"} {
 			c, err := net.DialTimeout("tcp", p.Addr(name), 2*time.Second)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s %s %s: %v (log: %s)", kf[0], kf[1], name, err, p.LogTail(3))
 			}
 			if name == "http" {
 				fmt.Fprintf(c, "GET /sse HTTP/1.1\r\nHost: x\r\n\r\n")
