@@ -2,7 +2,6 @@ package netem
 
 import (
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ func TestNginxWithoutStreamLeavesRawDirect(t *testing.T) {
 	}
 	noStream := *bi
 	noStream.streamLoad, noStream.noStream = "", "this nginx has no stream module (test)"
-	p, err := startReal(RealConfig{Kind: "nginx", Form: "tuned", Dir: filepath.Join(t.TempDir(), "n")}, &noStream,
+	p, err := startReal(RealConfig{Kind: "nginx", Form: "tuned", Dir: t.TempDir()}, &noStream,
 		map[string]string{"http": "127.0.0.1:9", "raw": "127.0.0.1:10"})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +37,7 @@ func TestWaitReadyWantsTheProxysOwnListener(t *testing.T) {
 	if bi.err != nil {
 		t.Skipf("skipping: %v", bi.err)
 	}
-	p, err := startReal(RealConfig{Kind: "haproxy", Form: "stock", Dir: filepath.Join(t.TempDir(), "h")}, bi, map[string]string{"http": "127.0.0.1:9"})
+	p, err := startReal(RealConfig{Kind: "haproxy", Form: "stock", Dir: t.TempDir()}, bi, map[string]string{"http": "127.0.0.1:9"})
 	if err != nil {
 		t.Fatal(err)
 	}
