@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: all build bench bench-quick bench-faults bench-scale bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps
+.PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies
 
 all: build
 
@@ -38,7 +38,7 @@ bench-go:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
-test: system-deps vet lint-workflows node-deps
+test: system-deps proxies vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Native Go fuzzing: each target below runs for FUZZTIME (their seed corpora
@@ -100,6 +100,38 @@ node-deps: system-deps $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS)
 %/node_modules/.package-lock.json: %/package-lock.json
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix $* --no-audit --no-fund
 	@touch $@
+
+# nginx (with its stream module, for rawtcp) and HAProxy from Debian's
+# packages: the real-proxy network profiles and their calibration tests
+# need them. Installed when missing and running as root; otherwise make
+# stops and names the command.
+PROXY_PKGS_CHECK = missing=""; \
+	{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null || missing="$$missing nginx"; \
+	if [ -z "$$missing" ] && $$(command -v nginx || echo /usr/sbin/nginx) -V 2>&1 | grep -q -- '--with-stream=dynamic' && \
+	   ! ls /usr/lib/nginx/modules/ngx_stream_module.so >/dev/null 2>&1; then missing="$$missing libnginx-mod-stream"; fi; \
+	{ command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null || missing="$$missing haproxy"
+proxies:
+	@$(PROXY_PKGS_CHECK); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing from Debian"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
+	  else \
+	    echo "make: the real-proxy tests need$$missing: run (as root) apt-get update && apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# Every transport through nginx and HAProxy, stock and tuned, beside the
+# direct path, and the idle-close scenarios through each (C12): one output
+# folder per network, then (with jq) all records in $(OUT)/proxies/all,
+# whose report's proxies section puts each proxy beside loopback. (Its
+# per-scenario tables pool the networks: read those per folder.)
+PROXY_NETS := loopback nginx-stock nginx-tuned haproxy-stock haproxy-tuned
+bench-proxies: build proxies
+	for n in $(PROXY_NETS); do \
+	  $(BIN) run --quick --scenario latency,fault-idle-close,fault-idle-close-heartbeat --network $$n --out $(OUT)/proxies/$$n || exit 1; \
+	done
+	$(BIN) report --out $(OUT)/proxies/all $(addprefix $(OUT)/proxies/,$(PROXY_NETS))
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo 'gofmt: files above need formatting (run make fmt)'; exit 1; }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"runtime/pprof"
 
-	"github.com/google/pprof/profile"
+	pprofile "github.com/google/pprof/profile"
 )
 
 // The in-process proxy (toxiproxy, the idle closer) runs on goroutines
@@ -48,7 +48,7 @@ func (c *cpuShare) stop() (share float64, samples int64, err error) {
 	}
 	c.on = false
 	pprof.StopCPUProfile()
-	p, err := profile.Parse(&c.buf)
+	p, err := pprofile.Parse(&c.buf)
 	if err != nil {
 		return 0, 0, fmt.Errorf("failed to read the CPU profile for the proxy's share: %w", err)
 	}

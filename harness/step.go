@@ -71,6 +71,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	t0 := time.Now()
 	peak := watchPeak(srv)
 	defer peak.stop()
+	pxw := net.watchProxy()
 	var share *cpuShare
 	if net.inProcess() {
 		var err error
@@ -162,6 +163,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		prog.logf("step %d: counts do not reconcile: %s", st.Index, rec.Delivery.Mismatch)
 	}
 	rec.Server.RSSPeakBytes, rec.Server.FDsPeak = peak.stop()
+	pxw.fill(rec)
 	return nil
 }
 

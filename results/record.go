@@ -50,6 +50,31 @@ type Record struct {
 	// ServerConns is the connections open on each server process at the
 	// window's end, when there are several: how evenly the kernel spread them.
 	ServerConns []int64 `json:"server_conns,omitempty"`
+
+	// Proxy is the real reverse proxy (nginx, HAProxy) in the path, when
+	// the network profile has one: its configuration and its own cost.
+	Proxy *ProxyUsage `json:"proxy,omitempty"`
+}
+
+// ProxyUsage is a real proxy's configuration and cost over the window.
+type ProxyUsage struct {
+	Kind        string   `json:"kind"`    // nginx or haproxy
+	Form        string   `json:"form"`    // stock, tuned or custom
+	Version     string   `json:"version"` // of the binary
+	ConfigFile  string   `json:"config_file"`
+	Config      string   `json:"config"`           // the configuration it ran, as written
+	Fix         string   `json:"fix,omitempty"`    // what the form changes from stock
+	IdleS       float64  `json:"idle_s,omitempty"` // every timeout set to this (idle-close fault)
+	NotProxied  []string `json:"not_proxied,omitempty"`
+	Processes   int      `json:"processes"`
+	RSSBytes    int64    `json:"rss_bytes"`      // all its processes, at the end of the window
+	RSSBase     int64    `json:"rss_base_bytes"` // just after start, no connection
+	RSSPerConn  float64  `json:"rss_per_conn"`   // (RSS - base) / clients
+	FDs         int      `json:"fds"`
+	CPUSeconds  float64  `json:"cpu_s"`              // over the window
+	CPUShare    float64  `json:"cpu_share"`          // of one core over the window
+	CPUPerMsgUs float64  `json:"cpu_per_message_us"` // CPU / delivered
+	Exited      string   `json:"exited,omitempty"`   // the proxy died during the window
 }
 
 // Params are the scenario's settings for this step.

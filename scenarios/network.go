@@ -7,21 +7,51 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
 
 // Network is a network profile: the conditions the embedded proxy
-// (toxiproxy) puts between the load generator and the server. Profiles are
-// data: the built-ins live in networks/, users add their own files.
+// (toxiproxy) puts between the load generator and the server, or a real
+// reverse proxy (nginx, HAProxy) in the path. Profiles are data: the
+// built-ins live in networks/, users add their own files.
 type Network struct {
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Proxy       bool      `json:"proxy"` // false: direct connection, no proxy at all
-	Down        Direction `json:"down"`  // server to client
-	Up          Direction `json:"up"`    // client to server
-	Source      string    `json:"-"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Proxy       bool       `json:"proxy"` // false: direct connection, no proxy at all
+	Down        Direction  `json:"down"`  // server to client
+	Up          Direction  `json:"up"`    // client to server
+	Real        *RealProxy `json:"real_proxy,omitempty"`
+	Source      string     `json:"-"`
 }
+
+// RealProxy puts a real nginx or HAProxy process between the load
+// generator and the server, started per server from a configuration the
+// harness writes (or from the user's own template, Config).
+type RealProxy struct {
+	Kind string `json:"kind"` // "nginx" or "haproxy"
+	// Form is "stock" (the minimal config a team writes first), "tuned"
+	// (what push transports need) or "custom" (Config, the user's own).
+	Form string `json:"form"`
+	// Config is a text/template file for the custom form, relative to the
+	// profile's folder. It gets {{.Listen}} and {{.Upstream}} (HTTP
+	// host:port), {{.RawListen}} and {{.RawUpstream}} (rawtcp; empty when
+	// not proxied), {{.Dir}} (a folder for pid, logs and temp files) and
+	// {{.Idle}} (an idle-close fault's timeout, e.g. "3s"; empty otherwise).
+	Config string `json:"config,omitempty"`
+	// Fix says what the form changes from stock, shown in the report;
+	// Fixes, per transport, the part that transport needs.
+	Fix   string            `json:"fix,omitempty"`
+	Fixes map[string]string `json:"fixes,omitempty"`
+}
+
+// RealProxyKinds and RealProxyForms are the accepted values.
+var (
+	RealProxyKinds = []string{"nginx", "haproxy"}
+	RealProxyForms = []string{"stock", "tuned", "custom"}
+)
 
 // Direction is one direction's conditions. Latency and jitter are whole
 // milliseconds and bandwidth KB/s, as toxiproxy takes them.
@@ -63,7 +93,11 @@ func FindNetwork(nameOrFile string) (Network, error) {
 		if err != nil {
 			return Network{}, fmt.Errorf("failed to read network profile: %w", err)
 		}
-		return ParseNetwork(nameOrFile, b)
+		n, err := ParseNetwork(nameOrFile, b)
+		if err == nil && n.Real != nil && n.Real.Config != "" && !filepath.IsAbs(n.Real.Config) {
+			n.Real.Config = filepath.Join(filepath.Dir(nameOrFile), n.Real.Config)
+		}
+		return n, err
 	}
 	all, err := Networks()
 	if err != nil {
@@ -99,6 +133,20 @@ func ParseNetwork(src string, b []byte) (Network, error) {
 func (n Network) Validate() error {
 	if !nameRE.MatchString(n.Name) {
 		return fmt.Errorf("field %q: %q: want 1-40 characters of a-z, 0-9, _ or -", "name", n.Name)
+	}
+	if rp := n.Real; rp != nil {
+		switch {
+		case !slices.Contains(RealProxyKinds, rp.Kind):
+			return fmt.Errorf("field %q: kind %q: want one of %s", "real_proxy", rp.Kind, strings.Join(RealProxyKinds, ", "))
+		case !slices.Contains(RealProxyForms, rp.Form):
+			return fmt.Errorf("field %q: form %q: want one of %s", "real_proxy", rp.Form, strings.Join(RealProxyForms, ", "))
+		case rp.Form == "custom" && rp.Config == "":
+			return fmt.Errorf("field %q: form \"custom\" needs \"config\": the path of your %s config template", "real_proxy", rp.Kind)
+		case rp.Form != "custom" && rp.Config != "":
+			return fmt.Errorf("field %q: \"config\" is only for form \"custom\" (form is %q)", "real_proxy", rp.Form)
+		case n.Proxy || n.Down != (Direction{}) || n.Up != (Direction{}):
+			return fmt.Errorf("field %q: a real proxy cannot be combined with \"proxy\": true or down/up conditions", "real_proxy")
+		}
 	}
 	for dir, d := range map[string]Direction{"down": n.Down, "up": n.Up} {
 		switch {

@@ -34,6 +34,9 @@ type Transport struct {
 	// HonoursRetry is true when the client takes the server's SSE retry:
 	// as its reconnect delay (transports.RetryReceiver).
 	HonoursRetry bool
+	// Upgrades is true for transports that start with an HTTP Upgrade
+	// handshake (WebSocket): a proxy must forward it.
+	Upgrades bool
 	// PollInterval is true for clients that poll on an interval
 	// (ClientOptions.PollInterval), which results then record.
 	PollInterval bool

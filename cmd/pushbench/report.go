@@ -4,36 +4,54 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/results/report"
 )
 
-const reportUsage = `usage: pushbench report DIR
+const reportUsage = `usage: pushbench report [--out DIR] DIR [DIR...]
 
-Re-renders a run's report from DIR/results.json without re-running: the
-terminal tables, DIR/report.md, DIR/report.html (self-contained), the plots
-in DIR/plots/ (PNG and SVG) and DIR/bench.txt (Go benchmark format).
+Re-renders a run's report from DIR/results.json (or DIR/records/) without
+re-running: the terminal tables, DIR/report.md, DIR/report.html
+(self-contained), the plots in DIR/plots/ (PNG and SVG) and DIR/bench.txt
+(Go benchmark format). With several folders their records are pooled into
+one report written to --out (runs of one scenario on several networks, for
+the proxies section).
 
-example:
+examples:
   pushbench report out/bench
+  pushbench report --out out/proxies/all out/proxies/loopback out/proxies/nginx-tuned
+
+flags:
 `
 
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	out := fs.String("out", "", "where a pooled report of several folders goes (default: the one folder given)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() == 0 || (fs.NArg() > 1 && *out == "") {
 		fs.Usage()
-		return usageError{"give exactly one output folder"}
+		return usageError{"give one output folder, or several with --out for the pooled report"}
 	}
-	dir := fs.Arg(0)
-	recs, err := results.Load(dir)
-	if err != nil {
-		return usageError{err.Error()}
+	dir := *out
+	if dir == "" {
+		dir = fs.Arg(0)
+	}
+	var recs []results.Record
+	for _, d := range fs.Args() {
+		r, err := results.Load(d)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		recs = append(recs, r...)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("failed to create %s: %w", dir, err)
 	}
 	if _, err := report.Render(dir, recs, stdout); err != nil {
 		return err

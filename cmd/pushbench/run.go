@@ -70,7 +70,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&srvs, "server", "a running server's control address (pushbench serve --control --control-addr) to use instead of starting one; repeatable, comma-separated or a range like --worker")
 	target := fs.String("target", "", "with --server: the base URL clients connect to (default: where the first server says it serves)")
 	targetRaw := fs.String("target-raw", "", "with --server: the rawtcp host:port clients connect to (default: where the first server says it serves)")
-	network := fs.String("network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite or a .json file")
+	network := fs.String("network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite, nginx-stock, nginx-tuned, haproxy-stock, haproxy-tuned or a .json file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

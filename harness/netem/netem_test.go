@@ -98,7 +98,7 @@ func TestBuiltinProfiles(t *testing.T) {
 	for _, n := range all {
 		names = append(names, n.Name)
 	}
-	want := "lan loopback mobile proxy satellite wan"
+	want := "haproxy-stock haproxy-tuned lan loopback mobile nginx-stock nginx-tuned proxy satellite wan"
 	if got := join(names); got != want {
 		t.Errorf("profiles %q, want %q", got, want)
 	}

@@ -392,7 +392,7 @@ func c12(d claimData) Claim {
 	case cutWithout == 0:
 		v = Contradicted
 	}
-	return Claim{"C12", text, rule, v, fmt.Sprintf("disconnects without heartbeats%s: %s; with %s: %s.", idle, strings.Join(without, ", "), hb, strings.Join(with, ", "))}
+	return Claim{"C12", text, rule, v, fmt.Sprintf("disconnects without heartbeats%s: %s; with %s: %s.", idle, strings.Join(without, ", "), hb, strings.Join(with, ", ")) + c12RealProxies(d)}
 }
 
 func orNotRecorded(s string) string {

@@ -104,6 +104,9 @@ func Build(recs []results.Record) *Report {
 		})
 		rep.Sections = append(rep.Sections, buildSection(name, groups))
 	}
+	if sec, ok := proxySection(recs); ok { // real proxies in the path: proxies.go
+		rep.Sections = append(rep.Sections, sec)
+	}
 	rep.Claims = evaluateClaims(byScenario)
 	return rep
 }

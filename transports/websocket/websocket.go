@@ -58,6 +58,7 @@ func init() {
 		Path:                  Path,
 		Library:               Library,
 		Push:                  true,
+		Upgrades:              true,
 		IsolatesSlowConsumers: true,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			s, err := NewServer(log, opts)
