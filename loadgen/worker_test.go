@@ -118,8 +118,15 @@ func TestWorkerOverHTTP(t *testing.T) {
 // TestCallerDeadlineIsNotTheWorkersFault: a call cut short by the caller's
 // own deadline is not marked unreachable; one that outlives its own limit is.
 func TestCallerDeadlineIsNotTheWorkersFault(t *testing.T) {
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
 	defer hang.Close()
+	defer close(release) // before Close, which waits for the handlers
 	rem := NewRemote("slow worker", hang.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
