@@ -403,7 +403,7 @@ func (f *fleet) close() {
 // many local ones as the largest step needs so that each stays inside the
 // open-file limit.
 func (r *Runner) fleetPlan(sc scenarios.Scenario) fleetPlan {
-	p := fleetPlan{bin: r.cfg.Binary, remote: r.cfg.WorkerAddrs, cpu: -1, perHost: loadgen.PortsPerSource}
+	p := fleetPlan{bin: r.cfg.Binary, remote: r.cfg.WorkerAddrs, cpu: -1, perHost: loadgen.ClientsPerWorker}
 	if r.srvCPU >= 0 {
 		p.cpu, p.procs = 1, 1
 	}
@@ -424,7 +424,7 @@ func (r *Runner) workersFor(sc scenarios.Scenario) int {
 		most = max(most, st.Clients)
 	}
 	per := perClientFiles(sc)
-	capacity := loadgen.PortsPerSource
+	capacity := loadgen.ClientsPerWorker
 	if r.fileLimit > 0 {
 		capacity = min(capacity, (int(r.fileLimit)-256)/per)
 	}
