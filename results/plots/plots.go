@@ -88,11 +88,31 @@ var builders = map[string][]builder{
 	"chat":       {chatChart, spectrumChart},
 }
 
+// scaleBuilders are the scale suite's: every per-connection cost against
+// the connection count, and for fan-out the p99 too.
+var scaleBuilders = map[string][]builder{
+	"scale-idle":   {},
+	"scale-fanout": {fanoutChart, spectrumChart},
+	"fanout-1m":    {fanoutChart, spectrumChart},
+}
+
 func buildCharts(d *dataset) ([]*chart, error) {
 	var out []*chart
 	for _, sc := range d.scenarios() {
 		bs, ok := builders[sc]
-		if !ok {
+		scale, isScale := scaleBuilders[sc]
+		switch {
+		case isScale:
+			bs = scale
+			cs, err := scaleCharts(d, sc)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cs {
+				c.fig.marks = d.marks(sc)
+				out = append(out, c)
+			}
+		case !ok:
 			bs = []builder{spectrumChart} // burst, churn and unknown scenarios
 		}
 		for _, b := range bs {
