@@ -151,6 +151,17 @@ func (f *fleet) run(fn func(i int, m *member) error, mark bool) error {
 	return nil
 }
 
+// live is the number of workers still answering.
+func (f *fleet) live() int {
+	n := 0
+	for _, m := range f.members {
+		if m.err() == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // Add opens n more clients, spread evenly over the workers.
 func (f *fleet) Add(ctx context.Context, n int) error {
 	f.mu.Lock()
@@ -226,8 +237,11 @@ func (f *fleet) waitFor(ctx context.Context, cursor int64, done func(loadgen.Sta
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: %s", ctx.Err(), describe(last))
 		}
-		if err != nil {
+		if err != nil && (!errors.Is(err, loadgen.ErrUnreachable) || f.live() == 0) {
 			return err
+		}
+		if err != nil {
+			continue // that worker is marked failed; wait on the others
 		}
 		last = st
 		if done(st) {

@@ -285,3 +285,40 @@ func TestChatRefusesSeveralServerProcesses(t *testing.T) {
 		t.Fatalf("records %+v, want one error naming the shared log and the knob", recs)
 	}
 }
+
+// TestDeadWorkerIsNamedAndTheOthersKept SIGKILLs one of two workers once
+// the window is open: the record names it, counts its clients as failed,
+// keeps the other worker's deliveries and cannot stand as a figure.
+func TestDeadWorkerIsNamedAndTheOthersKept(t *testing.T) {
+	r, log := newRunner(t, []string{"sse-lean"})
+	r.cfg.Workers = 2
+	var killed int
+	r.cfg.hook = func(event string, _ int) {
+		if event == "window" && killed == 0 {
+			if ws := childrenOf(os.Getpid())["worker"]; len(ws) == 2 {
+				killed = ws[1]
+				syscall.Kill(killed, syscall.SIGKILL)
+			}
+		}
+	}
+	sc := scenario(t, `{"name":"dead","kind":"broadcast","clients":[10],"rate":[50],"warmup":"200ms","duration":"1s"}`)
+	if err := r.Run(context.Background(), []scenarios.Scenario{sc}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := results.Load(r.cfg.Out)
+	if err != nil || len(recs) != 1 || killed == 0 {
+		t.Fatalf("%d records, %v, killed pid %d; log:\n%s", len(recs), err, killed, log)
+	}
+	rec := recs[0]
+	d := rec.Delivery
+	if rec.Error != "" || d.FailedClients != 5 || d.Expected != d.Published*5 || d.Delivered != d.Expected || rec.Loadgen.Processes != 1 {
+		t.Errorf("error %q, failed clients %d, published %d, expected %d, delivered %d, workers %d; want the surviving 5 clients' full counts",
+			rec.Error, d.FailedClients, d.Published, d.Expected, d.Delivered, rec.Loadgen.Processes)
+	}
+	if !strings.Contains(strings.Join(rec.Notes, " "), fmt.Sprintf("pid %d", killed)) {
+		t.Errorf("notes %q do not name the dead worker (pid %d)", rec.Notes, killed)
+	}
+	if rec.Disqualified() == "" {
+		t.Error("a record missing a worker's clients may stand as a figure")
+	}
+}
