@@ -33,6 +33,12 @@ func newClient(opts transports.ClientOptions, hold bool, path string) *client {
 // PollInterval; a long poll asks again as soon as an answer arrives.
 func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) error {
 	tr := transports.HTTPTransport(c.opts)
+	if c.hold {
+		// A long poll's answer comes when there is news or the hold ends:
+		// its headers are due within the request's own deadline
+		// (ReadTimeout), not the handshake's.
+		tr.ResponseHeaderTimeout = c.opts.ReadTimeout
+	}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr}
 	cursor := since

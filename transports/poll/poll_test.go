@@ -154,3 +154,34 @@ func (r *countReceiver) Polled() {
 		close(r.done)
 	}
 }
+
+// TestLongPollOutwaitsItsHold: a held request whose hold is longer than
+// the client's handshake timeout is still waited for (the hold is the
+// point), so an idle long-poll client makes no error and no reconnect.
+// Found at scale: every idle long-poll client gave up after 10 s, the
+// default handshake timeout, against the server's 30 s hold.
+func TestLongPollOutwaitsItsHold(t *testing.T) {
+	hs, _, _ := serve(t, "longpoll", transports.ServerOptions{HoldTimeout: 600 * time.Millisecond})
+	tr, _ := transports.Lookup("longpoll")
+	c, err := tr.NewClient(transports.ClientOptions{BaseURL: hs.URL, Timeout: 200 * time.Millisecond, ReadTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	rec := &emptyCounter{}
+	err = c.Run(ctx, 0, rec)
+	if err != nil {
+		t.Errorf("idle long poll through two holds ended with %v, want none (the client must outwait the hold)", err)
+	}
+	if rec.empties < 2 {
+		t.Errorf("%d empty answers in 1.5 s of 600 ms holds, want 2", rec.empties)
+	}
+}
+
+type emptyCounter struct{ empties int }
+
+func (e *emptyCounter) Connected()                     {}
+func (e *emptyCounter) Message(seq, sent int64, n int) {}
+func (e *emptyCounter) Gap(first, last int64)          {}
+func (e *emptyCounter) Empty()                         { e.empties++ }
