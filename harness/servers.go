@@ -20,13 +20,21 @@ import (
 // running elsewhere, driven by their control addresses. Every process is
 // fed the same open-loop schedule from the same instant with the same
 // first seq, so each holds the same log and a client sees the same
-// messages whichever process it reached. Safe for concurrent use, except
-// restart.
+// messages whichever process it reached. Safe for concurrent use: restart
+// swaps the processes under mu while watchers sample them.
 type servers struct {
-	procs     []*serverProc
-	base, raw string // where clients connect
+	mu        sync.RWMutex
+	procs     []*serverProc // under mu; read through now()
+	base, raw string        // where clients connect
 	bin       string
 	args      serverArgs
+}
+
+// now is the current processes.
+func (s *servers) now() []*serverProc {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.procs
 }
 
 // startServers starts n local server processes on one port.
@@ -85,13 +93,14 @@ func remoteServers(ctx context.Context, controls []string, base, raw string) (*s
 	return s, nil
 }
 
-func (s *servers) local() bool { return s.procs[0].child != nil }
+func (s *servers) local() bool { return s.now()[0].child != nil }
 
 // each runs fn on every process at once and returns the errors joined.
 func (s *servers) each(fn func(i int, p *serverProc) error) error {
-	errs := make([]error, len(s.procs))
+	procs := s.now()
+	errs := make([]error, len(procs))
 	var wg sync.WaitGroup
-	for i, p := range s.procs {
+	for i, p := range procs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -106,7 +115,8 @@ func (s *servers) each(fn func(i int, p *serverProc) error) error {
 // head the same everywhere (a process whose log differs is an error: it
 // would publish other messages than the rest). perProc keeps each one's.
 func (s *servers) status(ctx context.Context, gc bool) (sum service.Status, perProc []service.Status, err error) {
-	perProc = make([]service.Status, len(s.procs))
+	procs := s.now()
+	perProc = make([]service.Status, len(procs))
 	err = s.each(func(i int, p *serverProc) error {
 		st, err := p.status(ctx, gc)
 		perProc[i] = st
@@ -120,7 +130,7 @@ func (s *servers) status(ctx context.Context, gc bool) (sum service.Status, perP
 	sum.Goroutines, sum.HeapAlloc, sum.HeapInuse, sum.StackInuse, sum.Sys = 0, 0, 0, 0, 0
 	for i, st := range perProc {
 		if st.Head != perProc[0].Head {
-			return sum, perProc, fmt.Errorf("server processes disagree: %s has head %d, %s %d", s.procs[0].name(), perProc[0].Head, s.procs[i].name(), st.Head)
+			return sum, perProc, fmt.Errorf("server processes disagree: %s has head %d, %s %d", procs[0].name(), perProc[0].Head, procs[i].name(), st.Head)
 		}
 		sum.Goroutines += st.Goroutines
 		sum.HeapAlloc += st.HeapAlloc
@@ -145,10 +155,11 @@ func (s *servers) status(ctx context.Context, gc bool) (sum service.Status, perP
 // publish runs the schedule on every process from one instant and returns
 // the seqs published, which must be the same everywhere.
 func (s *servers) publish(ctx context.Context, plan service.Schedule, limit time.Duration) (first, last int64, err error) {
-	if len(s.procs) > 1 {
+	procs := s.now()
+	if len(procs) > 1 {
 		plan.Start = time.Now().Add(50 * time.Millisecond).UnixNano()
 	}
-	firsts, lasts := make([]int64, len(s.procs)), make([]int64, len(s.procs))
+	firsts, lasts := make([]int64, len(procs)), make([]int64, len(procs))
 	err = s.each(func(i int, p *serverProc) error {
 		var err error
 		firsts[i], lasts[i], err = p.publish(ctx, plan, limit)
@@ -157,10 +168,10 @@ func (s *servers) publish(ctx context.Context, plan service.Schedule, limit time
 	if err != nil {
 		return 0, 0, err
 	}
-	for i := range s.procs {
+	for i := range procs {
 		if firsts[i] != firsts[0] || lasts[i] != lasts[0] {
 			return 0, 0, fmt.Errorf("server processes published different seqs: %s %d..%d, %s %d..%d",
-				s.procs[0].name(), firsts[0], lasts[0], s.procs[i].name(), firsts[i], lasts[i])
+				procs[0].name(), firsts[0], lasts[0], procs[i].name(), firsts[i], lasts[i])
 		}
 	}
 	return firsts[0], lasts[0], nil
@@ -170,7 +181,7 @@ func (s *servers) publish(ctx context.Context, plan service.Schedule, limit time
 // whose boot id is this kernel's (another host's pids mean nothing here).
 func (s *servers) pids() []int {
 	var out []int
-	for _, p := range s.procs {
+	for _, p := range s.now() {
 		switch {
 		case p.child != nil:
 			out = append(out, p.child.pid())
@@ -191,7 +202,7 @@ func (s *servers) hookPID() int {
 
 // dead says whether a local process has exited.
 func (s *servers) dead() error {
-	for _, p := range s.procs {
+	for _, p := range s.now() {
 		if err := p.dead(); err != nil {
 			return err
 		}
@@ -205,18 +216,26 @@ func (s *servers) restart(ctx context.Context, firstSeq int64) error {
 	if !s.local() {
 		return errors.New("cannot restart servers this run did not start")
 	}
-	for _, p := range s.procs {
+	old := s.now()
+	for _, p := range old {
 		p.kill()
 	}
 	a := s.args
-	a.FirstSeq, a.ReusePort = firstSeq, len(s.procs) > 1
-	for i := range s.procs {
+	a.FirstSeq, a.ReusePort = firstSeq, len(old) > 1
+	next := make([]*serverProc, 0, len(old))
+	for range old {
 		p, err := startServer(ctx, s.bin, a)
 		if err != nil {
+			for _, q := range next {
+				q.stop()
+			}
 			return err
 		}
-		s.procs[i] = p
+		next = append(next, p)
 	}
+	s.mu.Lock()
+	s.procs = next
+	s.mu.Unlock()
 	return nil
 }
 

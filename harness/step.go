@@ -45,19 +45,10 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		r.cfg.hook("connected", srv.hookPID())
 	}
 	// Warm up: traffic that is not measured.
+	load := r.workloadFor(sc, st, srv, fl)
 	prog.phase(fmt.Sprintf("step %d: warm-up", st.Index))
-	if sc.Kind == scenarios.Idle {
-		if err := sleepCtx(ctx, sc.Warmup.Duration); err != nil {
-			return err
-		}
-	} else if sc.Kind == scenarios.Chat {
-		if _, _, err := fl.StartSending(ctx, st.Rate, service.Payload(st.Payload), sc.Warmup.Duration); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
-	} else if sc.Warmup.Duration > 0 {
-		if _, _, err := r.publish(ctx, srv, sc, st, sc.Warmup.Duration); err != nil {
-			return err
-		}
+	if err := load.warmUp(ctx); err != nil {
+		return r.phaseErr(srv, "warm-up", err)
 	}
 	// Measure.
 	prog.phase(fmt.Sprintf("step %d: measuring", st.Index))
@@ -82,44 +73,14 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	}
 	stopFaults := net.inject(ctx, sc.Fault, func(err error) { rec.Notes = append(rec.Notes, "fault injection: "+err.Error()) })
 	defer stopFaults()
-	var published int64
-	if sc.Kind == scenarios.Idle {
-		if err := sleepCtx(ctx, sc.Duration.Duration); err != nil {
-			return err
-		}
-	} else {
-		if sc.Kind == scenarios.Chat {
-			_, failed, err := fl.StartSending(ctx, st.Rate, service.Payload(st.Payload), sc.Duration.Duration)
-			if err != nil {
-				return fmt.Errorf("upstream: %w", err)
-			}
-			stNow, _, err := srv.status(ctx, false)
-			if err != nil {
-				return r.phaseErr(srv, "status", err)
-			}
-			published = stNow.Head - s0.head
-			if failed > 0 {
-				rec.Notes = append(rec.Notes, fmt.Sprintf("%d upstream sends failed", failed))
-			}
-		} else if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
-			n, restarted, err := r.publishWithRestarts(ctx, srv, sc, st, f.Every.Duration)
-			published = n
-			if err != nil {
-				return err
-			}
-			rec.Notes = append(rec.Notes, fmt.Sprintf("server killed and restarted %d times: its CPU and memory figures cover the last process only", restarted))
-			if restarted > 0 {
-				s0.srvCPU = 0 // the last process's CPU since it started
-			}
-		} else {
-			first, last, err := r.publish(ctx, srv, sc, st, sc.Duration.Duration)
-			if err != nil {
-				return err
-			}
-			if first > 0 {
-				published = last - first + 1
-			}
-		}
+	published, restarted, err := load.measure(ctx, s0.head, rec)
+	if err != nil {
+		return r.phaseErr(srv, "measure", err)
+	}
+	if restarted {
+		s0.srvCPU = 0 // the last processes' CPU since they started
+	}
+	if load.drains() {
 		// The window lasts its whole duration even when the last message is
 		// due earlier (a low rate publishes its last message 1/rate early).
 		if err := sleepCtx(ctx, time.Until(t0.Add(sc.Duration.Duration))); err != nil {
