@@ -116,4 +116,3 @@ func (w chatLoad) measure(ctx context.Context, base int64, rec *results.Record) 
 }
 
 func (chatLoad) drains() bool { return true }
-
