@@ -213,3 +213,18 @@ func TestAllowedTargetsBeyondLoopback(t *testing.T) {
 		t.Error("ParseTargets accepted a URL")
 	}
 }
+
+// TestQuietClientsBytesCountFromTheWindowStart: a client that receives no
+// message in a window (idle: only heartbeats cross its socket) still has
+// its bytes counted from the window's start.
+func TestQuietClientsBytesCountFromTheWindowStart(t *testing.T) {
+	g := newTestGen()
+	defer g.Close()
+	c := addFake(g, 1)[0]
+	c.bytesIn.Add(500) // before the window
+	g.StartWindow(0, 10)
+	c.bytesIn.Add(40) // a heartbeat in the window
+	if w := g.Window(0); w.BytesIn != 40 {
+		t.Errorf("bytes in = %d, want the 40 that crossed during the window", w.BytesIn)
+	}
+}

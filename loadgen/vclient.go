@@ -102,7 +102,10 @@ func (c *vclient) Message(seq, sent int64, size int) {
 	}
 	cw := &c.w
 	cw.mu.Lock()
-	c.sync(w)
+	if !c.sync(w) {
+		cw.mu.Unlock()
+		return // in flight from a window already closed
+	}
 	i := seq - w.base - 1
 	if i >= cw.limit {
 		cw.counts.Unexpected++ // far beyond anything the window publishes

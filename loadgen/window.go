@@ -42,11 +42,16 @@ type clientWindow struct {
 }
 
 // sync moves the client to window w (its accounting restarts) when it is
-// still on an older one. c.w.mu is held.
-func (c *vclient) sync(w *windowSpec) {
+// still on an older one, and says whether what happens now may be counted
+// in w: a message of an older window still in flight is counted nowhere.
+// c.w.mu is held.
+func (c *vclient) sync(w *windowSpec) bool {
 	cw := &c.w
 	if cw.epoch == w.epoch {
-		return
+		return true
+	}
+	if cw.epoch > w.epoch {
+		return false
 	}
 	cw.epoch, cw.base, cw.limit, cw.maxSeen = w.epoch, w.base, w.limit, w.base
 	clear(cw.seen)
@@ -54,6 +59,7 @@ func (c *vclient) sync(w *windowSpec) {
 	cw.late = cw.late[:0]
 	cw.counts = results.Counts{}
 	cw.bytesIn0, cw.bytesOut0 = c.bytesIn.Load(), c.bytesOut.Load()
+	return true
 }
 
 // count runs f on the client's counts of the current window, if one is open.
@@ -63,8 +69,9 @@ func (c *vclient) count(f func(*results.Counts)) {
 		return
 	}
 	c.w.mu.Lock()
-	c.sync(w)
-	f(&c.w.counts)
+	if c.sync(w) {
+		f(&c.w.counts)
+	}
 	c.w.mu.Unlock()
 }
 
@@ -115,6 +122,13 @@ func (g *Generator) StartWindow(base, limit int64) {
 	}
 	g.delivered.Store(0)
 	g.win.Store(w)
+	// Every client starts the window now, not at its first event: the
+	// bytes a quiet client moves (heartbeats, polls) count from here.
+	for _, c := range g.clients {
+		c.w.mu.Lock()
+		c.sync(w)
+		c.w.mu.Unlock()
+	}
 }
 
 // MarkLate says the drain deadline has passed: messages that arrive from
