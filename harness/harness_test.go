@@ -248,18 +248,8 @@ func TestSeveralServerProcessesAndWorkers(t *testing.T) {
 	r, log := newRunner(t, []string{"websocket", "rawtcp"})
 	r.cfg.ServerProcs, r.cfg.Workers = 3, 2
 	sc := scenario(t, `{"name":"procs","kind":"broadcast","clients":[30],"rate":[100],"warmup":"300ms","duration":"1s","connect_rate":1000}`)
-	if err := r.Run(context.Background(), []scenarios.Scenario{sc}); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := results.Load(r.cfg.Out)
-	if err != nil || len(recs) != 2 {
-		t.Fatalf("%d records, %v; log:\n%s", len(recs), err, log)
-	}
-	for _, rec := range recs {
-		d := rec.Delivery
-		if rec.Error != "" || d.Mismatch != "" || d.Lost != 0 || d.Duplicates != 0 || d.Published < 90 || d.Delivered != d.Published*30 {
-			t.Errorf("%s: error %q mismatch %q published %d delivered %d lost %d dups %d", rec.Transport, rec.Error, d.Mismatch, d.Published, d.Delivered, d.Lost, d.Duplicates)
-		}
+	for _, rec := range runAll(t, r, log, sc, 2) {
+		checkEveryMessageOnce(t, rec, 90, 30)
 		if rec.Server.Processes != 3 || rec.Loadgen.Processes != 2 || len(rec.ServerConns) != 3 {
 			t.Errorf("%s: %d server processes (%v), %d workers; want 3 and 2", rec.Transport, rec.Server.Processes, rec.ServerConns, rec.Loadgen.Processes)
 		}
@@ -320,5 +310,29 @@ func TestDeadWorkerIsNamedAndTheOthersKept(t *testing.T) {
 	}
 	if rec.Disqualified() == "" {
 		t.Error("a record missing a worker's clients may stand as a figure")
+	}
+}
+
+// runAll runs sc and returns its records, which must number n.
+func runAll(t *testing.T, r *Runner, log fmt.Stringer, sc scenarios.Scenario, n int) []results.Record {
+	t.Helper()
+	if err := r.Run(context.Background(), []scenarios.Scenario{sc}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := results.Load(r.cfg.Out)
+	if err != nil || len(recs) != n {
+		t.Fatalf("%d records, %v, want %d; log:\n%s", len(recs), err, n, log)
+	}
+	return recs
+}
+
+// checkEveryMessageOnce: at least minPublished messages, each delivered
+// once to each of clients, counts reconciled, no error.
+func checkEveryMessageOnce(t *testing.T, rec results.Record, minPublished, clients int64) {
+	t.Helper()
+	d := rec.Delivery
+	if rec.Schema != results.SchemaVersion || rec.Error != "" || d.Mismatch != "" || d.Lost != 0 || d.Duplicates != 0 || d.Published < minPublished || d.Delivered != d.Published*clients {
+		t.Errorf("%s: schema %d error %q mismatch %q published %d delivered %d lost %d dups %d",
+			rec.Transport, rec.Schema, rec.Error, d.Mismatch, d.Published, d.Delivered, d.Lost, d.Duplicates)
 	}
 }

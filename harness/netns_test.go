@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pushbench/pushbench/results"
-	"github.com/pushbench/pushbench/scenarios"
 )
 
 // hosts is a test network of its own: a bridge in this namespace and one
@@ -106,21 +103,11 @@ func TestAcrossHosts(t *testing.T) {
 	r, log := newRunner(t, []string{"websocket", "sse-lean"})
 	r.cfg.Servers, r.cfg.WorkerAddrs = []string{ready.Control}, workers
 	sc := scenario(t, `{"name":"hosts","kind":"broadcast","clients":[20],"rate":[50],"warmup":"300ms","duration":"1s","connect_rate":500}`)
-	if err := r.Run(context.Background(), []scenarios.Scenario{sc}); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := results.Load(r.cfg.Out)
-	if err != nil || len(recs) != 2 {
-		t.Fatalf("%d records, %v; log:\n%s", len(recs), err, log)
-	}
-	for _, rec := range recs {
+	for _, rec := range runAll(t, r, log, sc, 2) {
 		d := rec.Delivery
 		t.Logf("%s across hosts: published %d, delivered %d to %d clients on %d workers, p50 %d µs, p99 %d µs, server RSS %d MiB",
 			rec.Transport, d.Published, d.Delivered, rec.Params.Clients, rec.Loadgen.Processes, rec.Latency.P50, rec.Latency.P99, rec.Server.RSSBytes>>20)
-		if rec.Schema != results.SchemaVersion || rec.Error != "" || d.Mismatch != "" || d.Lost != 0 || d.Duplicates != 0 || d.Published < 40 || d.Delivered != d.Published*20 {
-			t.Errorf("%s: schema %d error %q mismatch %q published %d delivered %d lost %d dups %d",
-				rec.Transport, rec.Schema, rec.Error, d.Mismatch, d.Published, d.Delivered, d.Lost, d.Duplicates)
-		}
+		checkEveryMessageOnce(t, rec, 40, 20)
 		if rec.Loadgen.Processes != 2 || rec.Loadgen.CPUSeconds <= 0 {
 			t.Errorf("%s: %d workers reported (cpu %v s), want both", rec.Transport, rec.Loadgen.Processes, rec.Loadgen.CPUSeconds)
 		}
