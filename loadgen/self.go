@@ -94,5 +94,3 @@ func Usage(before, s0, s1 Sample, window time.Duration, clients int, delivered i
 	}
 	return res
 }
-
-func pid() int { return os.Getpid() }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -216,7 +217,7 @@ func (w *Worker) report(rw http.ResponseWriter, r *http.Request, g *Generator, _
 		return
 	}
 	rep.Self = Usage(before, s0, s1, time.Since(t0), win.Clients, win.Delivered)
-	rep.PID = pid()
+	rep.PID = os.Getpid()
 	reply(rw, rep)
 }
 
