@@ -310,22 +310,23 @@ func TestConnectionCapCoversRawTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	// The HTTP connection is counted once accepted: poll until the raw one is refused.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.Dial("tcp", svc.RawAddr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-		answer, _ := io.ReadAll(c)
-		c.Close()
-		if strings.Contains(string(answer), "--max-conns") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("raw connection past the cap got %q", answer)
-		}
-		time.Sleep(10 * time.Millisecond) // polling for the HTTP accept
+	// An answer on the held connection proves it was accepted, and so
+	// counted, before the raw one is tried (no race with the accept).
+	_ = held.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(held, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(held).ReadString('\n'); err != nil || !strings.Contains(line, "200") {
+		t.Fatalf("held connection: %q, %v", line, err)
+	}
+	c, err := net.Dial("tcp", svc.RawAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	answer, _ := io.ReadAll(c)
+	if !strings.Contains(string(answer), "--max-conns") {
+		t.Fatalf("raw connection past the cap got %q", answer)
 	}
 }
