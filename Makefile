@@ -92,10 +92,10 @@ lint-workflows:
 
 # Node packages for the tests, installed from their locks when node_modules
 # is absent or older than the lock: the interop clients
-# (transports/service/interop_test.go) and the browser check of the HTML
+# (harness/serve/interop_test.go) and the browser check of the HTML
 # report (results/report/browser_test.go; it drives Debian's chromium,
 # never a downloaded browser).
-NODE_DIRS := transports/service/testdata/node results/report/testdata/browser
+NODE_DIRS := harness/serve/testdata/node results/report/testdata/browser
 node-deps: system-deps $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
 %/node_modules/.package-lock.json: %/package-lock.json
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix $* --no-audit --no-fund

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/transports/service"
+	"github.com/pushbench/pushbench/harness/serve"
 )
 
 // serverProc is one pushbench serve --control process: a child of this run,
@@ -126,8 +126,8 @@ func (s *serverProc) dead() error {
 
 // status fetches /control/status; with gc the server collects garbage
 // first, so its heap figures are live memory.
-func (s *serverProc) status(ctx context.Context, gc bool) (service.Status, error) {
-	var st service.Status
+func (s *serverProc) status(ctx context.Context, gc bool) (serve.Status, error) {
+	var st serve.Status
 	path := "/control/status"
 	if gc {
 		path += "?gc=1"
@@ -137,7 +137,7 @@ func (s *serverProc) status(ctx context.Context, gc bool) (service.Status, error
 }
 
 // publish runs a schedule on the server and returns the seqs it published.
-func (s *serverProc) publish(ctx context.Context, sc service.Schedule, limit time.Duration) (first, last int64, err error) {
+func (s *serverProc) publish(ctx context.Context, sc serve.Schedule, limit time.Duration) (first, last int64, err error) {
 	body, _ := json.Marshal(sc)
 	var r struct{ First, Last int64 }
 	err = s.call(ctx, http.MethodPost, "/control/publish", body, &r, limit)

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
-	"github.com/pushbench/pushbench/transports/service"
 )
 
 // servers is the server side of a run, and owns its processes and their
@@ -114,9 +114,9 @@ func (s *servers) each(fn func(i int, p *serverProc) error) error {
 // status merges the processes' status: resources and counters summed, the
 // head the same everywhere (a process whose log differs is an error: it
 // would publish other messages than the rest). perProc keeps each one's.
-func (s *servers) status(ctx context.Context, gc bool) (sum service.Status, perProc []service.Status, err error) {
+func (s *servers) status(ctx context.Context, gc bool) (sum serve.Status, perProc []serve.Status, err error) {
 	procs := s.now()
-	perProc = make([]service.Status, len(procs))
+	perProc = make([]serve.Status, len(procs))
 	err = s.each(func(i int, p *serverProc) error {
 		st, err := p.status(ctx, gc)
 		perProc[i] = st
@@ -154,7 +154,7 @@ func (s *servers) status(ctx context.Context, gc bool) (sum service.Status, perP
 
 // publish runs the schedule on every process from one instant and returns
 // the seqs published, which must be the same everywhere.
-func (s *servers) publish(ctx context.Context, plan service.Schedule, limit time.Duration) (first, last int64, err error) {
+func (s *servers) publish(ctx context.Context, plan serve.Schedule, limit time.Duration) (first, last int64, err error) {
 	procs := s.now()
 	if len(procs) > 1 {
 		plan.Start = time.Now().Add(50 * time.Millisecond).UnixNano()

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
-	"github.com/pushbench/pushbench/transports/service"
 )
 
 // runStep connects the step's clients, warms up, measures one window and
@@ -170,10 +170,10 @@ func (p *peakWatcher) stop() (rss int64, fds int) {
 
 // publish runs the scenario's schedule for d on the server.
 func (r *Runner) publish(ctx context.Context, srv *servers, sc scenarios.Scenario, st scenarios.Step, d time.Duration) (first, last int64, err error) {
-	plan := service.Schedule{Rate: st.Rate, Payload: st.Payload, Count: int64(math.Round(st.Rate * d.Seconds()))}
+	plan := serve.Schedule{Rate: st.Rate, Payload: st.Payload, Count: int64(math.Round(st.Rate * d.Seconds()))}
 	if sc.Burst != nil {
 		bursts := int64(d / sc.Burst.Every.Duration)
-		plan = service.Schedule{Payload: st.Payload, Burst: sc.Burst.Size, Every: sc.Burst.Every.Duration, Count: max(bursts, 1) * int64(sc.Burst.Size)}
+		plan = serve.Schedule{Payload: st.Payload, Burst: sc.Burst.Size, Every: sc.Burst.Every.Duration, Count: max(bursts, 1) * int64(sc.Burst.Size)}
 	}
 	first, last, err = srv.publish(ctx, plan, d+30*time.Second)
 	if err != nil {

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
-	"github.com/pushbench/pushbench/transports/service"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
@@ -121,7 +121,7 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 		Machine: r.machine, Pinning: r.pinning,
 		Params: results.Params{
 			Clients: st.Clients, Rate: st.Rate, Payload: st.Payload,
-			MessageBytes: len(wire.AppendMessageJSON(nil, 1, time.Now().UnixNano(), service.Payload(st.Payload))),
+			MessageBytes: len(wire.AppendMessageJSON(nil, 1, time.Now().UnixNano(), serve.Payload(st.Payload))),
 			DurationS:    sc.Duration.Seconds(), WarmupS: sc.Warmup.Seconds(),
 			Network: r.cfg.Network.Name, SLOP99Us: sc.SLO.Microseconds(), Ring: sc.Ring,
 		},

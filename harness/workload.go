@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
-	"github.com/pushbench/pushbench/transports/service"
 )
 
 // workload is what a step's servers and clients do around its window. It
@@ -94,14 +94,14 @@ type chatLoad struct {
 }
 
 func (w chatLoad) warmUp(ctx context.Context) error {
-	if _, _, err := w.fl.StartSending(ctx, w.st.Rate, service.Payload(w.st.Payload), w.sc.Warmup.Duration); err != nil {
+	if _, _, err := w.fl.StartSending(ctx, w.st.Rate, serve.Payload(w.st.Payload), w.sc.Warmup.Duration); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
 	return nil
 }
 
 func (w chatLoad) measure(ctx context.Context, base int64, rec *results.Record) (int64, bool, error) {
-	_, failed, err := w.fl.StartSending(ctx, w.st.Rate, service.Payload(w.st.Payload), w.sc.Duration.Duration)
+	_, failed, err := w.fl.StartSending(ctx, w.st.Rate, serve.Payload(w.st.Payload), w.sc.Duration.Duration)
 	if err != nil {
 		return 0, false, fmt.Errorf("upstream: %w", err)
 	}

@@ -18,7 +18,7 @@ const (
 	MaxDuration = 30 * time.Minute
 	MaxSteps    = 20
 	// MaxMessages is the most messages one step may publish: the server's
-	// schedule limit (service.MaxCount).
+	// schedule limit (serve.MaxCount).
 	MaxMessages = 1 << 32
 	// MaxSetting bounds the server and client timing settings (serve's
 	// flags allow 1ms to 1h).

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pushbench/pushbench/transports/service"
+	"github.com/pushbench/pushbench/harness/serve"
 )
 
 // TestHostileFlagsAreUsageErrors: every value that used to crash the
@@ -78,8 +78,8 @@ func lastLine(s string) string {
 	return s[strings.LastIndex(s, "\n")+1:]
 }
 
-func serveConfig(addr, raw string, control bool) service.Config {
-	return service.Config{Addr: addr, RawAddr: raw, Control: control}
+func serveConfig(addr, raw string, control bool) serve.Config {
+	return serve.Config{Addr: addr, RawAddr: raw, Control: control}
 }
 
 // TestRunThatSelectsNoTransportIsAUsageError: a scenario whose transports

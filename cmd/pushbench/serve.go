@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
-	"github.com/pushbench/pushbench/transports/service"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
@@ -40,7 +40,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
-	var cfg service.Config
+	var cfg serve.Config
 	var names string
 	rate := fs.Float64("rate", 0, "built-in publisher rate, messages per second (0: none)")
 	payload := fs.Int("payload", 64, "built-in publisher payload size, bytes")
@@ -62,10 +62,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.ReusePort, "reuseport", false, "share --addr and --raw-addr with other pushbench serve processes (SO_REUSEPORT): the kernel spreads connections over them")
 	allowRemote := fs.Bool("allow-remote-control", false, "let --control listen on a non-loopback --addr (anyone who reaches it can run publish schedules)")
 	fs.Int64Var(&cfg.Server.ReadLimit, "read-limit", 4096, "largest client frame accepted, bytes")
-	fs.Int64Var(&cfg.RingBytes, "ring-bytes", service.DefaultRingBytes, "message log capacity in bytes: the oldest messages leave first; a message alone over it is refused (507)")
+	fs.Int64Var(&cfg.RingBytes, "ring-bytes", serve.DefaultRingBytes, "message log capacity in bytes: the oldest messages leave first; a message alone over it is refused (507)")
 	fs.Int64Var(&cfg.Server.QueueBytes, "queue-bytes", transports.DefaultQueueBytes, "push: per-connection backlog in bytes before a slow consumer is disconnected")
 	fs.Int64Var(&cfg.Server.MaxBatchBytes, "batch-bytes", transports.DefaultMaxBatchBytes, "polls: most message bytes per answer (one message is always sent)")
-	fs.IntVar(&cfg.MaxConns, "max-conns", service.DefaultMaxConns, "most connections open at once on both listeners; more are refused (HTTP: 503)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", serve.DefaultMaxConns, "most connections open at once on both listeners; more are refused (HTTP: 503)")
 	fs.Int64Var(&cfg.BodyBytes, "body-bytes", 64<<20, "most bytes of POST /publish bodies received at once (each reserves its Content-Length); more are refused (503)")
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 10*time.Second, "deadline for a request body to arrive (slower bodies are cut with 408)")
 	if err := parseFlags(fs, args); err != nil {
@@ -95,7 +95,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if _, err := proc.RaiseFileLimit(1 << 20); err != nil {
 		fmt.Fprintf(stderr, "pushbench serve: warning: %v\n", err)
 	}
-	svc, err := service.Start(cfg)
+	svc, err := serve.Start(cfg)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	pubDone := make(chan int64, 1)
-	go func() { pubDone <- svc.RunPublisher(ctx, *rate, service.Payload(*payload)) }()
+	go func() { pubDone <- svc.RunPublisher(ctx, *rate, serve.Payload(*payload)) }()
 	select {
 	case <-ctx.Done():
 	case err = <-svc.Errors():
@@ -129,21 +129,21 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 // checkServeFlags range-checks every numeric flag, naming the allowed
 // range: a value the server would overflow on, or silently replace with a
 // default, is a usage error.
-func checkServeFlags(rate float64, payload int, cfg service.Config) error {
+func checkServeFlags(rate float64, payload int, cfg serve.Config) error {
 	o := cfg.Server
-	if !(rate == 0 || (rate >= service.MinRate && rate <= service.MaxRate)) { // also NaN
-		return usageError{fmt.Sprintf("--rate %g: allowed 0 (no publisher) or %g to %g messages per second", rate, service.MinRate, service.MaxRate)}
+	if !(rate == 0 || (rate >= serve.MinRate && rate <= serve.MaxRate)) { // also NaN
+		return usageError{fmt.Sprintf("--rate %g: allowed 0 (no publisher) or %g to %g messages per second", rate, serve.MinRate, serve.MaxRate)}
 	}
 	checks := []struct {
 		flag      string
 		v, lo, hi int64
 		unit      string
 	}{
-		{"--payload", int64(payload), 0, service.MaxPayload, "bytes"},
+		{"--payload", int64(payload), 0, serve.MaxPayload, "bytes"},
 		{"--ring", int64(cfg.Ring), 1, msglog.MaxCapacity, "messages"},
 		{"--ring-bytes", cfg.RingBytes, 4 << 10, 1 << 40, "bytes"},
 		{"--first-seq", cfg.FirstSeq, 1, maxFirstSeq, "(room for 2^62 messages before the sequence ends)"},
-		{"--max-publish", cfg.MaxPublish, 1, service.MaxPayload, "bytes"},
+		{"--max-publish", cfg.MaxPublish, 1, serve.MaxPayload, "bytes"},
 		{"--queue", int64(o.QueueLen), 1, 10_000_000, "messages"},
 		{"--queue-bytes", o.QueueBytes, 1 << 10, 1 << 40, "bytes"},
 		{"--batch", int64(o.MaxBatch), 1, 1_000_000, "messages"},
@@ -194,15 +194,15 @@ func checkAddr(addr string) error {
 
 // checkExposure warns about a non-loopback --addr and refuses --control
 // on one unless --allow-remote-control.
-func checkExposure(cfg service.Config, allowRemote bool, stderr io.Writer) error {
-	if cfg.Control && cfg.ControlAddr != "" && service.Exposed(cfg.ControlAddr) && !allowRemote {
+func checkExposure(cfg serve.Config, allowRemote bool, stderr io.Writer) error {
+	if cfg.Control && cfg.ControlAddr != "" && serve.Exposed(cfg.ControlAddr) && !allowRemote {
 		return usageError{fmt.Sprintf("--control-addr %s is not a loopback address: anyone who reaches it could run publish schedules; use 127.0.0.1, or add --allow-remote-control", cfg.ControlAddr)}
 	}
 	for _, a := range []struct{ flag, addr, what string }{
 		{"--addr", cfg.Addr, "every HTTP transport, GET /stats and POST /publish (anyone who reaches it can publish)"},
 		{"--raw-addr", cfg.RawAddr, "the rawtcp stream"},
 	} {
-		if !service.Exposed(a.addr) {
+		if !serve.Exposed(a.addr) {
 			continue
 		}
 		if a.flag == "--addr" && cfg.Control && cfg.ControlAddr == "" && !allowRemote {

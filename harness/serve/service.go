@@ -1,8 +1,10 @@
-// Package service runs the server halves of the transports together, the
-// way `pushbench serve` does: every HTTP transport on one mux at its path,
-// raw-TCP transports on their own listener, one shared log, a publisher,
+// Package serve is the server process: what `pushbench serve` runs. It runs
+// the server halves of the transports together: every HTTP transport on one
+// mux at its path,
+// raw-TCP transports on their own listener, one shared log, the open-loop
+// publisher (pacing is the harness's, which is why this lives here),
 // POST /publish for external publishers and GET /stats for the harness.
-package service
+package serve
 
 import (
 	"context"

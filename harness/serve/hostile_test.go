@@ -1,4 +1,4 @@
-package service_test
+package serve_test
 
 import (
 	"bufio"
@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/transports"
-	"github.com/pushbench/pushbench/transports/service"
 )
 
 func request(t *testing.T, method, url, origin, ctype, body string) (int, string) {
@@ -35,7 +35,7 @@ func request(t *testing.T, method, url, origin, ctype, body string) (int, string
 }
 
 func TestCrossOriginWritesAreRefused(t *testing.T) {
-	svc := start(t, service.Config{Control: true, Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{Control: true, Transports: []string{"shortpoll"}})
 	base := svc.BaseURL()
 	self := base // same origin: scheme://host:port
 	for _, tc := range []struct {
@@ -64,7 +64,7 @@ func TestCrossOriginWritesAreRefused(t *testing.T) {
 		t.Errorf("head %d after 2 allowed publishes", svc.Log.Head())
 	}
 
-	allowed := start(t, service.Config{Server: serverOpts("http://app.example")})
+	allowed := start(t, serve.Config{Server: serverOpts("http://app.example")})
 	if code, msg := request(t, http.MethodPost, allowed.BaseURL()+"/publish", "http://app.example", "text/plain", "x"); code != 200 {
 		t.Errorf("origin allowed by --cors: %d %q", code, msg)
 	}
@@ -77,7 +77,7 @@ func TestCrossOriginWritesAreRefused(t *testing.T) {
 // is answered 408 at the deadline and its connection closed (it used to
 // hold the connection for ever: net/http waited for the last byte).
 func TestBodyStoppedShortIsCut(t *testing.T) {
-	svc := start(t, service.Config{BodyTimeout: 300 * time.Millisecond, Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{BodyTimeout: 300 * time.Millisecond, Transports: []string{"shortpoll"}})
 	c, err := net.Dial("tcp", strings.TrimPrefix(svc.BaseURL(), "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestBodyStoppedShortIsCut(t *testing.T) {
 // TestSlowBodiesAreCut: a body trickled at 1 B/s is cut at the body
 // deadline, both on a handler that reads it and on one that does not.
 func TestSlowBodiesAreCut(t *testing.T) {
-	svc := start(t, service.Config{BodyTimeout: 300 * time.Millisecond, Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{BodyTimeout: 300 * time.Millisecond, Transports: []string{"shortpoll"}})
 	addr := strings.TrimPrefix(svc.BaseURL(), "http://")
 	for _, path := range []string{"/publish", "/stats"} {
 		method := "POST"
@@ -137,7 +137,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 }
 
 func TestConnectionCapRefusesClearly(t *testing.T) {
-	svc := start(t, service.Config{MaxConns: 2, Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{MaxConns: 2, Transports: []string{"shortpoll"}})
 	addr := strings.TrimPrefix(svc.BaseURL(), "http://")
 	var held []net.Conn
 	for i := 0; i < 2; i++ {
@@ -179,7 +179,7 @@ func TestConnectionCapRefusesClearly(t *testing.T) {
 }
 
 func TestPublishOverTheRingBudgetIsRefused(t *testing.T) {
-	svc := start(t, service.Config{RingBytes: 4096, MaxPublish: 1 << 20, Control: true, Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{RingBytes: 4096, MaxPublish: 1 << 20, Control: true, Transports: []string{"shortpoll"}})
 	code, msg := request(t, http.MethodPost, svc.BaseURL()+"/publish", "", "text/plain", strings.Repeat("x", 5000))
 	if code != http.StatusInsufficientStorage || !strings.Contains(msg, "--ring-bytes") {
 		t.Errorf("publish over the budget: %d %q, want 507 naming --ring-bytes", code, msg)
@@ -194,7 +194,7 @@ func TestPublishOverTheRingBudgetIsRefused(t *testing.T) {
 }
 
 func TestControlSchedulesAreValidated(t *testing.T) {
-	svc := start(t, service.Config{Control: true, Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{Control: true, Transports: []string{"shortpoll"}})
 	for _, body := range []string{
 		`{"rate":1e-300,"count":10,"payload":1}`,
 		`{"rate":1e7,"count":10,"payload":1}`,
@@ -218,13 +218,13 @@ func TestControlSchedulesAreValidated(t *testing.T) {
 }
 
 func TestStatusGCParameter(t *testing.T) {
-	svc := start(t, service.Config{Control: true, Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{Control: true, Transports: []string{"shortpoll"}})
 	for _, q := range []string{"", "?gc=1"} {
 		resp, err := http.Get(svc.BaseURL() + "/control/status" + q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var st service.Status
+		var st serve.Status
 		err = json.NewDecoder(resp.Body).Decode(&st)
 		resp.Body.Close()
 		if err != nil || st.HeapAlloc == 0 || st.GOMAXPROCS == 0 {
@@ -236,7 +236,7 @@ func TestStatusGCParameter(t *testing.T) {
 // TestPollAnswersAreCappedInBytes: a poll far behind gets MaxBatchBytes
 // worth of messages (at least one), not MaxBatch of them.
 func TestPollAnswersAreCappedInBytes(t *testing.T) {
-	svc := start(t, service.Config{Transports: []string{"shortpoll"}, Server: serverOptsBatch(10_000)})
+	svc := start(t, serve.Config{Transports: []string{"shortpoll"}, Server: serverOptsBatch(10_000)})
 	payload := strings.Repeat("p", 1000)
 	for i := 0; i < 100; i++ {
 		svc.Publish(time.Now(), payload)
@@ -268,7 +268,7 @@ func serverOptsBatch(bytes int64) transports.ServerOptions {
 // TestSlowBodiesShareABoundedBudget: bodies held open cannot reserve more
 // than BodyBytes between them; one more is refused at once with 503.
 func TestSlowBodiesShareABoundedBudget(t *testing.T) {
-	svc := start(t, service.Config{MaxPublish: 1000, BodyBytes: 2500, BodyTimeout: 5 * time.Second, Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{MaxPublish: 1000, BodyBytes: 2500, BodyTimeout: 5 * time.Second, Transports: []string{"shortpoll"}})
 	addr := strings.TrimPrefix(svc.BaseURL(), "http://")
 	var held []net.Conn
 	defer func() {
@@ -304,7 +304,7 @@ func TestSlowBodiesShareABoundedBudget(t *testing.T) {
 // TestConnectionCapCoversRawTCP: the cap counts both listeners; a raw-TCP
 // connection past it gets an error frame naming the cap.
 func TestConnectionCapCoversRawTCP(t *testing.T) {
-	svc := start(t, service.Config{MaxConns: 1, Transports: []string{"rawtcp"}})
+	svc := start(t, serve.Config{MaxConns: 1, Transports: []string{"rawtcp"}})
 	held, err := net.Dial("tcp", strings.TrimPrefix(svc.BaseURL(), "http://"))
 	if err != nil {
 		t.Fatal(err)

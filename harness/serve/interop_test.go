@@ -1,4 +1,4 @@
-package service_test
+package serve_test
 
 // Interoperability: `pushbench serve` must work with clients nobody here
 // wrote. A Node EventSource (the eventsource package: resume is its own
@@ -24,15 +24,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushbench/pushbench/harness/netem/cutnet"
+	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/transports"
-	"github.com/pushbench/pushbench/transports/internal/cutnet"
 	"github.com/pushbench/pushbench/transports/msglog"
-	"github.com/pushbench/pushbench/transports/service"
 )
 
 const (
 	nodeDir        = "testdata/node"
-	nodeDepsHint   = "run `make node-deps` (npm ci --prefix transports/service/testdata/node --no-audit --no-fund) from the repository root"
+	nodeDepsHint   = "run `make node-deps` (npm ci --prefix harness/serve/testdata/node --no-audit --no-fund) from the repository root"
 	interopRetry   = 100 * time.Millisecond // SSE retry: so EventSource reconnects fast
 	interopRate    = 200                    // publisher, messages per second
 	interopCount   = 200                    // messages each Node client must receive
@@ -178,14 +178,14 @@ func (r *nodeRun) Transcript() string { return strings.Join(r.lines, "\n") }
 
 // startInterop serves one transport, with a publisher, behind a cutting
 // proxy; all of it stops at test cleanup.
-func startInterop(t *testing.T, name string) (*service.Service, *cutnet.Proxy) {
+func startInterop(t *testing.T, name string) (*serve.Service, *cutnet.Proxy) {
 	t.Helper()
-	svc := start(t, service.Config{Transports: []string{name}, Server: transports.ServerOptions{Retry: interopRetry}})
+	svc := start(t, serve.Config{Transports: []string{name}, Server: transports.ServerOptions{Retry: interopRetry}})
 	ctx, cancel := context.WithCancel(context.Background())
 	published := make(chan struct{})
 	go func() {
 		defer close(published)
-		svc.RunPublisher(ctx, interopRate, service.Payload(32))
+		svc.RunPublisher(ctx, interopRate, serve.Payload(32))
 	}()
 	t.Cleanup(func() { cancel(); <-published })
 	return svc, cutnet.New(t, strings.TrimPrefix(svc.BaseURL(), "http://"))
@@ -270,7 +270,7 @@ func TestNodeClientsStopOnRefusal(t *testing.T) {
 		t.Run(c.transport, func(t *testing.T) {
 			tr := lookupOrSkip(t, c.transport)
 			node := requireNode(t)
-			svc := start(t, service.Config{Transports: []string{c.transport}})
+			svc := start(t, serve.Config{Transports: []string{c.transport}})
 			url := c.scheme + strings.TrimPrefix(svc.BaseURL(), "http") + tr.Path + "?since=abc"
 			run := startNode(t, node, c.script, url, "1", "10000")
 			var fatal string
@@ -299,7 +299,7 @@ func requireCurl(t *testing.T) string {
 }
 
 // publishN appends n messages and returns them.
-func publishN(svc *service.Service, n int) []*msglog.Entry {
+func publishN(svc *serve.Service, n int) []*msglog.Entry {
 	out := make([]*msglog.Entry, n)
 	for i := range out {
 		out[i] = svc.Publish(time.Now(), fmt.Sprintf("curl-%d", i+1))
@@ -314,7 +314,7 @@ func TestCurlSSE(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tr := lookupOrSkip(t, name)
 			curl := requireCurl(t)
-			svc := start(t, service.Config{Transports: []string{name}, Server: transports.ServerOptions{Retry: interopRetry}})
+			svc := start(t, serve.Config{Transports: []string{name}, Server: transports.ServerOptions{Retry: interopRetry}})
 			entries := publishN(svc, 5)
 			ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
 			defer cancel()
@@ -382,7 +382,7 @@ func readSSE(r io.Reader, n int) ([]map[string]string, error) {
 // messages after N, as stored, with the head in X-Pushbench-Head.
 func TestCurlPoll(t *testing.T) {
 	curl := requireCurl(t)
-	svc := start(t, service.Config{Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{Transports: []string{"shortpoll"}})
 	entries := publishN(svc, 5)
 	for _, since := range []int{0, 3, 5} {
 		ctx, cancel := context.WithTimeout(context.Background(), processTimeout)

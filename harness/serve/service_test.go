@@ -1,4 +1,4 @@
-package service_test
+package serve_test
 
 import (
 	"context"
@@ -11,16 +11,16 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/pushbench/pushbench/harness/serve"
 	_ "github.com/pushbench/pushbench/transports/all"
-	"github.com/pushbench/pushbench/transports/service"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func start(t *testing.T, cfg service.Config) *service.Service {
+func start(t *testing.T, cfg serve.Config) *serve.Service {
 	t.Helper()
 	cfg.Addr, cfg.RawAddr = "127.0.0.1:0", "127.0.0.1:0"
-	svc, err := service.Start(cfg)
+	svc, err := serve.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func post(t *testing.T, url, ctype, body string) (int, string) {
 }
 
 func TestPublishEndpoint(t *testing.T) {
-	svc := start(t, service.Config{MaxPublish: 100})
+	svc := start(t, serve.Config{MaxPublish: 100})
 	url := svc.BaseURL() + "/publish"
 	if code, body := post(t, url, "text/plain", "hello"); code != 200 || !strings.Contains(body, `"seq":1`) {
 		t.Fatalf("raw publish: %d %q", code, body)
@@ -76,7 +76,7 @@ func TestPublishEndpoint(t *testing.T) {
 }
 
 func TestStatsAndIndex(t *testing.T) {
-	svc := start(t, service.Config{})
+	svc := start(t, serve.Config{})
 	svc.Publish(time.Now(), "x")
 	resp, err := http.Get(svc.BaseURL() + "/poll?since=abc")
 	if err != nil {
@@ -109,7 +109,7 @@ func TestStatsAndIndex(t *testing.T) {
 }
 
 func TestPublisherIsOpenLoop(t *testing.T) {
-	svc := start(t, service.Config{Transports: []string{"shortpoll"}})
+	svc := start(t, serve.Config{Transports: []string{"shortpoll"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int64)
 	go func() { done <- svc.RunPublisher(ctx, 1000, "p") }()
@@ -131,7 +131,7 @@ func TestPublisherIsOpenLoop(t *testing.T) {
 }
 
 func TestUnknownTransportIsAnError(t *testing.T) {
-	_, err := service.Start(service.Config{Addr: "127.0.0.1:0", RawAddr: "127.0.0.1:0", Transports: []string{"carrier-pigeon"}})
+	_, err := serve.Start(serve.Config{Addr: "127.0.0.1:0", RawAddr: "127.0.0.1:0", Transports: []string{"carrier-pigeon"}})
 	if err == nil || !strings.Contains(err.Error(), "carrier-pigeon") || !strings.Contains(err.Error(), "known:") {
 		t.Fatalf("err = %v, want one naming the transport and the known ones", err)
 	}
