@@ -40,8 +40,22 @@ type Transport struct {
 	// PollInterval is true for clients that poll on an interval
 	// (ClientOptions.PollInterval), which results then record.
 	PollInterval bool
-	NewServer    func(log *msglog.Log, opts ServerOptions) (Server, error)
-	NewClient    func(opts ClientOptions) (Client, error)
+	// Base is the transport a variant is built on ("sse" for "sse+h2");
+	// "" for a base transport. Variant names the variant: "tls" (the same
+	// protocol over TLS 1.3), "h2" (HTTP/2 over TLS with ALPN) or "h2c"
+	// (HTTP/2 in cleartext). A variant's Name is Base+"+"+Variant.
+	Base      string
+	Variant   string
+	NewServer func(log *msglog.Log, opts ServerOptions) (Server, error)
+	NewClient func(opts ClientOptions) (Client, error)
+}
+
+// Family is the base transport's name: Base for a variant, else Name.
+func (t Transport) Family() string {
+	if t.Base != "" {
+		return t.Base
+	}
+	return t.Name
 }
 
 // Server is the server half. HTTP transports serve ServeHTTP at their Path;
