@@ -126,6 +126,9 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 			Network: r.cfg.Network.Name, SLOP99Us: sc.SLO.Microseconds(), Ring: sc.Ring,
 		},
 	}
+	// The transport's facts travel with the record, so its report needs no
+	// registry. binary: false while payloads are text.
+	rec.Facts = tr.Facts(rec.Params.MessageBytes, false)
 	if sc.Burst != nil {
 		rec.Params.BurstSize, rec.Params.BurstEvery = sc.Burst.Size, sc.Burst.Every.String()
 	}

@@ -54,6 +54,12 @@ type Record struct {
 	// Proxy is the real reverse proxy (nginx, HAProxy) in the path, when
 	// the network profile has one: its configuration and its own cost.
 	Proxy *ProxyUsage `json:"proxy,omitempty"`
+
+	// Facts are the transport's facts from its descriptor (order, style,
+	// floor, family, minimum for this record's message): the report reads
+	// them, never the name. nil in records written before them
+	// (FactsOf falls back to the built-in ones).
+	Facts *TransportFacts `json:"facts,omitempty"`
 }
 
 // ProxyUsage is a real proxy's configuration and cost over the window.

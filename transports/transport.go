@@ -48,6 +48,29 @@ type Transport struct {
 	Variant   string
 	NewServer func(log *msglog.Log, opts ServerOptions) (Server, error)
 	NewClient func(opts ClientOptions) (Client, error)
+
+	// The facts the report and the plots read (Facts puts them in each
+	// record), never the name:
+
+	// Floor marks the transport every ratio in the report is taken
+	// against (rawtcp); a variant of the floor is not the floor.
+	Floor bool
+	// Order is the display rank, leanest first (10, 20, ... leave room
+	// between); a variant with 0 takes its base's, a base with 0 is shown
+	// after the ranked ones.
+	Order int
+	// Representative: the claims take this transport for its protocol
+	// where they compare protocols rather than libraries.
+	Representative bool
+	// Style is how the plots draw it; a variant with none takes its
+	// base's colour and marker with a dash of its own (results.VariantOf).
+	Style Style
+	// FramingMinimum is the fewest bytes the protocol needs on the wire
+	// to deliver a message of size bytes (text: the encoded JSON message;
+	// binary: the message with its payload raw) to one client; nil: the
+	// message alone (a variant with nil takes its base's). The report sets
+	// the measured bytes against it.
+	FramingMinimum func(size int, binary bool) int
 }
 
 // Family is the base transport's name: Base for a variant, else Name.

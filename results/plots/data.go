@@ -18,6 +18,7 @@ type series struct {
 	stepValue float64
 	recs      []results.Record
 	hist      *hdrhistogram.Histogram // merged over repetitions; nil without deliveries
+	drawn     drawn                   // how its transport is drawn
 }
 
 // median is the median of f over the repetitions (mean of the middle two
@@ -46,21 +47,25 @@ func (s *series) hasLatency() bool { return s.hist != nil && s.hist.TotalCount()
 // dataset indexes the usable records (those without Error).
 type dataset struct {
 	series map[results.Key]*series
+	facts  map[string]results.TransportFacts // per transport, from its first record (zero when unknown)
 }
 
 // newDataset groups recs, skipping records with an Error or interrupted
 // (results.Usable), and merges each
 // group's latency histograms.
 func newDataset(recs []results.Record) (*dataset, error) {
-	d := &dataset{series: map[results.Key]*series{}}
+	d := &dataset{series: map[results.Key]*series{}, facts: map[string]results.TransportFacts{}}
 	for _, r := range recs {
 		if !results.Usable(r) {
 			continue
 		}
 		k := results.KeyOf(r)
 		s := d.series[k]
+		if _, ok := d.facts[r.Transport]; !ok {
+			d.facts[r.Transport], _ = results.FactsOf(r)
+		}
 		if s == nil {
-			s = &series{key: k, stepValue: r.StepValue}
+			s = &series{key: k, stepValue: r.StepValue, drawn: drawnOf(r.Transport, d.facts[r.Transport])}
 			d.series[k] = s
 		}
 		s.recs = append(s.recs, r)
@@ -112,8 +117,16 @@ func (d *dataset) transports(scenario string) []string {
 			seen[k.Transport] = true
 		}
 	}
-	return ordered(seen, transportOrder)
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return plotLess(out[i], out[j], d.facts[out[i]], d.facts[out[j]]) })
+	return out
 }
+
+// drawn is how transport tr is drawn.
+func (d *dataset) drawn(tr string) drawn { return drawnOf(tr, d.facts[tr]) }
 
 // steps are scenario's steps with data, ascending.
 func (d *dataset) steps(scenario string) []int {

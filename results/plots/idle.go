@@ -30,7 +30,7 @@ func metricBars(f *figure, ss []*series, names []string, scale float64) (*bars, 
 	b := &bars{groups: make([]string, len(names))}
 	found := false
 	for _, s := range ss {
-		bs := barSeries{color: lookOf(s.key.Transport).color, values: make([]float64, len(names))}
+		bs := barSeries{color: s.drawn.look.color, values: make([]float64, len(names))}
 		for i, n := range names {
 			v, ok := s.metric(n)
 			bs.values[i] = math.NaN()

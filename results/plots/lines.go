@@ -27,15 +27,14 @@ func (s span) ok() bool { return s.max > 0 }
 
 // addCurve draws one transport's points as a line with its markers and
 // adds it to the legend.
-func addCurve(f *figure, ls *layers, transport string, pts plotter.XYs) error {
+func addCurve(f *figure, ls *layers, tr drawn, pts plotter.XYs) error {
 	line, scatter, err := plotter.NewLinePoints(pts)
 	if err != nil {
-		return fmt.Errorf("failed to plot %s: %w", transport, err)
+		return fmt.Errorf("failed to plot %s: %w", tr.name, err)
 	}
-	l := lookOf(transport)
-	line.LineStyle, scatter.GlyphStyle = l.line(), l.marker()
-	ls.add(transport, line, scatter)
-	f.add(transport, line, scatter)
+	line.LineStyle, scatter.GlyphStyle = tr.look.line(), tr.look.marker()
+	ls.add(tr, line, scatter)
+	f.add(tr.name, line, scatter)
 	return nil
 }
 
@@ -76,7 +75,7 @@ func fanoutChart(d *dataset, sc string) (*chart, error) {
 			ys.add(p99 / 1000)
 		}
 		if len(pts) > 0 {
-			if err := addCurve(f, &ls, tr, pts); err != nil {
+			if err := addCurve(f, &ls, d.drawn(tr), pts); err != nil {
 				return nil, err
 			}
 		}
@@ -124,7 +123,7 @@ func throughputChart(d *dataset, sc string) (*chart, error) {
 			all.add(delivered)
 		}
 		if len(pts) > 0 {
-			if err := addCurve(f, &ls, tr, pts); err != nil {
+			if err := addCurve(f, &ls, d.drawn(tr), pts); err != nil {
 				return nil, err
 			}
 		}

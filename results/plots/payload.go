@@ -6,11 +6,14 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/pushbench/pushbench/results"
 )
 
 // payloadPoint is one transport's measurement at one payload size.
 type payloadPoint struct {
 	payload, messageBytes, bytesPerMsg float64
+	minimum                            float64 // the protocol's minimum for the message (results.MinimumOf)
 }
 
 // payloadPoints are a transport's steps that delivered messages.
@@ -26,14 +29,15 @@ func payloadPoints(d *dataset, sc, tr string) []payloadPoint {
 		if !ok || bpm <= 0 || payload <= 0 {
 			continue
 		}
-		out = append(out, payloadPoint{payload, float64(s.params().MessageBytes), bpm})
+		out = append(out, payloadPoint{payload, float64(s.params().MessageBytes), bpm, float64(results.MinimumOf(s.recs[0]))})
 	}
 	return out
 }
 
 // payloadBytesChart is bytes on the wire per delivered message against
 // payload size (log-log), one line per transport, each with its
-// protocol's minimum (ProtocolMinimum) dotted in the same colour.
+// protocol's minimum (from its facts, results.MinimumOf) dotted in the
+// same colour.
 func payloadBytesChart(d *dataset, sc string) (*chart, error) {
 	p := newPlot(sc+": bytes on the wire per delivered message (both directions)", "payload (bytes, log scale)", "bytes per delivered message (log scale)")
 	f := newFigure(p)
@@ -46,7 +50,7 @@ func payloadBytesChart(d *dataset, sc string) (*chart, error) {
 			xs.add(pt.payload)
 			ys.add(pt.bytesPerMsg)
 			if pt.messageBytes > 0 {
-				m := ProtocolMinimum(tr, int(pt.messageBytes))
+				m := pt.minimum
 				minimum = append(minimum, plotter.XY{X: pt.payload, Y: m})
 				ys.add(m)
 			}
@@ -54,7 +58,7 @@ func payloadBytesChart(d *dataset, sc string) (*chart, error) {
 		if len(measured) == 0 {
 			continue
 		}
-		if err := addCurve(f, &ls, tr, measured); err != nil {
+		if err := addCurve(f, &ls, d.drawn(tr), measured); err != nil {
 			return nil, err
 		}
 		if len(minimum) > 0 {
@@ -62,8 +66,8 @@ func payloadBytesChart(d *dataset, sc string) (*chart, error) {
 			if err != nil {
 				return nil, fmt.Errorf("failed to plot the minimum of %s: %w", tr, err)
 			}
-			line.LineStyle = draw.LineStyle{Color: lookOf(tr).color, Width: vg.Points(1.2), Dashes: refDashes}
-			ls.add(tr, line)
+			line.LineStyle = draw.LineStyle{Color: d.drawn(tr).look.color, Width: vg.Points(1.2), Dashes: refDashes}
+			ls.add(d.drawn(tr), line)
 		}
 	}
 	if !xs.ok() {
@@ -98,7 +102,7 @@ func payloadOverheadChart(d *dataset, sc string) (*chart, error) {
 			ys.add(r)
 		}
 		if len(pts) > 0 {
-			if err := addCurve(f, &ls, tr, pts); err != nil {
+			if err := addCurve(f, &ls, d.drawn(tr), pts); err != nil {
 				return nil, err
 			}
 		}

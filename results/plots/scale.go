@@ -57,7 +57,7 @@ func scaleCharts(d *dataset, sc string) ([]*chart, error) {
 				xs.add(x)
 			}
 			if len(pts) > 0 {
-				if err := addCurve(f, &ls, tr, pts); err != nil {
+				if err := addCurve(f, &ls, d.drawn(tr), pts); err != nil {
 					return nil, err
 				}
 			}

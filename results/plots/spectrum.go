@@ -7,8 +7,6 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-
-	"github.com/pushbench/pushbench/results"
 )
 
 // latencyStep is the step a scenario's latency charts show: its only step,
@@ -78,9 +76,8 @@ func spectrumChart(d *dataset, sc string) (*chart, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to plot the %s spectrum of %s: %w", sc, s.key.Transport, err)
 		}
-		l := lookOf(s.key.Transport)
-		line.LineStyle, scatter.GlyphStyle = l.line(), l.marker()
-		lines.add(s.key.Transport, line, scatter)
+		line.LineStyle, scatter.GlyphStyle = s.drawn.look.line(), s.drawn.look.marker()
+		lines.add(s.drawn, line, scatter)
 		f.add(s.key.Transport, line, scatter)
 		xMax = math.Max(xMax, pts[len(pts)-1].X)
 		for _, pt := range pts {
@@ -123,8 +120,8 @@ func spectrumPoints(h *hdrhistogram.Histogram) (pts, marks plotter.XYs) {
 // drawn last, on top of the others.
 type layers struct{ floor, others []plot.Plotter }
 
-func (l *layers) add(transport string, ps ...plot.Plotter) {
-	if transport == results.Floor {
+func (l *layers) add(tr drawn, ps ...plot.Plotter) {
+	if tr.floor {
 		l.floor = append(l.floor, ps...)
 	} else {
 		l.others = append(l.others, ps...)
@@ -165,9 +162,8 @@ func cdfChart(d *dataset, sc string) (*chart, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to plot the %s CDF of %s: %w", sc, s.key.Transport, err)
 		}
-		l := lookOf(s.key.Transport)
-		line.LineStyle, scatter.GlyphStyle = l.line(), l.marker()
-		lines.add(s.key.Transport, line, scatter)
+		line.LineStyle, scatter.GlyphStyle = s.drawn.look.line(), s.drawn.look.marker()
+		lines.add(s.drawn, line, scatter)
 		f.add(s.key.Transport, line, scatter)
 		xMin, xMax = math.Min(xMin, pts[0].X), math.Max(xMax, pts[len(pts)-1].X)
 	}

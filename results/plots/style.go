@@ -4,17 +4,17 @@ import (
 	"hash/fnv"
 	"image/color"
 	"math"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-)
 
-// transportOrder is the display order: the floor first, then roughly from
-// leanest to heaviest.
-var transportOrder = []string{"rawtcp", "websocket", "sse-lean", "sse", "longpoll", "shortpoll"}
+	"github.com/pushbench/pushbench/results"
+)
 
 // scenarioOrder is the suite's order.
 var scenarioOrder = []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn"}
@@ -32,18 +32,11 @@ func rgb(v uint32) color.RGBA {
 	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 255}
 }
 
-// looks uses the Okabe-Ito palette (readable with colour blindness); the
-// raw-TCP floor is black and dashed.
-var looks = map[string]look{
-	"rawtcp":    {rgb(0x000000), []vg.Length{vg.Points(6), vg.Points(3)}, vg.Points(2.2), draw.CrossGlyph{}},
-	"websocket": {rgb(0x0072B2), nil, vg.Points(2), draw.CircleGlyph{}},
-	"sse-lean":  {rgb(0x009E73), nil, vg.Points(2), draw.TriangleGlyph{}},
-	"sse":       {rgb(0xE69F00), nil, vg.Points(2), draw.SquareGlyph{}},
-	"longpoll":  {rgb(0xCC79A7), nil, vg.Points(2), draw.PyramidGlyph{}},
-	"shortpoll": {rgb(0xD55E00), nil, vg.Points(2), draw.RingGlyph{}},
-}
+// The six base transports' looks come from their facts
+// (results.Builtin): the Okabe-Ito palette (readable with colour
+// blindness), the raw-TCP floor black and dashed.
 
-// spareLooks serve transports pushbench does not know yet; a name always
+// spareLooks serve transports whose facts carry no style; a name always
 // gets the same one.
 var spareLooks = []look{
 	{rgb(0x56B4E9), []vg.Length{vg.Points(2), vg.Points(2)}, vg.Points(2), draw.BoxGlyph{}},
@@ -51,13 +44,63 @@ var spareLooks = []look{
 	{rgb(0x8C564B), []vg.Length{vg.Points(2), vg.Points(2)}, vg.Points(2), draw.CircleGlyph{}},
 }
 
-func lookOf(transport string) look {
-	if l, ok := looks[transport]; ok {
-		return l
+var glyphs = map[string]draw.GlyphDrawer{
+	"cross": draw.CrossGlyph{}, "circle": draw.CircleGlyph{}, "triangle": draw.TriangleGlyph{},
+	"square": draw.SquareGlyph{}, "pyramid": draw.PyramidGlyph{}, "ring": draw.RingGlyph{},
+	"box": draw.BoxGlyph{}, "plus": draw.PlusGlyph{},
+}
+
+// lookOf is how the transport named name is drawn: its facts' style (an
+// unknown colour or marker falls back to grey and a circle), or a spare
+// look when they carry none.
+func lookOf(name string, st results.Style) look {
+	if st.IsZero() {
+		h := fnv.New32a()
+		h.Write([]byte(name))
+		return spareLooks[h.Sum32()%uint32(len(spareLooks))]
 	}
-	h := fnv.New32a()
-	h.Write([]byte(transport))
-	return spareLooks[h.Sum32()%uint32(len(spareLooks))]
+	l := look{color: rgb(0x7F7F7F), width: vg.Points(2), glyph: draw.CircleGlyph{}}
+	if v, err := strconv.ParseUint(strings.TrimPrefix(st.Color, "#"), 16, 32); err == nil && len(st.Color) == 7 {
+		l.color = rgb(uint32(v))
+	}
+	for _, d := range st.Dashes {
+		l.dashes = append(l.dashes, vg.Points(d))
+	}
+	if st.Width > 0 {
+		l.width = vg.Points(st.Width)
+	}
+	if g, ok := glyphs[st.Glyph]; ok {
+		l.glyph = g
+	}
+	return l
+}
+
+// drawn is a transport as the charts need it, from its facts.
+type drawn struct {
+	name  string
+	floor bool // drawn last, on top of the others
+	look  look
+}
+
+func drawnOf(name string, f results.TransportFacts) drawn {
+	return drawn{name, f.Floor, lookOf(name, f.Style)}
+}
+
+// plotLess is the charts' order of transports, from their facts: the
+// floor first, then by Order (leanest first), a base before its
+// variants, transports without an order after the ranked ones, by name.
+func plotLess(a, b string, fa, fb results.TransportFacts) bool {
+	switch {
+	case fa.Floor != fb.Floor:
+		return fa.Floor
+	case (fa.Order > 0) != (fb.Order > 0):
+		return fa.Order > 0
+	case fa.Order != fb.Order:
+		return fa.Order < fb.Order
+	case fa.Variant != fb.Variant:
+		return fa.Variant < fb.Variant
+	}
+	return a < b
 }
 
 func (l look) line() draw.LineStyle {

@@ -7,7 +7,6 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/pushbench/pushbench/results"
-	"github.com/pushbench/pushbench/results/plots"
 )
 
 // transports of the synthetic run; "quic" is one the package does not know.
@@ -89,7 +88,7 @@ func synthetic() []results.Record {
 		for step, payload := range []int{16, 1024, 65536} {
 			r := rec("payload", step, "payload", float64(payload), tr, 1, h(tr, 1, 300))
 			r.Params.Payload, r.Params.MessageBytes = payload, payload+60
-			r.Wire.BytesPerMessage = plots.ProtocolMinimum(tr, payload+60) * 1.1
+			r.Wire.BytesPerMessage = float64(results.MinimumOf(r)) * 1.1
 			out = append(out, r)
 		}
 		burst := h(tr, 1, 3000)

@@ -41,6 +41,68 @@ func (d claimData) get(scenario, transport string, step int) *group {
 	return found
 }
 
+// facts are the facts of every transport a claim may name: the built-in
+// ones, and those of the run's records, which take precedence.
+func (d claimData) facts() map[string]results.TransportFacts {
+	out := map[string]results.TransportFacts{}
+	for _, n := range results.BuiltinTransports() {
+		out[n], _ = results.Builtin(n, 0, false)
+	}
+	for _, groups := range d {
+		for _, g := range groups {
+			if g.known {
+				out[g.key.Transport] = g.facts
+			}
+		}
+	}
+	return out
+}
+
+// names are the transports whose facts pred accepts, in table order.
+func (d claimData) names(pred func(results.TransportFacts) bool) []string {
+	return namesWhere(d.facts(), pred)
+}
+
+// name is the first of names, "" when none.
+func (d claimData) name(pred func(results.TransportFacts) bool) string {
+	if n := d.names(pred); len(n) > 0 {
+		return n[0]
+	}
+	return ""
+}
+
+// What claims compare, picked by facts, never by name: like with like,
+// plaintext HTTP/1.1 records (results.TransportFacts.Plain) unless a claim
+// says otherwise.
+func plainPush(f results.TransportFacts) bool  { return f.Push && f.Plain() }
+func plainPolls(f results.TransportFacts) bool { return !f.Push && f.Plain() }
+func shortPoll(f results.TransportFacts) bool  { return !f.Push && f.PollInterval && f.Plain() }
+func longPoll(f results.TransportFacts) bool   { return !f.Push && !f.PollInterval } // any variant
+func plainLongPoll(f results.TransportFacts) bool {
+	return longPoll(f) && f.Plain()
+}
+func plainSSE(f results.TransportFacts) bool { return f.EventSource && f.Plain() }
+
+// refWebSocket is the WebSocket transport that stands for the protocol;
+// refPush the push transports that stand for theirs, the floor left out.
+func refWebSocket(f results.TransportFacts) bool {
+	return f.Upgrades && f.Representative && f.Plain()
+}
+func refPush(f results.TransportFacts) bool {
+	return f.Push && !f.Floor && f.Representative && f.Plain()
+}
+func plainSSEOrWebSocket(f results.TransportFacts) bool {
+	return (f.EventSource || f.Upgrades) && f.Plain()
+}
+
+// joinOr lists names as "a, b or c" (with "and" for conj "and").
+func joinOr(names []string, conj string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + conj + " " + names[len(names)-1]
+}
+
 func (d claimData) val(scenario, transport, metric string) (float64, bool) {
 	g := d.get(scenario, transport, 0)
 	if g == nil {
@@ -68,10 +130,11 @@ func missing(id, text, rule, what string) Claim {
 func c1(d claimData) Claim {
 	text := "Short polling wastes most of its requests: most answers carry no new data."
 	rule := "share of empty short-poll answers: supported when over half are empty in the latency scenario; mixed when only the idle scenario's are"
-	lat := d.get("latency", "shortpoll", 0)
-	idle := d.get("idle", "shortpoll", 0)
+	sp := d.name(shortPoll)
+	lat := d.get("latency", sp, 0)
+	idle := d.get("idle", sp, 0)
 	if lat == nil && idle == nil {
-		return missing("C1", text, rule, "shortpoll in the latency or idle scenario")
+		return missing("C1", text, rule, sp+" in the latency or idle scenario")
 	}
 	var ev []string
 	latShare, idleShare := -1.0, -1.0
@@ -101,11 +164,12 @@ func c1(d claimData) Claim {
 func c2(d claimData) Claim {
 	text := "Short polling delivers data late: a client is only as fresh as its poll interval."
 	rule := "latency scenario: short-poll median at least a quarter of the interval and over 10x WebSocket's"
-	sp, ok1 := d.val("latency", "shortpoll", "p50")
-	ws, ok2 := d.val("latency", "websocket", "p50")
-	g := d.get("latency", "shortpoll", 0)
+	spName, wsName := d.name(shortPoll), d.name(refWebSocket)
+	sp, ok1 := d.val("latency", spName, "p50")
+	ws, ok2 := d.val("latency", wsName, "p50")
+	g := d.get("latency", spName, 0)
 	if !ok1 || !ok2 || g == nil {
-		return missing("C2", text, rule, "shortpoll and websocket in the latency scenario")
+		return missing("C2", text, rule, spName+" and "+wsName+" in the latency scenario")
 	}
 	iv := g.first().Params.PollInterval
 	v := Contradicted
@@ -126,13 +190,13 @@ func quarter(interval string) float64 {
 func c3(d claimData) Claim {
 	text := "Polling loads the server more than push under the same traffic."
 	rule := "latency scenario: server CPU per delivered message, both polls above both sse-lean and websocket"
-	return compareGroups(d, "C3", text, rule, "latency", "server-cpu-per-msg", []string{"shortpoll", "longpoll"}, []string{"sse-lean", "websocket"}, "µs CPU/msg", 1)
+	return compareGroups(d, "C3", text, rule, "latency", "server-cpu-per-msg", d.names(plainPolls), d.names(refPush), "µs CPU/msg", 1)
 }
 
 func c4(d claimData) Claim {
 	text := "Per-request HTTP headers make polling expensive on the wire."
 	rule := "latency scenario: bytes per delivered message, both polls at least 2x WebSocket"
-	return compareGroups(d, "C4", text, rule, "latency", "bytes-per-msg", []string{"shortpoll", "longpoll"}, []string{"websocket"}, "B/msg", 2)
+	return compareGroups(d, "C4", text, rule, "latency", "bytes-per-msg", d.names(plainPolls), d.names(refWebSocket), "B/msg", 2)
 }
 
 // compareGroups supports a claim when every "more" transport's metric is
@@ -154,7 +218,7 @@ func compareGroups(d claimData, id, text, rule, scenario, metric string, more, l
 			ev = append(ev, t+" "+num(v))
 		}
 	}
-	if len(hi) != len(more) || len(lo) != len(less) {
+	if len(hi) != len(more) || len(lo) != len(less) || len(more) == 0 || len(less) == 0 {
 		return missing(id, text, rule, strings.Join(append(more, less...), ", ")+" in the "+scenario+" scenario")
 	}
 	pairs, yes := 0, 0
@@ -179,8 +243,8 @@ func compareGroups(d claimData, id, text, rule, scenario, metric string, more, l
 func c5(d claimData) Claim {
 	text := "Long polling cuts requests compared with short polling, but pays a round trip per batch."
 	rule := "latency scenario: polls per delivered message, long poll below short poll (the round trip needs the wan profile)"
-	sp := d.get("latency", "shortpoll", 0)
-	lp := d.get("latency", "longpoll", 0)
+	sp := d.get("latency", d.name(shortPoll), 0)
+	lp := d.get("latency", d.name(plainLongPoll), 0)
 	if sp == nil || lp == nil {
 		return missing("C5", text, rule, "both polls in the latency scenario")
 	}
@@ -194,7 +258,7 @@ func c5(d claimData) Claim {
 	}
 	if net == "" || net == "loopback" {
 		ev += "; this run's records are on loopback, where a round trip costs nothing: no record on a wan or mobile network is present to price it."
-	} else if ws := d.get("latency", "websocket", 0); ws != nil {
+	} else if ws := d.get("latency", d.name(refWebSocket), 0); ws != nil {
 		lp50, _ := lp.medianOf("p50")
 		wp50, _ := ws.medianOf("p50")
 		ev += fmt.Sprintf("; on the %s network, long poll p50 %s vs WebSocket p50 %s.", net, us(lp50), us(wp50))
@@ -215,7 +279,7 @@ func c6(d claimData) Claim {
 	faults := map[string]bool{}
 	for _, groups := range d {
 		for _, g := range groups {
-			if g.key.Transport != "longpoll" {
+			if !g.known || !longPoll(g.facts) {
 				continue
 			}
 			for _, r := range g.ok {
@@ -252,7 +316,7 @@ func c6(d claimData) Claim {
 func c7(d claimData) Claim {
 	text := "Holding many long-poll connections open consumes server resources."
 	rule := "idle scenario: server heap per held long poll above both sse-lean's and websocket's per connection"
-	return compareGroups(d, "C7", text, rule, "idle", "server-heap-per-conn", []string{"longpoll"}, []string{"sse-lean", "websocket"}, "B heap/conn", 1)
+	return compareGroups(d, "C7", text, rule, "idle", "server-heap-per-conn", d.names(plainLongPoll), d.names(refPush), "B heap/conn", 1)
 }
 
 func c8(d claimData) Claim {
@@ -274,31 +338,63 @@ func c8(d claimData) Claim {
 		}
 		return v, seen, top
 	}
-	ws, okW, wsTop := best("websocket")
-	sse, okS, sseTop := best("sse")
-	lean, okL, leanTop := best("sse-lean")
-	if !okW || !okS || !okL {
-		return missing("C8", text, rule, "sse, sse-lean and websocket in the fanout scenario")
+	type limit struct {
+		name string
+		v    float64
+		top  bool
 	}
-	ev := fmt.Sprintf("largest client count within the SLO: sse %s, sse-lean %s, websocket %s", limitText(sse, sseTop), limitText(lean, leanTop), limitText(ws, wsTop))
+	limits := func(names []string) ([]limit, bool) {
+		var out []limit
+		for _, n := range names {
+			v, seen, top := best(n)
+			if !seen {
+				return nil, false
+			}
+			out = append(out, limit{n, v, top})
+		}
+		return out, len(out) > 0
+	}
+	sseNames, wsNames := d.names(plainSSE), d.names(refWebSocket)
+	sse, okS := limits(sseNames)
+	ws, okW := limits(wsNames)
+	if !okS || !okW {
+		return missing("C8", text, rule, joinOr(append(sseNames, wsNames...), "and")+" in the fanout scenario")
+	}
+	var parts []string
+	for _, l := range append(append([]limit(nil), sse...), ws...) {
+		parts = append(parts, l.name+" "+limitText(l.v, l.top))
+	}
+	ev := "largest client count within the SLO: " + strings.Join(parts, ", ")
 	// below: 1 when a's limit is known to be below b's, -1 when known not
 	// to be, 0 when a limit not reached leaves it open.
-	below := func(a float64, aTop bool, b float64, bTop bool) int {
+	below := func(a, b limit) int {
 		switch {
-		case a < b && !aTop:
+		case a.v < b.v && !a.top:
 			return 1
-		case a >= b && !bTop:
+		case a.v >= b.v && !b.top:
 			return -1
 		}
 		return 0
 	}
-	x, y := below(sse, sseTop, ws, wsTop), below(lean, leanTop, ws, wsTop)
+	open, yes, no := false, 0, 0
+	for _, a := range sse {
+		for _, b := range ws {
+			switch below(a, b) {
+			case 0:
+				open = true
+			case 1:
+				yes++
+			default:
+				no++
+			}
+		}
+	}
 	switch {
-	case x == 0 || y == 0:
+	case open:
 		return Claim{"C8", text, rule, NotDecided, ev + "; a transport that passed the largest step tried has not reached its limit, so the comparison is open."}
-	case x == 1 && y == 1:
+	case no == 0:
 		return Claim{"C8", text, rule, Supported, ev + "."}
-	case x == -1 && y == -1:
+	case yes == 0:
 		return Claim{"C8", text, rule, Contradicted, ev + "."}
 	}
 	return Claim{"C8", text, rule, Mixed, ev + "."}
@@ -317,8 +413,9 @@ func limitText(v float64, top bool) string {
 func c9(d claimData) Claim {
 	text := "WebSocket uses more resources (memory, CPU) than SSE."
 	rule := "idle scenario: server heap per connection and CPU per connection-second, WebSocket above both SSE transports on both"
-	mem := compareGroups(d, "C9", text, rule, "idle", "server-heap-per-conn", []string{"websocket"}, []string{"sse", "sse-lean"}, "B heap/conn", 1)
-	cpu := compareGroups(d, "C9", text, rule, "idle", "server-cpu-per-conn-s", []string{"websocket"}, []string{"sse", "sse-lean"}, "µs CPU/conn-s", 1)
+	ws, sse := d.names(refWebSocket), d.names(plainSSE)
+	mem := compareGroups(d, "C9", text, rule, "idle", "server-heap-per-conn", ws, sse, "B heap/conn", 1)
+	cpu := compareGroups(d, "C9", text, rule, "idle", "server-cpu-per-conn-s", ws, sse, "µs CPU/conn-s", 1)
 	if mem.Verdict == NotMeasured || cpu.Verdict == NotMeasured {
 		return mem
 	}
@@ -333,19 +430,20 @@ func c10(d claimData) Claim {
 	text := "SSE reconnects by itself and resumes with Last-Event-ID; WebSocket needs resume built by hand."
 	rule := "fault scenarios: loss and reconnect time per transport"
 	var parts []string
-	for _, t := range []string{"sse", "sse-lean", "websocket"} {
+	names := d.names(plainSSEOrWebSocket)
+	for _, t := range names {
 		if g := d.get("churn", t, 0); g != nil {
 			c := sumCounts(g)
 			parts = append(parts, fmt.Sprintf("%s %d lost over %d reconnects", t, c.Lost, c.Reconnects))
 		}
 	}
-	for _, t := range []string{"sse", "sse-lean", "websocket"} {
+	for _, t := range names {
 		if g := d.get("fault-reset", t, 0); g != nil {
 			c := sumCounts(g)
 			parts = append(parts, fmt.Sprintf("fault-reset %s: %d lost, %d duplicated over %d disconnects, reconnect p50 %s", t, c.Lost, c.Duplicates, c.Drops, us(medianOver(g, func(r results.Record) float64 { return float64(r.Reconnect.P50) }))))
 		}
 	}
-	ev := "no churn or fault-reset record of sse, sse-lean or websocket is present in this run."
+	ev := "no churn or fault-reset record of " + joinOr(names, "or") + " is present in this run."
 	if len(parts) > 0 {
 		ev = "every transport given a resume cursor by pushbench (churn: planned reconnects): " + strings.Join(parts, "; ") + ". WebSocket needed pushbench's ?since= cursor, built by hand; SSE used Last-Event-ID. The numbers cannot tell the effort apart."
 	}
@@ -357,7 +455,8 @@ func c12(d claimData) Claim {
 	rule := "fault-idle-close vs fault-idle-close-heartbeat: streaming transports disconnected without heartbeats and not with them"
 	var without, with []string
 	cutWithout, keptWith, n := 0, 0, 0
-	for _, t := range []string{"sse", "sse-lean", "websocket", "rawtcp"} {
+	streams := d.names(plainPush)
+	for _, t := range streams {
 		a, b := d.get("fault-idle-close", t, 0), d.get("fault-idle-close-heartbeat", t, 0)
 		if a == nil || b == nil {
 			continue
@@ -377,7 +476,7 @@ func c12(d claimData) Claim {
 		return missing("C12", text, rule, "the fault-idle-close scenarios")
 	}
 	idle, hb := "", "a heartbeat (interval not recorded)"
-	for _, t := range []string{"sse", "sse-lean", "websocket", "rawtcp"} {
+	for _, t := range streams {
 		if g := d.get("fault-idle-close", t, 0); g != nil && idle == "" {
 			idle = " (" + g.first().Params.Fault + ", server heartbeat " + orNotRecorded(g.first().Params.Heartbeat) + ")"
 		}
@@ -407,7 +506,7 @@ func c14(d claimData) Claim {
 	rule := "fault scenarios: SSE clients' reconnect time, with the reconnect policy each record ran"
 	var parts []string
 	for _, sc := range []string{"fault-reset", "fault-stall", "fault-restart", "fault-idle-close"} {
-		for _, t := range []string{"sse", "sse-lean"} {
+		for _, t := range d.names(plainSSE) {
 			g := d.get(sc, t, 0)
 			if g == nil {
 				continue

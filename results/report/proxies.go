@@ -70,6 +70,7 @@ func proxySection(recs []results.Record) (Section, bool) {
 		return Section{}, false
 	}
 	sort.Strings(nets)
+	facts := knownFacts(recs)
 	sec := Section{Scenario: ProxySectionName,
 		Question: "Through the proxies teams deploy (nginx, HAProxy; stock and tuned): does each transport work, what does the proxy add, and what did the fix take?"}
 	for _, sc := range scens {
@@ -90,11 +91,11 @@ func proxySection(recs []results.Record) (Section, bool) {
 			if a.Step != b.Step {
 				return a.Step < b.Step
 			}
-			return transportRank(a.Transport) < transportRank(b.Transport)
+			return transportLess(facts, a.Transport, b.Transport)
 		})
 		sec.Tables = append(sec.Tables, proxyTable(sc, keys, by))
 	}
-	sec.Summary = proxySummary(nets, by)
+	sec.Summary = proxySummary(nets, by, facts)
 	return sec, true
 }
 
@@ -273,7 +274,7 @@ func fixCell(rs []results.Record) string {
 
 // proxySummary: per network, the transports that work, and C12 with this
 // proxy when the idle-close scenarios ran through it.
-func proxySummary(nets []string, by map[proxyKey][]results.Record) []string {
+func proxySummary(nets []string, by map[proxyKey][]results.Record, facts map[string]results.TransportFacts) []string {
 	var out []string
 	for _, n := range nets {
 		var works, held, fails []string
@@ -295,13 +296,13 @@ func proxySummary(nets []string, by map[proxyKey][]results.Record) []string {
 				fails = append(fails, k.Transport+" ("+c+")")
 			}
 		}
-		sort.Slice(works, func(i, j int) bool { return transportRank(works[i]) < transportRank(works[j]) })
+		sort.Slice(works, func(i, j int) bool { return transportLess(facts, works[i], works[j]) })
 		sort.Strings(fails)
 		sort.Strings(held)
 		if len(works)+len(held)+len(fails) > 0 {
 			out = append(out, fmt.Sprintf("%s, latency scenario: works for %s; works but holds messages back for %s; fails for %s.", n, listOr(works, "none"), listOr(held, "none"), listOr(fails, "none")))
 		}
-		if s := c12For(n, by); s != "" {
+		if s := c12For(n, by, facts); s != "" {
 			out = append(out, s)
 		}
 	}
@@ -318,13 +319,14 @@ func listOr(s []string, none string) string {
 }
 
 // c12For judges C12 on one network's idle-close records: the streaming
-// transports' unplanned disconnects without and with heartbeats.
-func c12For(network string, by map[proxyKey][]results.Record) string {
+// transports' (plaintext) unplanned disconnects without and with
+// heartbeats.
+func c12For(network string, by map[proxyKey][]results.Record, facts map[string]results.TransportFacts) string {
 	var parts []string
 	cut, kept, n := 0, 0, 0
 	fault := ""
 	var failed []string
-	for _, t := range []string{"sse", "sse-lean", "websocket", "rawtcp"} {
+	for _, t := range namesWhere(facts, plainPush) {
 		ra, rb := by[proxyKey{network, "fault-idle-close", 0, t}], by[proxyKey{network, "fault-idle-close-heartbeat", 0, t}]
 		a, b := okRecords(ra), okRecords(rb)
 		if len(a) == 0 || len(b) == 0 {

@@ -53,6 +53,10 @@ type group struct {
 	key  results.Key
 	recs []results.Record // all repetitions
 	ok   []results.Record // usable repetitions (results.Usable)
+	// facts are the transport's (results.FactsOf of the first
+	// repetition); zero for an unknown transport of a record without them.
+	facts results.TransportFacts
+	known bool // facts are known (recorded or built in)
 }
 
 func (g *group) first() results.Record { return g.recs[0] }
@@ -89,6 +93,7 @@ func Build(recs []results.Record) *Report {
 	var order []string
 	for _, rg := range results.GroupRecords(recs) {
 		g := &group{Group: rg, key: rg.Key, recs: rg.Records, ok: rg.Usable()}
+		g.facts, g.known = results.FactsOf(rg.Records[0])
 		if _, seen := byScenario[g.key.Scenario]; !seen {
 			order = append(order, g.key.Scenario)
 		}
@@ -100,7 +105,7 @@ func Build(recs []results.Record) *Report {
 			if groups[i].key.Step != groups[j].key.Step {
 				return groups[i].key.Step < groups[j].key.Step
 			}
-			return transportRank(groups[i].key.Transport) < transportRank(groups[j].key.Transport)
+			return tableLess(groups[i].facts, groups[j].facts)
 		})
 		rep.Sections = append(rep.Sections, buildSection(name, groups))
 	}
@@ -111,19 +116,66 @@ func Build(recs []results.Record) *Report {
 	return rep
 }
 
-// transportOrder puts the floor last so every table ends with it.
-var transportOrder = []string{"shortpoll", "longpoll", "sse", "sse-lean", "websocket", results.Floor}
+// factsOf is r's transport facts, zero when they are not known.
+func factsOf(r results.Record) results.TransportFacts {
+	f, _ := results.FactsOf(r)
+	return f
+}
 
-func transportRank(name string) int {
-	if name == results.Floor {
-		return 1 << 20
+// tableLess is the tables' order of transports, from their facts: the
+// heaviest first (highest Order), a base before its variants, transports
+// without an order after the ranked ones, and the floor last so every
+// table ends with it. Ties keep their order.
+func tableLess(a, b results.TransportFacts) bool {
+	switch {
+	case a.Floor != b.Floor:
+		return b.Floor
+	case (a.Order > 0) != (b.Order > 0):
+		return a.Order > 0
+	case a.Order != b.Order:
+		return a.Order > b.Order
 	}
-	for i, n := range transportOrder {
-		if n == name {
-			return i
+	return a.Variant < b.Variant
+}
+
+// transportLess is tableLess by name, ties broken by name.
+func transportLess(facts map[string]results.TransportFacts, a, b string) bool {
+	fa, fb := facts[a], facts[b]
+	switch {
+	case tableLess(fa, fb):
+		return true
+	case tableLess(fb, fa):
+		return false
+	}
+	return a < b
+}
+
+// knownFacts are the facts of each transport of recs that has them
+// (results.FactsOf of its first record).
+func knownFacts(recs []results.Record) map[string]results.TransportFacts {
+	out := map[string]results.TransportFacts{}
+	for _, r := range recs {
+		if _, seen := out[r.Transport]; seen {
+			continue
+		}
+		if f, ok := results.FactsOf(r); ok {
+			out[r.Transport] = f
 		}
 	}
-	return len(transportOrder) // unknown transports after the known ones, before the floor
+	return out
+}
+
+// namesWhere lists the transports in facts that pred accepts, in table
+// order.
+func namesWhere(facts map[string]results.TransportFacts, pred func(results.TransportFacts) bool) []string {
+	var out []string
+	for n, f := range facts {
+		if pred(f) {
+			out = append(out, n)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return transportLess(facts, out[i], out[j]) })
+	return out
 }
 
 func question(scenario string) string {

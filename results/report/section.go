@@ -218,7 +218,7 @@ func stepLabel(r results.Record) string {
 // floorGroup finds the floor's group at the same step.
 func floorGroup(groups []*group, step int) *group {
 	for _, g := range groups {
-		if g.key.Transport == results.Floor && g.key.Step == step {
+		if g.facts.Floor && g.key.Step == step {
 			return g
 		}
 	}

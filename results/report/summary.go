@@ -64,7 +64,7 @@ func metricLine(groups []*group, step int, name string) string {
 			continue
 		}
 		prefix = strings.TrimPrefix(stepLabel(g.first()), " ")
-		if g.key.Transport == results.Floor {
+		if g.facts.Floor && floorG == nil {
 			floorG = g
 		}
 		if why := g.Disqualified(); why != "" {
@@ -112,7 +112,7 @@ func metricLine(groups []*group, step int, name string) string {
 	if floorG != nil {
 		var ratios []string
 		for _, g := range groups {
-			if g.key.Step != step || g.key.Transport == results.Floor || !g.Stat(m).OK() {
+			if g.key.Step != step || g == floorG || !g.Stat(m).OK() {
 				continue
 			}
 			if r := ratioText(g, floorG, name); r != "-" {
@@ -120,7 +120,7 @@ func metricLine(groups []*group, step int, name string) string {
 			}
 		}
 		if len(ratios) > 0 {
-			line += "; vs " + results.Floor + ": " + strings.Join(ratios, ", ")
+			line += "; vs " + floorG.key.Transport + ": " + strings.Join(ratios, ", ")
 		}
 	}
 	if len(left) > 0 {

@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/pushbench/pushbench/results"
-
-	"github.com/pushbench/pushbench/results/plots"
 )
 
 func sum(g *group, f func(int) int64) int64 {
@@ -105,7 +103,7 @@ func payloadTable(groups []*group) Table {
 		floor := floorGroup(groups, g.key.Step)
 		r := g.first()
 		bpm, v, ok := metricCell(g, "bytes-per-msg", func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
-		minimum := plots.ProtocolMinimum(g.key.Transport, r.Params.MessageBytes)
+		minimum := float64(results.MinimumOf(r))
 		over := "-"
 		if ok && minimum > 0 {
 			over = fmt.Sprintf("%.2fx", v/minimum)

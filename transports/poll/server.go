@@ -26,7 +26,8 @@ import (
 func init() {
 	transports.Register(transports.Transport{
 		Name: "shortpoll", Path: "/poll", Library: "net/http",
-		IsolatesSlowConsumers: true, PollInterval: true,
+		IsolatesSlowConsumers: true, PollInterval: true, Representative: true, Order: 60, Style: transports.Style{Color: "#D55E00", Glyph: "ring"},
+		FramingMinimum: framingMinimum,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			return newServer(log, opts, false), nil
 		},
@@ -36,7 +37,8 @@ func init() {
 	})
 	transports.Register(transports.Transport{
 		Name: "longpoll", Path: "/longpoll", Library: "net/http",
-		IsolatesSlowConsumers: true,
+		IsolatesSlowConsumers: true, Representative: true, Order: 50, Style: transports.Style{Color: "#CC79A7", Glyph: "pyramid"},
+		FramingMinimum: framingMinimum,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			return newServer(log, opts, true), nil
 		},
@@ -177,4 +179,15 @@ func (s *server) answer(w http.ResponseWriter, entries []*msglog.Entry, gap *msg
 		}
 	}
 	_, _ = w.Write(closeBracket)
+}
+
+// framingMinimum is the message in a poll answer's JSON array + its share
+// of the brackets and commas, taken as 1 byte (the HTTP headers are paid
+// per poll, not per message); a binary message goes as base64 text: 4 bytes
+// per 3.
+func framingMinimum(size int, binary bool) int {
+	if binary {
+		size = 4 * ((size + 2) / 3)
+	}
+	return size + 1
 }

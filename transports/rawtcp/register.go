@@ -20,6 +20,11 @@ func init() {
 		Library:               "none (net + own framing)",
 		Push:                  true,
 		IsolatesSlowConsumers: true,
+		Floor:                 true,
+		Representative:        true,
+		Order:                 10,
+		Style:                 transports.Style{Color: "#000000", Dashes: []float64{6, 3}, Width: 2.2, Glyph: "cross"},
+		FramingMinimum:        framingMinimum,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			s, err := NewServer(log, opts)
 			if err != nil {
@@ -36,3 +41,7 @@ func init() {
 		},
 	})
 }
+
+// framingMinimum is a frame's 4-byte length prefix + the message, text or
+// binary alike.
+func framingMinimum(size int, _ bool) int { return 4 + size }

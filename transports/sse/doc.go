@@ -101,6 +101,9 @@ func init() {
 		Push:                  true,
 		EventSource:           true,
 		IsolatesSlowConsumers: false,
+		Order:                 40,
+		Style:                 transports.Style{Color: "#E69F00", Glyph: "square"},
+		FramingMinimum:        framingMinimum,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			return NewServer(log, opts)
 		},
@@ -108,4 +111,15 @@ func init() {
 			return NewClient(opts)
 		},
 	})
+}
+
+// framingMinimum is the event "id: N\ndata: <message>\n\n" with a 1-digit
+// id (14 bytes of framing; the HTTP/1.1 chunk framing is left out, as a
+// batch of events shares one chunk). SSE carries text only, so a binary
+// message goes as base64: 4 bytes per 3.
+func framingMinimum(size int, binary bool) int {
+	if binary {
+		size = 4 * ((size + 2) / 3)
+	}
+	return len("id: 1\ndata: ") + size + len("\n\n")
 }

@@ -30,6 +30,8 @@ func init() {
 	transports.Register(transports.Transport{
 		Name: "sse-lean", Path: "/sse-lean", Library: "net/http (own SSE framing and parser)",
 		Push: true, IsolatesSlowConsumers: true, EventSource: true, HonoursRetry: true,
+		Representative: true, Order: 30, Style: transports.Style{Color: "#009E73", Glyph: "triangle"},
+		FramingMinimum: framingMinimum,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			return &server{log: log, opts: opts.WithDefaults(), life: transports.NewLifecycle()}, nil
 		},
@@ -161,4 +163,15 @@ func (sw *writer) Flush() error {
 		return err
 	}
 	return sw.rc.Flush()
+}
+
+// framingMinimum is the event "id: N\ndata: <message>\n\n" with a 1-digit
+// id (14 bytes of framing; the HTTP/1.1 chunk framing is left out, as a
+// batch of events shares one chunk). SSE carries text only, so a binary
+// message goes as base64: 4 bytes per 3.
+func framingMinimum(size int, binary bool) int {
+	if binary {
+		size = 4 * ((size + 2) / 3)
+	}
+	return len("id: 1\ndata: ") + size + len("\n\n")
 }

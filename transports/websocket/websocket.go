@@ -60,6 +60,10 @@ func init() {
 		Push:                  true,
 		Upgrades:              true,
 		IsolatesSlowConsumers: true,
+		Representative:        true,
+		Order:                 20,
+		Style:                 transports.Style{Color: "#0072B2", Glyph: "circle"},
+		FramingMinimum:        framingMinimum,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			s, err := NewServer(log, opts)
 			if err != nil {
@@ -75,4 +79,17 @@ func init() {
 			return c, nil
 		},
 	})
+}
+
+// framingMinimum is a server frame header (unmasked: no masking key) of 2
+// bytes up to 125 bytes of message, 4 up to 65535, 10 above, + the message;
+// a binary message goes raw in a binary frame.
+func framingMinimum(size int, _ bool) int {
+	switch {
+	case size <= 125:
+		return 2 + size
+	case size <= 65535:
+		return 4 + size
+	}
+	return 10 + size
 }
