@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -118,6 +119,13 @@ func TestCountsReconcileForEveryTransport(t *testing.T) {
 		}
 		if rec.Machine.GoVersion == "" || rec.Pinning == "" || rec.Server.RSSBytes == 0 {
 			t.Errorf("%s: record lacks machine, pinning or server samples", rec.Transport)
+		}
+		// The record carries its descriptor's facts (through the JSON
+		// file), and the protocol minimum is a lower bound of what it sent.
+		if tr, err := transports.Lookup(rec.Transport); err != nil || rec.Facts == nil || !reflect.DeepEqual(*rec.Facts, *tr.Facts(rec.Params.MessageBytes, false)) {
+			t.Errorf("%s: record facts %+v, not its descriptor's", rec.Transport, rec.Facts)
+		} else if m := float64(rec.Facts.MinimumBytes); m <= float64(rec.Params.MessageBytes) || rec.Wire.BytesPerMessage < m {
+			t.Errorf("%s: protocol minimum %v B for a %d B message, measured %v B/msg", rec.Transport, m, rec.Params.MessageBytes, rec.Wire.BytesPerMessage)
 		}
 	}
 }
