@@ -129,6 +129,10 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 	if sc.Burst != nil {
 		rec.Params.BurstSize, rec.Params.BurstEvery = sc.Burst.Size, sc.Burst.Every.String()
 	}
+	if sc.Binary { // MessageBytes: the JSON form, base64 (WebSocket and raw TCP send the raw form instead)
+		rec.Params.Binary = true
+		rec.Params.MessageBytes = wire.BinaryJSONLen(1, time.Now().UnixNano(), st.Payload)
+	}
 	if tr.PollInterval {
 		rec.Params.PollInterval = sc.PollInterval.String()
 	}
