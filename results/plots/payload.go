@@ -10,7 +10,7 @@ import (
 
 // payloadPoint is one transport's measurement at one payload size.
 type payloadPoint struct {
-	payload, messageBytes, bytesPerMsg float64
+	payload, messageBytes, bytesPerMsg float64 // messageBytes: as the transport carries it
 }
 
 // payloadPoints are a transport's steps that delivered messages.
@@ -26,7 +26,8 @@ func payloadPoints(d *dataset, sc, tr string) []payloadPoint {
 		if !ok || bpm <= 0 || payload <= 0 {
 			continue
 		}
-		out = append(out, payloadPoint{payload, float64(s.params().MessageBytes), bpm})
+		p := s.params()
+		out = append(out, payloadPoint{payload, float64(MessageBytes(tr, p.Payload, p.Binary, p.MessageBytes)), bpm})
 	}
 	return out
 }
@@ -46,7 +47,7 @@ func payloadBytesChart(d *dataset, sc string) (*chart, error) {
 			xs.add(pt.payload)
 			ys.add(pt.bytesPerMsg)
 			if pt.messageBytes > 0 {
-				m := ProtocolMinimum(tr, int(pt.messageBytes))
+				m := ProtocolMinimum(tr, int(pt.messageBytes)) // the message as tr carries it (binary: raw or base64)
 				minimum = append(minimum, plotter.XY{X: pt.payload, Y: m})
 				ys.add(m)
 			}
