@@ -104,8 +104,8 @@ func Build(recs []results.Record) *Report {
 		})
 		rep.Sections = append(rep.Sections, buildSection(name, groups))
 	}
-	rep.Sections = appendBinarySection(rep.Sections, byScenario) // binary beside text: binary.go
-	if sec, ok := proxySection(recs); ok {                       // real proxies in the path: proxies.go
+	rep.Sections = appendBinarySection(rep.Sections, byScenario)
+	if sec, ok := proxySection(recs); ok { // real proxies in the path: proxies.go
 		rep.Sections = append(rep.Sections, sec)
 	}
 	rep.Claims = evaluateClaims(byScenario)
