@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -133,11 +134,10 @@ func decodeBinaryJSON(rest []byte, f Frame) (Frame, bool) {
 	if size, rest, ok = cutInt(rest, keyB64); !ok {
 		return f, false
 	}
-	end := 0
-	for end < len(rest) && isBase64(rest[end]) {
-		end++
-	}
-	if string(rest[end:]) != `"}` {
+	// The closing quote, found fast; what lies before it is left to the
+	// base64 decoder to judge (a backslash or control byte is not base64).
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || string(rest[end:]) != `"}` {
 		return f, false
 	}
 	n, ok := base64Len(rest[:end])
@@ -148,28 +148,35 @@ func decodeBinaryJSON(rest []byte, f Frame) (Frame, bool) {
 	return f, true
 }
 
-func isBase64(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
-}
-
-// base64Len decodes src (standard encoding, padded; only alphabet and '='
-// bytes) in pieces and returns the decoded length, or false when it is
-// not valid base64. Padding may only end the last piece.
+// base64Len decodes src (standard encoding, padded) in pieces and
+// returns the decoded length, or false when it is not valid base64.
+// Padding may only end the last piece. encoding/base64 skips CR and LF,
+// which a JSON string cannot hold raw: every piece must decode to exactly
+// 3 bytes per 4 characters (less its padding), so a skipped byte fails.
 func base64Len(src []byte) (int, bool) {
 	const piece = 1024 // base64 characters per piece, a multiple of 4
 	var buf [piece / 4 * 3]byte
 	n := 0
 	for len(src) > 0 {
 		chunk := src[:min(len(src), piece)]
+		src = src[len(chunk):]
+		if len(chunk)%4 != 0 {
+			return 0, false
+		}
 		m, err := base64.StdEncoding.Decode(buf[:], chunk)
 		if err != nil {
 			return 0, false
 		}
-		n += m
-		src = src[len(chunk):]
-		if len(src) > 0 && m != len(buf) { // padding before the end
+		want := len(chunk) / 4 * 3
+		if len(src) == 0 { // the last piece: its padding
+			for i := len(chunk) - 1; i >= len(chunk)-2 && chunk[i] == '='; i-- {
+				want--
+			}
+		}
+		if m != want {
 			return 0, false
 		}
+		n += m
 	}
 	return n, true
 }
