@@ -48,6 +48,7 @@ FUZZTIME ?= 30s
 FUZZFLAGS ?=
 FUZZ_TARGETS := \
 	./transports/wire:FuzzDecode ./transports/wire:FuzzRoundTrip ./transports/wire:FuzzParseCursor ./transports/wire:FuzzAppendString \
+	./transports/wire:FuzzDecodeBinary ./transports/wire:FuzzBinaryRoundTrip \
 	./transports/sselean:FuzzParser \
 	./transports/rawtcp:FuzzHandshake ./transports/rawtcp:FuzzFrames ./transports/rawtcp:FuzzErrorFrame \
 	./scenarios:FuzzParse ./scenarios:FuzzParseNetwork \

@@ -175,6 +175,7 @@ func (r *Runner) publish(ctx context.Context, srv *servers, sc scenarios.Scenari
 		bursts := int64(d / sc.Burst.Every.Duration)
 		plan = serve.Schedule{Payload: st.Payload, Burst: sc.Burst.Size, Every: sc.Burst.Every.Duration, Count: max(bursts, 1) * int64(sc.Burst.Size)}
 	}
+	plan.Binary = sc.Binary
 	first, last, err = srv.publish(ctx, plan, d+30*time.Second)
 	if err != nil {
 		return 0, 0, r.phaseErr(srv, "publish", err)

@@ -126,12 +126,16 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 			Network: r.cfg.Network.Name, SLOP99Us: sc.SLO.Microseconds(), Ring: sc.Ring,
 		},
 	}
-	// The transport's facts travel with the record, so its report needs no
-	// registry. binary: false while payloads are text.
-	rec.Facts = tr.Facts(rec.Params.MessageBytes, false)
 	if sc.Burst != nil {
 		rec.Params.BurstSize, rec.Params.BurstEvery = sc.Burst.Size, sc.Burst.Every.String()
 	}
+	if sc.Binary { // MessageBytes: the JSON form, base64 (WebSocket and raw TCP send the raw form instead)
+		rec.Params.Binary = true
+		rec.Params.MessageBytes = wire.BinaryJSONLen(1, time.Now().UnixNano(), st.Payload)
+	}
+	// The transport's facts travel with the record, so its report needs no
+	// registry.
+	rec.Facts = tr.Facts(results.SizeOf(rec.Params), rec.Params.Binary)
 	if tr.PollInterval {
 		rec.Params.PollInterval = sc.PollInterval.String()
 	}

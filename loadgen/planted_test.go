@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,4 +58,50 @@ func plantedSSE(seqs ...int64) *httptest.Server {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	}))
+}
+
+// TestCorruptBinaryPayloadIsACountedError: a binary message whose base64
+// is bad is not delivered: the real client's connection ends, the error is
+// counted under its reason, and the message is lost, not passed.
+func TestCorruptBinaryPayloadIsACountedError(t *testing.T) {
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		if served.Add(1) == 1 {
+			for seq := int64(11); seq <= 13; seq++ {
+				fmt.Fprintf(w, "id: %d\ndata: %s\n\n", seq, wire.AppendBinaryJSON(nil, seq, time.Now().UnixNano(), []byte{0xff, 0, 1}))
+			}
+			fmt.Fprintf(w, "id: 14\ndata: {\"seq\":14,\"sent\":%d,\"size\":3,\"base64\":\"/w*B\"}\n\n", time.Now().UnixNano())
+		}
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	tr, err := transports.Lookup("sse-lean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(Config{Transport: tr, Options: transports.ClientOptions{BaseURL: srv.URL}, Since: 10})
+	defer g.Close()
+	g.StartWindow(10, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := g.Add(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	errCount := func() (n int) {
+		for msg, c := range g.Errors() {
+			if strings.Contains(msg, "bad base64") {
+				n += c
+			}
+		}
+		return n
+	}
+	if err := poll(ctx, func() bool { return errCount() == 1 && served.Load() >= 2 }, func() error { return fmt.Errorf("errors %v, %d requests", g.Errors(), served.Load()) }); err != nil {
+		t.Fatal(err)
+	}
+	w := g.Window(4) // seqs 11..14 were "published"
+	if w.Delivered != 3 || w.Lost != 1 {
+		t.Errorf("delivered %d, lost %d; want 3 and the corrupt one lost", w.Delivered, w.Lost)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"sort"
 	"strings"
+
+	"github.com/pushbench/pushbench/transports/wire"
 )
 
 // TransportFacts are what the report and the plots know of a transport:
@@ -27,6 +29,9 @@ type TransportFacts struct {
 	EventSource bool `json:"event_source,omitempty"`
 	// Upgrades: it starts with an HTTP Upgrade handshake (WebSocket).
 	Upgrades bool `json:"upgrades,omitempty"`
+	// RawBinary: a binary payload travels raw behind wire's binary header
+	// (WebSocket binary frames, raw frames), not base64 in the JSON message.
+	RawBinary bool `json:"raw_binary,omitempty"`
 	// HonoursRetry: its client takes the server's SSE retry: as its delay.
 	HonoursRetry bool `json:"honours_retry,omitempty"`
 	// Representative: the claims take it for its protocol where they
@@ -43,6 +48,9 @@ type TransportFacts struct {
 	// deliver this record's message to one client (see Builtin's
 	// doc); 0 when not known.
 	MinimumBytes int `json:"minimum_bytes,omitempty"`
+	// MessageBytes is this record's message as the transport carries it
+	// (Carried); 0 when not known.
+	MessageBytes int `json:"message_bytes,omitempty"`
 }
 
 // Family is the base transport's name: Base for a variant, else name.
@@ -101,11 +109,11 @@ func VariantOf(base TransportFacts, baseName, variant string) TransportFacts {
 // before records carried facts: the fallback for such records.
 var builtin = map[string]struct {
 	facts   TransportFacts
-	minimum func(size int, binary bool) int
+	minimum func(size int) int
 }{
-	"rawtcp": {TransportFacts{Floor: true, Push: true, Representative: true, Order: 10,
+	"rawtcp": {TransportFacts{Floor: true, Push: true, RawBinary: true, Representative: true, Order: 10,
 		Style: Style{Color: "#000000", Dashes: []float64{6, 3}, Width: 2.2, Glyph: "cross"}}, rawMinimum},
-	"websocket": {TransportFacts{Push: true, Upgrades: true, Representative: true, Order: 20,
+	"websocket": {TransportFacts{Push: true, Upgrades: true, RawBinary: true, Representative: true, Order: 20,
 		Style: Style{Color: "#0072B2", Glyph: "circle"}}, websocketMinimum},
 	"sse-lean": {TransportFacts{Push: true, EventSource: true, HonoursRetry: true, Representative: true, Order: 30,
 		Style: Style{Color: "#009E73", Glyph: "triangle"}}, sseMinimum},
@@ -118,23 +126,24 @@ var builtin = map[string]struct {
 }
 
 // Builtin is the facts of one of the six base transports for a message of
-// size bytes (text: the encoded JSON message; binary: the message with its
-// payload raw), with MinimumBytes the protocol's minimum: the message plus
+// size bytes (text: the encoded JSON message; binary: size is the payload's
+// length, and the message is as Carried sizes it), with MessageBytes the
+// message as carried and MinimumBytes the protocol's minimum: the message plus
 // its unavoidable framing, server to client only, without TCP/IP headers,
 // handshakes and keep-alives:
 //
 //   - rawtcp: a 4-byte length prefix + the message.
 //   - websocket: a server frame header (unmasked, so no masking key) of 2
 //     bytes for messages up to 125 bytes, 4 up to 65535, 10 above; binary
-//     frames carry a binary message raw.
+//     frames carry a binary message raw (RawBinary).
 //   - sse, sse-lean: the event "id: N\ndata: <message>\n\n" with a 1-digit
 //     id (14 bytes of framing). The HTTP/1.1 chunk framing around it is left
 //     out: a server packs several events into one chunk when it flushes a
 //     batch, so per event it can cost almost nothing, and a minimum must be
-//     a lower bound. A binary message is base64 text: 4 bytes per 3.
+//     a lower bound. A binary payload is base64 in the JSON message.
 //   - longpoll, shortpoll: the message in the JSON array of a poll
 //     response plus its share of the brackets and commas, taken as 1 byte;
-//     binary as base64. The HTTP request and response headers are paid per
+//     a binary payload base64 in it. The HTTP request and response headers are paid per
 //     poll, not per message, so they are not part of this minimum; with one
 //     message per poll they dominate the measured bytes.
 //
@@ -146,15 +155,41 @@ func Builtin(name string, size int, binary bool) (f TransportFacts, ok bool) {
 	}
 	f = b.facts
 	f.Style.Dashes = append([]float64(nil), f.Style.Dashes...)
-	if size > 0 {
-		f.MinimumBytes = b.minimum(size, binary)
+	if size > 0 || binary {
+		f.MessageBytes = Carried(f.RawBinary, size, binary)
+		f.MinimumBytes = b.minimum(f.MessageBytes)
 	}
 	return f, true
 }
 
-func rawMinimum(n int, _ bool) int { return 4 + n }
+// Carried is the bytes of one message as a transport carries it: a text
+// message is size bytes (its encoded JSON); a binary payload of size bytes
+// travels raw behind wire's binary header when raw (WebSocket, raw TCP),
+// else base64 inside the JSON message {"seq","sent","size","base64"} (SSE,
+// polls: 4 bytes per 3, padded, plus the envelope, with seq 1 and a
+// 19-digit sent as Params.MessageBytes is counted).
+func Carried(raw bool, size int, binary bool) int {
+	switch {
+	case !binary:
+		return size
+	case raw:
+		return wire.BinaryHeaderSize + size
+	}
+	return wire.BinaryJSONLen(1, 1e18, size) // 1e18: any 19-digit time
+}
 
-func websocketMinimum(n int, _ bool) int {
+// SizeOf is the size Builtin and a descriptor's facts take for p's
+// message: the payload's length for a binary one, else the JSON message's.
+func SizeOf(p Params) int {
+	if p.Binary {
+		return p.Payload
+	}
+	return p.MessageBytes
+}
+
+func rawMinimum(n int) int { return 4 + n }
+
+func websocketMinimum(n int) int {
 	switch {
 	case n <= 125:
 		return 2 + n
@@ -164,19 +199,11 @@ func websocketMinimum(n int, _ bool) int {
 	return 10 + n
 }
 
-func base64Len(n int) int { return 4 * ((n + 2) / 3) }
-
-func sseMinimum(n int, binary bool) int {
-	if binary {
-		n = base64Len(n)
-	}
+func sseMinimum(n int) int {
 	return len("id: 1\ndata: ") + n + len("\n\n")
 }
 
-func pollMinimum(n int, binary bool) int {
-	if binary {
-		n = base64Len(n)
-	}
+func pollMinimum(n int) int {
 	return n + 1
 }
 
@@ -188,11 +215,11 @@ func FactsOf(r Record) (TransportFacts, bool) {
 	if r.Facts != nil {
 		return *r.Facts, true
 	}
-	if f, ok := Builtin(r.Transport, r.Params.MessageBytes, false); ok {
+	if f, ok := Builtin(r.Transport, SizeOf(r.Params), r.Params.Binary); ok {
 		return f, true
 	}
 	if base, variant, cut := strings.Cut(r.Transport, "+"); cut {
-		if f, ok := Builtin(base, r.Params.MessageBytes, false); ok {
+		if f, ok := Builtin(base, SizeOf(r.Params), r.Params.Binary); ok {
 			return VariantOf(f, base, variant), true
 		}
 	}
@@ -204,6 +231,15 @@ func FactsOf(r Record) (TransportFacts, bool) {
 func MinimumOf(r Record) int {
 	if f, ok := FactsOf(r); ok && f.MinimumBytes > 0 {
 		return f.MinimumBytes
+	}
+	return MessageBytesOf(r)
+}
+
+// MessageBytesOf is r's message as its transport carries it (a binary
+// payload raw or base64: Carried), or Params.MessageBytes when not known.
+func MessageBytesOf(r Record) int {
+	if f, ok := FactsOf(r); ok && f.MessageBytes > 0 {
+		return f.MessageBytes
 	}
 	return r.Params.MessageBytes
 }

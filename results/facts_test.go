@@ -1,6 +1,7 @@
 package results_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/pushbench/pushbench/results"
@@ -35,25 +36,39 @@ func TestMinimumOfRecordsWithoutFacts(t *testing.T) {
 	}
 }
 
-// Binary messages: base64 (4 bytes per 3) in SSE and the polls, raw in
-// WebSocket and raw TCP.
-func TestBuiltinMinimumBinary(t *testing.T) {
+// A binary payload's minimum: the raw payload behind wire's 21-byte
+// header where the protocol carries bytes (WebSocket, raw TCP), and base64
+// (4 bytes per 3, padded) inside the JSON message where it carries text.
+// The same for a record without facts (Builtin) and through Carried.
+func TestBinaryMinimum(t *testing.T) {
+	// {"seq":1,"sent":<19 digits>,"size":<digits>,"base64":"<4*ceil(n/3)>"}
+	envelope := func(n int) int { return len(`{"seq":1,"sent":,"size":,"base64":""}`) + 19 + len(strconv.Itoa(n)) }
 	for _, tc := range []struct {
 		transport string
-		size      int
+		payload   int
+		message   int
 		want      int
 	}{
-		{"rawtcp", 100, 104},
-		{"websocket", 100, 102},
-		{"sse", 100, 12 + 136 + 2},
-		{"sse-lean", 99, 12 + 132 + 2},
-		{"longpoll", 3, 5},
-		{"shortpoll", 4, 9},
+		{"rawtcp", 65536, 21 + 65536, 4 + 21 + 65536},
+		{"websocket", 104, 125, 2 + 125}, // 125 bytes: the 2-byte frame header
+		{"websocket", 105, 126, 4 + 126}, // 126: the 4-byte one
+		{"websocket", 65536, 21 + 65536, 10 + 21 + 65536},
+		{"sse", 65536, envelope(65536) + 87384, 12 + envelope(65536) + 87384 + 2}, // 87384 = 4 * ceil(65536/3)
+		{"sse-lean", 16, envelope(16) + 24, 12 + envelope(16) + 24 + 2},
+		{"longpoll", 1024, envelope(1024) + 1368, envelope(1024) + 1368 + 1},
+		{"shortpoll", 1, envelope(1) + 4, envelope(1) + 4 + 1},
 	} {
-		f, ok := results.Builtin(tc.transport, tc.size, true)
-		if !ok || f.MinimumBytes != tc.want {
-			t.Errorf("Builtin(%q, %d, binary).MinimumBytes = %d (known %v), want %d", tc.transport, tc.size, f.MinimumBytes, ok, tc.want)
+		r := results.Record{Transport: tc.transport, Params: results.Params{Payload: tc.payload, Binary: true, MessageBytes: 999}}
+		if got := results.MessageBytesOf(r); got != tc.message {
+			t.Errorf("MessageBytesOf(%q, binary %d) = %d, want %d", tc.transport, tc.payload, got, tc.message)
 		}
+		if got := results.MinimumOf(r); got != tc.want {
+			t.Errorf("MinimumOf(%q, binary %d) = %d, want %d", tc.transport, tc.payload, got, tc.want)
+		}
+	}
+	text := results.Record{Transport: "sse", Params: results.Params{Payload: 65536, MessageBytes: 100}}
+	if got := results.MinimumOf(text); got != 114 {
+		t.Errorf("text: MinimumOf = %d, want the minimum of the JSON message (114)", got)
 	}
 }
 

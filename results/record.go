@@ -105,6 +105,11 @@ type Params struct {
 	HoldTimeout string           `json:"hold_timeout,omitempty"` // long-poll hold
 	ReadTimeout string           `json:"read_timeout,omitempty"` // client: silent connection declared dead
 	Reconnect   *ReconnectPolicy `json:"reconnect,omitempty"`
+	// Binary: the payloads were binary (serve.BinaryPayload), sent raw by
+	// WebSocket (binary frames) and rawtcp behind a 21-byte header, and
+	// base64-encoded in the JSON message by SSE and the polls;
+	// MessageBytes is then the JSON (base64) form.
+	Binary bool `json:"binary,omitempty"`
 }
 
 // ReconnectPolicy is how this record's clients reconnected after a

@@ -70,7 +70,7 @@ func Builtins() ([]Scenario, error) {
 	return out, nil
 }
 
-var suiteOrder = []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn",
+var suiteOrder = []string{"latency", "fanout", "throughput", "idle", "payload", "payload-binary", "burst", "chat", "churn",
 	"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart",
 	"scale-idle", "scale-fanout", "fanout-1m"}
 
@@ -157,7 +157,7 @@ func describeType(t string) string {
 }
 
 func fieldNames() []string {
-	return []string{"name", "question", "kind", "transports", "clients", "rate", "payload", "burst", "warmup",
+	return []string{"name", "question", "kind", "transports", "clients", "rate", "payload", "binary", "burst", "warmup",
 		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "ring_bytes", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "reconnect", "suite", "quick"}
 }
 

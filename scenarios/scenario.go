@@ -20,22 +20,27 @@ const (
 // Scenario is one question a team asks, as a measurable plan. At most one
 // of Clients, Rate and Payload lists several values: that one is stepped.
 type Scenario struct {
-	Name         string    `json:"name"`
-	Question     string    `json:"question"`
-	Kind         string    `json:"kind"`
-	Transports   []string  `json:"transports,omitempty"` // default: all
-	Clients      []int     `json:"clients"`
-	Rate         []float64 `json:"rate,omitempty"`    // messages per second (chat: per client, upstream)
-	Payload      []int     `json:"payload,omitempty"` // bytes
-	Burst        *Burst    `json:"burst,omitempty"`
-	Warmup       Duration  `json:"warmup"`
-	Duration     Duration  `json:"duration"`
-	PollInterval Duration  `json:"poll_interval,omitempty"` // shortpoll (1s)
-	ConnectRate  float64   `json:"connect_rate,omitempty"`  // clients per second (1000)
-	Lifetime     Duration  `json:"lifetime,omitempty"`      // churn: mean connection lifetime
-	SLO          Duration  `json:"slo,omitempty"`           // p99 target (500ms)
-	StopAtSLO    bool      `json:"stop_at_slo,omitempty"`   // stop stepping a transport past the SLO or at loss
-	Repetitions  int       `json:"repetitions,omitempty"`   // 1
+	Name       string    `json:"name"`
+	Question   string    `json:"question"`
+	Kind       string    `json:"kind"`
+	Transports []string  `json:"transports,omitempty"` // default: all
+	Clients    []int     `json:"clients"`
+	Rate       []float64 `json:"rate,omitempty"`    // messages per second (chat: per client, upstream)
+	Payload    []int     `json:"payload,omitempty"` // bytes
+	// Binary publishes binary payloads (bytes that are not text) instead
+	// of text: raw in WebSocket binary frames and raw TCP frames,
+	// base64-encoded in SSE events and poll answers. Broadcast and churn
+	// scenarios only (the server publishes).
+	Binary       bool     `json:"binary,omitempty"`
+	Burst        *Burst   `json:"burst,omitempty"`
+	Warmup       Duration `json:"warmup"`
+	Duration     Duration `json:"duration"`
+	PollInterval Duration `json:"poll_interval,omitempty"` // shortpoll (1s)
+	ConnectRate  float64  `json:"connect_rate,omitempty"`  // clients per second (1000)
+	Lifetime     Duration `json:"lifetime,omitempty"`      // churn: mean connection lifetime
+	SLO          Duration `json:"slo,omitempty"`           // p99 target (500ms)
+	StopAtSLO    bool     `json:"stop_at_slo,omitempty"`   // stop stepping a transport past the SLO or at loss
+	Repetitions  int      `json:"repetitions,omitempty"`   // 1
 	// Ring is the server's log capacity in messages (100000, serve's
 	// default). It bounds how far back a client can resume, and it is most
 	// of the server's live heap, so it shapes GC pauses: every transport of

@@ -14,15 +14,15 @@ func TestBuiltinsAreValidInBothForms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn",
+	want := []string{"latency", "fanout", "throughput", "idle", "payload", "payload-binary", "burst", "chat", "churn",
 		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart",
 		"scale-idle", "scale-fanout", "fanout-1m"}
 	if len(all) != len(want) {
 		t.Fatalf("%d built-ins, want %d", len(all), len(want))
 	}
 	def, err := scenarios.DefaultSuite()
-	if err != nil || len(def) != 8 {
-		t.Errorf("default suite: %d scenarios, %v; want the 8 without faults", len(def), err)
+	if err != nil || len(def) != 9 {
+		t.Errorf("default suite: %d scenarios, %v; want the 9 without faults", len(def), err)
 	}
 	for i, sc := range all {
 		if sc.Name != want[i] {
@@ -62,6 +62,10 @@ func TestBadScenarioFilesNameTheFileAndField(t *testing.T) {
 		{`{"name":"x","kind":"broadcast","clients":[10],"duration":"1s"}`, `needs a rate or a burst`},
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","quick":{"clients":[-1]}}`, `quick: field "clients": -1`},
 		{"{\n\"name\": \"x\",\n}", `line 3: invalid JSON`},
+		{`{"name":"x","kind":"idle","clients":[10],"duration":"1s","binary":true}`, `field "binary": idle scenarios have no server-published payload`},
+		{`{"name":"x","kind":"chat","clients":[10],"rate":[1],"duration":"1s","binary":true}`, `field "binary": chat scenarios`},
+		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","binary":"yes"}`, `field "binary": got a JSON string, want a bool`},
+		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","binary":true,"ring_bytes":10000,"payload":[5000]}`, `field "payload": 5000 bytes does not fit the ring's byte budget 10000: raise ring_bytes to at least 11913`},
 	}
 	for i, c := range cases {
 		path := filepath.Join(dir, "bad.json")

@@ -34,6 +34,16 @@ const (
 	defaultRingBytes = 256 << 20
 )
 
+// EntryBytes is the most a message of payload bytes counts against the
+// server's ring budget: text, or binary, held twice (raw, and base64 at
+// 4 bytes per 3; serve.EntrySize).
+func EntryBytes(payload int, binary bool) int64 {
+	if binary {
+		return entryOverhead + int64(payload) + 21 + int64((payload+2)/3*4)
+	}
+	return int64(payload) + entryOverhead
+}
+
 // Validate checks every field and names the first bad one and what is
 // allowed.
 func (sc Scenario) Validate() error {
@@ -125,9 +135,12 @@ func (sc Scenario) Validate() error {
 	if budget == 0 {
 		budget = defaultRingBytes
 	}
+	if sc.Binary && sc.Kind != Broadcast && sc.Kind != Churn {
+		return bad("binary", "%s scenarios have no server-published payload to make binary: binary is for %s and %s scenarios", sc.Kind, Broadcast, Churn)
+	}
 	for _, p := range sc.Payload {
-		if int64(p)+entryOverhead > budget {
-			return bad("payload", "%d bytes does not fit the ring's byte budget %d: raise ring_bytes to at least %d", p, budget, int64(p)+entryOverhead)
+		if need := EntryBytes(p, sc.Binary); need > budget {
+			return bad("payload", "%d bytes does not fit the ring's byte budget %d: raise ring_bytes to at least %d", p, budget, need)
 		}
 	}
 	if err := sc.Fault.validate(); err != nil {

@@ -11,7 +11,7 @@ import (
 type Style = results.Style
 
 // Facts are t's facts for a record whose message is size bytes (binary:
-// the payload is binary), as the report and plots read them: the
+// a binary payload of size bytes, carried as results.Carried says), as the report and plots read them: the
 // descriptor's fields, and MinimumBytes from FramingMinimum. A variant
 // takes from its registered base what it leaves unset: style (the base's
 // colour and marker with a dash of the variant's own), order and framing
@@ -19,12 +19,13 @@ type Style = results.Style
 func (t Transport) Facts(size int, binary bool) *results.TransportFacts {
 	f := &results.TransportFacts{
 		Base: t.Base, Variant: t.Variant, Floor: t.Floor, Push: t.Push, PollInterval: t.PollInterval,
-		EventSource: t.EventSource, Upgrades: t.Upgrades, HonoursRetry: t.HonoursRetry,
+		EventSource: t.EventSource, Upgrades: t.Upgrades, RawBinary: t.RawBinary, HonoursRetry: t.HonoursRetry,
 		Representative: t.Representative, Order: t.Order, Style: t.Style,
 	}
 	f.Style.Dashes = slices.Clone(t.Style.Dashes)
+	f.MessageBytes = results.Carried(t.RawBinary, size, binary)
 	if t.FramingMinimum != nil {
-		f.MinimumBytes = t.FramingMinimum(size, binary)
+		f.MinimumBytes = t.FramingMinimum(f.MessageBytes)
 	}
 	if t.Base != "" && t.Base != t.Name {
 		if base, err := Lookup(t.Base); err == nil {
@@ -41,7 +42,7 @@ func (t Transport) Facts(size int, binary bool) *results.TransportFacts {
 		}
 	}
 	if f.MinimumBytes == 0 {
-		f.MinimumBytes = size
+		f.MinimumBytes = f.MessageBytes
 	}
 	return f
 }

@@ -66,11 +66,14 @@ type Transport struct {
 	// base's colour and marker with a dash of its own (results.VariantOf).
 	Style Style
 	// FramingMinimum is the fewest bytes the protocol needs on the wire
-	// to deliver a message of size bytes (text: the encoded JSON message;
-	// binary: the message with its payload raw) to one client; nil: the
-	// message alone (a variant with nil takes its base's). The report sets
-	// the measured bytes against it.
-	FramingMinimum func(size int, binary bool) int
+	// to deliver a message of size bytes, as the transport carries it, to
+	// one client; nil: the message alone (a variant with nil takes its
+	// base's). The report sets the measured bytes against it.
+	FramingMinimum func(size int) int
+	// RawBinary: a binary payload travels raw (WebSocket binary frames,
+	// raw frames) behind wire's binary header; otherwise it is base64 in
+	// the JSON message (SSE, polls). results.Carried sizes either.
+	RawBinary bool
 }
 
 // Family is the base transport's name: Base for a variant, else Name.

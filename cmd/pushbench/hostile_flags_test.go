@@ -36,6 +36,7 @@ func TestHostileFlagsAreUsageErrors(t *testing.T) {
 		{[]string{"--queue-bytes", "1"}, "--queue-bytes 1: allowed"},
 		{[]string{"--read-limit", "-1"}, "--read-limit -1: allowed"},
 		{[]string{"--payload", "1000000", "--ring-bytes", "65536"}, "--payload 1000000 does not fit --ring-bytes 65536"},
+		{[]string{"--binary", "--payload", "30000", "--ring-bytes", "65536"}, "--payload 30000 does not fit --ring-bytes 65536"}, // text would fit
 		{[]string{"--addr", ":99999"}, `--addr ":99999": port "99999": allowed 0 to 65535`},
 		{[]string{"--raw-addr", "nocolon"}, `--raw-addr "nocolon": want host:port`},
 		{[]string{"--control", "--addr", "0.0.0.0:0"}, "--control on the non-loopback --addr 0.0.0.0:0"},

@@ -44,6 +44,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	var names string
 	rate := fs.Float64("rate", 0, "built-in publisher rate, messages per second (0: none)")
 	payload := fs.Int("payload", 64, "built-in publisher payload size, bytes")
+	binaryPayload := fs.Bool("binary", false, "built-in publisher sends binary payloads (not text: base64 in SSE and polls, raw over WebSocket and rawtcp)")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&cfg.RawAddr, "raw-addr", "127.0.0.1:8081", "rawtcp listen address")
 	fs.IntVar(&cfg.Ring, "ring", 100000, "message log capacity (messages kept for resume)")
@@ -71,7 +72,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkServeFlags(*rate, *payload, cfg); err != nil {
+	if err := checkServeFlags(*rate, *payload, *binaryPayload, cfg); err != nil {
 		fs.Usage()
 		return err
 	}
@@ -103,14 +104,18 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		ready, _ := json.Marshal(map[string]string{"base": svc.BaseURL(), "raw": svc.RawAddr(), "control": svc.ControlURL()})
 		fmt.Fprintf(stdout, "READY %s\n", ready)
 	}
-	fmt.Fprintf(stdout, "pushbench serving (publisher %.4g msg/s, %d-byte payload, ring %d):\n", *rate, *payload, cfg.Ring)
+	kind := "text"
+	if *binaryPayload {
+		kind = "binary"
+	}
+	fmt.Fprintf(stdout, "pushbench serving (publisher %.4g msg/s, %d-byte %s payload, ring %d):\n", *rate, *payload, kind, cfg.Ring)
 	for _, line := range svc.URLs() {
 		fmt.Fprintln(stdout, "  "+line)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	pubDone := make(chan int64, 1)
-	go func() { pubDone <- svc.RunPublisher(ctx, *rate, serve.Payload(*payload)) }()
+	go func() { pubDone <- svc.RunPublisher(ctx, *rate, serve.MessageOf(*payload, *binaryPayload)) }()
 	select {
 	case <-ctx.Done():
 	case err = <-svc.Errors():
@@ -129,7 +134,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 // checkServeFlags range-checks every numeric flag, naming the allowed
 // range: a value the server would overflow on, or silently replace with a
 // default, is a usage error.
-func checkServeFlags(rate float64, payload int, cfg serve.Config) error {
+func checkServeFlags(rate float64, payload int, binaryPayload bool, cfg serve.Config) error {
 	o := cfg.Server
 	if !(rate == 0 || (rate >= serve.MinRate && rate <= serve.MaxRate)) { // also NaN
 		return usageError{fmt.Sprintf("--rate %g: allowed 0 (no publisher) or %g to %g messages per second", rate, serve.MinRate, serve.MaxRate)}
@@ -166,7 +171,7 @@ func checkServeFlags(rate float64, payload int, cfg serve.Config) error {
 			return usageError{fmt.Sprintf("%s %v: allowed 1ms to 1h", d.flag, d.v)}
 		}
 	}
-	if need := int64(payload) + msglog.EntryOverhead + 128; need > cfg.RingBytes {
+	if need := serve.EntrySize(payload, binaryPayload); need > cfg.RingBytes {
 		return usageError{fmt.Sprintf("--payload %d does not fit --ring-bytes %d: raise --ring-bytes to at least %d", payload, cfg.RingBytes, need)}
 	}
 	for _, a := range []struct{ flag, addr string }{{"--addr", cfg.Addr}, {"--raw-addr", cfg.RawAddr}} {

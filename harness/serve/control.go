@@ -20,11 +20,13 @@ import (
 // Count messages at Rate per second, or, with Burst > 0, Burst messages at
 // once every Every (all stamped with the burst's intended time).
 type Schedule struct {
-	Rate    float64       `json:"rate"`
-	Count   int64         `json:"count"`
-	Payload int           `json:"payload"`
-	Burst   int           `json:"burst,omitempty"`
-	Every   time.Duration `json:"every,omitempty"`
+	Rate    float64 `json:"rate"`
+	Count   int64   `json:"count"`
+	Payload int     `json:"payload"`
+	// Binary publishes BinaryPayload bytes instead of a text payload.
+	Binary bool          `json:"binary,omitempty"`
+	Burst  int           `json:"burst,omitempty"`
+	Every  time.Duration `json:"every,omitempty"`
 	// Start, when set, is the instant (Unix ns) message 0 is due: several
 	// server processes given the same schedule then publish the same
 	// messages at the same intended times, so each holds the same log.
@@ -65,6 +67,16 @@ func (s Schedule) Validate() error {
 	return nil
 }
 
+// EntrySize is the most bytes a message of payload bytes counts against
+// the log's byte budget: text (at most 128 bytes of JSON around it) or
+// binary (msglog.BinarySize: base64 and raw forms).
+func EntrySize(payload int, binary bool) int64 {
+	if binary {
+		return msglog.BinarySize(payload)
+	}
+	return int64(payload) + msglog.EntryOverhead + 128
+}
+
 // dueAfter is n/rate seconds as a Duration, saturating instead of
 // overflowing (callers bound n/rate first; this is the last guard).
 func dueAfter(n int64, rate float64) time.Duration {
@@ -79,7 +91,7 @@ func dueAfter(n int64, rate float64) time.Duration {
 // last message published (0, 0 when none). It stops early when ctx ends,
 // and with an error when the log refuses a message.
 func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int64, err error) {
-	payload := Payload(sc.Payload)
+	payload := MessageOf(sc.Payload, sc.Binary)
 	start := time.Now()
 	if sc.Start != 0 {
 		start = time.Unix(0, sc.Start)
@@ -107,7 +119,7 @@ func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int
 			return first, last, nil
 		}
 		for i := int64(0); i < batch; i++ {
-			e, err := s.TryPublish(due, payload)
+			e, err := s.TryPublishMessage(due, payload)
 			if err != nil {
 				return first, last, err
 			}
@@ -187,8 +199,8 @@ func (s *Service) controlPublish(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad schedule: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if e := int64(sc.Payload) + msglog.EntryOverhead + 128; e > s.Log.Budget() {
-		http.Error(w, fmt.Sprintf("bad schedule: payload %d bytes is over the log's byte budget %d (raise --ring-bytes)", sc.Payload, s.Log.Budget()), http.StatusInsufficientStorage)
+	if e := EntrySize(sc.Payload, sc.Binary); e > s.Log.Budget() {
+		http.Error(w, fmt.Sprintf("bad schedule: payload %d bytes (%d as held in the log) is over the log's byte budget %d (raise --ring-bytes)", sc.Payload, e, s.Log.Budget()), http.StatusInsufficientStorage)
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())

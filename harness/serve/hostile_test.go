@@ -2,6 +2,7 @@ package serve_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/transports"
@@ -328,5 +330,37 @@ func TestConnectionCapCoversRawTCP(t *testing.T) {
 	answer, _ := io.ReadAll(c)
 	if !strings.Contains(string(answer), "--max-conns") {
 		t.Fatalf("raw connection past the cap got %q", answer)
+	}
+}
+
+// TestBinaryScheduleIsBinaryAndCountedTwice: a binary schedule publishes
+// BinaryPayload (not UTF-8) in both forms, and its budget check counts
+// both: a payload whose text form fits is refused in binary.
+func TestBinaryScheduleIsBinaryAndCountedTwice(t *testing.T) {
+	svc := start(t, serve.Config{RingBytes: 8192, Control: true, Transports: []string{"shortpoll"}})
+	code, msg := request(t, http.MethodPost, svc.ControlURL()+"/control/publish", "", "application/json", `{"rate":1000,"count":3,"payload":100,"binary":true}`)
+	if code != http.StatusOK {
+		t.Fatalf("binary schedule: %d %q", code, msg)
+	}
+	entries, _, _, _ := svc.Log.Since(0, 10, nil)
+	want := serve.BinaryPayload(100)
+	if len(entries) != 3 || utf8.Valid(want) {
+		t.Fatalf("%d entries; payload valid UTF-8: %v", len(entries), utf8.Valid(want))
+	}
+	for _, e := range entries {
+		var js struct {
+			Size   int    `json:"size"`
+			Base64 []byte `json:"base64"` // encoding/json decodes base64 into []byte
+		}
+		if err := json.Unmarshal(e.JSON, &js); err != nil || js.Size != 100 || !bytes.Equal(js.Base64, want) || !bytes.Equal(e.Binary[21:], want) {
+			t.Errorf("entry %d: JSON %.60s (%v), raw %x", e.Seq, e.JSON, err, e.Binary[:24])
+		}
+	}
+	if bytes.Equal(serve.BinaryPayload(64)[:8], serve.BinaryPayload(64)[8:16]) {
+		t.Error("the binary payload repeats")
+	}
+	code, msg = request(t, http.MethodPost, svc.ControlURL()+"/control/publish", "", "application/json", `{"rate":10,"count":1,"payload":4000,"binary":true}`)
+	if code != http.StatusInsufficientStorage || !strings.Contains(msg, "--ring-bytes") {
+		t.Errorf("binary schedule over the budget (its text form fits): %d %q, want 507 naming --ring-bytes", code, msg)
 	}
 }

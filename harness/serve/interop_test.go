@@ -185,7 +185,7 @@ func startInterop(t *testing.T, name string) (*serve.Service, *cutnet.Proxy) {
 	published := make(chan struct{})
 	go func() {
 		defer close(published)
-		svc.RunPublisher(ctx, interopRate, serve.Payload(32))
+		svc.RunPublisher(ctx, interopRate, serve.MessageOf(32, false))
 	}()
 	t.Cleanup(func() { cancel(); <-published })
 	return svc, cutnet.New(t, strings.TrimPrefix(svc.BaseURL(), "http://"))

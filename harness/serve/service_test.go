@@ -112,7 +112,7 @@ func TestPublisherIsOpenLoop(t *testing.T) {
 	svc := start(t, serve.Config{Transports: []string{"shortpoll"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int64)
-	go func() { done <- svc.RunPublisher(ctx, 1000, "p") }()
+	go func() { done <- svc.RunPublisher(ctx, 1000, serve.Message{Text: "p"}) }()
 	for svc.Log.Head() < 50 {
 		<-svc.Log.Changed()
 	}

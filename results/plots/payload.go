@@ -12,7 +12,7 @@ import (
 
 // payloadPoint is one transport's measurement at one payload size.
 type payloadPoint struct {
-	payload, messageBytes, bytesPerMsg float64
+	payload, messageBytes, bytesPerMsg float64 // messageBytes: as the transport carries it
 	minimum                            float64 // the protocol's minimum for the message (results.MinimumOf)
 }
 
@@ -29,7 +29,7 @@ func payloadPoints(d *dataset, sc, tr string) []payloadPoint {
 		if !ok || bpm <= 0 || payload <= 0 {
 			continue
 		}
-		out = append(out, payloadPoint{payload, float64(s.params().MessageBytes), bpm, float64(results.MinimumOf(s.recs[0]))})
+		out = append(out, payloadPoint{payload, float64(results.MessageBytesOf(s.recs[0])), bpm, float64(results.MinimumOf(s.recs[0]))})
 	}
 	return out
 }

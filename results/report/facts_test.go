@@ -14,7 +14,7 @@ import (
 var (
 	fakeQuic = transports.Transport{Name: "fakequic", Library: "test", Push: true, Order: 25,
 		Style:          transports.Style{Color: "#AA3377", Glyph: "plus"},
-		FramingMinimum: func(size int, _ bool) int { return size + 3 }}
+		FramingMinimum: func(size int) int { return size + 3 }}
 	fakeQuicTLS = transports.Transport{Name: "fakequic+tls", Base: "fakequic", Variant: "tls", Library: "test", Push: true}
 )
 

@@ -109,6 +109,7 @@ func Build(recs []results.Record) *Report {
 		})
 		rep.Sections = append(rep.Sections, buildSection(name, groups))
 	}
+	rep.Sections = appendBinarySection(rep.Sections, byScenario)
 	if sec, ok := proxySection(recs); ok { // real proxies in the path: proxies.go
 		rep.Sections = append(rep.Sections, sec)
 	}

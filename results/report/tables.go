@@ -103,13 +103,14 @@ func payloadTable(groups []*group) Table {
 		floor := floorGroup(groups, g.key.Step)
 		r := g.first()
 		bpm, v, ok := metricCell(g, "bytes-per-msg", func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
+		mb := results.MessageBytesOf(r) // as the transport carries it: a binary payload raw or base64
 		minimum := float64(results.MinimumOf(r))
 		over := "-"
 		if ok && minimum > 0 {
 			over = fmt.Sprintf("%.2fx", v/minimum)
 		}
 		p99, _, _ := metricCell(g, "p99", us)
-		t.Rows = append(t.Rows, []string{fmtBytes(float64(r.Params.Payload)), transportCell(g), strconv.Itoa(r.Params.MessageBytes), bpm,
+		t.Rows = append(t.Rows, []string{fmtBytes(float64(r.Params.Payload)), transportCell(g), strconv.Itoa(mb), bpm,
 			strconv.FormatFloat(minimum, 'f', 0, 64), over, ratioCell(g, floor, "bytes-per-msg"), p99})
 	}
 	t.Note = "Counted at the client sockets: headers, framing, polls and heartbeats included. " + repsNote(groups)

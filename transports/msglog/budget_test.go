@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pushbench/pushbench/transports/msglog"
+	"github.com/pushbench/pushbench/transports/wire"
 )
 
 func TestByteBudgetEvictsTheOldestAndRefusesWhatCannotFit(t *testing.T) {
@@ -95,5 +96,38 @@ func TestAppendAllocatesTheJSONOnce(t *testing.T) {
 	avg := testing.AllocsPerRun(20, func() { l.Append(0, payload) })
 	if avg > 3 { // the buffer, the entry, and the wake-up channel
 		t.Errorf("%.1f allocations per append", avg)
+	}
+}
+
+// TestBinaryEntryHoldsBothFormsAndCountsThem: a binary message is encoded
+// once in each form, with the seq the log assigned, and both count against
+// the byte budget (BinarySize bounds them).
+func TestBinaryEntryHoldsBothFormsAndCountsThem(t *testing.T) {
+	l := msglog.New(10)
+	l.Append(1, "text first")
+	payload := []byte{0xff, 0x00, 0xfe, 0x80, 0x01}
+	e, err := l.TryAppendBinary(77, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := wire.DecodeBinary(e.Binary)
+	if err != nil || raw.Seq != 2 || raw.Sent != 77 || raw.PayloadSize != len(payload) || string(e.Binary[wire.BinaryHeaderSize:]) != string(payload) {
+		t.Errorf("raw form %x: %+v, %v", e.Binary, raw, err)
+	}
+	if want := `{"seq":2,"sent":77,"size":5,"base64":"/wD+gAE="}`; string(e.JSON) != want {
+		t.Errorf("JSON form %s, want %s", e.JSON, want)
+	}
+	if e.Size() != int64(len(e.JSON)+len(e.Binary))+msglog.EntryOverhead || e.Size() > msglog.BinarySize(len(payload)) {
+		t.Errorf("Size %d, BinarySize %d, forms %d + %d", e.Size(), msglog.BinarySize(len(payload)), len(e.JSON), len(e.Binary))
+	}
+	l.SetBudget(msglog.BinarySize(1000) - 1)
+	if _, err := l.TryAppendBinary(0, make([]byte, 1000)); err != nil {
+		t.Errorf("a binary message within the budget (its actual size is below BinarySize's bound): %v", err)
+	}
+	if _, err := l.TryAppendBinary(0, make([]byte, 2000)); !errors.Is(err, msglog.ErrTooLarge) {
+		t.Errorf("a binary message over the budget: %v, want ErrTooLarge", err)
+	}
+	if text := l.Append(0, "x"); text.Binary != nil {
+		t.Errorf("a text entry has a binary form")
 	}
 }

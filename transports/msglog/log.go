@@ -18,6 +18,12 @@ type Entry struct {
 	Seq  int64  // 1, 2, 3, ... in publish order
 	Sent int64  // intended publish time, Unix nanoseconds
 	JSON []byte // the wire message, encoded once: {"seq":..,"sent":..,"payload":..}
+	// Binary is a binary message's raw form, header and payload
+	// (wire.PutBinaryHeader), encoded once like JSON, which then holds the
+	// payload base64-encoded ({"seq":..,"sent":..,"size":..,"base64":..}).
+	// Transports that carry bytes send Binary, the others JSON. It is nil
+	// for a text message.
+	Binary []byte
 	// Frames holds per-transport encodings made once at append time by
 	// the encoders registered with Log.AddEncoder, indexed by slot.
 	Frames []any
@@ -27,8 +33,15 @@ type Entry struct {
 }
 
 // Size is what the entry counts against the log's byte budget: its wire
-// JSON plus a fixed overhead for the entry itself.
-func (e *Entry) Size() int64 { return int64(len(e.JSON)) + EntryOverhead }
+// JSON (and raw binary form) plus a fixed overhead for the entry itself.
+func (e *Entry) Size() int64 { return int64(len(e.JSON)+len(e.Binary)) + EntryOverhead }
+
+// BinarySize is the Size of a binary message of n payload bytes, at most
+// (the widest seq and sent): its base64 JSON, its raw form and the
+// overhead. Check a binary payload fits the budget with it.
+func BinarySize(n int) int64 {
+	return int64(len(`{"seq":9223372036854775807`)+wire.BinaryJSONTailMax(n)+wire.BinaryHeaderSize+n) + EntryOverhead
+}
 
 // EntryOverhead is the bytes counted per entry beside its JSON (the Entry
 // struct, its slice headers and the ring slot).
@@ -134,9 +147,33 @@ func (l *Log) Append(sent int64, payload string) *Entry {
 func (l *Log) TryAppend(sent int64, payload string) (*Entry, error) {
 	// One allocation of the exact size: room for the longest head in
 	// front, then the tail, escaped here, outside the lock.
-	const headRoom = len(`{"seq":9223372036854775807`)
 	buf := make([]byte, headRoom, headRoom+len(`,"sent":-9223372036854775808,"payload":}`)+wire.StringLen(payload))
 	buf = wire.AppendMessageTail(buf, sent, payload)
+	return l.tryAppend(sent, buf, nil)
+}
+
+// TryAppendBinary publishes a binary message (bytes that need not be
+// text), refused as TryAppend refuses. Both of its forms are encoded once,
+// outside the lock: the raw one (header and payload) and the JSON one with
+// the payload in base64; under the lock only the seq is written into them.
+func (l *Log) TryAppendBinary(sent int64, payload []byte) (*Entry, error) {
+	if uint64(len(payload)) > wire.MaxBinaryPayload {
+		return nil, fmt.Errorf("%w: a binary payload of %d bytes is over the %d its header can carry", ErrTooLarge, len(payload), wire.MaxBinaryPayload)
+	}
+	buf := make([]byte, headRoom, headRoom+wire.BinaryJSONTailMax(len(payload)))
+	buf = wire.AppendBinaryJSONTail(buf, sent, payload)
+	raw := make([]byte, wire.BinaryHeaderSize+len(payload))
+	copy(raw[wire.BinaryHeaderSize:], payload)
+	return l.tryAppend(sent, buf, raw)
+}
+
+// headRoom is the room for the longest {"seq":S in front of a message's
+// JSON tail.
+const headRoom = len(`{"seq":9223372036854775807`)
+
+// tryAppend appends the message whose JSON tail is buf[headRoom:] (and,
+// for a binary message, whose raw form is raw, the header still to write).
+func (l *Log) tryAppend(sent int64, buf, raw []byte) (*Entry, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.head == math.MaxInt64 {
@@ -148,6 +185,10 @@ func (l *Log) TryAppend(sent int64, payload string) (*Entry, error) {
 	start := headRoom - len(h)
 	copy(buf[start:], h)
 	e.JSON = buf[start:]
+	if raw != nil {
+		wire.PutBinaryHeader(raw, e.Seq, sent, len(raw)-wire.BinaryHeaderSize)
+		e.Binary = raw
+	}
 	size := e.Size()
 	if size > l.budget {
 		return nil, fmt.Errorf("%w: %d bytes encoded, budget %d", ErrTooLarge, size, l.budget)

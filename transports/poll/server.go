@@ -185,9 +185,6 @@ func (s *server) answer(w http.ResponseWriter, entries []*msglog.Entry, gap *msg
 // of the brackets and commas, taken as 1 byte (the HTTP headers are paid
 // per poll, not per message); a binary message goes as base64 text: 4 bytes
 // per 3.
-func framingMinimum(size int, binary bool) int {
-	if binary {
-		size = 4 * ((size + 2) / 3)
-	}
+func framingMinimum(size int) int {
 	return size + 1
 }

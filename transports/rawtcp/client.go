@@ -127,7 +127,12 @@ func (c *Client) receive(ctx context.Context, conn net.Conn, r transports.Receiv
 		if bytes.HasPrefix(body, errorPrefix) {
 			return fmt.Errorf("failed to receive: %w", parseServerError(body))
 		}
-		f, err := wire.Decode(body)
+		var f wire.Frame
+		if body[0] == wire.BinaryKind {
+			f, err = wire.DecodeBinary(body)
+		} else {
+			f, err = wire.Decode(body)
+		}
 		if err != nil {
 			return fmt.Errorf("failed to decode frame: %w", err)
 		}

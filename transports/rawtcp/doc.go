@@ -23,6 +23,10 @@
 // then the body:
 //
 //	message    Entry.JSON, {"seq":S,"sent":T,"payload":"..."} (package wire)
+//	binary     Entry.Binary: the byte 0x01, seq and sent (8 bytes each), the
+//	           payload's size (4 bytes), all big-endian, then the payload
+//	           raw (wire.DecodeBinary; a body shorter or longer than its
+//	           size claims is an error)
 //	gap        {"type":"gap","first":F,"last":L}
 //	heartbeat  empty body (length 0)
 //	error      {"type":"error","reason":"..."}

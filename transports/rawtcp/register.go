@@ -25,6 +25,7 @@ func init() {
 		Order:                 10,
 		Style:                 transports.Style{Color: "#000000", Dashes: []float64{6, 3}, Width: 2.2, Glyph: "cross"},
 		FramingMinimum:        framingMinimum,
+		RawBinary:             true,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			s, err := NewServer(log, opts)
 			if err != nil {
@@ -44,4 +45,4 @@ func init() {
 
 // framingMinimum is a frame's 4-byte length prefix + the message, text or
 // binary alike.
-func framingMinimum(size int, _ bool) int { return 4 + size }
+func framingMinimum(size int) int { return 4 + size }

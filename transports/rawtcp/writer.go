@@ -29,13 +29,18 @@ func newFrameWriter(conn net.Conn, timeout time.Duration) *frameWriter {
 	return &frameWriter{conn: conn, bw: bufio.NewWriterSize(conn, writeBufferSize), timeout: timeout}
 }
 
-// WriteMessages frames each entry's JSON, as encoded at append time.
+// WriteMessages frames each entry's JSON, or a binary message's raw
+// binary form, as encoded at append time.
 func (w *frameWriter) WriteMessages(entries []*msglog.Entry) error {
 	if err := w.renewDeadline(); err != nil {
 		return err
 	}
 	for _, e := range entries {
-		if err := w.frame(e.JSON); err != nil {
+		body := e.JSON
+		if e.Binary != nil {
+			body = e.Binary
+		}
+		if err := w.frame(body); err != nil {
 			return err
 		}
 	}

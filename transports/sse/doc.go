@@ -117,9 +117,6 @@ func init() {
 // id (14 bytes of framing; the HTTP/1.1 chunk framing is left out, as a
 // batch of events shares one chunk). SSE carries text only, so a binary
 // message goes as base64: 4 bytes per 3.
-func framingMinimum(size int, binary bool) int {
-	if binary {
-		size = 4 * ((size + 2) / 3)
-	}
+func framingMinimum(size int) int {
 	return len("id: 1\ndata: ") + size + len("\n\n")
 }

@@ -164,14 +164,19 @@ func (c *Client) receive(conn *gws.Conn, r transports.Receiver) error {
 		if err := conn.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 			return fmt.Errorf("failed to set read deadline: %w", err)
 		}
-		_, rd, err := conn.NextReader()
+		kind, rd, err := conn.NextReader()
 		if err != nil {
 			return fmt.Errorf("failed to read frame: %w", err)
 		}
 		if buf, err = readAll(rd, buf[:0]); err != nil {
 			return fmt.Errorf("failed to read message: %w", err)
 		}
-		f, err := wire.Decode(buf)
+		var f wire.Frame
+		if kind == gws.BinaryMessage {
+			f, err = wire.DecodeBinary(buf)
+		} else {
+			f, err = wire.Decode(buf)
+		}
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,9 @@
 //     it saves nothing per write (1.8-2.0 µs per write either way) and costs
 //     ~2.1 µs, 5.9 KB and 10 allocations per append under the log's lock
 //     (BenchmarkAppend; see also gorilla/websocket#182);
+//   - one binary frame per binary message, holding the entry's raw binary
+//     form (package wire: a 21-byte header with seq, sent and size, then
+//     the bytes), also encoded once at append time;
 //   - one text frame per gap, holding the gap JSON;
 //   - a ping as the heartbeat: after opts.Heartbeat without writes, and at
 //     least once per heartbeat interval while busy;
@@ -25,7 +28,8 @@
 // {"payload":"...","sent":NS} to everyone (upstream, for chat) and drops a
 // client silent (no pong, no frame) for three heartbeats, and a
 // write pump. The client reads each frame into one buffer it keeps, decodes
-// it with wire.Decode, and treats opts.ReadTimeout of silence (pings
+// it with wire.Decode (text) or wire.DecodeBinary (binary: a short frame
+// is an error), and treats opts.ReadTimeout of silence (pings
 // included) as a dead connection.
 package websocket
 
@@ -64,6 +68,7 @@ func init() {
 		Order:                 20,
 		Style:                 transports.Style{Color: "#0072B2", Glyph: "circle"},
 		FramingMinimum:        framingMinimum,
+		RawBinary:             true,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			s, err := NewServer(log, opts)
 			if err != nil {
@@ -84,7 +89,7 @@ func init() {
 // framingMinimum is a server frame header (unmasked: no masking key) of 2
 // bytes up to 125 bytes of message, 4 up to 65535, 10 above, + the message;
 // a binary message goes raw in a binary frame.
-func framingMinimum(size int, _ bool) int {
+func framingMinimum(size int) int {
 	switch {
 	case size <= 125:
 		return 2 + size

@@ -12,7 +12,7 @@ import (
 )
 
 // frameWriter is the push.Writer of one connection: one text frame per
-// message, one text frame per gap, a ping per heartbeat. The frames of a
+// message (a binary frame for a binary message), one text frame per gap, a ping per heartbeat. The frames of a
 // batch are buffered by the connection's batchConn and sent by Flush. It
 // is used by the connection's write pump only.
 type frameWriter struct {
@@ -30,7 +30,9 @@ func newFrameWriter(ctx context.Context, conn *gws.Conn, batch *batchConn, opts 
 		heartbeat: opts.Heartbeat, lastPing: time.Now()}
 }
 
-// WriteMessages writes each entry as its own text frame. A connection that has been busy for a heartbeat
+// WriteMessages writes each entry as its own frame: text holding its JSON,
+// or binary holding its raw binary form (both encoded once at append
+// time). A connection that has been busy for a heartbeat
 // interval gets a ping first, so the client's pongs keep the server's read
 // deadline alive while data flows.
 func (w *frameWriter) WriteMessages(entries []*msglog.Entry) error {
@@ -45,7 +47,11 @@ func (w *frameWriter) WriteMessages(entries []*msglog.Entry) error {
 	w.batch.Begin()
 	w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
 	for _, e := range entries {
-		if err := w.conn.WriteMessage(gws.TextMessage, e.JSON); err != nil {
+		kind, data := gws.TextMessage, e.JSON
+		if e.Binary != nil {
+			kind, data = gws.BinaryMessage, e.Binary
+		}
+		if err := w.conn.WriteMessage(kind, data); err != nil {
 			return w.failed(err)
 		}
 	}

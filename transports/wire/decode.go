@@ -14,7 +14,8 @@ type Frame struct {
 	Gap         bool  // true for a gap signal
 	Seq         int64 // message sequence number
 	Sent        int64 // message intended publish time, Unix nanoseconds
-	PayloadSize int   // payload length in bytes, as encoded
+	PayloadSize int   // payload length in bytes: as encoded for text, decoded for binary
+	Binary      bool  // the payload was binary (raw or base64), decoded and checked
 	First, Last int64 // gap: the lost messages
 }
 
@@ -26,9 +27,11 @@ var (
 	keyLast   = []byte(`,"last":`)
 )
 
-// Decode parses one wire object. The canonical form the server writes is
-// parsed without allocating; anything else valid is parsed with
-// encoding/json.
+// Decode parses one wire object: a text message, a binary message in its
+// JSON form (base64, decoded and checked against its size; see
+// DecodeBinary for the raw form) or a gap signal. The canonical form the
+// server writes is parsed without allocating; anything else valid is
+// parsed with encoding/json.
 func Decode(b []byte) (Frame, error) {
 	if f, ok := decodeFast(b); ok {
 		return f, nil
@@ -43,8 +46,9 @@ func decodeFast(b []byte) (f Frame, ok bool) {
 		if f.Seq, rest, ok = cutInt(b[len(prefixMsg):], keySent); !ok {
 			return f, false
 		}
+		sentAndRest := rest
 		if f.Sent, rest, ok = cutInt(rest, keyPay); !ok {
-			return f, false
+			return decodeBinaryJSON(sentAndRest, f)
 		}
 		// The canonical payload is printable ASCII with no escapes (see
 		// AppendString); anything else is left to encoding/json.
@@ -95,6 +99,8 @@ type slowFrame struct {
 	Seq     *int64  `json:"seq"`
 	Sent    int64   `json:"sent"`
 	Payload *string `json:"payload"`
+	Size    *int64  `json:"size"`
+	Base64  *string `json:"base64"`
 	First   int64   `json:"first"`
 	Last    int64   `json:"last"`
 }
@@ -106,6 +112,12 @@ func decodeSlow(b []byte) (Frame, error) {
 	}
 	if s.Type == "gap" {
 		return Frame{Gap: true, First: s.First, Last: s.Last}, nil
+	}
+	if s.Seq != nil && s.Base64 != nil {
+		if s.Payload != nil {
+			return Frame{}, errors.New("wire object has both payload and base64")
+		}
+		return decodeBase64Payload(*s.Seq, s.Sent, s.Size, *s.Base64)
 	}
 	if s.Seq == nil || s.Payload == nil {
 		return Frame{}, errors.New("wire object has no seq or payload")

@@ -86,3 +86,49 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// TestBinaryFormsDecodeAndCheck: both binary forms decode to the payload's
+// decoded length, the JSON one without allocating; corrupt base64, a wrong
+// size or a short frame is an error naming the problem.
+func TestBinaryFormsDecodeAndCheck(t *testing.T) {
+	payload := make([]byte, 5000)
+	for i := range payload {
+		payload[i] = byte(i*7 + i>>8)
+	}
+	js := wire.AppendBinaryJSON(nil, 9, 10, payload)
+	f, err := wire.Decode(js)
+	if err != nil || !f.Binary || f.Seq != 9 || f.Sent != 10 || f.PayloadSize != len(payload) {
+		t.Fatalf("Decode(binary JSON) = %+v, %v", f, err)
+	}
+	if a := testing.AllocsPerRun(20, func() { _, _ = wire.Decode(js) }); a != 0 {
+		t.Errorf("decoding the canonical binary JSON allocates %.0f times", a)
+	}
+	raw := wire.AppendBinaryMessage(nil, 9, 10, payload)
+	if f, err := wire.DecodeBinary(raw); err != nil || !f.Binary || f.Seq != 9 || f.PayloadSize != len(payload) {
+		t.Errorf("DecodeBinary = %+v, %v", f, err)
+	}
+	for _, tc := range []struct {
+		in   []byte
+		want string
+	}{
+		{[]byte(`{"seq":1,"sent":2,"size":3,"base64":"QU*D"}`), "bad base64"},
+		{[]byte(`{"seq":1,"sent":2,"size":4,"base64":"QUJD"}`), "decodes to 3 bytes but size says 4"},
+		{[]byte(`{"seq":1,"sent":2,"base64":"QUJD"}`), "no size"},
+	} {
+		if _, err := wire.Decode(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Decode(%s) = %v, want an error saying %q", tc.in, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		in   []byte
+		want string
+	}{
+		{raw[:20], "short binary frame"},
+		{raw[:len(raw)-1], "claims 5000 payload bytes but carries 4999"},
+		{append([]byte{'{'}, raw[1:]...), "kind"},
+	} {
+		if _, err := wire.DecodeBinary(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("DecodeBinary(%d bytes) = %v, want an error saying %q", len(tc.in), err, tc.want)
+		}
+	}
+}

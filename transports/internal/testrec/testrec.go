@@ -17,6 +17,7 @@ import (
 type Recorder struct {
 	Mu       sync.Mutex
 	Seqs     []int64
+	Sizes    []int // each message's payload size, as the client reported it
 	Gaps     []msglog.Gap
 	Connects int
 	Empties  int
@@ -51,6 +52,7 @@ func (r *Recorder) Message(seq, sent int64, size int) {
 	r.Mu.Lock()
 	defer r.Mu.Unlock()
 	r.Seqs = append(r.Seqs, seq)
+	r.Sizes = append(r.Sizes, size)
 	r.notify()
 }
 
