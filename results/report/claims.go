@@ -472,7 +472,8 @@ func c11(d claimData) Claim {
 			step, payload = g.key.Step, p
 		}
 	}
-	ws := d.get(scen, "websocket", step)
+	wsName := d.name(refWebSocket)
+	ws := d.get(scen, wsName, step)
 	wsB, okW := 0.0, false
 	if ws != nil {
 		wsB, okW = ws.medianOf("bytes-per-msg")
@@ -484,9 +485,9 @@ func c11(d claimData) Claim {
 		s, _ := g.medianOf("server-cpu-per-msg")
 		return fmt.Sprintf("server %.2f µs, load generator %.2f µs CPU/msg", s, medianOver(g, func(r results.Record) float64 { return r.Loadgen.CPUPerMessageUs }))
 	}
-	ev := []string{fmt.Sprintf("%s, %s payload: websocket %.0f B/msg (%s)", scen, fmtBytes(float64(payload)), wsB, cpu(ws))}
+	ev := []string{fmt.Sprintf("%s, %s payload: %s %.0f B/msg (%s)", scen, fmtBytes(float64(payload)), wsName, wsB, cpu(ws))}
 	measured, more := 0, 0
-	for _, tr := range []string{"sse", "sse-lean"} {
+	for _, tr := range d.names(plainSSE) {
 		g := d.get(scen, tr, step)
 		if g == nil {
 			continue
@@ -499,7 +500,7 @@ func c11(d claimData) Claim {
 		if b >= 1.2*wsB {
 			more++
 		}
-		ev = append(ev, fmt.Sprintf("%s %.0f B/msg, %.2fx websocket (%s)", tr, b, b/wsB, cpu(g)))
+		ev = append(ev, fmt.Sprintf("%s %.0f B/msg, %.2fx %s (%s)", tr, b, b/wsB, wsName, cpu(g)))
 	}
 	if measured == 0 {
 		return missing("C11", text, rule, "sse or sse-lean with binary payloads")
