@@ -16,7 +16,7 @@ func TestBuiltinsAreValidInBothForms(t *testing.T) {
 	}
 	want := []string{"latency", "fanout", "throughput", "idle", "payload", "burst", "chat", "churn",
 		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart",
-		"scale-idle", "scale-fanout", "fanout-1m"}
+		"browser-latency", "browser-c13", "scale-idle", "scale-fanout", "fanout-1m"}
 	if len(all) != len(want) {
 		t.Fatalf("%d built-ins, want %d", len(all), len(want))
 	}
@@ -62,6 +62,13 @@ func TestBadScenarioFilesNameTheFileAndField(t *testing.T) {
 		{`{"name":"x","kind":"broadcast","clients":[10],"duration":"1s"}`, `needs a rate or a burst`},
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","quick":{"clients":[-1]}}`, `quick: field "clients": -1`},
 		{"{\n\"name\": \"x\",\n}", `line 3: invalid JSON`},
+		{`{"name":"x","kind":"browser","rate":[5],"duration":"1s"}`, `field "browser": a browser scenario needs`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":0,"streams":3},"rate":[5],"duration":"1s"}`, `field "browser": tabs 0: allowed 1 to 8`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":1,"streams":500},"rate":[5],"duration":"1s"}`, `field "browser": streams 500: allowed 1 to 100`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":1,"streams":3,"protocols":["h3"]},"rate":[5],"duration":"1s"}`, `field "browser": protocols "h3": allowed`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":1,"streams":3},"clients":[7],"rate":[5],"duration":"1s"}`, `field "clients": a browser scenario's clients are its tabs x streams (3)`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":1,"streams":3},"rate":[5,6],"duration":"1s"}`, `field "rate": a browser scenario publishes one rate`},
+		{`{"name":"x","kind":"broadcast","browser":{"tabs":1,"streams":3},"clients":[3],"rate":[5],"duration":"1s"}`, `field "browser": only a "browser" scenario`},
 	}
 	for i, c := range cases {
 		path := filepath.Join(dir, "bad.json")
