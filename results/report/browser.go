@@ -128,7 +128,7 @@ func browserSection(recs []results.Record) (Section, bool) {
 	}
 	sec := Section{Scenario: BrowserSectionName, Question: "What do real browsers see? (headless Chromium, loadgen/browser)", Tables: []Table{t}}
 	if len(brs) > 0 {
-		sec.Summary = append(sec.Summary, fmt.Sprintf("%s; page clock within %.0f µs of pushbench's at the start (±%.0f µs).",
+		sec.Summary = append(sec.Summary, fmt.Sprintf("%s; the page's clock read %+.0f µs from pushbench's at the start (±%.0f µs: one host clock).",
 			brs[0].Browser.Version, brs[0].Browser.ClockOffsetUs, brs[0].Browser.ClockUncertaintyUs))
 	}
 	return sec, true
