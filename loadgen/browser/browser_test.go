@@ -47,10 +47,10 @@ func launch(t *testing.T) *browser.Browser {
 	return b
 }
 
-// server starts a pushbench server allowing origin.
-func server(t *testing.T, origin string) *serve.Service {
+// server starts a pushbench server of one transport allowing origin.
+func server(t *testing.T, origin, transport string) *serve.Service {
 	t.Helper()
-	cfg := serve.Config{Addr: "127.0.0.1:0", RawAddr: "127.0.0.1:0"}
+	cfg := serve.Config{Addr: "127.0.0.1:0", RawAddr: "127.0.0.1:0", Transports: []string{transport}}
 	cfg.Server.CORSOrigin = origin
 	svc, err := serve.Start(cfg)
 	if err != nil {
@@ -96,7 +96,7 @@ func measure(t *testing.T, b *browser.Browser, name, proto string, tabs, streams
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	svc := server(t, sess.Origin())
+	svc := server(t, sess.Origin(), name)
 	base := svc.BaseURL()
 	if h2 {
 		f, err := browser.StartFront(base, true)
@@ -222,3 +222,32 @@ func TestMissingChromium(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A measurement that fails half-way (here: publishing) returns the error;
+// the session and browser still close with nothing left (launch's cleanup
+// checks the processes, TestMain the goroutines).
+func TestFailedMeasurementLeavesNothing(t *testing.T) {
+	b := launch(t)
+	sess, err := browser.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	svc := server(t, sess.Origin(), "sse-lean")
+	tr, _ := transports.Lookup("sse-lean")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	boom := errors.New("publisher failed")
+	_, err = browser.Measure(ctx, b, sess, browser.Measurement{
+		Plan:    browser.Plan{Transport: tr, Base: svc.BaseURL(), Tabs: 2, Streams: 2, Since: svc.Log.Head()},
+		Head:    func(context.Context) (int64, error) { return svc.Log.Head(), nil },
+		Publish: func(context.Context) (int64, int64, error) { return 0, 0, boom },
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v, want the publisher's", err)
+	}
+	rawtcp, _ := transports.Lookup("rawtcp")
+	if _, err := browser.KindOf(rawtcp); err == nil {
+		t.Error("rawtcp has a browser client?")
+	}
+}

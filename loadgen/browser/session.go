@@ -196,8 +196,6 @@ func (s *Session) Open(ctx context.Context, b *Browser, plan Plan, gen *loadgen.
 			}
 		}
 	}
-	pctx, stop := context.WithCancel(context.Background())
-	s.stopPump, s.pumpDone = stop, make(chan struct{})
 	for t, tctx := range s.tabs {
 		cfg, _ := json.Marshal(map[string]any{"kind": kind, "base": strings.TrimSuffix(plan.Base, "/"), "path": plan.Transport.Path,
 			"streams": plan.Streams, "first": t * plan.Streams, "since": strconv.FormatInt(plan.Since, 10),
@@ -206,11 +204,12 @@ func (s *Session) Open(ctx context.Context, b *Browser, plan Plan, gen *loadgen.
 			Isolated bool `json:"isolated"`
 		}]("__pb.start("+string(cfg)+")"))
 		if err != nil {
-			stop()
 			return fmt.Errorf("tab %d: failed to start the streams: %w", t+1, err)
 		}
 		s.isolated = res.Isolated
 	}
+	pctx, stop := context.WithCancel(context.Background())
+	s.stopPump, s.pumpDone = stop, make(chan struct{})
 	go s.pump(pctx)
 	return nil
 }
