@@ -194,7 +194,7 @@ func c13(d claimData) Claim {
 	if len(h2) > 0 {
 		r := h2[0]
 		f := factsOf(r.Browser)
-		s := fmt.Sprintf("over h2 (%s): %d of %d open at once (%d connections over the run), opened within %s, first message at most %s late",
+		s := fmt.Sprintf("over h2 (%s): %d of %d open at once (%d connection(s) over the run), opened within %s, first message at most %s late",
 			strings.Join(r.Browser.Protocols, ","), f.maxOpen, f.n, r.Browser.Connections, ms(f.openLast), us(float64(f.firstLatMax)))
 		if f.waited > 0 {
 			s += fmt.Sprintf(", %d waited", f.waited)
