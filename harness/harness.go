@@ -182,6 +182,10 @@ func (r *Runner) Run(ctx context.Context, scs []scenarios.Scenario) error {
 					return fmt.Errorf("run interrupted: %w", err)
 				}
 				tr, _ := transports.Lookup(name)
+				if sc.Kind == scenarios.Browser {
+					r.runBrowser(ctx, sc, tr, rep) // browser.go
+					continue
+				}
 				r.runTransport(ctx, sc, tr, rep)
 			}
 		}

@@ -42,6 +42,7 @@ type serverArgs struct {
 	GOMAXPROCS int           // 0: the default
 	CPU        int           // CPU to pin to; -1 for none
 	ReusePort  bool          // share Addr and RawAddr with other server processes
+	CORS       string        // --cors: the origin browser pages come from; "" for none
 }
 
 func newControlClient() *http.Client {
@@ -76,6 +77,9 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	}
 	if a.RingBytes > 0 {
 		args = append(args, "--ring-bytes", fmt.Sprint(a.RingBytes))
+	}
+	if a.CORS != "" {
+		args = append(args, "--cors", a.CORS)
 	}
 	var env []string
 	if a.GOMAXPROCS > 0 {

@@ -93,6 +93,11 @@ func (c *vclient) Message(seq, sent int64, size int) {
 	if c.slow > 0 {
 		defer time.Sleep(c.slow) // after timing this message: the next ones queue behind it
 	}
+	c.messageAt(seq, sent, now)
+}
+
+// messageAt accounts message seq received at now (Unix ns).
+func (c *vclient) messageAt(seq, sent, now int64) {
 	if seq > c.cursor.Load() {
 		c.cursor.Store(seq)
 	}

@@ -39,6 +39,10 @@ func delivered(r Record) bool { return r.Delivery.Delivered > 0 }
 func always(Record) bool      { return true }
 func connected(r Record) bool { return r.Params.Clients > 0 }
 
+// atSocket: the record's bytes were counted at the client sockets (a
+// browser's are not).
+func atSocket(r Record) bool { return r.Client != ClientBrowser }
+
 // Metrics are the numbers pushbench compares across runs and transports.
 var Metrics = []Metric{
 	{"p50", "us", Lower, func(r Record) float64 { return float64(r.Latency.P50) }, delivered},
@@ -51,8 +55,8 @@ var Metrics = []Metric{
 	{"duplicates", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Duplicates) }, always},
 	{"reorders", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Reorders) }, always},
 	{"unexpected", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Unexpected) }, always},
-	{"bytes-per-msg", "B/msg", Lower, func(r Record) float64 { return r.Wire.BytesPerMessage }, delivered},
-	{"bytes-per-conn-min", "B/conn-min", Lower, func(r Record) float64 { return r.Wire.BytesPerConnMin }, connected},
+	{"bytes-per-msg", "B/msg", Lower, func(r Record) float64 { return r.Wire.BytesPerMessage }, func(r Record) bool { return delivered(r) && atSocket(r) }},
+	{"bytes-per-conn-min", "B/conn-min", Lower, func(r Record) float64 { return r.Wire.BytesPerConnMin }, func(r Record) bool { return connected(r) && atSocket(r) }},
 	{"server-cpu-per-msg", "us/msg", Lower, func(r Record) float64 { return r.Server.CPUPerMessageUs }, delivered},
 	{"server-cpu-per-conn-s", "us/conn-s", Lower, func(r Record) float64 { return r.Server.CPUPerConnSecUs }, connected},
 	{"server-rss-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.RSSPerConn }, connected},

@@ -60,6 +60,11 @@ type Record struct {
 	// them, never the name. nil in records written before them
 	// (FactsOf falls back to the built-in ones).
 	Facts *TransportFacts `json:"facts,omitempty"`
+	// Client is who measured the record: "" for pushbench's load
+	// generator, "browser" for pages in headless Chromium (Browser then
+	// holds the browser's facts and each stream's timeline).
+	Client  string      `json:"client,omitempty"`
+	Browser *BrowserRun `json:"browser,omitempty"`
 }
 
 // ProxyUsage is a real proxy's configuration and cost over the window.
@@ -208,4 +213,94 @@ type Resources struct {
 	// example "load generator at 97% of 1 CPU"): the record's figures then
 	// measure pushbench, not the transport.
 	Saturated string `json:"saturated,omitempty"`
+}
+
+// Clients that measure records (Record.Client).
+const (
+	ClientLoadgen = ""        // pushbench's load generator
+	ClientBrowser = "browser" // pages in headless Chromium (loadgen/browser)
+)
+
+// BrowserRun is what a browser-measured record adds: the browser, its
+// pages and each stream's timeline. Times in Streams are milliseconds of
+// the page's clock from the first stream's creation.
+type BrowserRun struct {
+	Version string `json:"version"` // Chromium's product string
+	// Protocol is the HTTP version asked of the target ("http/1.1", "h2");
+	// Protocols is what Chromium reported for the target's responses
+	// (DevTools Network.responseReceived), Connections the distinct
+	// connections they used.
+	Protocol      string   `json:"protocol"`
+	Protocols     []string `json:"protocols,omitempty"`
+	Connections   int      `json:"connections"`
+	API           string   `json:"api"` // eventsource, websocket, longpoll, shortpoll
+	Tabs          int      `json:"tabs"`
+	StreamsPerTab int      `json:"streams_per_tab"`
+	Origin        string   `json:"origin"` // where the pages came from
+	Target        string   `json:"target"` // the base URL the streams opened
+	// Front says what stood between browser and server, when not the
+	// server itself (e.g. a TLS front for h2).
+	Front string `json:"front,omitempty"`
+	// CrossOriginIsolated pages time with 5 µs resolution, others 100 µs.
+	CrossOriginIsolated bool `json:"cross_origin_isolated"`
+	// The page's clock minus this process's at the start, and half the
+	// round trip of that reading: they share the host's clock.
+	ClockOffsetUs      float64         `json:"clock_offset_us"`
+	ClockUncertaintyUs float64         `json:"clock_uncertainty_us"`
+	OpenTimeoutS       float64         `json:"open_timeout_s"`
+	OpenedBeforeWindow int             `json:"opened_before_window"` // streams open when publishing started
+	Streams            []BrowserStream `json:"streams"`
+	Errors             []string        `json:"errors,omitempty"`
+}
+
+// BrowserStream is one stream's timeline in the page (milliseconds from
+// the session's first creation; -1: never).
+type BrowserStream struct {
+	Tab            int     `json:"tab"`    // 1-based
+	Stream         int     `json:"stream"` // 1-based within its tab, in creation order
+	OpenedMs       float64 `json:"opened_ms"`
+	FirstMs        float64 `json:"first_ms"` // first message received
+	FirstSeq       int64   `json:"first_seq,omitempty"`
+	FirstLatencyUs int64   `json:"first_latency_us,omitempty"` // that message's receive time minus its intended send time
+	ClosedMs       float64 `json:"closed_ms"`                  // closed once it had everything (or at the end)
+	Messages       int64   `json:"messages"`                   // received, duplicates included
+	Opens          int     `json:"opens"`
+	Errors         int     `json:"errors,omitempty"`
+}
+
+// Waited is the streams that opened only after another stream had closed:
+// they waited for a connection another stream freed (a browser's limit
+// per origin), whatever the timeout that started publishing.
+func (b BrowserRun) Waited() []BrowserStream {
+	firstClose := -1.0
+	for _, s := range b.Streams {
+		if s.ClosedMs >= 0 && (firstClose < 0 || s.ClosedMs < firstClose) {
+			firstClose = s.ClosedMs
+		}
+	}
+	var out []BrowserStream
+	for _, s := range b.Streams {
+		if firstClose >= 0 && s.OpenedMs >= firstClose {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// MaxOpen is the most streams open at once (opened, not yet closed).
+func (b BrowserRun) MaxOpen() int {
+	most := 0
+	for _, s := range b.Streams {
+		if s.OpenedMs < 0 {
+			continue
+		}
+		n := 0
+		for _, o := range b.Streams {
+			if o.OpenedMs >= 0 && o.OpenedMs <= s.OpenedMs && (o.ClosedMs < 0 || o.ClosedMs > s.OpenedMs) {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	return most
 }

@@ -72,7 +72,7 @@ func Builtins() ([]Scenario, error) {
 
 var suiteOrder = []string{"latency", "fanout", "throughput", "idle", "payload", "payload-binary", "burst", "chat", "churn",
 	"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart",
-	"scale-idle", "scale-fanout", "fanout-1m"}
+	"browser-latency", "browser-c13", "scale-idle", "scale-fanout", "fanout-1m"}
 
 func order(name string) int {
 	for i, n := range suiteOrder {
@@ -158,7 +158,7 @@ func describeType(t string) string {
 
 func fieldNames() []string {
 	return []string{"name", "question", "kind", "transports", "clients", "rate", "payload", "binary", "burst", "warmup",
-		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "ring_bytes", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "reconnect", "suite", "quick"}
+		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "ring_bytes", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "reconnect", "browser", "suite", "quick"}
 }
 
 func (sc *Scenario) defaults() {
@@ -179,6 +179,17 @@ func (sc *Scenario) defaults() {
 	}
 	if len(sc.Payload) == 0 {
 		sc.Payload = []int{64}
+	}
+	if b := sc.Browser; b != nil && sc.Kind == Browser {
+		if len(b.Protocols) == 0 {
+			b.Protocols = []string{HTTP1}
+		}
+		if b.OpenTimeout.Duration == 0 {
+			b.OpenTimeout.Duration = 2 * time.Second
+		}
+		if len(sc.Clients) == 0 {
+			sc.Clients = []int{b.Tabs * b.Streams}
+		}
 	}
 }
 
@@ -224,6 +235,19 @@ func (sc Scenario) QuickForm() (Scenario, error) {
 	}
 	if q.Fault != nil {
 		out.Fault = q.Fault
+	}
+	if q.Browser != nil {
+		qb := *q.Browser
+		if len(qb.Protocols) == 0 {
+			qb.Protocols = out.Browser.Protocols
+		}
+		if qb.OpenTimeout.Duration == 0 {
+			qb.OpenTimeout = out.Browser.OpenTimeout
+		}
+		out.Browser = &qb
+		if len(q.Clients) == 0 {
+			out.Clients = []int{qb.Tabs * qb.Streams}
+		}
 	}
 	return out, out.Validate()
 }

@@ -15,6 +15,7 @@ const (
 	Idle      = "idle"      // clients connected, nothing published
 	Churn     = "churn"     // broadcast while clients disconnect and reconnect
 	Chat      = "chat"      // every client sends upstream at Rate; the server broadcasts to all
+	Browser   = "browser"   // the server publishes to streams in headless Chromium pages (Browser settings)
 )
 
 // Scenario is one question a team asks, as a measurable plan. At most one
@@ -64,11 +65,37 @@ type Scenario struct {
 	// (one of Suites); pushbench run --scenario SUITE runs it (make
 	// bench-faults, make bench-scale).
 	Suite string `json:"suite,omitempty"`
+	// Browser configures a browser scenario (kind "browser").
+	Browser *BrowserSettings `json:"browser,omitempty"`
 	// Quick overrides fields for --quick (CI): same question, smaller.
 	Quick *Scenario `json:"quick,omitempty"`
 	// Source is where the scenario came from (file name or "built-in").
 	Source string `json:"-"`
 }
+
+// Protocols a browser scenario can ask of the target.
+const (
+	HTTP1 = "http/1.1" // plaintext, straight to the server
+	HTTP2 = "h2"       // TLS with ALPN h2 (HTTP transports only)
+)
+
+// BrowserSettings are a browser scenario's pages: Tabs pages of Streams
+// streams each, measured once per protocol. Clients is Tabs x Streams.
+type BrowserSettings struct {
+	Tabs      int      `json:"tabs"`
+	Streams   int      `json:"streams"`             // per tab
+	Protocols []string `json:"protocols,omitempty"` // default ["http/1.1"]
+	// OpenTimeout is how long the streams may take to open before the
+	// window starts (2s); one still waiting then is measured waiting.
+	OpenTimeout Duration `json:"open_timeout,omitempty"`
+}
+
+// Limits of a browser scenario: browser scale, a few tabs of tens of
+// streams.
+const (
+	MaxTabs    = 8
+	MaxStreams = 100
+)
 
 // Fault kinds.
 const (
@@ -190,5 +217,6 @@ func firstInt(v []int) int {
 
 // Suites are the suites a scenario may belong to: "" is the default suite
 // (make bench); "faults" injects failures; "scale" goes to 100,000
-// connections on one machine; "cluster" needs a cluster (deploy/kubernetes).
-var Suites = []string{"", "faults", "scale", "cluster"}
+// connections on one machine; "cluster" needs a cluster (deploy/kubernetes);
+// "browser" drives headless Chromium (Debian's chromium package).
+var Suites = []string{"", "faults", "scale", "cluster", "browser"}

@@ -16,7 +16,7 @@ func TestBuiltinsAreValidInBothForms(t *testing.T) {
 	}
 	want := []string{"latency", "fanout", "throughput", "idle", "payload", "payload-binary", "burst", "chat", "churn",
 		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart",
-		"scale-idle", "scale-fanout", "fanout-1m"}
+		"browser-latency", "browser-c13", "scale-idle", "scale-fanout", "fanout-1m"}
 	if len(all) != len(want) {
 		t.Fatalf("%d built-ins, want %d", len(all), len(want))
 	}
@@ -66,6 +66,13 @@ func TestBadScenarioFilesNameTheFileAndField(t *testing.T) {
 		{`{"name":"x","kind":"chat","clients":[10],"rate":[1],"duration":"1s","binary":true}`, `field "binary": chat scenarios`},
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","binary":"yes"}`, `field "binary": got a JSON string, want a bool`},
 		{`{"name":"x","kind":"broadcast","clients":[10],"rate":[5],"duration":"1s","binary":true,"ring_bytes":10000,"payload":[5000]}`, `field "payload": 5000 bytes does not fit the ring's byte budget 10000: raise ring_bytes to at least 11913`},
+		{`{"name":"x","kind":"browser","rate":[5],"duration":"1s"}`, `field "browser": a browser scenario needs`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":0,"streams":3},"rate":[5],"duration":"1s"}`, `field "browser": tabs 0: allowed 1 to 8`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":1,"streams":500},"rate":[5],"duration":"1s"}`, `field "browser": streams 500: allowed 1 to 100`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":1,"streams":3,"protocols":["h3"]},"rate":[5],"duration":"1s"}`, `field "browser": protocols "h3": allowed`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":1,"streams":3},"clients":[7],"rate":[5],"duration":"1s"}`, `field "clients": a browser scenario's clients are its tabs x streams (3)`},
+		{`{"name":"x","kind":"browser","browser":{"tabs":1,"streams":3},"rate":[5,6],"duration":"1s"}`, `field "rate": a browser scenario publishes one rate`},
+		{`{"name":"x","kind":"broadcast","browser":{"tabs":1,"streams":3},"clients":[3],"rate":[5],"duration":"1s"}`, `field "browser": only a "browser" scenario`},
 	}
 	for i, c := range cases {
 		path := filepath.Join(dir, "bad.json")

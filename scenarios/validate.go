@@ -54,9 +54,12 @@ func (sc Scenario) Validate() error {
 		return bad("name", "%q: want 1-40 characters of a-z, 0-9, _ or -, starting with a letter or digit", sc.Name)
 	}
 	switch sc.Kind {
-	case Broadcast, Idle, Churn, Chat:
+	case Broadcast, Idle, Churn, Chat, Browser:
 	default:
-		return bad("kind", "%q: allowed: %s, %s, %s, %s", sc.Kind, Broadcast, Idle, Churn, Chat)
+		return bad("kind", "%q: allowed: %s, %s, %s, %s, %s", sc.Kind, Broadcast, Idle, Churn, Chat, Browser)
+	}
+	if err := sc.validateBrowser(); err != nil {
+		return err
 	}
 	if len(sc.Clients) == 0 || len(sc.Clients) > MaxSteps {
 		return bad("clients", "want 1 to %d client counts", MaxSteps)
@@ -222,6 +225,47 @@ func (f *Fault) validate() error {
 		}
 	default:
 		return bad("type %q: allowed %s, %s, %s, %s, %s", f.Type, FaultReset, FaultStall, FaultIdleClose, FaultSlowReader, FaultRestart)
+	}
+	return nil
+}
+
+func (sc Scenario) validateBrowser() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("field %q: %s", "browser", fmt.Sprintf(format, args...))
+	}
+	b := sc.Browser
+	switch {
+	case sc.Kind != Browser && b != nil:
+		return bad("only a %q scenario has browser settings (kind is %q)", Browser, sc.Kind)
+	case sc.Kind != Browser:
+		return nil
+	case b == nil:
+		return bad("a browser scenario needs {\"tabs\": N, \"streams\": M}")
+	case b.Tabs < 1 || b.Tabs > MaxTabs:
+		return bad("tabs %d: allowed 1 to %d", b.Tabs, MaxTabs)
+	case b.Streams < 1 || b.Streams > MaxStreams:
+		return bad("streams %d: allowed 1 to %d per tab", b.Streams, MaxStreams)
+	case b.OpenTimeout.Duration < 0 || b.OpenTimeout.Duration > time.Minute:
+		return bad("open_timeout %v: allowed 0 (2s) up to 1m", b.OpenTimeout.Duration)
+	case len(b.Protocols) == 0 || len(b.Protocols) > 2:
+		return bad("protocols: want one or both of %q, %q", HTTP1, HTTP2)
+	}
+	for i, p := range b.Protocols {
+		if p != HTTP1 && p != HTTP2 {
+			return bad("protocols %q: allowed %q, %q", p, HTTP1, HTTP2)
+		}
+		if slices.Contains(b.Protocols[:i], p) {
+			return bad("protocols: %q twice", p)
+		}
+	}
+	if len(sc.Clients) != 1 || sc.Clients[0] != b.Tabs*b.Streams {
+		return fmt.Errorf("field %q: a browser scenario's clients are its tabs x streams (%d): omit clients", "clients", b.Tabs*b.Streams)
+	}
+	if len(sc.Rate) != 1 || len(sc.Payload) != 1 || sc.Burst != nil {
+		return fmt.Errorf("field %q: a browser scenario publishes one rate and one payload, no burst", "rate")
+	}
+	if sc.Fault != nil {
+		return fmt.Errorf("field %q: a browser scenario injects no fault", "fault")
 	}
 	return nil
 }

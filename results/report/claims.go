@@ -117,7 +117,7 @@ func evaluateClaims(byScenario map[string][]*group) []Claim {
 		c1(d), c2(d), c3(d), c4(d), c5(d), c6(d), c7(d), c8(d), c9(d), c10(d),
 		c11(d),
 		c12(d),
-		{ID: "C13", Text: "Browsers allow about six HTTP/1.1 connections per origin, which limits SSE tabs; HTTP/2 lifts it.", Rule: "browser clients over HTTP/1.1 and HTTP/2", Verdict: NotMeasured, Evidence: "pushbench has no browser clients or HTTP/2 yet."},
+		c13(d), // browser.go
 		c14(d),
 	}
 	return claims

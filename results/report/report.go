@@ -113,6 +113,9 @@ func Build(recs []results.Record) *Report {
 	if sec, ok := proxySection(recs); ok { // real proxies in the path: proxies.go
 		rep.Sections = append(rep.Sections, sec)
 	}
+	if sec, ok := browserSection(recs); ok { // browser-measured records: browser.go
+		rep.Sections = append(rep.Sections, sec)
+	}
 	rep.Claims = evaluateClaims(byScenario)
 	return rep
 }

@@ -1,0 +1,129 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pushbench/pushbench/loadgen/browser"
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports"
+)
+
+// runBrowser measures a browser scenario on one transport: one record per
+// protocol, each with a fresh server, page origin and Chromium (so no
+// connection pool carries over), the streams in headless pages
+// (loadgen/browser) instead of load-generator workers. Pacing stays the
+// server's open-loop publisher; counting is loadgen's.
+func (r *Runner) runBrowser(ctx context.Context, sc scenarios.Scenario, tr transports.Transport, rep int) {
+	st := sc.Steps()[0]
+	for _, proto := range sc.Browser.Protocols {
+		rec := r.baseRecord(sc, st, tr, rep)
+		rec.Client = results.ClientBrowser
+		if proto == scenarios.HTTP2 {
+			rec.Transport = tr.Name + "+h2" // the descriptor's variant name
+		}
+		prog := newProgress(r.cfg.Log, r.cfg.Terminal, fmt.Sprintf("%s/%s rep %d", sc.Name, rec.Transport, rep))
+		err := r.browserStep(ctx, sc, st, tr, proto, &rec, prog)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			rec.Interrupted = true
+			rec.Notes = append(rec.Notes, fmt.Sprintf("interrupted (%v): this step's numbers are incomplete", err))
+			r.add(rec)
+			prog.stop()
+			return
+		case err != nil:
+			rec.Error = err.Error()
+			prog.logf("error: %v", err)
+		}
+		r.add(rec)
+		prog.stop()
+	}
+}
+
+func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, tr transports.Transport, proto string,
+	rec *results.Record, prog *progress) error {
+	if len(r.cfg.Servers) > 0 {
+		return fmt.Errorf("the %s scenario needs a server this run starts (its --cors names the pages' origin), not --server", sc.Name)
+	}
+	if r.cfg.Network.Name != "loopback" {
+		return fmt.Errorf("the %s scenario runs browser to server on loopback only, not through network %q", sc.Name, r.cfg.Network.Name)
+	}
+	if _, err := browser.KindOf(tr); err != nil {
+		return err
+	}
+	if proto == scenarios.HTTP2 && tr.Upgrades {
+		return fmt.Errorf("%s over HTTP/2 (RFC 8441 extended CONNECT) is not in gorilla/websocket: not measured", tr.Name)
+	}
+	sess, err := browser.Listen()
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	prog.phase("starting the server")
+	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
+		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue, CORS: sess.Origin()}
+	srv, err := startServers(ctx, r.cfg.Binary, a, 1)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	base, front := srv.base, ""
+	if proto == scenarios.HTTP2 {
+		// Until pushbench serve listens for TLS itself, h2 goes through
+		// an in-process TLS front; only the base URL changes.
+		f, err := browser.StartFront(srv.base, true)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		base, front = f.URL, f.Desc
+		rec.Notes = append(rec.Notes, "h2 through "+f.Desc+": it adds a proxy hop to this record's latency, not to HTTP/1.1's")
+	}
+	prog.phase("launching chromium")
+	b, err := browser.Launch(ctx, browser.Config{IgnoreCertErrors: proto == scenarios.HTTP2})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	head, _, err := srv.status(ctx, false)
+	if err != nil {
+		return err
+	}
+	before := r.sampleAll(ctx, srv, true)
+	var s0 samples
+	prog.phase(fmt.Sprintf("%d tabs x %d streams over %s", sc.Browser.Tabs, sc.Browser.Streams, proto))
+	out, err := browser.Measure(ctx, b, sess, browser.Measurement{
+		Plan: browser.Plan{Transport: tr, Base: base, Tabs: sc.Browser.Tabs, Streams: sc.Browser.Streams, Since: head.Head,
+			PollInterval: sc.PollInterval.Duration},
+		Protocol: proto, OpenTimeout: sc.Browser.OpenTimeout.Duration,
+		WarmUp: func(ctx context.Context) error {
+			if sc.Warmup.Duration <= 0 {
+				return nil
+			}
+			_, _, err := r.publish(ctx, srv, sc, st, sc.Warmup.Duration)
+			return err
+		},
+		Head: func(ctx context.Context) (int64, error) {
+			s0 = r.sampleAll(ctx, srv, false)
+			return s0.head, nil
+		},
+		Publish: func(ctx context.Context) (int64, int64, error) {
+			return r.publish(ctx, srv, sc, st, sc.Duration.Duration)
+		},
+		Limit: windowLimit(sc, st),
+		Drain: 10*time.Second + sc.Duration.Duration, Grace: time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	s1 := r.sampleAll(ctx, srv, false)
+	fill(rec, fleetWindow{Window: out.Window}, out.Published, out.Elapsed, before, s0, s1)
+	out.Browser.Front = front
+	rec.Browser = &out.Browser
+	rec.Notes = append(rec.Notes, out.Notes...)
+	rec.Notes = append(rec.Notes, fmt.Sprintf("browser-measured: %s, %d tabs x %d streams; receive times from the page's clock (%+.0f µs from this process's, ±%.0f)",
+		out.Browser.Version, out.Browser.Tabs, out.Browser.StreamsPerTab, out.Browser.ClockOffsetUs, out.Browser.ClockUncertaintyUs))
+	return nil
+}
