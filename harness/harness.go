@@ -85,7 +85,7 @@ func New(cfg Config) (*Runner, error) {
 		cfg.Log = io.Discard
 	}
 	if len(cfg.Transports) == 0 {
-		for _, t := range transports.All() {
+		for _, t := range transports.Bases() {
 			cfg.Transports = append(cfg.Transports, t.Name)
 		}
 	}
@@ -132,7 +132,7 @@ func (e *SelectionError) Error() string { return e.msg }
 // registered transport) leaves a scenario no transport to run.
 func CheckSelection(selected []string, scs []scenarios.Scenario) error {
 	var known []string
-	for _, t := range transports.All() {
+	for _, t := range transports.Bases() {
 		known = append(known, t.Name)
 	}
 	if len(selected) == 0 {

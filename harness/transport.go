@@ -61,6 +61,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	if f := sc.Fault; f != nil && f.Type == scenarios.FaultSlowReader {
 		spec.SlowFraction, spec.SlowDelay = f.Fraction, f.Delay.Duration
 	}
+	spec.TLSCert, spec.NoResumption = srv.certPEM, !resumes(sc)
 	fl, err := startFleet(ctx, r.fleetPlan(sc), spec)
 	if err != nil {
 		fail(0, err)
@@ -152,6 +153,7 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 		}
 	}
 	rec.Params.Reconnect = &pol
+	rec.Params.TLS = tlsParams(sc, tr)
 	if sc.Kind == scenarios.Churn {
 		rec.Params.Lifetime = sc.Lifetime.String()
 	}
@@ -206,4 +208,36 @@ func orDefault(d, def time.Duration) string {
 		d = def
 	}
 	return d.String()
+}
+
+// resumes says whether sc's TLS clients resume sessions (default yes).
+func resumes(sc scenarios.Scenario) bool { return sc.TLSResumption == nil || *sc.TLSResumption }
+
+// tlsParams are the TLS settings of tr's records (nil for plaintext).
+func tlsParams(sc scenarios.Scenario, tr transports.Transport) *results.TLSParams {
+	if !tr.TLS() {
+		return nil
+	}
+	p := &results.TLSParams{Version: "1.3", Resumption: resumes(sc), Cert: "ECDSA P-256", ALPN: "http/1.1"}
+	switch {
+	case tr.Path == "":
+		p.ALPN = ""
+	case tr.Variant == transports.VariantH2:
+		p.ALPN = "h2"
+	}
+	return p
+}
+
+// fillTLS adds the window's TLS handshakes to a TLS variant's record.
+func fillTLS(rec *results.Record, w loadgen.Window) {
+	if rec.Params.TLS == nil || w.TLSFull == nil {
+		return
+	}
+	h := &results.TLSHandshakes{Full: w.TLSFull.TotalCount(), Resumed: w.TLSResumed.TotalCount(),
+		FullTime: results.Summarize(w.TLSFull), ResumedTime: results.Summarize(w.TLSResumed)}
+	if n := float64(h.Full + h.Resumed); n > 0 {
+		h.ServerCPUPerUs = rec.Server.CPUSeconds * 1e6 / n
+		h.LoadgenCPUPerUs = rec.Loadgen.CPUSeconds * 1e6 / n
+	}
+	rec.TLS = h
 }

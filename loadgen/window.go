@@ -118,6 +118,8 @@ func (g *Generator) StartWindow(base, limit int64) {
 		s.epoch = w.epoch
 		s.latency.Reset()
 		s.reconnect.Reset()
+		s.tlsFull.Reset()
+		s.tlsResumed.Reset()
 		s.mu.Unlock()
 	}
 	g.delivered.Store(0)
@@ -151,6 +153,9 @@ type Window struct {
 	Connect   *hdrhistogram.Histogram // every handshake since New, reconnects included
 	Reconnect *hdrhistogram.Histogram // in the window: unplanned disconnect to the next handshake
 	Errors    map[string]int
+	// TLS handshakes in the window (TLS variants): full and resumed, each
+	// timed from TCP connected to the handshake verified.
+	TLSFull, TLSResumed *hdrhistogram.Histogram
 }
 
 // Window counts the current window. published is how many messages the
@@ -161,7 +166,8 @@ type Window struct {
 func (g *Generator) Window(published int64) Window {
 	g.mu.Lock()
 	ws := g.win.Load()
-	w := Window{Clients: len(g.clients), Connected: g.connected.Load(), Latency: newHist(), Connect: newHist(), Reconnect: newHist()}
+	w := Window{Clients: len(g.clients), Connected: g.connected.Load(), Latency: newHist(), Connect: newHist(), Reconnect: newHist(),
+		TLSFull: newHist(), TLSResumed: newHist()}
 	for _, c := range g.clients {
 		c.w.mu.Lock()
 		if ws != nil {
@@ -178,6 +184,8 @@ func (g *Generator) Window(published int64) Window {
 		w.ClampedSamples += w.Latency.Merge(s.latency) // Merge returns values it dropped
 		w.Connect.Merge(s.connect)
 		w.Reconnect.Merge(s.reconnect)
+		w.TLSFull.Merge(s.tlsFull)
+		w.TLSResumed.Merge(s.tlsResumed)
 		s.mu.Unlock()
 	}
 	w.Errors = g.Errors()

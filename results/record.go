@@ -54,6 +54,9 @@ type Record struct {
 	// Proxy is the real reverse proxy (nginx, HAProxy) in the path, when
 	// the network profile has one: its configuration and its own cost.
 	Proxy *ProxyUsage `json:"proxy,omitempty"`
+
+	// TLS counts a TLS variant's handshakes in the window.
+	TLS *TLSHandshakes `json:"tls,omitempty"`
 }
 
 // ProxyUsage is a real proxy's configuration and cost over the window.
@@ -99,6 +102,32 @@ type Params struct {
 	HoldTimeout string           `json:"hold_timeout,omitempty"` // long-poll hold
 	ReadTimeout string           `json:"read_timeout,omitempty"` // client: silent connection declared dead
 	Reconnect   *ReconnectPolicy `json:"reconnect,omitempty"`
+	// TLS is how a TLS variant's clients connected (nil for plaintext).
+	TLS *TLSParams `json:"tls,omitempty"`
+}
+
+// TLSParams are a TLS variant's settings.
+type TLSParams struct {
+	Version string `json:"version"` // "1.3": client and server allow nothing else
+	// Resumption: each client keeps a session cache and resumes on
+	// reconnect, as browsers do; false: every handshake is full.
+	Resumption bool   `json:"resumption"`
+	Cert       string `json:"cert"` // the certificate's key type, e.g. "ECDSA P-256"
+	ALPN       string `json:"alpn"` // protocol negotiated: http/1.1, h2, or "" (raw frames)
+}
+
+// TLSHandshakes are the TLS handshakes the load generator made in the
+// window: full and resumed, each timed from TCP connected to the server
+// verified (its certificate, or for a resumption its pre-shared key), and
+// the CPU each cost on either side (the window's CPU / handshakes: a
+// figure for scenarios that do little else, such as churn).
+type TLSHandshakes struct {
+	Full            int64   `json:"full"`
+	Resumed         int64   `json:"resumed"`
+	FullTime        Summary `json:"full_time"`
+	ResumedTime     Summary `json:"resumed_time"`
+	ServerCPUPerUs  float64 `json:"server_cpu_per_handshake_us,omitempty"`
+	LoadgenCPUPerUs float64 `json:"loadgen_cpu_per_handshake_us,omitempty"`
 }
 
 // ReconnectPolicy is how this record's clients reconnected after a

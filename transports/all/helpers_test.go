@@ -2,6 +2,7 @@ package all_test
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -37,11 +38,24 @@ func newEnv(t testing.TB, tr transports.Transport, ring int, sopts transports.Se
 		t.Fatalf("NewServer: %v", err)
 	}
 	e.srv = srv
+	// A variant's server is its base's, behind the listener serve gives
+	// it: TLS (ALPN offering h2 for the h2 variant), or h2c on plain TCP.
+	var scfg, ccfg *tls.Config
+	if tr.TLS() {
+		scfg, ccfg = testTLS(t, tr.Variant)
+	}
+	scheme := "http://"
+	if scfg != nil {
+		scheme = "https://"
+	}
 	var target string
 	if l, ok := srv.(transports.Listener); ok {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
+		}
+		if scfg != nil {
+			ln = tls.NewListener(ln, scfg)
 		}
 		done := make(chan error, 1)
 		go func() { done <- l.Serve(context.Background(), ln) }()
@@ -57,6 +71,10 @@ func newEnv(t testing.TB, tr transports.Transport, ring int, sopts transports.Se
 		mux.Handle(tr.Path, srv)
 		hs := httptest.NewUnstartedServer(mux)
 		hs.Config.ReadHeaderTimeout = 5 * time.Second
+		configureHTTP(hs.Config, tr.Variant)
+		if scfg != nil {
+			hs.Listener = tls.NewListener(hs.Listener, scfg)
+		}
 		hs.Start()
 		t.Cleanup(func() {
 			srv.Close()
@@ -66,14 +84,16 @@ func newEnv(t testing.TB, tr transports.Transport, ring int, sopts transports.Se
 	}
 	e.proxy = cutnet.New(t, target)
 	e.copts = transports.ClientOptions{
-		BaseURL:      "http://" + e.proxy.Addr(),
+		TLS:          ccfg,
+		HTTP2:        tr.Variant == transports.VariantH2 || tr.Variant == transports.VariantH2C,
+		BaseURL:      scheme + e.proxy.Addr(),
 		RawAddr:      e.proxy.Addr(),
 		PollInterval: 5 * time.Millisecond,
 		Timeout:      5 * time.Second,
 		ReadTimeout:  10 * time.Second,
 	}
 	e.dopts = e.copts
-	e.dopts.BaseURL, e.dopts.RawAddr = "http://"+target, target
+	e.dopts.BaseURL, e.dopts.RawAddr = scheme+target, target
 	return e
 }
 
@@ -96,4 +116,30 @@ func (e *env) publish(n, size int) {
 	for i := 0; i < n; i++ {
 		e.log.Append(time.Now().UnixNano(), string(payload))
 	}
+}
+
+// testTLS is a fresh certificate's server configuration (ALPN as serve
+// offers it) and a client configuration trusting only it, with a session
+// cache so reconnects resume.
+func testTLS(t testing.TB, variant string) (server, client *tls.Config) {
+	t.Helper()
+	certPEM, keyPEM, err := transports.NewCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = transports.ServerTLS(certPEM, keyPEM, nil, []string{"h2", "http/1.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err = transports.ClientTLS(certPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	return server, client
+}
+
+// configureHTTP sets the server's protocols as serve does for variant.
+func configureHTTP(s *http.Server, variant string) {
+	transports.ServerProtocols(s, variant, 0)
 }
