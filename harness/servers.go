@@ -288,7 +288,7 @@ func (r *Runner) startServers(ctx context.Context, sc scenarios.Scenario, tr tra
 		return nil, fmt.Errorf("the %s scenario publishes through POST /publish into one shared log, which %d server processes would not share: run it with one server process (--server-procs 1) and fewer clients", sc.Name, n)
 	}
 	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
-		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue}
+		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue, MaxStreams: sc.MaxStreams}
 	return startTLSServers(ctx, r.cfg.Binary, a, n, tr)
 }
 

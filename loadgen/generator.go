@@ -78,6 +78,9 @@ type Generator struct {
 	mu      sync.Mutex
 	clients []*vclient
 	errs    map[string]int
+	// groups[n] is the shared HTTP/2 connection of clients n*k..n*k+k-1
+	// (k streams per connection), when the transport speaks HTTP/2.
+	groups []*connGroup
 	// upstreams[i] sends for clients[i] when Config.Upstream is set.
 	upstreams []*upstream
 	// Slow readers (fault injection), see SlowReaders.
@@ -136,6 +139,9 @@ func (g *Generator) startClient(i int) error {
 	opts := g.cfg.Options
 	opts.Dial = dialer(sourceFor(g.cfg.FirstClient+i), opts.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut, &c.tcpUp)
 	g.clientTLS(c, &opts)
+	if opts.HTTP2 && g.cfg.Transport.Path != "" {
+		g.shareConn(c, i, &opts)
+	}
 	client, err := g.cfg.Transport.NewClient(opts)
 	if err != nil {
 		return fmt.Errorf("failed to create %s client: %w", g.cfg.Transport.Name, err)
@@ -260,6 +266,7 @@ func (g *Generator) behind(seq int64) int {
 func (g *Generator) Close() {
 	g.cancel()
 	g.wg.Wait()
+	g.closeGroups()
 	g.mu.Lock()
 	ups := g.upstreams
 	g.mu.Unlock()

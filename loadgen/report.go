@@ -24,6 +24,7 @@ type Report struct {
 	// TLS handshakes (full, resumed) in the window; absent for plaintext.
 	TLSFull    []byte            `json:"tls_full,omitempty"`
 	TLSResumed []byte            `json:"tls_resumed,omitempty"`
+	Conns      int64             `json:"conns,omitempty"` // shared HTTP/2 connections opened
 	Errors     map[string]int    `json:"errors,omitempty"`
 	Self       results.Resources `json:"self"` // the worker process over the window
 	PID        int               `json:"pid"`
@@ -31,7 +32,7 @@ type Report struct {
 
 // Encode turns a window into a report.
 func (w Window) Encode() (Report, error) {
-	r := Report{Counts: w.Counts, Clients: w.Clients, Connected: w.Connected, BytesIn: w.BytesIn, BytesOut: w.BytesOut, Errors: w.Errors}
+	r := Report{Counts: w.Counts, Clients: w.Clients, Connected: w.Connected, BytesIn: w.BytesIn, BytesOut: w.BytesOut, Errors: w.Errors, Conns: w.Conns}
 	var err error
 	if r.Latency, err = w.Latency.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
 		return r, fmt.Errorf("failed to encode the latency histogram: %w", err)
@@ -67,6 +68,7 @@ func Merge(reports []Report) (Window, error) {
 		w.Connected += r.Connected
 		w.BytesIn += r.BytesIn
 		w.BytesOut += r.BytesOut
+		w.Conns += r.Conns
 		for k, v := range r.Errors {
 			w.Errors[k] += v
 		}

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"crypto/tls"
+	"sync/atomic"
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
@@ -22,29 +23,30 @@ func (g *Generator) clientTLS(c *vclient, opts *transports.ClientOptions) {
 		cfg.ClientSessionCache = nil
 	}
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		c.handshook(cs.DidResume)
+		c.shard.handshook(g, &c.tcpUp, cs.DidResume)
 		return nil
 	}
 	opts.TLS = cfg
 }
 
-// handshook records one TLS handshake, timed from the TCP connection. It
-// runs on the goroutine that dialled.
-func (c *vclient) handshook(resumed bool) {
-	up := c.tcpUp.Load()
-	if up == 0 {
+// handshook records one TLS handshake into the shard, timed from when its
+// TCP connection was up (*up, Unix ns). It runs on the goroutine that
+// dialled.
+func (s *shard) handshook(g *Generator, up *atomic.Int64, resumed bool) {
+	t := up.Load()
+	if t == 0 {
 		return
 	}
-	us := time.Since(time.Unix(0, up)).Microseconds()
-	w := c.gen.win.Load()
-	c.shard.mu.Lock()
-	defer c.shard.mu.Unlock()
-	if w == nil || c.shard.epoch != w.epoch {
+	us := time.Since(time.Unix(0, t)).Microseconds()
+	w := g.win.Load()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w == nil || s.epoch != w.epoch {
 		return // before the first window
 	}
 	if resumed {
-		record(c.shard.tlsResumed, us)
+		record(s.tlsResumed, us)
 	} else {
-		record(c.shard.tlsFull, us)
+		record(s.tlsFull, us)
 	}
 }

@@ -123,6 +123,7 @@ func (g *Generator) StartWindow(base, limit int64) {
 		s.mu.Unlock()
 	}
 	g.delivered.Store(0)
+	g.startGroups()
 	g.win.Store(w)
 	// Every client starts the window now, not at its first event: the
 	// bytes a quiet client moves (heartbeats, polls) count from here.
@@ -156,6 +157,9 @@ type Window struct {
 	// TLS handshakes in the window (TLS variants): full and resumed, each
 	// timed from TCP connected to the handshake verified.
 	TLSFull, TLSResumed *hdrhistogram.Histogram
+	// Conns is the HTTP/2 connections the clients' streams shared, opened
+	// since the generator started (0 when each client has its own).
+	Conns int64
 }
 
 // Window counts the current window. published is how many messages the
@@ -178,6 +182,7 @@ func (g *Generator) Window(published int64) Window {
 		w.BytesOut += c.bytesOut.Load() - c.w.bytesOut0
 		c.w.mu.Unlock()
 	}
+	g.groupBytes(&w)
 	g.mu.Unlock()
 	for _, s := range g.shards {
 		s.mu.Lock()

@@ -57,6 +57,22 @@ type Record struct {
 
 	// TLS counts a TLS variant's handshakes in the window.
 	TLS *TLSHandshakes `json:"tls,omitempty"`
+	// HTTP2 is an HTTP/2 variant's costs per connection and per stream.
+	HTTP2 *HTTP2Usage `json:"http2,omitempty"`
+}
+
+// HTTP2Usage splits an HTTP/2 record's costs between its connections and
+// its streams (one stream per client): socket bytes are per connection now,
+// and a connection's memory serves all its streams.
+type HTTP2Usage struct {
+	Conns          int64   `json:"conns"`            // connections the load generator opened (reconnections included)
+	StreamsPerConn float64 `json:"streams_per_conn"` // clients / conns
+	// Server heap (+stacks) growth per stream and per connection, and the
+	// socket bytes per connection-minute.
+	HeapPerStream   float64 `json:"heap_per_stream"`
+	HeapPerConn     float64 `json:"heap_per_conn"`
+	RSSPerConn      float64 `json:"rss_per_conn"`
+	BytesPerConnMin float64 `json:"bytes_per_conn_minute"`
 }
 
 // ProxyUsage is a real proxy's configuration and cost over the window.
@@ -104,6 +120,19 @@ type Params struct {
 	Reconnect   *ReconnectPolicy `json:"reconnect,omitempty"`
 	// TLS is how a TLS variant's clients connected (nil for plaintext).
 	TLS *TLSParams `json:"tls,omitempty"`
+	// HTTP2 is how an HTTP/2 variant's clients shared connections (nil
+	// for HTTP/1.1).
+	HTTP2 *HTTP2Params `json:"http2,omitempty"`
+}
+
+// HTTP2Params are an HTTP/2 variant's settings.
+type HTTP2Params struct {
+	Cleartext bool `json:"cleartext"` // h2c with prior knowledge; false: h2 over TLS by ALPN
+	// StreamsPerConn clients of one load generator share a connection, as
+	// a browser's tabs do; a stream past the server's limit (MaxStreams)
+	// waits for a free one instead of opening another connection.
+	StreamsPerConn int `json:"streams_per_conn"`
+	MaxStreams     int `json:"max_streams"`
 }
 
 // TLSParams are a TLS variant's settings.

@@ -189,6 +189,11 @@ type ClientOptions struct {
 	// HTTP2 makes HTTP transports speak HTTP/2: over TLS (ALPN h2) with
 	// TLS set, else in cleartext with prior knowledge (h2c).
 	HTTP2 bool
+	// Shared, when set, is the http.Transport HTTP clients send through
+	// instead of one of their own: several virtual clients' streams on one
+	// HTTP/2 connection, as a browser's tabs share one per origin (see
+	// SharedHTTP2). Clients never close it.
+	Shared *http.Transport
 }
 
 // WithDefaults returns o with zero fields set to their defaults.
@@ -222,10 +227,18 @@ const (
 )
 
 // DefaultVariants are the variants of t when its descriptor names none:
-// every transport has a TLS variant.
+// every transport has a TLS variant; those made of plain HTTP requests
+// (not an Upgrade: gorilla has no WebSocket over HTTP/2, RFC 8441) have h2
+// and h2c too.
 func DefaultVariants(t Transport) []string {
+	if t.Path != "" && !t.Upgrades { // plain HTTP requests: HTTP/2 too
+		return []string{VariantTLS, VariantH2, VariantH2C}
+	}
 	return []string{VariantTLS}
 }
+
+// HTTP2 says whether t speaks HTTP/2.
+func (t Transport) HTTP2() bool { return t.Variant == VariantH2 || t.Variant == VariantH2C }
 
 // TLS says whether t's connections are TLS.
 func (t Transport) TLS() bool { return t.Variant == VariantTLS || t.Variant == VariantH2 }

@@ -348,7 +348,7 @@ func publishN(svc *serve.Service, n int) []*msglog.Entry {
 // TestCurlSSE: `curl -N` with a Last-Event-ID header reads the retry line,
 // then "id: SEQ" + "data: JSON" events from the seq after the header's.
 func TestCurlSSE(t *testing.T) {
-	for _, name := range []string{"sse-lean", "sse", "sse-lean+tls", "sse+tls"} {
+	for _, name := range []string{"sse-lean", "sse", "sse-lean+tls", "sse+tls", "sse-lean+h2", "sse+h2", "sse-lean+h2c"} {
 		t.Run(name, func(t *testing.T) {
 			tr := lookupOrSkip(t, name)
 			curl := requireCurl(t)
@@ -356,7 +356,7 @@ func TestCurlSSE(t *testing.T) {
 			entries := publishN(svc, 5)
 			ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, curl, append(curlTLS(tr), "-sSN", "--noproxy", "*", "-H", "Last-Event-ID: 2", baseFor(svc, name)+tr.Path)...)
+			cmd := exec.CommandContext(ctx, curl, append(curlTLS(tr), "-vsSN", "--noproxy", "*", "-H", "Last-Event-ID: 2", baseFor(svc, name)+tr.Path)...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			stdout, err := cmd.StdoutPipe()
@@ -372,6 +372,9 @@ func TestCurlSSE(t *testing.T) {
 			_ = cmd.Wait()
 			if readErr != nil {
 				t.Fatalf("reading curl's output: %v (stderr %q)", readErr, stderr.String())
+			}
+			if want := curlProto(tr); !strings.Contains(stderr.String(), want) {
+				t.Errorf("curl's trace lacks %q: the stream was not %s\n%s", want, tr.Variant, stderr.String())
 			}
 			if got := blocks[0]; got["retry"] != strconv.FormatInt(interopRetry.Milliseconds(), 10) || len(got) != 1 {
 				t.Errorf("first block %v, want only retry: %d", got, interopRetry.Milliseconds())
@@ -390,10 +393,23 @@ func TestCurlSSE(t *testing.T) {
 // curlTLS are curl's arguments for tr: for a TLS variant, trust only the
 // test's certificate (--cacert) and insist on TLS 1.3.
 func curlTLS(tr transports.Transport) []string {
-	if !tr.TLS() {
-		return nil
+	switch tr.Variant {
+	case transports.VariantH2C:
+		return []string{"--http2-prior-knowledge"}
+	case transports.VariantH2:
+		return []string{"--cacert", os.Getenv("PUSHBENCH_CA"), "--tlsv1.3", "--http2"}
+	case transports.VariantTLS:
+		return []string{"--cacert", os.Getenv("PUSHBENCH_CA"), "--tlsv1.3", "--http1.1"}
 	}
-	return []string{"--cacert", os.Getenv("PUSHBENCH_CA"), "--tlsv1.3", "--http1.1"}
+	return nil
+}
+
+// curlProto is what curl -v prints of the response line for tr.
+func curlProto(tr transports.Transport) string {
+	if tr.HTTP2() {
+		return "< HTTP/2 200"
+	}
+	return "< HTTP/1.1 200"
 }
 
 // readSSE reads n events (blocks of fields ended by a blank line) from r,
@@ -428,7 +444,7 @@ func readSSE(r io.Reader, n int) ([]map[string]string, error) {
 // TestCurlPoll: `curl -i /poll?since=N` answers a JSON array of the
 // messages after N, as stored, with the head in X-Pushbench-Head.
 func TestCurlPoll(t *testing.T) {
-	for _, name := range []string{"shortpoll", "shortpoll+tls"} {
+	for _, name := range []string{"shortpoll", "shortpoll+tls", "shortpoll+h2", "shortpoll+h2c"} {
 		t.Run(name, func(t *testing.T) { testCurlPoll(t, name) })
 	}
 }
@@ -450,7 +466,11 @@ func testCurlPoll(t *testing.T, name string) {
 			t.Fatalf("since=%d: no header/body boundary in %q", since, out)
 		}
 		headers := strings.ToLower(head)
-		for _, h := range []string{"http/1.1 200", "content-type: application/json", "x-pushbench-head: 5"} {
+		status := "http/1.1 200"
+		if tr.HTTP2() {
+			status = "http/2 200"
+		}
+		for _, h := range []string{status, "content-type: application/json", "x-pushbench-head: 5"} {
 			if !strings.Contains(headers, h) {
 				t.Errorf("since=%d: headers %q lack %q", since, head, h)
 			}

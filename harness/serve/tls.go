@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
@@ -131,7 +132,11 @@ func (s *Service) tlsURLs() []string {
 	for _, t := range s.order {
 		switch {
 		case t.Path != "" && s.tlsLn != nil:
-			out = append(out, fmt.Sprintf("%-10s %s%s", t.Name+"+tls", s.TLSBaseURL(), t.Path))
+			name := t.Name + "+tls"
+			if slices.Contains(t.Variants, transports.VariantH2) {
+				name += ", +h2 by ALPN"
+			}
+			out = append(out, fmt.Sprintf("%-10s %s%s", name, s.TLSBaseURL(), t.Path))
 		case t.Path == "" && s.rawTLSLn != nil:
 			out = append(out, fmt.Sprintf("%-10s tls://%s", t.Name+"+tls", s.RawTLSAddr()))
 		}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,15 +24,24 @@ func newRecorder() *recorder { return testrec.New() }
 
 // env is one transport's server on loopback behind a cutting proxy.
 type env struct {
-	tr    transports.Transport
-	log   *msglog.Log
-	srv   transports.Server
-	proxy *cutnet.Proxy
-	copts transports.ClientOptions // through the proxy
-	dopts transports.ClientOptions // straight to the server
+	tr     transports.Transport
+	log    *msglog.Log
+	srv    transports.Server
+	proxy  *cutnet.Proxy
+	copts  transports.ClientOptions // through the proxy
+	dopts  transports.ClientOptions // straight to the server
+	protos sync.Map                 // request protocols the HTTP server saw ("HTTP/2.0")
+	conns  atomic.Int64             // connections the HTTP server accepted
 }
 
 func newEnv(t testing.TB, tr transports.Transport, ring int, sopts transports.ServerOptions) *env {
+	t.Helper()
+	return newEnvStreams(t, tr, ring, sopts, 0)
+}
+
+// newEnvStreams is newEnv with the server's HTTP/2 stream limit per
+// connection (0: Go's default).
+func newEnvStreams(t testing.TB, tr transports.Transport, ring int, sopts transports.ServerOptions, maxStreams int) *env {
 	t.Helper()
 	e := &env{tr: tr, log: msglog.New(ring)}
 	srv, err := tr.NewServer(e.log, sopts)
@@ -68,10 +79,18 @@ func newEnv(t testing.TB, tr transports.Transport, ring int, sopts transports.Se
 		target = ln.Addr().String()
 	} else {
 		mux := http.NewServeMux()
-		mux.Handle(tr.Path, srv)
+		mux.Handle(tr.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			e.protos.Store(r.Proto, true)
+			srv.ServeHTTP(w, r)
+		}))
 		hs := httptest.NewUnstartedServer(mux)
 		hs.Config.ReadHeaderTimeout = 5 * time.Second
-		configureHTTP(hs.Config, tr.Variant)
+		hs.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				e.conns.Add(1)
+			}
+		}
+		transports.ServerProtocols(hs.Config, tr.Variant, maxStreams)
 		if scfg != nil {
 			hs.Listener = tls.NewListener(hs.Listener, scfg)
 		}
@@ -137,9 +156,4 @@ func testTLS(t testing.TB, variant string) (server, client *tls.Config) {
 	}
 	client.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 	return server, client
-}
-
-// configureHTTP sets the server's protocols as serve does for variant.
-func configureHTTP(s *http.Server, variant string) {
-	transports.ServerProtocols(s, variant, 0)
 }
