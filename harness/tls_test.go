@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -65,6 +67,24 @@ func TestHTTP2ClientsShareConnections(t *testing.T) {
 		}
 		if u == nil || u.Conns != 3 || u.StreamsPerConn != 10 || u.BytesPerConnMin <= 0 {
 			t.Errorf("%s: usage %+v: want 3 connections of 10 streams, their bytes counted", rec.Transport, u)
+		}
+	}
+}
+
+// TestScenarioListRunsVariantsWithoutASelection: with no --transports a
+// scenario naming variants runs them; with one, only what both name.
+func TestScenarioListRunsVariantsWithoutASelection(t *testing.T) {
+	sc := scenario(t, `{"name":"v","kind":"idle","clients":[1],"duration":"1s","transports":["websocket","websocket+tls"]}`)
+	if got := fmt.Sprint(transportsFor(nil, sc)); got != "[websocket websocket+tls]" {
+		t.Errorf("no selection: %s, want the scenario's list", got)
+	}
+	if got := fmt.Sprint(transportsFor([]string{"websocket", "rawtcp"}, sc)); got != "[websocket]" {
+		t.Errorf("selection websocket,rawtcp: %s, want [websocket]", got)
+	}
+	plain := scenario(t, `{"name":"p","kind":"idle","clients":[1],"duration":"1s"}`)
+	for _, n := range transportsFor(nil, plain) {
+		if strings.Contains(n, "+") {
+			t.Errorf("no selection and no list ran the variant %s: want the base transports only", n)
 		}
 	}
 }
