@@ -3,6 +3,8 @@ package all_test
 import (
 	"context"
 	"crypto/tls"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -85,6 +87,7 @@ func newEnvStreams(t testing.TB, tr transports.Transport, ring int, sopts transp
 		}))
 		hs := httptest.NewUnstartedServer(mux)
 		hs.Config.ReadHeaderTimeout = 5 * time.Second
+		hs.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes the tests cut or refuse on purpose
 		hs.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 			if s == http.StateNew {
 				e.conns.Add(1)

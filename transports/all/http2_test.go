@@ -125,12 +125,17 @@ func connects(r *recorder) int {
 // TestStalledStreamDoesNotStallTheOthers (head-of-line blocking): one
 // stream on a shared HTTP/2 connection stops reading; the others on the
 // same connection still receive every message in order, and the server
-// cuts the stalled one as a slow consumer. 12 MiB is more than the
-// stalled stream's flow-control window (4 MiB in Go's client) and the
-// socket buffers hold.
+// cuts the stalled one as a slow consumer. 6 MiB is more than the stalled
+// stream's flow-control window (4 MiB in Go's client) holds, so its
+// writes block; the publisher is paced (4 MB/s a stream) so that the one
+// connection carries the healthy streams even under the race detector.
 func TestStalledStreamDoesNotStallTheOthers(t *testing.T) {
 	forEachHTTP2Push(t, func(t *testing.T, tr transports.Transport) {
-		e := newEnv(t, tr, 100000, transports.ServerOptions{QueueLen: 64, WriteTimeout: 500 * time.Millisecond})
+		// A backlog of 1024 (4 MiB) and 2 s a write: the healthy streams,
+		// which share one connection and its one writer, are not cut for
+		// being slow under the race detector; the stalled one is cut when
+		// its writes block on its exhausted window past WriteTimeout.
+		e := newEnv(t, tr, 100000, transports.ServerOptions{QueueLen: 1024, WriteTimeout: 2 * time.Second})
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		runCtx, stop := context.WithCancel(ctx)
@@ -152,13 +157,13 @@ func TestStalledStreamDoesNotStallTheOthers(t *testing.T) {
 			sessions = append(sessions, startSession(runCtx, e.clientWith(t, opts), 0, rec))
 			rec.WaitFor(ctx, t, "connected", func(r *recorder) bool { return r.Connects > 0 })
 		}
-		const n = 3000
+		const n = 1500 // 6 MiB
 		for i := 0; i < n/20; i++ {
 			e.publish(20, 4096)
 			select { // pace the publisher so healthy streams keep up within QueueLen
 			case <-ctx.Done():
 				t.Fatal("timed out publishing")
-			case <-time.After(2 * time.Millisecond):
+			case <-time.After(20 * time.Millisecond):
 			}
 		}
 		<-stalled.Blocked
