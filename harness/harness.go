@@ -59,14 +59,15 @@ type Config struct {
 
 // Runner runs scenarios into a results store.
 type Runner struct {
-	cfg       Config
-	store     *results.Store
-	machine   proc.Machine
-	pinning   string
-	runID     string
-	srvCPU    int
-	srvProcs  int
-	fileLimit uint64 // RLIMIT_NOFILE in force for the load generator
+	cfg        Config
+	store      *results.Store
+	machine    proc.Machine
+	pinning    string
+	runID      string
+	defaultSel bool // no --transports given: each scenario runs its own list
+	srvCPU     int
+	srvProcs   int
+	fileLimit  uint64 // RLIMIT_NOFILE in force for the load generator
 }
 
 // New prepares a run: output folder, machine facts, CPU pinning.
@@ -84,8 +85,9 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	if len(cfg.Transports) == 0 {
-		for _, t := range transports.All() {
+	defaultSel := len(cfg.Transports) == 0
+	if defaultSel {
+		for _, t := range transports.Bases() {
 			cfg.Transports = append(cfg.Transports, t.Name)
 		}
 	}
@@ -98,7 +100,7 @@ func New(cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, store: store, runID: time.Now().UTC().Format("20060102T150405Z"), srvCPU: -1}
+	r := &Runner{cfg: cfg, store: store, runID: time.Now().UTC().Format("20060102T150405Z"), srvCPU: -1, defaultSel: defaultSel}
 	limit, err := proc.RaiseFileLimit(1 << 20)
 	if err != nil {
 		fmt.Fprintf(cfg.Log, "warning: %v\n", err)
@@ -132,9 +134,10 @@ func (e *SelectionError) Error() string { return e.msg }
 // registered transport) leaves a scenario no transport to run.
 func CheckSelection(selected []string, scs []scenarios.Scenario) error {
 	var known []string
-	for _, t := range transports.All() {
+	for _, t := range transports.Bases() {
 		known = append(known, t.Name)
 	}
+	given := selected
 	if len(selected) == 0 {
 		selected = known
 	}
@@ -143,6 +146,7 @@ func CheckSelection(selected []string, scs []scenarios.Scenario) error {
 			return &SelectionError{err.Error()}
 		}
 	}
+	selected = given
 	for _, sc := range scs {
 		for _, n := range sc.Transports {
 			if _, err := transports.Lookup(n); err != nil {
@@ -161,7 +165,7 @@ func CheckSelection(selected []string, scs []scenarios.Scenario) error {
 // interrupted run (ctx) stops with what it has written. A selection that
 // leaves a scenario nothing to run is refused before anything runs.
 func (r *Runner) Run(ctx context.Context, scs []scenarios.Scenario) error {
-	if err := CheckSelection(r.cfg.Transports, scs); err != nil {
+	if err := CheckSelection(r.selection(), scs); err != nil {
 		return err
 	}
 	for _, sc := range scs {
@@ -197,11 +201,30 @@ func (r *Runner) Run(ctx context.Context, scs []scenarios.Scenario) error {
 }
 
 func (r *Runner) transportsFor(sc scenarios.Scenario) []string {
-	return transportsFor(r.cfg.Transports, sc)
+	return transportsFor(r.selection(), sc)
 }
 
-// transportsFor is selected narrowed to the scenario's own list.
+// selection is the --transports list, nil when none was given.
+func (r *Runner) selection() []string {
+	if r.defaultSel {
+		return nil
+	}
+	return r.cfg.Transports
+}
+
+// transportsFor is selected narrowed to the scenario's own list; with no
+// selection, the scenario's list as it is (so a scenario naming variants
+// runs them), or every base transport.
 func transportsFor(selected []string, sc scenarios.Scenario) []string {
+	if len(selected) == 0 { // none given: the scenario's own list (variants too), or every base transport
+		if len(sc.Transports) > 0 {
+			return sc.Transports
+		}
+		for _, t := range transports.Bases() {
+			selected = append(selected, t.Name)
+		}
+		return selected
+	}
 	if len(sc.Transports) == 0 {
 		return selected
 	}

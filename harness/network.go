@@ -32,9 +32,14 @@ type network struct {
 
 func (r *Runner) startNetwork(sc scenarios.Scenario, srv *servers) (*network, error) {
 	n := &network{name: r.cfg.Network.Name, base: srv.base, raw: srv.raw}
-	ups := map[string]string{"http": strings.TrimPrefix(srv.base, "http://"), "raw": srv.raw}
+	scheme, host, _ := strings.Cut(srv.base, "://") // TLS passes through the TCP proxies untouched
+	scheme += "://"
+	ups := map[string]string{"http": host, "raw": srv.raw}
 	profile := r.cfg.Network
 	f := sc.Fault
+	if profile.Real != nil && scheme == "https://" {
+		return nil, fmt.Errorf("the %s network's proxy is configured for plaintext upstreams: run TLS variants with --network loopback or a toxiproxy profile", profile.Name)
+	}
 	if profile.Real != nil {
 		return r.startRealNetwork(sc, srv, n, ups)
 	}
@@ -56,12 +61,12 @@ func (r *Runner) startNetwork(sc scenarios.Scenario, srv *servers) (*network, er
 		if n.idle, err = netem.StartIdleProxy(f.Idle.Duration, ups); err != nil {
 			return nil, err
 		}
-		n.base, n.raw = "http://"+n.idle.Addr("http"), n.idle.Addr("raw")
+		n.base, n.raw = scheme+n.idle.Addr("http"), n.idle.Addr("raw")
 	case profile.Proxy:
 		if n.toxi, err = netem.Start(profile, ups); err != nil {
 			return nil, err
 		}
-		n.base, n.raw = "http://"+n.toxi.Addr("http"), n.toxi.Addr("raw")
+		n.base, n.raw = scheme+n.toxi.Addr("http"), n.toxi.Addr("raw")
 	}
 	return n, nil
 }

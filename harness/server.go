@@ -21,6 +21,8 @@ type serverProc struct {
 	*child         // nil for a server this run did not start
 	base    string // where clients connect
 	raw     string
+	tlsBase string // its TLS listeners, when serving a TLS variant
+	rawTLS  string
 	control string // its own control endpoints
 	http    *http.Client
 	// samePID is a remote server's pid when it runs on this kernel (a
@@ -43,6 +45,15 @@ type serverArgs struct {
 	CPU        int           // CPU to pin to; -1 for none
 	ReusePort  bool          // share Addr and RawAddr with other server processes
 	CORS       string        // --cors: the origin browser pages come from; "" for none
+	// TLS serves the transport's TLS listener (--tls-addr or, for raw
+	// transports, --raw-tls-addr) at TLSAddr ("" for any free port), with
+	// the run's certificate, key and ticket key files, so every process of
+	// the run presents one certificate and resumes the others' sessions.
+	TLS                          bool
+	Raw                          bool // the transport has its own port
+	TLSAddr                      string
+	CertFile, KeyFile, TicketKey string
+	MaxStreams                   int // HTTP/2 streams per connection; 0: serve's default
 }
 
 func newControlClient() *http.Client {
@@ -81,6 +92,19 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	if a.CORS != "" {
 		args = append(args, "--cors", a.CORS)
 	}
+	if a.TLS {
+		flag, addr := "--tls-addr", a.TLSAddr
+		if a.Raw {
+			flag = "--raw-tls-addr"
+		}
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		args = append(args, flag, addr, "--tls-cert", a.CertFile, "--tls-key", a.KeyFile, "--tls-ticket-key", a.TicketKey)
+	}
+	if a.MaxStreams > 0 {
+		args = append(args, "--max-streams", fmt.Sprint(a.MaxStreams))
+	}
 	var env []string
 	if a.GOMAXPROCS > 0 {
 		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", a.GOMAXPROCS))
@@ -90,12 +114,16 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 		return nil, fmt.Errorf("failed to start server: %w", err)
 	}
 	s := &serverProc{child: c, http: newControlClient()}
-	var r struct{ Base, Raw, Control string }
+	var r struct {
+		Base, Raw, Control string
+		TLSBase            string `json:"tls_base"`
+		RawTLS             string `json:"raw_tls"`
+	}
 	if err := json.Unmarshal([]byte(c.ready), &r); err != nil {
 		c.kill()
 		return nil, fmt.Errorf("failed to start server: bad READY line %q: %w", c.ready, err)
 	}
-	s.base, s.raw, s.control = r.Base, r.Raw, r.Control
+	s.base, s.raw, s.control, s.tlsBase, s.rawTLS = r.Base, r.Raw, r.Control, r.TLSBase, r.RawTLS
 	if a.CPU >= 0 {
 		if err := proc.Pin(c.pid(), a.CPU); err != nil {
 			s.stop()

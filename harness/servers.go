@@ -28,6 +28,8 @@ type servers struct {
 	base, raw string        // where clients connect
 	bin       string
 	args      serverArgs
+	certPEM   string // the certificate TLS clients trust ("" for plaintext)
+	cleanup   func() // removes the run's TLS files
 }
 
 // now is the current processes.
@@ -54,9 +56,16 @@ func startServers(ctx context.Context, bin string, a serverArgs, n int) (*server
 		if i == 0 { // the others join its port
 			a.Addr, a.RawAddr = strings.TrimPrefix(p.base, "http://"), p.raw
 			s.base, s.raw = p.base, p.raw
+			if a.TLS { // clients reach the TLS listener
+				if a.Raw {
+					a.TLSAddr, s.raw = p.rawTLS, p.rawTLS
+				} else {
+					a.TLSAddr, s.base = strings.TrimPrefix(p.tlsBase, "https://"), p.tlsBase
+				}
+			}
 		}
 	}
-	s.args.Addr, s.args.RawAddr = a.Addr, a.RawAddr
+	s.args.Addr, s.args.RawAddr, s.args.TLSAddr = a.Addr, a.RawAddr, a.TLSAddr
 	return s, nil
 }
 
@@ -242,6 +251,9 @@ func (s *servers) restart(ctx context.Context, firstSeq int64) error {
 // stop stops every local process.
 func (s *servers) stop() {
 	_ = s.each(func(_ int, p *serverProc) error { p.stop(); return nil })
+	if s.cleanup != nil {
+		s.cleanup()
+	}
 }
 
 // sample reads every local process's /proc, summed.
@@ -262,7 +274,11 @@ func (r *Runner) startServers(ctx context.Context, sc scenarios.Scenario, tr tra
 		if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
 			return nil, fmt.Errorf("the %s scenario kills and restarts the server: it needs a server this run starts, not --server", sc.Name)
 		}
-		return remoteServers(ctx, r.cfg.Servers, r.cfg.Target, r.cfg.TargetRaw)
+		srv, err := remoteServers(ctx, r.cfg.Servers, r.cfg.Target, r.cfg.TargetRaw)
+		if err == nil && tr.TLS() {
+			err = srv.useRemoteTLS(ctx, tr)
+		}
+		return srv, err
 	}
 	n := r.cfg.ServerProcs
 	if n == 0 {
@@ -272,8 +288,8 @@ func (r *Runner) startServers(ctx context.Context, sc scenarios.Scenario, tr tra
 		return nil, fmt.Errorf("the %s scenario publishes through POST /publish into one shared log, which %d server processes would not share: run it with one server process (--server-procs 1) and fewer clients", sc.Name, n)
 	}
 	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
-		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue}
-	return startServers(ctx, r.cfg.Binary, a, n)
+		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue, MaxStreams: sc.MaxStreams}
+	return startTLSServers(ctx, r.cfg.Binary, a, n, tr)
 }
 
 // serverProcsFor is how many server processes hold sc's largest step, each

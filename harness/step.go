@@ -253,6 +253,8 @@ func fill(rec *results.Record, fw fleetWindow, published int64, window time.Dura
 		rec.Server.CPUPerMessageUs = cpu * 1e6 / float64(w.Delivered)
 		rec.Loadgen.CPUPerMessageUs = rec.Loadgen.CPUSeconds * 1e6 / float64(w.Delivered)
 	}
+	fillTLS(rec, w)
+	fillHTTP2(rec, w, window, before, s1)
 }
 
 // windowLimit bounds the seqs a window can publish (with room to spare):

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -61,6 +62,8 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	if f := sc.Fault; f != nil && f.Type == scenarios.FaultSlowReader {
 		spec.SlowFraction, spec.SlowDelay = f.Fraction, f.Delay.Duration
 	}
+	spec.TLSCert, spec.NoResumption = srv.certPEM, !resumes(sc)
+	spec.HTTP2, spec.StreamsPerConn = tr.HTTP2(), sc.StreamsPerConn
 	fl, err := startFleet(ctx, r.fleetPlan(sc), spec)
 	if err != nil {
 		fail(0, err)
@@ -159,6 +162,11 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 		}
 	}
 	rec.Params.Reconnect = &pol
+	rec.Params.TLS = tlsParams(sc, tr)
+	if tr.HTTP2() {
+		rec.Params.HTTP2 = &results.HTTP2Params{Cleartext: tr.Variant == transports.VariantH2C,
+			StreamsPerConn: cmp.Or(sc.StreamsPerConn, transports.DefaultStreamsPerConn), MaxStreams: cmp.Or(sc.MaxStreams, defaultMaxStreams)}
+	}
 	if sc.Kind == scenarios.Churn {
 		rec.Params.Lifetime = sc.Lifetime.String()
 	}
@@ -213,4 +221,54 @@ func orDefault(d, def time.Duration) string {
 		d = def
 	}
 	return d.String()
+}
+
+// resumes says whether sc's TLS clients resume sessions (default yes).
+func resumes(sc scenarios.Scenario) bool { return sc.TLSResumption == nil || *sc.TLSResumption }
+
+// tlsParams are the TLS settings of tr's records (nil for plaintext).
+func tlsParams(sc scenarios.Scenario, tr transports.Transport) *results.TLSParams {
+	if !tr.TLS() {
+		return nil
+	}
+	p := &results.TLSParams{Version: "1.3", Resumption: resumes(sc), Cert: "ECDSA P-256", ALPN: "http/1.1"}
+	switch {
+	case tr.Path == "":
+		p.ALPN = ""
+	case tr.Variant == transports.VariantH2:
+		p.ALPN = "h2"
+	}
+	return p
+}
+
+// fillTLS adds the window's TLS handshakes to a TLS variant's record.
+func fillTLS(rec *results.Record, w loadgen.Window) {
+	if rec.Params.TLS == nil || w.TLSFull == nil {
+		return
+	}
+	h := &results.TLSHandshakes{Full: w.TLSFull.TotalCount(), Resumed: w.TLSResumed.TotalCount(),
+		FullTime: results.Summarize(w.TLSFull), ResumedTime: results.Summarize(w.TLSResumed)}
+	if n := float64(h.Full + h.Resumed); n > 0 {
+		h.ServerCPUPerUs = rec.Server.CPUSeconds * 1e6 / n
+		h.LoadgenCPUPerUs = rec.Loadgen.CPUSeconds * 1e6 / n
+	}
+	rec.TLS = h
+}
+
+// defaultMaxStreams is serve's --max-streams default (Go's own).
+const defaultMaxStreams = 250
+
+// fillHTTP2 splits an HTTP/2 record's server costs between its
+// connections and its streams.
+func fillHTTP2(rec *results.Record, w loadgen.Window, window time.Duration, before, s1 samples) {
+	if rec.Params.HTTP2 == nil || w.Conns == 0 {
+		return
+	}
+	conns := float64(w.Conns)
+	u := &results.HTTP2Usage{Conns: w.Conns, StreamsPerConn: float64(w.Clients) / conns, HeapPerStream: rec.Server.HeapPerConn,
+		HeapPerConn: (float64(s1.srvHeap) - float64(before.srvHeap)) / conns, RSSPerConn: float64(s1.srvRSS-before.srvRSS) / conns}
+	if m := window.Minutes(); m > 0 {
+		u.BytesPerConnMin = float64(w.BytesIn+w.BytesOut) / conns / m
+	}
+	rec.HTTP2 = u
 }

@@ -103,7 +103,7 @@ func (t Targets) check(addr string) error {
 // dialer builds the Dial function of one virtual client: it binds the
 // client's source address when the target is on loopback, refuses targets
 // it is not allowed, and counts bytes.
-func dialer(source net.IP, timeout time.Duration, allowed Targets, in, out *atomic.Int64) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func dialer(source net.IP, timeout time.Duration, allowed Targets, in, out, up *atomic.Int64) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := &net.Dialer{Timeout: timeout}
 	// A source address with port 0 would make bind() pick the port before
 	// connect() knows the destination: the kernel then searches one
@@ -123,6 +123,9 @@ func dialer(source net.IP, timeout time.Duration, allowed Targets, in, out *atom
 		c, err := dd.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
+		}
+		if up != nil { // a TLS handshake that follows is timed from here
+			up.Store(time.Now().UnixNano())
 		}
 		return &countingConn{Conn: c, in: in, out: out}, nil
 	}

@@ -52,6 +52,12 @@ type Config struct {
 	// FirstClient offsets client indexes for source addresses (and slow
 	// readers), when several generators share one host.
 	FirstClient int
+	// Resumption gives each client its own TLS session cache, so a
+	// reconnect resumes (Options.TLS set); off, every handshake is full.
+	Resumption bool
+	// StreamsPerConn is how many clients share one HTTP/2 connection
+	// (Options.HTTP2; 100, a browser's stream limit).
+	StreamsPerConn int
 }
 
 // Reconnect defaults: the first delay, and the cap of a backoff.
@@ -72,6 +78,9 @@ type Generator struct {
 	mu      sync.Mutex
 	clients []*vclient
 	errs    map[string]int
+	// groups[n] is the shared HTTP/2 connection of clients n*k..n*k+k-1
+	// (k streams per connection), when the transport speaks HTTP/2.
+	groups []*connGroup
 	// upstreams[i] sends for clients[i] when Config.Upstream is set.
 	upstreams []*upstream
 	// Slow readers (fault injection), see SlowReaders.
@@ -96,7 +105,7 @@ func New(cfg Config) *Generator {
 	g := &Generator{cfg: cfg, ctx: ctx, cancel: cancel, errs: map[string]int{}, sse: cfg.Transport.EventSource}
 	n := 4 * runtime.GOMAXPROCS(0)
 	for i := 0; i < n; i++ {
-		g.shards = append(g.shards, &shard{latency: newHist(), connect: newHist(), reconnect: newHist()})
+		g.shards = append(g.shards, &shard{latency: newHist(), connect: newHist(), reconnect: newHist(), tlsFull: newHist(), tlsResumed: newHist()})
 	}
 	return g
 }
@@ -128,7 +137,11 @@ func (g *Generator) startClient(i int) error {
 	c := &vclient{gen: g, shard: g.shards[i%len(g.shards)]}
 	c.cursor.Store(g.cfg.Since)
 	opts := g.cfg.Options
-	opts.Dial = dialer(sourceFor(g.cfg.FirstClient+i), opts.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut)
+	opts.Dial = dialer(sourceFor(g.cfg.FirstClient+i), opts.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut, &c.tcpUp)
+	g.clientTLS(c, &opts)
+	if opts.HTTP2 && g.cfg.Transport.Path != "" {
+		g.shareConn(c, i, &opts)
+	}
 	client, err := g.cfg.Transport.NewClient(opts)
 	if err != nil {
 		return fmt.Errorf("failed to create %s client: %w", g.cfg.Transport.Name, err)
@@ -253,6 +266,7 @@ func (g *Generator) behind(seq int64) int {
 func (g *Generator) Close() {
 	g.cancel()
 	g.wg.Wait()
+	g.closeGroups()
 	g.mu.Lock()
 	ups := g.upstreams
 	g.mu.Unlock()

@@ -14,21 +14,25 @@ import (
 // worker's own cost.
 type Report struct {
 	results.Counts
-	Clients   int               `json:"clients"`
-	Connected int64             `json:"connected"`
-	BytesIn   int64             `json:"bytes_in"`
-	BytesOut  int64             `json:"bytes_out"`
-	Latency   []byte            `json:"latency"`
-	Connect   []byte            `json:"connect"`
-	Reconnect []byte            `json:"reconnect"`
-	Errors    map[string]int    `json:"errors,omitempty"`
-	Self      results.Resources `json:"self"` // the worker process over the window
-	PID       int               `json:"pid"`
+	Clients   int    `json:"clients"`
+	Connected int64  `json:"connected"`
+	BytesIn   int64  `json:"bytes_in"`
+	BytesOut  int64  `json:"bytes_out"`
+	Latency   []byte `json:"latency"`
+	Connect   []byte `json:"connect"`
+	Reconnect []byte `json:"reconnect"`
+	// TLS handshakes (full, resumed) in the window; absent for plaintext.
+	TLSFull    []byte            `json:"tls_full,omitempty"`
+	TLSResumed []byte            `json:"tls_resumed,omitempty"`
+	Conns      int64             `json:"conns,omitempty"` // shared HTTP/2 connections opened
+	Errors     map[string]int    `json:"errors,omitempty"`
+	Self       results.Resources `json:"self"` // the worker process over the window
+	PID        int               `json:"pid"`
 }
 
 // Encode turns a window into a report.
 func (w Window) Encode() (Report, error) {
-	r := Report{Counts: w.Counts, Clients: w.Clients, Connected: w.Connected, BytesIn: w.BytesIn, BytesOut: w.BytesOut, Errors: w.Errors}
+	r := Report{Counts: w.Counts, Clients: w.Clients, Connected: w.Connected, BytesIn: w.BytesIn, BytesOut: w.BytesOut, Errors: w.Errors, Conns: w.Conns}
 	var err error
 	if r.Latency, err = w.Latency.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
 		return r, fmt.Errorf("failed to encode the latency histogram: %w", err)
@@ -39,6 +43,17 @@ func (w Window) Encode() (Report, error) {
 	if r.Reconnect, err = w.Reconnect.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
 		return r, fmt.Errorf("failed to encode the reconnect histogram: %w", err)
 	}
+	for _, h := range []struct {
+		from *hdrhistogram.Histogram
+		to   *[]byte
+	}{{w.TLSFull, &r.TLSFull}, {w.TLSResumed, &r.TLSResumed}} {
+		if h.from == nil || h.from.TotalCount() == 0 {
+			continue
+		}
+		if *h.to, err = h.from.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
+			return r, fmt.Errorf("failed to encode a TLS handshake histogram: %w", err)
+		}
+	}
 	return r, nil
 }
 
@@ -46,13 +61,14 @@ func (w Window) Encode() (Report, error) {
 // precision differ from pushbench's, or whose merge drops values, is an
 // error: a merged figure must equal one histogram fed every sample.
 func Merge(reports []Report) (Window, error) {
-	w := Window{Latency: newHist(), Connect: newHist(), Reconnect: newHist(), Errors: map[string]int{}}
+	w := Window{Latency: newHist(), Connect: newHist(), Reconnect: newHist(), TLSFull: newHist(), TLSResumed: newHist(), Errors: map[string]int{}}
 	for i, r := range reports {
 		w.Counts.Add(r.Counts)
 		w.Clients += r.Clients
 		w.Connected += r.Connected
 		w.BytesIn += r.BytesIn
 		w.BytesOut += r.BytesOut
+		w.Conns += r.Conns
 		for k, v := range r.Errors {
 			w.Errors[k] += v
 		}
@@ -60,7 +76,8 @@ func Merge(reports []Report) (Window, error) {
 			name string
 			into *hdrhistogram.Histogram
 			b    []byte
-		}{{"latency", w.Latency, r.Latency}, {"connect", w.Connect, r.Connect}, {"reconnect", w.Reconnect, r.Reconnect}} {
+		}{{"latency", w.Latency, r.Latency}, {"connect", w.Connect, r.Connect}, {"reconnect", w.Reconnect, r.Reconnect},
+			{"full TLS handshake", w.TLSFull, r.TLSFull}, {"resumed TLS handshake", w.TLSResumed, r.TLSResumed}} {
 			if len(h.b) == 0 {
 				continue
 			}

@@ -26,6 +26,16 @@ type Spec struct {
 	Lifetime     time.Duration `json:"lifetime,omitempty"`
 	SlowFraction float64       `json:"slow_fraction,omitempty"`
 	SlowDelay    time.Duration `json:"slow_delay,omitempty"`
+	// TLSCert is the server's certificate (PEM) for TLS variants: clients
+	// trust only it. NoResumption turns session resumption off (every
+	// reconnect a full handshake); by default each client resumes, as a
+	// browser does.
+	TLSCert      string `json:"tls_cert,omitempty"`
+	NoResumption bool   `json:"no_resumption,omitempty"`
+	// HTTP2 makes HTTP clients speak HTTP/2 (h2 with TLSCert, else h2c),
+	// StreamsPerConn of them sharing one connection (100).
+	HTTP2          bool `json:"http2,omitempty"`
+	StreamsPerConn int  `json:"streams_per_conn,omitempty"`
 	// FirstClient is the run-wide index of this worker's first client, so
 	// workers on one host spread over distinct source addresses.
 	FirstClient int `json:"first_client,omitempty"`
@@ -40,12 +50,24 @@ func (s Spec) Config() (Config, error) {
 	if s.SlowFraction < 0 || s.SlowFraction > 1 {
 		return Config{}, fmt.Errorf("slow_fraction %v: allowed 0 to 1", s.SlowFraction)
 	}
-	return Config{
+	if s.StreamsPerConn < 0 || s.StreamsPerConn > 1<<20 {
+		return Config{}, fmt.Errorf("streams_per_conn %d: allowed 0 (100) to %d", s.StreamsPerConn, 1<<20)
+	}
+	cfg := Config{
 		Transport: tr,
 		Options: transports.ClientOptions{BaseURL: s.BaseURL, RawAddr: s.RawAddr, PollInterval: s.PollInterval,
-			Timeout: s.Timeout, ReadTimeout: s.ReadTimeout},
+			Timeout: s.Timeout, ReadTimeout: s.ReadTimeout, HTTP2: s.HTTP2},
 		Since: s.Since, ConnectRate: s.ConnectRate, Reconnect: s.Reconnect, Backoff: s.Backoff,
 		MaxReconnect: s.MaxReconnect, SSEDefault: s.SSEDefault, Upstream: s.Upstream, Lifetime: s.Lifetime,
-		FirstClient: s.FirstClient,
-	}, nil
+		FirstClient: s.FirstClient, Resumption: !s.NoResumption, StreamsPerConn: s.StreamsPerConn,
+	}
+	if tr.TLS() {
+		if s.TLSCert == "" {
+			return Config{}, fmt.Errorf("%s is TLS but the spec has no tls_cert to trust", s.Transport)
+		}
+		if cfg.Options.TLS, err = transports.ClientTLS([]byte(s.TLSCert)); err != nil {
+			return Config{}, err
+		}
+	}
+	return cfg, nil
 }

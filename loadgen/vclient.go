@@ -30,6 +30,9 @@ type shard struct {
 	// reconnect: from a connection's unplanned end to the next handshake
 	// completing, µs (backoff, failed attempts and the handshake included).
 	reconnect *hdrhistogram.Histogram
+	// TLS handshakes in the window, µs from TCP connected to the server's
+	// Finished verified: full ones and resumed ones.
+	tlsFull, tlsResumed *hdrhistogram.Histogram
 }
 
 // record adds us to h, clamped into the histogram's range; it reports
@@ -66,6 +69,7 @@ type vclient struct {
 	w        clientWindow // accounting of the measurement window
 	bytesIn  atomic.Int64 // cumulative, at the socket
 	bytesOut atomic.Int64
+	tcpUp    atomic.Int64 // when the last TCP connection was up, Unix ns (times the TLS handshake)
 }
 
 // Connected records the handshake time.

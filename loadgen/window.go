@@ -118,9 +118,12 @@ func (g *Generator) StartWindow(base, limit int64) {
 		s.epoch = w.epoch
 		s.latency.Reset()
 		s.reconnect.Reset()
+		s.tlsFull.Reset()
+		s.tlsResumed.Reset()
 		s.mu.Unlock()
 	}
 	g.delivered.Store(0)
+	g.startGroups()
 	g.win.Store(w)
 	// Every client starts the window now, not at its first event: the
 	// bytes a quiet client moves (heartbeats, polls) count from here.
@@ -151,6 +154,12 @@ type Window struct {
 	Connect   *hdrhistogram.Histogram // every handshake since New, reconnects included
 	Reconnect *hdrhistogram.Histogram // in the window: unplanned disconnect to the next handshake
 	Errors    map[string]int
+	// TLS handshakes in the window (TLS variants): full and resumed, each
+	// timed from TCP connected to the handshake verified.
+	TLSFull, TLSResumed *hdrhistogram.Histogram
+	// Conns is the HTTP/2 connections the clients' streams shared, opened
+	// since the generator started (0 when each client has its own).
+	Conns int64
 }
 
 // Window counts the current window. published is how many messages the
@@ -161,7 +170,8 @@ type Window struct {
 func (g *Generator) Window(published int64) Window {
 	g.mu.Lock()
 	ws := g.win.Load()
-	w := Window{Clients: len(g.clients), Connected: g.connected.Load(), Latency: newHist(), Connect: newHist(), Reconnect: newHist()}
+	w := Window{Clients: len(g.clients), Connected: g.connected.Load(), Latency: newHist(), Connect: newHist(), Reconnect: newHist(),
+		TLSFull: newHist(), TLSResumed: newHist()}
 	for _, c := range g.clients {
 		c.w.mu.Lock()
 		if ws != nil {
@@ -172,12 +182,15 @@ func (g *Generator) Window(published int64) Window {
 		w.BytesOut += c.bytesOut.Load() - c.w.bytesOut0
 		c.w.mu.Unlock()
 	}
+	g.groupBytes(&w)
 	g.mu.Unlock()
 	for _, s := range g.shards {
 		s.mu.Lock()
 		w.ClampedSamples += w.Latency.Merge(s.latency) // Merge returns values it dropped
 		w.Connect.Merge(s.connect)
 		w.Reconnect.Merge(s.reconnect)
+		w.TLSFull.Merge(s.tlsFull)
+		w.TLSResumed.Merge(s.tlsResumed)
 		s.mu.Unlock()
 	}
 	w.Errors = g.Errors()

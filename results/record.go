@@ -65,6 +65,24 @@ type Record struct {
 	// holds the browser's facts and each stream's timeline).
 	Client  string      `json:"client,omitempty"`
 	Browser *BrowserRun `json:"browser,omitempty"`
+	// TLS counts a TLS variant's handshakes in the window.
+	TLS *TLSHandshakes `json:"tls,omitempty"`
+	// HTTP2 is an HTTP/2 variant's costs per connection and per stream.
+	HTTP2 *HTTP2Usage `json:"http2,omitempty"`
+}
+
+// HTTP2Usage splits an HTTP/2 record's costs between its connections and
+// its streams (one stream per client): socket bytes are per connection now,
+// and a connection's memory serves all its streams.
+type HTTP2Usage struct {
+	Conns          int64   `json:"conns"`            // connections the load generator opened (reconnections included)
+	StreamsPerConn float64 `json:"streams_per_conn"` // clients / conns
+	// Server heap (+stacks) growth per stream and per connection, and the
+	// socket bytes per connection-minute.
+	HeapPerStream   float64 `json:"heap_per_stream"`
+	HeapPerConn     float64 `json:"heap_per_conn"`
+	RSSPerConn      float64 `json:"rss_per_conn"`
+	BytesPerConnMin float64 `json:"bytes_per_conn_minute"`
 }
 
 // ProxyUsage is a real proxy's configuration and cost over the window.
@@ -115,6 +133,45 @@ type Params struct {
 	// base64-encoded in the JSON message by SSE and the polls;
 	// MessageBytes is then the JSON (base64) form.
 	Binary bool `json:"binary,omitempty"`
+	// TLS is how a TLS variant's clients connected (nil for plaintext).
+	TLS *TLSParams `json:"tls,omitempty"`
+	// HTTP2 is how an HTTP/2 variant's clients shared connections (nil
+	// for HTTP/1.1).
+	HTTP2 *HTTP2Params `json:"http2,omitempty"`
+}
+
+// HTTP2Params are an HTTP/2 variant's settings.
+type HTTP2Params struct {
+	Cleartext bool `json:"cleartext"` // h2c with prior knowledge; false: h2 over TLS by ALPN
+	// StreamsPerConn clients of one load generator share a connection, as
+	// a browser's tabs do; a stream past the server's limit (MaxStreams)
+	// waits for a free one instead of opening another connection.
+	StreamsPerConn int `json:"streams_per_conn"`
+	MaxStreams     int `json:"max_streams"`
+}
+
+// TLSParams are a TLS variant's settings.
+type TLSParams struct {
+	Version string `json:"version"` // "1.3": client and server allow nothing else
+	// Resumption: each client keeps a session cache and resumes on
+	// reconnect, as browsers do; false: every handshake is full.
+	Resumption bool   `json:"resumption"`
+	Cert       string `json:"cert"` // the certificate's key type, e.g. "ECDSA P-256"
+	ALPN       string `json:"alpn"` // protocol negotiated: http/1.1, h2, or "" (raw frames)
+}
+
+// TLSHandshakes are the TLS handshakes the load generator made in the
+// window: full and resumed, each timed from TCP connected to the server
+// verified (its certificate, or for a resumption its pre-shared key), and
+// the CPU each cost on either side (the window's CPU / handshakes: a
+// figure for scenarios that do little else, such as churn).
+type TLSHandshakes struct {
+	Full            int64   `json:"full"`
+	Resumed         int64   `json:"resumed"`
+	FullTime        Summary `json:"full_time"`
+	ResumedTime     Summary `json:"resumed_time"`
+	ServerCPUPerUs  float64 `json:"server_cpu_per_handshake_us,omitempty"`
+	LoadgenCPUPerUs float64 `json:"loadgen_cpu_per_handshake_us,omitempty"`
 }
 
 // ReconnectPolicy is how this record's clients reconnected after a

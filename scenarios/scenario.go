@@ -61,6 +61,15 @@ type Scenario struct {
 	// Reconnect is the clients' reconnect policy (default: 100 ms, no
 	// backoff; SSE clients honour retry:).
 	Reconnect *Reconnect `json:"reconnect,omitempty"`
+	// TLSResumption: TLS variants' clients resume their session on
+	// reconnect (default true, as browsers do); false makes every
+	// handshake full, for the comparison.
+	TLSResumption *bool `json:"tls_resumption,omitempty"`
+	// StreamsPerConn is how many HTTP/2 clients of one load generator
+	// share a connection (100, a browser's stream limit); MaxStreams the
+	// server's limit of concurrent streams per connection (250, Go's).
+	StreamsPerConn int `json:"streams_per_conn,omitempty"`
+	MaxStreams     int `json:"max_streams,omitempty"`
 	// Suite names the suite of a scenario left out of the default one
 	// (one of Suites); pushbench run --scenario SUITE runs it (make
 	// bench-faults, make bench-scale).
@@ -218,5 +227,6 @@ func firstInt(v []int) int {
 // Suites are the suites a scenario may belong to: "" is the default suite
 // (make bench); "faults" injects failures; "scale" goes to 100,000
 // connections on one machine; "cluster" needs a cluster (deploy/kubernetes);
-// "browser" drives headless Chromium (Debian's chromium package).
-var Suites = []string{"", "faults", "scale", "cluster", "browser"}
+// "browser" drives headless Chromium (Debian's chromium package); "tls"
+// compares TLS and HTTP/2 variants with their plaintext transports.
+var Suites = []string{"", "faults", "scale", "cluster", "browser", "tls"}

@@ -149,6 +149,14 @@ func (sc Scenario) Validate() error {
 	if err := sc.Fault.validate(); err != nil {
 		return err
 	}
+	for _, f := range []struct {
+		field string
+		v     int
+	}{{"streams_per_conn", sc.StreamsPerConn}, {"max_streams", sc.MaxStreams}} {
+		if f.v < 0 || f.v > 100_000 {
+			return bad(f.field, "%d: allowed 0 (the default) or 1 to 100000 streams", f.v)
+		}
+	}
 	if sc.Queue < 0 || sc.Queue > 10_000_000 {
 		return bad("queue", "%d: allowed 0 (serve's default) or 1 to 10000000 messages", sc.Queue)
 	}

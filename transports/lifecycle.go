@@ -49,9 +49,10 @@ func (l *Lifecycle) Close() {
 
 // HTTPTransport returns an http.Transport for one virtual client: it dials
 // only through opts.Dial, uses no proxy, keeps one connection alive and
-// bounds the handshake by opts.Timeout.
+// bounds the handshake by opts.Timeout. With opts.TLS, https:// is dialled
+// through DialTLS (HTTP/1.1 by ALPN).
 func HTTPTransport(opts ClientOptions) *http.Transport {
-	return &http.Transport{
+	tr := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           opts.Dial,
 		MaxIdleConns:          1,
@@ -62,6 +63,10 @@ func HTTPTransport(opts ClientOptions) *http.Transport {
 		DisableCompression:    true,
 		ForceAttemptHTTP2:     false,
 	}
+	if opts.TLS != nil {
+		tr.DialTLSContext = DialTLS(opts, "http/1.1")
+	}
+	return tr
 }
 
 // SetCORS sets the CORS headers for origin (no-op when origin is "").

@@ -6,6 +6,7 @@ package transports
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -40,6 +41,12 @@ type Transport struct {
 	// PollInterval is true for clients that poll on an interval
 	// (ClientOptions.PollInterval), which results then record.
 	PollInterval bool
+	// Variants are the variants Register derives from a base transport,
+	// each registered as Name+"+"+variant with Base and Variant set and the
+	// same halves (the harness and serve choose TLS or HTTP/2 from Variant;
+	// the halves follow ClientOptions.TLS and HTTP2). nil takes
+	// DefaultVariants; an empty slice registers none.
+	Variants []string
 	// Base is the transport a variant is built on ("sse" for "sse+h2");
 	// "" for a base transport. Variant names the variant: "tls" (the same
 	// protocol over TLS 1.3), "h2" (HTTP/2 over TLS with ALPN) or "h2c"
@@ -200,6 +207,19 @@ type ClientOptions struct {
 	PollInterval time.Duration // shortpoll: time between polls (1s)
 	Timeout      time.Duration // connect/handshake and per-request deadline beyond the hold (10s)
 	ReadTimeout  time.Duration // push: a connection silent this long is dead (3 heartbeats: 45s)
+	// TLS, when set, makes every connection TLS, verified with it (BaseURL
+	// is then https://; rawtcp speaks TLS to RawAddr). Set a
+	// ClientSessionCache in it to resume sessions on reconnect, as
+	// browsers do; DialTLS fills ServerName and NextProtos in a copy.
+	TLS *tls.Config
+	// HTTP2 makes HTTP transports speak HTTP/2: over TLS (ALPN h2) with
+	// TLS set, else in cleartext with prior knowledge (h2c).
+	HTTP2 bool
+	// Shared, when set, is the http.Transport HTTP clients send through
+	// instead of one of their own: several virtual clients' streams on one
+	// HTTP/2 connection, as a browser's tabs share one per origin (see
+	// SharedHTTP2). Clients never close it.
+	Shared *http.Transport
 }
 
 // WithDefaults returns o with zero fields set to their defaults.
@@ -225,15 +245,63 @@ var (
 	registry = map[string]Transport{}
 )
 
-// Register adds t to the registry; it panics on a duplicate name (a
-// programming error found at init).
+// The variants a base transport can have.
+const (
+	VariantTLS = "tls" // the same protocol over TLS 1.3
+	VariantH2  = "h2"  // HTTP/2 over TLS, negotiated with ALPN
+	VariantH2C = "h2c" // HTTP/2 in cleartext, with prior knowledge
+)
+
+// DefaultVariants are the variants of t when its descriptor names none:
+// every transport has a TLS variant; those made of plain HTTP requests
+// (not an Upgrade: gorilla has no WebSocket over HTTP/2, RFC 8441) have h2
+// and h2c too.
+func DefaultVariants(t Transport) []string {
+	if t.Path != "" && !t.Upgrades { // plain HTTP requests: HTTP/2 too
+		return []string{VariantTLS, VariantH2, VariantH2C}
+	}
+	return []string{VariantTLS}
+}
+
+// HTTP2 says whether t speaks HTTP/2.
+func (t Transport) HTTP2() bool { return t.Variant == VariantH2 || t.Variant == VariantH2C }
+
+// TLS says whether t's connections are TLS.
+func (t Transport) TLS() bool { return t.Variant == VariantTLS || t.Variant == VariantH2 }
+
+// Register adds t and the variants its descriptor derives (see
+// Transport.Variants) to the registry; it panics on a duplicate name or an
+// unknown variant (programming errors found at init).
 func Register(t Transport) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if _, dup := registry[t.Name]; dup {
-		panic("transports: duplicate registration of " + t.Name)
+	add := func(t Transport) {
+		if _, dup := registry[t.Name]; dup {
+			panic("transports: duplicate registration of " + t.Name)
+		}
+		registry[t.Name] = t
 	}
-	registry[t.Name] = t
+	variants := t.Variants
+	if variants == nil && t.Base == "" {
+		variants = DefaultVariants(t)
+	}
+	t.Variants = variants
+	add(t)
+	for _, v := range variants {
+		switch v {
+		case VariantTLS, VariantH2, VariantH2C:
+		default:
+			panic("transports: unknown variant " + v + " of " + t.Name)
+		}
+		d := t
+		d.Name, d.Base, d.Variant, d.Variants = t.Name+"+"+v, t.Name, v, []string{}
+		// Its look derives from the base's (same colour and marker, a
+		// dash of the variant's own: Transport.Facts), so plots tell
+		// the variants apart.
+		d.Style = Style{}
+		d.Floor = false // one floor: the plaintext base
+		add(d)
+	}
 }
 
 // Lookup returns the transport with the given name or an error listing the
@@ -255,6 +323,18 @@ func All() []Transport {
 	out := make([]Transport, 0, len(registry))
 	for _, n := range namesLocked() {
 		out = append(out, registry[n])
+	}
+	return out
+}
+
+// Bases returns the base transports (no variants), sorted by name: what a
+// run measures and serve serves when given no list.
+func Bases() []Transport {
+	var out []Transport
+	for _, t := range All() {
+		if t.Base == "" {
+			out = append(out, t)
+		}
 	}
 	return out
 }

@@ -41,6 +41,11 @@ func TestHostileFlagsAreUsageErrors(t *testing.T) {
 		{[]string{"--raw-addr", "nocolon"}, `--raw-addr "nocolon": want host:port`},
 		{[]string{"--control", "--addr", "0.0.0.0:0"}, "--control on the non-loopback --addr 0.0.0.0:0"},
 		{[]string{"--control", "--addr", ":0"}, "--control on the non-loopback --addr :0"},
+		{[]string{"--tls-addr", "nocolon"}, `--tls-addr "nocolon": want host:port`},
+		{[]string{"--tls-cert", "/nonexistent.pem"}, "--tls-cert and --tls-key go together"},
+		{[]string{"--tls-ticket-key", "/nonexistent.key"}, "--tls-ticket-key: open /nonexistent.key"},
+		{[]string{"--tls-ticket-key", writeTemp(t, "abcd")}, "want 64 hex digits"},
+		{[]string{"--max-streams", "0"}, "--max-streams 0: allowed 1 to"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -113,4 +118,14 @@ func TestRunThatSelectsNoTransportIsAUsageError(t *testing.T) {
 			t.Errorf("%v: an output folder was made for a run that cannot run", tt.args)
 		}
 	}
+}
+
+// writeTemp writes text to a file of its own and returns its path.
+func writeTemp(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -57,7 +57,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
 	var scs, trs listFlag
-	fs.Var(&scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster; repeatable or comma-separated (default: the default suite)")
+	fs.Var(&scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster, tls (TLS and HTTP/2 variants); repeatable or comma-separated (default: the default suite)")
 	fs.Var(&trs, "transports", "comma-separated transports (default: all; see 'pushbench transports')")
 	quick := fs.Bool("quick", false, "run each scenario in its reduced form (CI)")
 	count := fs.Int("count", 0, "repetitions of each scenario (default: the scenario's own)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -69,7 +70,18 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxConns, "max-conns", serve.DefaultMaxConns, "most connections open at once on both listeners; more are refused (HTTP: 503)")
 	fs.Int64Var(&cfg.BodyBytes, "body-bytes", 64<<20, "most bytes of POST /publish bodies received at once (each reserves its Content-Length); more are refused (503)")
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 10*time.Second, "deadline for a request body to arrive (slower bodies are cut with 408)")
+	fs.StringVar(&cfg.TLSAddr, "tls-addr", "", "also serve every HTTP transport over TLS 1.3 here (https, wss; HTTP/2 by ALPN), e.g. 127.0.0.1:8443")
+	fs.StringVar(&cfg.RawTLSAddr, "raw-tls-addr", "", "also serve rawtcp over TLS 1.3 here, e.g. 127.0.0.1:8444")
+	certFile := fs.String("tls-cert", "", "TLS certificate, PEM (default: an ECDSA P-256 one made at start for 127.0.0.1, ::1 and localhost)")
+	keyFile := fs.String("tls-key", "", "TLS private key for --tls-cert, PEM")
+	ticketFile := fs.String("tls-ticket-key", "", "file holding the session ticket key, 64 hex digits: give every process sharing a port the same one, or resumption fails across them")
+	fs.BoolVar(&cfg.H2C, "h2c", false, "let --addr speak HTTP/2 in cleartext with prior knowledge too (on by itself for an h2c variant)")
+	fs.IntVar(&cfg.MaxStreams, "max-streams", 250, "HTTP/2: most concurrent streams a client may open on one connection")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := loadTLSFiles(&cfg, *certFile, *keyFile, *ticketFile); err != nil {
+		fs.Usage()
 		return err
 	}
 	if err := checkServeFlags(*rate, *payload, *binaryPayload, cfg); err != nil {
@@ -101,7 +113,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cfg.Control { // one machine-readable line for the harness
-		ready, _ := json.Marshal(map[string]string{"base": svc.BaseURL(), "raw": svc.RawAddr(), "control": svc.ControlURL()})
+		ready, _ := json.Marshal(map[string]string{"base": svc.BaseURL(), "raw": svc.RawAddr(), "control": svc.ControlURL(),
+			"tls_base": svc.TLSBaseURL(), "raw_tls": svc.RawTLSAddr()})
 		fmt.Fprintf(stdout, "READY %s\n", ready)
 	}
 	kind := "text"
@@ -156,6 +169,7 @@ func checkServeFlags(rate float64, payload int, binaryPayload bool, cfg serve.Co
 		{"--read-limit", o.ReadLimit, 1, 64 << 20, "bytes"},
 		{"--max-conns", int64(cfg.MaxConns), 1, 10_000_000, "connections"},
 		{"--body-bytes", cfg.BodyBytes, 1 << 10, 1 << 34, "bytes"},
+		{"--max-streams", int64(cfg.MaxStreams), 1, 1 << 20, "streams"},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {
@@ -174,7 +188,10 @@ func checkServeFlags(rate float64, payload int, binaryPayload bool, cfg serve.Co
 	if need := serve.EntrySize(payload, binaryPayload); need > cfg.RingBytes {
 		return usageError{fmt.Sprintf("--payload %d does not fit --ring-bytes %d: raise --ring-bytes to at least %d", payload, cfg.RingBytes, need)}
 	}
-	for _, a := range []struct{ flag, addr string }{{"--addr", cfg.Addr}, {"--raw-addr", cfg.RawAddr}} {
+	for _, a := range []struct{ flag, addr string }{{"--addr", cfg.Addr}, {"--raw-addr", cfg.RawAddr}, {"--tls-addr", cfg.TLSAddr}, {"--raw-tls-addr", cfg.RawTLSAddr}} {
+		if a.addr == "" && a.flag != "--addr" && a.flag != "--raw-addr" {
+			continue
+		}
 		if err := checkAddr(a.addr); err != nil {
 			return usageError{fmt.Sprintf("%s %s: %v", a.flag, wire.Quote(a.addr), err)}
 		}
@@ -206,8 +223,10 @@ func checkExposure(cfg serve.Config, allowRemote bool, stderr io.Writer) error {
 	for _, a := range []struct{ flag, addr, what string }{
 		{"--addr", cfg.Addr, "every HTTP transport, GET /stats and POST /publish (anyone who reaches it can publish)"},
 		{"--raw-addr", cfg.RawAddr, "the rawtcp stream"},
+		{"--tls-addr", cfg.TLSAddr, "every HTTP transport over TLS, GET /stats and POST /publish"},
+		{"--raw-tls-addr", cfg.RawTLSAddr, "the rawtcp stream over TLS"},
 	} {
-		if !serve.Exposed(a.addr) {
+		if a.addr == "" || !serve.Exposed(a.addr) {
 			continue
 		}
 		if a.flag == "--addr" && cfg.Control && cfg.ControlAddr == "" && !allowRemote {
@@ -218,6 +237,34 @@ func checkExposure(cfg serve.Config, allowRemote bool, stderr io.Writer) error {
 			what += ", and /control/publish and /control/status"
 		}
 		fmt.Fprintf(stderr, "pushbench serve: warning: %s %s is not a loopback address: it exposes %s to the network\n", a.flag, a.addr, what)
+	}
+	return nil
+}
+
+// loadTLSFiles reads --tls-cert, --tls-key and --tls-ticket-key into cfg.
+func loadTLSFiles(cfg *serve.Config, certFile, keyFile, ticketFile string) error {
+	if (certFile == "") != (keyFile == "") {
+		return usageError{"--tls-cert and --tls-key go together: give both, or neither for a certificate made at start"}
+	}
+	if certFile != "" {
+		var err error
+		if cfg.TLSCert, err = os.ReadFile(certFile); err != nil {
+			return usageError{fmt.Sprintf("--tls-cert: %v", err)}
+		}
+		if cfg.TLSKey, err = os.ReadFile(keyFile); err != nil {
+			return usageError{fmt.Sprintf("--tls-key: %v", err)}
+		}
+	}
+	if ticketFile != "" {
+		b, err := os.ReadFile(ticketFile)
+		if err != nil {
+			return usageError{fmt.Sprintf("--tls-ticket-key: %v", err)}
+		}
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) != transports.TicketKeySize {
+			return usageError{fmt.Sprintf("--tls-ticket-key %s: want %d hex digits (e.g. from 'openssl rand -hex %d')", wire.Quote(ticketFile), 2*transports.TicketKeySize, transports.TicketKeySize)}
+		}
+		cfg.TicketKey = key
 	}
 	return nil
 }

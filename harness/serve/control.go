@@ -150,6 +150,12 @@ type Status struct {
 	// Base and Raw are where clients connect.
 	Base string `json:"base"`
 	Raw  string `json:"raw"`
+	// TLSBase and RawTLS are the TLS listeners ("" when not served), and
+	// CertPEM the certificate to trust for them (clients verify it with a
+	// pool holding only it).
+	TLSBase string `json:"tls_base,omitempty"`
+	RawTLS  string `json:"raw_tls,omitempty"`
+	CertPEM string `json:"cert_pem,omitempty"`
 }
 
 // bootID is this kernel's boot id ("" where it cannot be read).
@@ -168,7 +174,8 @@ func (s *Service) controlStatus(w http.ResponseWriter, r *http.Request) {
 	runtime.ReadMemStats(&ms)
 	st := Status{Head: s.Log.Head(), Goroutines: runtime.NumGoroutine(), HeapAlloc: ms.HeapAlloc,
 		HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys, GOMAXPROCS: runtime.GOMAXPROCS(0), Transports: s.Stats(),
-		PID: os.Getpid(), BootID: bootID, Base: s.BaseURL(), Raw: s.RawAddr()}
+		PID: os.Getpid(), BootID: bootID, Base: s.BaseURL(), Raw: s.RawAddr(),
+		TLSBase: s.TLSBaseURL(), RawTLS: s.RawTLSAddr(), CertPEM: string(s.CertPEM())}
 	answerDeadline(w, s.cfg.Server.WriteTimeout)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)

@@ -180,7 +180,7 @@ func (r *nodeRun) Transcript() string { return strings.Join(r.lines, "\n") }
 // proxy; all of it stops at test cleanup.
 func startInterop(t *testing.T, name string) (*serve.Service, *cutnet.Proxy) {
 	t.Helper()
-	svc := start(t, serve.Config{Transports: []string{name}, Server: transports.ServerOptions{Retry: interopRetry}})
+	svc := start(t, tlsConfig(t, name, serve.Config{Transports: []string{name}, Server: transports.ServerOptions{Retry: interopRetry}}))
 	ctx, cancel := context.WithCancel(context.Background())
 	published := make(chan struct{})
 	go func() {
@@ -188,7 +188,42 @@ func startInterop(t *testing.T, name string) (*serve.Service, *cutnet.Proxy) {
 		svc.RunPublisher(ctx, interopRate, serve.MessageOf(32, false))
 	}()
 	t.Cleanup(func() { cancel(); <-published })
-	return svc, cutnet.New(t, strings.TrimPrefix(svc.BaseURL(), "http://"))
+	return svc, cutnet.New(t, hostOf(baseFor(svc, name)))
+}
+
+// tlsConfig gives cfg a TLS listener when name is a TLS variant, and
+// points the Node scripts (PUSHBENCH_CA, read by common.mjs into the
+// clients' ca option) at its certificate, which serve made at start.
+func tlsConfig(t *testing.T, name string, cfg serve.Config) serve.Config {
+	t.Helper()
+	tr := lookupOrSkip(t, name)
+	if !tr.TLS() {
+		return cfg
+	}
+	certPEM, keyPEM, err := transports.NewCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TLSAddr, cfg.TLSCert, cfg.TLSKey = "127.0.0.1:0", certPEM, keyPEM
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PUSHBENCH_CA", ca)
+	return cfg
+}
+
+// baseFor is the base URL name's clients use: https for TLS variants.
+func baseFor(svc *serve.Service, name string) string {
+	if tr, err := transports.Lookup(name); err == nil && tr.TLS() {
+		return svc.TLSBaseURL()
+	}
+	return svc.BaseURL()
+}
+
+func hostOf(base string) string {
+	_, host, _ := strings.Cut(base, "://")
+	return host
 }
 
 // lookupOrSkip returns the transport, skipping when it is not registered
@@ -208,6 +243,9 @@ var nodeClients = []struct {
 	{"sse-lean", "eventsource.mjs", "http"},
 	{"sse", "eventsource.mjs", "http"},
 	{"websocket", "websocket.mjs", "ws"},
+	{"sse-lean+tls", "eventsource.mjs", "https"},
+	{"sse+tls", "eventsource.mjs", "https"},
+	{"websocket+tls", "websocket.mjs", "wss"},
 }
 
 // TestNodeClientsResumeAfterCuts: a standard Node client receives a
@@ -255,7 +293,7 @@ func TestNodeClientsResumeAfterCuts(t *testing.T) {
 			if s.Received < interopCount || s.Dups != 0 || s.Gaps != 0 || s.Last-s.First+1 != s.Received || s.Reconnects < cutsPerRun {
 				t.Errorf("summary %+v: want >= %d messages, contiguous, no dups or gaps, >= %d reconnects", s, interopCount, cutsPerRun)
 			}
-			if st := svc.Stats()[c.transport]; st.Accepted < cutsPerRun+1 {
+			if st := svc.Stats()[tr.Family()]; st.Accepted < cutsPerRun+1 {
 				t.Errorf("server accepted %d connections, want >= %d", st.Accepted, cutsPerRun+1)
 			}
 			t.Logf("%s: seq %d..%d (%d messages), %d reconnects", c.script, s.First, s.Last, s.Received, s.Reconnects)
@@ -270,8 +308,8 @@ func TestNodeClientsStopOnRefusal(t *testing.T) {
 		t.Run(c.transport, func(t *testing.T) {
 			tr := lookupOrSkip(t, c.transport)
 			node := requireNode(t)
-			svc := start(t, serve.Config{Transports: []string{c.transport}})
-			url := c.scheme + strings.TrimPrefix(svc.BaseURL(), "http") + tr.Path + "?since=abc"
+			svc := start(t, tlsConfig(t, c.transport, serve.Config{Transports: []string{c.transport}}))
+			url := c.scheme + "://" + hostOf(baseFor(svc, c.transport)) + tr.Path + "?since=abc"
 			run := startNode(t, node, c.script, url, "1", "10000")
 			var fatal string
 			for ev, ok := run.Next(); ok; ev, ok = run.Next() {
@@ -310,15 +348,15 @@ func publishN(svc *serve.Service, n int) []*msglog.Entry {
 // TestCurlSSE: `curl -N` with a Last-Event-ID header reads the retry line,
 // then "id: SEQ" + "data: JSON" events from the seq after the header's.
 func TestCurlSSE(t *testing.T) {
-	for _, name := range []string{"sse-lean", "sse"} {
+	for _, name := range []string{"sse-lean", "sse", "sse-lean+tls", "sse+tls", "sse-lean+h2", "sse+h2", "sse-lean+h2c"} {
 		t.Run(name, func(t *testing.T) {
 			tr := lookupOrSkip(t, name)
 			curl := requireCurl(t)
-			svc := start(t, serve.Config{Transports: []string{name}, Server: transports.ServerOptions{Retry: interopRetry}})
+			svc := start(t, tlsConfig(t, name, serve.Config{Transports: []string{name}, Server: transports.ServerOptions{Retry: interopRetry}}))
 			entries := publishN(svc, 5)
 			ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, curl, "-sSN", "--noproxy", "*", "-H", "Last-Event-ID: 2", svc.BaseURL()+tr.Path)
+			cmd := exec.CommandContext(ctx, curl, append(curlTLS(tr), "-vsSN", "--noproxy", "*", "-H", "Last-Event-ID: 2", baseFor(svc, name)+tr.Path)...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			stdout, err := cmd.StdoutPipe()
@@ -335,6 +373,9 @@ func TestCurlSSE(t *testing.T) {
 			if readErr != nil {
 				t.Fatalf("reading curl's output: %v (stderr %q)", readErr, stderr.String())
 			}
+			if want := curlProto(tr); !strings.Contains(stderr.String(), want) {
+				t.Errorf("curl's trace lacks %q: the stream was not %s\n%s", want, tr.Variant, stderr.String())
+			}
 			if got := blocks[0]; got["retry"] != strconv.FormatInt(interopRetry.Milliseconds(), 10) || len(got) != 1 {
 				t.Errorf("first block %v, want only retry: %d", got, interopRetry.Milliseconds())
 			}
@@ -347,6 +388,28 @@ func TestCurlSSE(t *testing.T) {
 			}
 		})
 	}
+}
+
+// curlTLS are curl's arguments for tr: for a TLS variant, trust only the
+// test's certificate (--cacert) and insist on TLS 1.3.
+func curlTLS(tr transports.Transport) []string {
+	switch tr.Variant {
+	case transports.VariantH2C:
+		return []string{"--http2-prior-knowledge"}
+	case transports.VariantH2:
+		return []string{"--cacert", os.Getenv("PUSHBENCH_CA"), "--tlsv1.3", "--http2"}
+	case transports.VariantTLS:
+		return []string{"--cacert", os.Getenv("PUSHBENCH_CA"), "--tlsv1.3", "--http1.1"}
+	}
+	return nil
+}
+
+// curlProto is what curl -v prints of the response line for tr.
+func curlProto(tr transports.Transport) string {
+	if tr.HTTP2() {
+		return "< HTTP/2 200"
+	}
+	return "< HTTP/1.1 200"
 }
 
 // readSSE reads n events (blocks of fields ended by a blank line) from r,
@@ -381,12 +444,19 @@ func readSSE(r io.Reader, n int) ([]map[string]string, error) {
 // TestCurlPoll: `curl -i /poll?since=N` answers a JSON array of the
 // messages after N, as stored, with the head in X-Pushbench-Head.
 func TestCurlPoll(t *testing.T) {
+	for _, name := range []string{"shortpoll", "shortpoll+tls", "shortpoll+h2", "shortpoll+h2c"} {
+		t.Run(name, func(t *testing.T) { testCurlPoll(t, name) })
+	}
+}
+
+func testCurlPoll(t *testing.T, name string) {
 	curl := requireCurl(t)
-	svc := start(t, serve.Config{Transports: []string{"shortpoll"}})
+	tr := lookupOrSkip(t, name)
+	svc := start(t, tlsConfig(t, name, serve.Config{Transports: []string{name}}))
 	entries := publishN(svc, 5)
 	for _, since := range []int{0, 3, 5} {
 		ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
-		out, err := exec.CommandContext(ctx, curl, "-sS", "-i", "--noproxy", "*", fmt.Sprintf("%s/poll?since=%d", svc.BaseURL(), since)).Output()
+		out, err := exec.CommandContext(ctx, curl, append(curlTLS(tr), "-sS", "-i", "--noproxy", "*", fmt.Sprintf("%s/poll?since=%d", baseFor(svc, name), since))...).Output()
 		cancel()
 		if err != nil {
 			t.Fatalf("curl /poll?since=%d: %v", since, err)
@@ -396,7 +466,11 @@ func TestCurlPoll(t *testing.T) {
 			t.Fatalf("since=%d: no header/body boundary in %q", since, out)
 		}
 		headers := strings.ToLower(head)
-		for _, h := range []string{"http/1.1 200", "content-type: application/json", "x-pushbench-head: 5"} {
+		status := "http/1.1 200"
+		if tr.HTTP2() {
+			status = "http/2 200"
+		}
+		for _, h := range []string{status, "content-type: application/json", "x-pushbench-head: 5"} {
 			if !strings.Contains(headers, h) {
 				t.Errorf("since=%d: headers %q lack %q", since, head, h)
 			}

@@ -53,7 +53,24 @@ type Config struct {
 	// ReusePort lets several processes listen on Addr and RawAddr at once
 	// (SO_REUSEPORT): the kernel spreads new connections over them.
 	ReusePort bool
-	Server    transports.ServerOptions
+	// TLSAddr, when set, serves the same mux over TLS 1.3 there (HTTPS,
+	// WSS and, by ALPN, HTTP/2); RawTLSAddr the raw-TCP transports over
+	// TLS. Both use TLSCert and TLSKey (PEM; a certificate is made at
+	// start when they are empty, see CertPEM) and seal session tickets
+	// with TicketKey when set (32 bytes: several processes sharing a port
+	// must share it, or resumption fails across them).
+	TLSAddr    string
+	RawTLSAddr string
+	TLSCert    []byte
+	TLSKey     []byte
+	TicketKey  []byte
+	// H2C lets the plain listener speak HTTP/2 in cleartext with prior
+	// knowledge too (on when an h2c variant is served).
+	H2C bool
+	// MaxStreams is the most concurrent streams per HTTP/2 connection
+	// (0: Go's default, 250).
+	MaxStreams int
+	Server     transports.ServerOptions
 }
 
 // Defaults of Config's bounds.
@@ -89,7 +106,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.BodyBytes = max(c.BodyBytes, c.MaxPublish)
 	if len(c.Transports) == 0 {
-		for _, t := range transports.All() {
+		for _, t := range transports.Bases() {
 			c.Transports = append(c.Transports, t.Name)
 		}
 	}
@@ -109,6 +126,10 @@ type Service struct {
 	rawLn      net.Listener
 	controlLn  net.Listener // the control endpoints' own listener (Config.ControlAddr)
 	controlSrv *http.Server
+	tlsSrv     *http.Server // the mux over TLS (Config.TLSAddr)
+	tlsLn      net.Listener
+	rawTLSLn   net.Listener
+	certPEM    []byte
 	conns      *connCap
 	bodies     *bodyBudget
 	wg         sync.WaitGroup
@@ -131,6 +152,25 @@ func Start(cfg Config) (*Service, error) {
 			s.closeServers()
 			return nil, err
 		}
+		// A variant is its base's server behind another listener (TLS) or
+		// protocol (h2c): one server half, counted under the base's name.
+		if t.Variant == transports.VariantH2C {
+			s.cfg.H2C = true
+		}
+		if addr, flag := tlsListenerFor(t, cfg); t.TLS() && addr == "" {
+			s.closeServers()
+			return nil, fmt.Errorf("%s needs a TLS listener: give %s", name, flag)
+		}
+		if t.Base != "" {
+			if t, err = transports.Lookup(t.Base); err != nil {
+				s.closeServers()
+				return nil, err
+			}
+		}
+		if _, dup := s.servers[t.Name]; dup {
+			continue
+		}
+		name = t.Name
 		srv, err := t.NewServer(s.Log, cfg.Server)
 		if err != nil {
 			s.closeServers()
@@ -156,8 +196,14 @@ func Start(cfg Config) (*Service, error) {
 		s.closeServers()
 		return nil, err
 	}
+	if err := s.listenTLS(mux); err != nil {
+		s.http.Close()
+		s.closeServers()
+		return nil, err
+	}
 	if err := s.listenControl(control); err != nil {
 		s.http.Close()
+		s.closeTLS()
 		s.closeServers()
 		return nil, err
 	}
@@ -220,8 +266,10 @@ func (s *Service) listen(mux http.Handler) error {
 	// No server-wide ReadTimeout or WriteTimeout: either would end the
 	// push streams. Headers have their own timeout, bodies guard's, and
 	// every write its own deadline (the transports' WriteTimeout).
-	s.http = &http.Server{Handler: guard(mux, s.cfg.BodyTimeout), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: 64 << 10}
+	s.http = s.httpServer(mux)
+	if s.cfg.H2C {
+		transports.ServerProtocols(s.http, transports.VariantH2C, s.cfg.MaxStreams)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -291,6 +339,11 @@ func (s *Service) Close(ctx context.Context) error {
 	s.close()
 	s.closeServers()
 	err := s.http.Shutdown(ctx)
+	if s.tlsSrv != nil {
+		if terr := s.tlsSrv.Shutdown(ctx); err == nil {
+			err = terr
+		}
+	}
 	if s.controlSrv != nil {
 		if cerr := s.controlSrv.Shutdown(ctx); err == nil {
 			err = cerr
@@ -413,6 +466,7 @@ func (s *Service) URLs() []string {
 			out = append(out, fmt.Sprintf("%-10s tcp://%s", t.Name, s.RawAddr()))
 		}
 	}
+	out = append(out, s.tlsURLs()...)
 	return append(out,
 		fmt.Sprintf("%-10s POST %s/publish", "publish", base),
 		fmt.Sprintf("%-10s %s/stats", "stats", base))

@@ -14,9 +14,8 @@ import (
 // A transport the plots have never heard of, registered with its own
 // facts, and a variant of it that leaves its style to its base.
 func init() {
-	transports.Register(transports.Transport{Name: "fakequic", Push: true, Order: 25,
+	transports.Register(transports.Transport{Name: "fakequic", Push: true, Order: 25, Variants: []string{"tls"},
 		Style: transports.Style{Color: "#AA3377", Dashes: []float64{3, 1}, Glyph: "plus"}})
-	transports.Register(transports.Transport{Name: "fakequic+tls", Base: "fakequic", Variant: "tls", Push: true})
 }
 
 // The charts draw a new transport in its own style and order, its

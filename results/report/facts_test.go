@@ -12,15 +12,13 @@ import (
 // A transport pushbench's report code has never heard of, registered here
 // with its own facts, and a variant of it that says nothing of its style.
 var (
-	fakeQuic = transports.Transport{Name: "fakequic", Library: "test", Push: true, Order: 25,
+	fakeQuic = transports.Transport{Name: "fakequic", Library: "test", Push: true, Order: 25, Variants: []string{"tls"},
 		Style:          transports.Style{Color: "#AA3377", Glyph: "plus"},
 		FramingMinimum: func(size int) int { return size + 3 }}
-	fakeQuicTLS = transports.Transport{Name: "fakequic+tls", Base: "fakequic", Variant: "tls", Library: "test", Push: true}
 )
 
 func init() {
 	transports.Register(fakeQuic)
-	transports.Register(fakeQuicTLS)
 }
 
 // factsRec is one record of scenario on transport, with p99 and bytes per

@@ -32,14 +32,14 @@ func newClient(opts transports.ClientOptions, hold bool, path string) *client {
 // Run polls until ctx is done or a request fails. A short poll asks every
 // PollInterval; a long poll asks again as soon as an answer arrives.
 func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) error {
-	tr := transports.HTTPTransport(c.opts)
-	if c.hold {
+	tr, release := transports.ClientTransport(c.opts)
+	if c.hold && c.opts.Shared == nil {
 		// A long poll's answer comes when there is news or the hold ends:
 		// its headers are due within the request's own deadline
 		// (ReadTimeout), not the handshake's.
 		tr.ResponseHeaderTimeout = c.opts.ReadTimeout
 	}
-	defer tr.CloseIdleConnections()
+	defer release()
 	hc := &http.Client{Transport: tr}
 	cursor := since
 	polled, _ := r.(transports.PollReceiver)

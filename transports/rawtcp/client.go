@@ -50,7 +50,11 @@ func (c *Client) Run(ctx context.Context, since int64, r transports.Receiver) (e
 	}
 	deadline := time.Now().Add(c.opts.Timeout)
 	dialCtx, cancel := context.WithDeadline(ctx, deadline)
-	conn, err := c.opts.Dial(dialCtx, "tcp", c.opts.RawAddr)
+	dial := c.opts.Dial
+	if c.opts.TLS != nil { // TLS over the same frames: the floor with TLS's cost only
+		dial = transports.DialTLS(c.opts)
+	}
+	conn, err := dial(dialCtx, "tcp", c.opts.RawAddr)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {

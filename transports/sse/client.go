@@ -44,9 +44,11 @@ func NewClient(opts transports.ClientOptions) (*Client, error) {
 // (returns nil) or the stream ends or fails. It never reconnects: the
 // library's ReconnectStrategy is a StopBackOff.
 func (c *Client) Run(ctx context.Context, since int64, r transports.Receiver) error {
-	tr := transports.HTTPTransport(c.opts)
-	tr.DialContext = c.dial
-	defer tr.CloseIdleConnections()
+	tr, release := transports.ClientTransport(c.opts)
+	if c.opts.Shared == nil {
+		tr.DialContext = c.dial
+	}
+	defer release()
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 

@@ -26,22 +26,34 @@ type client struct {
 	opts transports.ClientOptions
 	host string // host:port to dial
 	path string
+	dial transports.DialFunc // opts.Dial, or TLS over it for https
+	url  string
 }
 
 func newClient(opts transports.ClientOptions) (*client, error) {
 	opts = opts.WithDefaults()
 	u, err := url.Parse(strings.TrimRight(opts.BaseURL, "/") + "/sse-lean")
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("sse-lean needs an http:// base URL, got %q", opts.BaseURL)
+	if err != nil || !(u.Scheme == "http" || u.Scheme == "https") || u.Host == "" {
+		return nil, fmt.Errorf("sse-lean needs an http:// or https:// base URL, got %q", opts.BaseURL)
 	}
-	return &client{opts: opts, host: u.Host, path: u.Path}, nil
+	c := &client{opts: opts, host: u.Host, path: u.Path, url: u.String(), dial: opts.Dial}
+	if u.Scheme == "https" {
+		if opts.TLS == nil {
+			return nil, fmt.Errorf("base URL %q is TLS but ClientOptions.TLS is nil: give the server's certificate", opts.BaseURL)
+		}
+		c.dial = transports.DialTLS(opts, "http/1.1")
+	}
+	return c, nil
 }
 
 // Run opens the stream and parses events until ctx is done or the stream
 // ends. A stream silent for ReadTimeout is treated as dead.
 func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) error {
+	if c.opts.HTTP2 {
+		return c.runHTTP2(ctx, since, r)
+	}
 	dctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	conn, err := c.opts.Dial(dctx, "tcp", c.host)
+	conn, err := c.dial(dctx, "tcp", c.host)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -50,6 +50,9 @@ func NewClient(opts transports.ClientOptions) (*Client, error) {
 	case "http", "ws":
 		u.Scheme = "ws"
 	case "https", "wss":
+		if opts.TLS == nil {
+			return nil, fmt.Errorf("base URL %q is TLS but ClientOptions.TLS is nil: give the server's certificate", opts.BaseURL)
+		}
 		u.Scheme = "wss"
 	default:
 		return nil, fmt.Errorf("failed to parse base URL %q: scheme must be http, https, ws or wss", opts.BaseURL)
@@ -68,16 +71,22 @@ func (c *Client) Run(ctx context.Context, since int64, r transports.Receiver) er
 	// TCP connection exists, and disarmed (or waited for) before Run returns.
 	release := func() {}
 	defer func() { release() }()
+	dial := c.opts.Dial
+	if c.opts.TLS != nil {
+		dial = transports.DialTLS(c.opts, "http/1.1")
+	}
+	netDial := func(dctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(dctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		release = transports.OnDone(ctx, func() { conn.Close() })
+		return conn, nil
+	}
 	d := gws.Dialer{
-		NetDialContext: func(dctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := c.opts.Dial(dctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			release = transports.OnDone(ctx, func() { conn.Close() })
-			return conn, nil
-		},
-		Proxy:             nil, // never http.ProxyFromEnvironment
+		NetDialContext:    netDial,
+		NetDialTLSContext: netDial, // wss: DialTLS did the handshake with opts.TLS
+		Proxy:             nil,     // never http.ProxyFromEnvironment
 		HandshakeTimeout:  c.opts.Timeout,
 		ReadBufferSize:    readBufferSize,
 		WriteBufferPool:   writePool,

@@ -15,6 +15,15 @@
 // with no duplicate and no gap, 1 on a protocol or delivery problem, 2 on
 // bad arguments, 3 on timeout.
 
+import { readFileSync } from 'node:fs'
+
+// ca is the certificate to trust for https:// and wss:// URLs: the PEM file
+// named by PUSHBENCH_CA (the server's own, made at its start), or undefined.
+export function ca () {
+  const file = process.env.PUSHBENCH_CA
+  return file ? readFileSync(file) : undefined
+}
+
 const usageText = (script) =>
   `usage: node ${script} URL COUNT [TIMEOUT_MS]\n` +
   '  connects to URL, resumes after every lost connection, and exits after COUNT messages\n' +

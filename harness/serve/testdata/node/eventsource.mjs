@@ -5,10 +5,10 @@
 // only watches: it checks every event's id against its seq and the seqs for
 // duplicates and gaps (common.mjs describes the output).
 import EventSource from 'eventsource'
-import { parse, start } from './common.mjs'
+import { ca, parse, start } from './common.mjs'
 
 const { url, tracker } = start('eventsource.mjs', process.argv)
-const es = new EventSource(url)
+const es = new EventSource(url, { https: { ca: ca() } })
 tracker.onStop = () => es.close()
 
 es.onopen = () => tracker.opened()

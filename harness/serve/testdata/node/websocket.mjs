@@ -6,7 +6,7 @@
 // the X-Pushbench-Head answer header when the server sends one). It checks
 // the seqs for duplicates and gaps (common.mjs describes the output).
 import WebSocket from 'ws'
-import { parse, start } from './common.mjs'
+import { ca, parse, start } from './common.mjs'
 
 const { url, tracker } = start('websocket.mjs', process.argv)
 const reconnectMs = Number(process.env.RECONNECT_MS ?? 100)
@@ -18,7 +18,7 @@ function connect () {
   const u = new URL(url)
   const since = tracker.last ?? head
   if (since !== null) u.searchParams.set('since', String(since))
-  ws = new WebSocket(u, { handshakeTimeout: 5000, perMessageDeflate: false })
+  ws = new WebSocket(u, { handshakeTimeout: 5000, perMessageDeflate: false, ca: ca() })
 
   ws.on('upgrade', (res) => {
     const h = Number(res.headers['x-pushbench-head'])
