@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pushbench/pushbench/loadgen/browser"
@@ -64,22 +65,24 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 	prog.phase("starting the server")
 	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
 		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue, CORS: sess.Origin()}
-	srv, err := startServers(ctx, r.cfg.Binary, a, 1)
+	// h2: the server's own TLS listener (TLS 1.3, ALPN h2), as the h2
+	// variant's clients reach it; HTTP/1.1: its plaintext port.
+	start := func() (*servers, error) { return startServers(ctx, r.cfg.Binary, a, 1) }
+	if proto == scenarios.HTTP2 {
+		h2, err := transports.Lookup(tr.Name + "+" + transports.VariantH2)
+		if err != nil {
+			return fmt.Errorf("%s has no HTTP/2 variant: %w", tr.Name, err)
+		}
+		start = func() (*servers, error) { return startTLSServers(ctx, r.cfg.Binary, a, 1, h2) }
+	}
+	srv, err := start()
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	base, front := srv.base, ""
-	if proto == scenarios.HTTP2 {
-		// Until pushbench serve listens for TLS itself, h2 goes through
-		// an in-process TLS front; only the base URL changes.
-		f, err := browser.StartFront(srv.base, true)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		base, front = f.URL, f.Desc
-		rec.Notes = append(rec.Notes, "h2 through "+f.Desc+": it adds a proxy hop to this record's latency, not to HTTP/1.1's")
+	base := srv.base
+	if proto == scenarios.HTTP2 && !strings.HasPrefix(base, "https://") {
+		return fmt.Errorf("the server's TLS listener was not reported (base %s)", base)
 	}
 	prog.phase("launching chromium")
 	b, err := browser.Launch(ctx, browser.Config{IgnoreCertErrors: proto == scenarios.HTTP2})
@@ -120,7 +123,6 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 	}
 	s1 := r.sampleAll(ctx, srv, false)
 	fill(rec, fleetWindow{Window: out.Window}, out.Published, out.Elapsed, before, s0, s1)
-	out.Browser.Front = front
 	rec.Browser = &out.Browser
 	rec.Notes = append(rec.Notes, out.Notes...)
 	rec.Notes = append(rec.Notes, fmt.Sprintf("browser-measured: %s, %d tabs x %d streams; receive times from the page's clock (%+.0f µs from this process's, ±%.0f)",
