@@ -52,6 +52,9 @@ type Config struct {
 	// FirstClient offsets client indexes for source addresses (and slow
 	// readers), when several generators share one host.
 	FirstClient int
+	// ClientMode ModeReactor holds push connections in reactors when the
+	// scenario allows (see Generator.ClientMode); else goroutines.
+	ClientMode string
 }
 
 // Reconnect defaults: the first delay, and the cap of a backoff.
@@ -78,6 +81,7 @@ type Generator struct {
 	slowFraction float64
 	slowDelay    time.Duration
 
+	rx        reactorState // the client mode and, in reactor mode, the reactors
 	sse       bool         // the transport is SSE (reconnect delay rules)
 	connected atomic.Int64 // clients connected now
 	delivered atomic.Int64 // unique messages delivered in the window, all clients
@@ -125,6 +129,9 @@ func (g *Generator) Add(ctx context.Context, n int) error {
 }
 
 func (g *Generator) startClient(i int) error {
+	if ok, err := g.startReactor(i); ok {
+		return err
+	}
 	c := &vclient{gen: g, shard: g.shards[i%len(g.shards)]}
 	c.cursor.Store(g.cfg.Since)
 	opts := g.cfg.Options

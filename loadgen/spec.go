@@ -29,6 +29,8 @@ type Spec struct {
 	// FirstClient is the run-wide index of this worker's first client, so
 	// workers on one host spread over distinct source addresses.
 	FirstClient int `json:"first_client,omitempty"`
+	// ClientMode is Config.ClientMode: "reactor" or "" (goroutines).
+	ClientMode string `json:"client_mode,omitempty"`
 }
 
 // Config turns the spec into a generator configuration.
@@ -40,12 +42,15 @@ func (s Spec) Config() (Config, error) {
 	if s.SlowFraction < 0 || s.SlowFraction > 1 {
 		return Config{}, fmt.Errorf("slow_fraction %v: allowed 0 to 1", s.SlowFraction)
 	}
+	if m := s.ClientMode; m != "" && m != ModeGoroutine && m != ModeReactor {
+		return Config{}, fmt.Errorf("client_mode %.20q: allowed %q, %q or empty (goroutines)", m, ModeReactor, ModeGoroutine)
+	}
 	return Config{
 		Transport: tr,
 		Options: transports.ClientOptions{BaseURL: s.BaseURL, RawAddr: s.RawAddr, PollInterval: s.PollInterval,
 			Timeout: s.Timeout, ReadTimeout: s.ReadTimeout},
 		Since: s.Since, ConnectRate: s.ConnectRate, Reconnect: s.Reconnect, Backoff: s.Backoff,
 		MaxReconnect: s.MaxReconnect, SSEDefault: s.SSEDefault, Upstream: s.Upstream, Lifetime: s.Lifetime,
-		FirstClient: s.FirstClient,
+		FirstClient: s.FirstClient, ClientMode: s.ClientMode,
 	}, nil
 }

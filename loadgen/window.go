@@ -151,6 +151,10 @@ type Window struct {
 	Connect   *hdrhistogram.Histogram // every handshake since New, reconnects included
 	Reconnect *hdrhistogram.Histogram // in the window: unplanned disconnect to the next handshake
 	Errors    map[string]int
+	// ClientMode is how the clients ran (ModeGoroutine, ModeReactor; "mixed"
+	// when merged workers differ), ClientModeWhy why not the reactor when
+	// it was asked for.
+	ClientMode, ClientModeWhy string
 }
 
 // Window counts the current window. published is how many messages the
@@ -181,6 +185,7 @@ func (g *Generator) Window(published int64) Window {
 		s.mu.Unlock()
 	}
 	w.Errors = g.Errors()
+	w.ClientMode, w.ClientModeWhy = g.ClientMode()
 	return w
 }
 

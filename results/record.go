@@ -99,6 +99,13 @@ type Params struct {
 	HoldTimeout string           `json:"hold_timeout,omitempty"` // long-poll hold
 	ReadTimeout string           `json:"read_timeout,omitempty"` // client: silent connection declared dead
 	Reconnect   *ReconnectPolicy `json:"reconnect,omitempty"`
+	// ClientMode is how the load generator ran its clients: "goroutine"
+	// (one each, in the transport's client) or "reactor" (held push
+	// connections read by a few epoll loops; loadgen/reactor.go), "mixed"
+	// when workers differed. ClientModeWhy says why a scenario that asked
+	// for the reactor fell back to goroutines.
+	ClientMode    string `json:"client_mode,omitempty"`
+	ClientModeWhy string `json:"client_mode_why,omitempty"`
 }
 
 // ReconnectPolicy is how this record's clients reconnected after a
