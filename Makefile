@@ -50,6 +50,7 @@ FUZZ_TARGETS := \
 	./transports/wire:FuzzDecode ./transports/wire:FuzzRoundTrip ./transports/wire:FuzzParseCursor ./transports/wire:FuzzAppendString \
 	./transports/sselean:FuzzParser \
 	./transports/rawtcp:FuzzHandshake ./transports/rawtcp:FuzzFrames ./transports/rawtcp:FuzzErrorFrame \
+	./loadgen:FuzzRawParser ./loadgen:FuzzSSEParser ./loadgen:FuzzWSParser \
 	./scenarios:FuzzParse ./scenarios:FuzzParseNetwork \
 	./results:FuzzLoad
 fuzz:
