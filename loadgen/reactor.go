@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,16 +20,20 @@ import (
 // between reads. It also ends connections silent for the read timeout and
 // those whose churn lifetime is over (a sweep, every sweepEvery).
 //
-// Why epoll and not Go's netpoller (syscall.RawConn.Read with a callback):
-// RawConn.Read parks the calling goroutine until the descriptor is readable,
-// so it needs a goroutine per connection again, with its stack (at least
-// 2 KiB, grown to 8 KiB by the decode and accounting the callback runs) and
-// its g: the cost this path exists to remove. See docs/ARCHITECTURE.md for
-// the measured figures.
+// Why an epoll set of its own and not Go's netpoller for each connection
+// (syscall.RawConn.Read with a callback): RawConn.Read parks the calling
+// goroutine until its descriptor is readable, so it needs a goroutine per
+// connection again, with its stack (at least 2 KiB, grown to 8 KiB by the
+// decode and accounting the callback runs) and its g: the cost this path
+// exists to remove. The two are combined instead: the epoll descriptor is
+// the one descriptor the reactor's goroutine waits on through Go's
+// netpoller (wait). See docs/ARCHITECTURE.md for the measured figures.
 type reactor struct {
 	g    *Generator
 	epfd int
-	evfd int // eventfd: wakes the loop for new connections and shutdown
+	ep   *os.File        // epfd, in Go's netpoller: the loop parks there
+	raw  syscall.RawConn // ep's
+	evfd int             // eventfd: wakes the loop for new connections and shutdown
 
 	mu      sync.Mutex
 	pending []*rconn // handed off, not yet registered
@@ -72,7 +77,27 @@ func newReactor(g *Generator) (*reactor, error) {
 		unix.Close(evfd)
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
-	return &reactor{g: g, epfd: epfd, evfd: evfd, buf: make([]byte, reactorBuffer)}, nil
+	// The epoll descriptor is itself readable while any of its connections
+	// is: registered with Go's netpoller, the loop parks in it like any
+	// goroutine reading a socket, instead of blocking a thread in
+	// epoll_wait (which cost twice the CPU per idle connection: every wake
+	// took a P back from the scheduler).
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	ep := os.NewFile(uintptr(epfd), "epoll")
+	raw, err := ep.SyscallConn()
+	if err == nil {
+		err = ep.SetReadDeadline(time.Time{}) // fails unless the netpoller holds it
+	}
+	if err != nil {
+		ep.Close()
+		unix.Close(evfd)
+		return nil, fmt.Errorf("epoll in Go's netpoller: %w", err)
+	}
+	return &reactor{g: g, epfd: epfd, ep: ep, raw: raw, evfd: evfd, buf: make([]byte, reactorBuffer)}, nil
 }
 
 // register gives the reactor a handed-off connection; false when the
@@ -108,10 +133,9 @@ func (r *reactor) run(sweepEvery time.Duration, readTimeout time.Duration) {
 	events := make([]unix.EpollEvent, 256)
 	next := time.Now().Add(sweepEvery)
 	for {
-		wait := int(time.Until(next)/time.Millisecond) + 1
-		n, err := unix.EpollWait(r.epfd, events, wait)
-		if err != nil && !errors.Is(err, unix.EINTR) {
-			r.shutdown(fmt.Errorf("epoll_wait: %w", err))
+		n, err := r.wait(events, next)
+		if err != nil {
+			r.shutdown(err)
 			return
 		}
 		if r.g.ctx.Err() != nil {
@@ -135,6 +159,32 @@ func (r *reactor) run(sweepEvery time.Duration, readTimeout time.Duration) {
 			next = now.Add(sweepEvery)
 		}
 	}
+}
+
+// wait returns the ready events, or none at the deadline.
+func (r *reactor) wait(events []unix.EpollEvent, deadline time.Time) (int, error) {
+	if err := r.ep.SetReadDeadline(deadline); err != nil {
+		return 0, fmt.Errorf("epoll deadline: %w", err)
+	}
+	var n int
+	var werr error
+	err := r.raw.Read(func(fd uintptr) bool {
+		for {
+			n, werr = unix.EpollWait(int(fd), events, 0)
+			if !errors.Is(werr, unix.EINTR) {
+				return n > 0 || werr != nil
+			}
+		}
+	})
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("epoll wait: %w", err)
+	case werr != nil:
+		return 0, fmt.Errorf("epoll_wait: %w", werr)
+	}
+	return n, nil
 }
 
 // adopt registers the pending connections.
@@ -240,7 +290,7 @@ func (r *reactor) shutdown(err error) {
 		}
 	}
 	r.conns = nil
-	unix.Close(r.epfd)
+	r.ep.Close()
 	unix.Close(r.evfd)
 }
 
