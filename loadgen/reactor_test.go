@@ -2,6 +2,8 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -194,4 +196,79 @@ func loadgenGoroutines() int {
 		}
 	}
 	return n
+}
+
+// TestReactorChurnAndSilence: connections whose lifetime is over reconnect
+// at once, counted as reconnects and never as drops, without losing a
+// message; a server that falls silent is dropped after the read timeout.
+func TestReactorChurnAndSilence(t *testing.T) {
+	svc := startServe(t, "127.0.0.1:0", "127.0.0.1:0", 1)
+	defer closeServe(t, svc)
+	const clients = 10
+	g := New(Config{Transport: mustLookup(t, "websocket"), ClientMode: ModeReactor, Since: svc.Log.Head(),
+		Lifetime: 200 * time.Millisecond, Options: transports.ClientOptions{BaseURL: svc.BaseURL(), ReadTimeout: 2 * time.Second}})
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := g.Add(ctx, clients); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.WaitConnected(ctx, clients); err != nil {
+		t.Fatal(err)
+	}
+	head := svc.Log.Head()
+	g.StartWindow(head, 1000)
+	var last int64
+	for i := 0; i < 40; i++ { // over a second: every connection lives 100-300 ms
+		last = publish(svc, 1)
+		time.Sleep(25 * time.Millisecond) // the publisher's pace, not synchronisation
+	}
+	if err := g.WaitCursors(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	w := g.Window(last - head)
+	if w.Delivered != clients*40 || w.Lost != 0 || w.Duplicates != 0 || w.Drops != 0 || w.Reconnects < clients*3 {
+		t.Errorf("churn: %+v, want every message, no drop and at least 3 reconnects a client", w.Counts)
+	}
+
+	// A rawtcp "server" that acknowledges the handshake, then says nothing.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	held := make(chan net.Conn, 256)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				close(held)
+				return
+			}
+			conn.Read(make([]byte, 9))
+			conn.Write([]byte{0, 0, 0, 0})
+			held <- conn
+		}
+	}()
+	defer func() {
+		ln.Close()
+		for c := range held {
+			c.Close()
+		}
+	}()
+	g2 := New(Config{Transport: mustLookup(t, "rawtcp"), ClientMode: ModeReactor, Since: -1,
+		Options: transports.ClientOptions{RawAddr: ln.Addr().String(), ReadTimeout: 300 * time.Millisecond}})
+	defer g2.Close()
+	g2.StartWindow(0, 10)
+	if err := g2.Add(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll(ctx, func() bool { return g2.Window(0).Drops >= 1 }, func() error { return fmt.Errorf("no drop") }); err != nil {
+		t.Fatal(err)
+	}
+	for e := range g2.Errors() {
+		if !strings.Contains(e, "silent for 300ms") {
+			t.Errorf("error %q, want it to name the silence", e)
+		}
+	}
 }
