@@ -27,7 +27,9 @@ import (
 // decode and accounting the callback runs) and its g: the cost this path
 // exists to remove. The two are combined instead: the epoll descriptor is
 // the one descriptor the reactor's goroutine waits on through Go's
-// netpoller (wait). See docs/ARCHITECTURE.md for the measured figures.
+// netpoller (wait). Measured on 6,000 idle loopback connections: 6.5 KiB a
+// connection parked in RawConn.Read, 1.7 in an epoll set (both ends in one
+// process); docs/ARCHITECTURE.md has the rest.
 type reactor struct {
 	g    *Generator
 	epfd int
