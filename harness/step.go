@@ -240,6 +240,7 @@ func fill(rec *results.Record, fw fleetWindow, published int64, window time.Dura
 	}
 	connectS := rec.Loadgen.ConnectS
 	rec.Loadgen = fw.Self
+	rec.Params.ClientMode, rec.Params.ClientModeWhy = fw.ClientMode, fw.ClientModeWhy
 	rec.Loadgen.ConnectS, rec.Loadgen.Processes = connectS, fw.Workers
 	if clients > 0 {
 		rec.Server.RSSPerConn = float64(s1.srvRSS-before.srvRSS) / clients

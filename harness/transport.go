@@ -55,7 +55,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	}
 	spec := loadgen.Spec{Transport: tr.Name, BaseURL: net.base, RawAddr: net.raw, PollInterval: sc.PollInterval.Duration,
 		Timeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, Since: st.Head, ConnectRate: sc.ConnectRate,
-		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat}
+		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat, ClientMode: sc.ClientMode}
 	if rc := sc.Reconnect; rc != nil {
 		spec.Reconnect, spec.Backoff, spec.MaxReconnect, spec.SSEDefault = rc.Delay.Duration, rc.Backoff, rc.Max.Duration, rc.SSEDefault.Duration
 	}

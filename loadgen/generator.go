@@ -58,6 +58,9 @@ type Config struct {
 	// StreamsPerConn is how many clients share one HTTP/2 connection
 	// (Options.HTTP2; 100, a browser's stream limit).
 	StreamsPerConn int
+	// ClientMode ModeReactor holds push connections in reactors when the
+	// scenario allows (see Generator.ClientMode); else goroutines.
+	ClientMode string
 }
 
 // Reconnect defaults: the first delay, and the cap of a backoff.
@@ -87,6 +90,7 @@ type Generator struct {
 	slowFraction float64
 	slowDelay    time.Duration
 
+	rx        reactorState // the client mode and, in reactor mode, the reactors
 	sse       bool         // the transport is SSE (reconnect delay rules)
 	connected atomic.Int64 // clients connected now
 	delivered atomic.Int64 // unique messages delivered in the window, all clients
@@ -134,6 +138,9 @@ func (g *Generator) Add(ctx context.Context, n int) error {
 }
 
 func (g *Generator) startClient(i int) error {
+	if ok, err := g.startReactor(i); ok {
+		return err
+	}
 	c := &vclient{gen: g, shard: g.shards[i%len(g.shards)]}
 	c.cursor.Store(g.cfg.Since)
 	opts := g.cfg.Options

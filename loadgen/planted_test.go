@@ -105,3 +105,42 @@ func TestCorruptBinaryPayloadIsACountedError(t *testing.T) {
 		t.Errorf("delivered %d, lost %d; want 3 and the corrupt one lost", w.Delivered, w.Lost)
 	}
 }
+
+// TestReactorCountsAsGoroutines runs the same planted stream through both
+// client modes: the counts must be the same, and right.
+func TestReactorCountsAsGoroutines(t *testing.T) {
+	srv := plantedSSE(11, 12, 13, 14, 999, 16, 17, 18, 19, 20, 12)
+	defer srv.Close()
+	tr, err := transports.Lookup("sse-lean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const clients = 5
+	counts := map[string]results.Counts{}
+	for _, mode := range []string{ModeGoroutine, ModeReactor} {
+		g := New(Config{Transport: tr, Options: transports.ClientOptions{BaseURL: srv.URL}, Since: 10, ClientMode: mode})
+		g.StartWindow(10, 100)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := g.Add(ctx, clients); err != nil {
+			t.Fatal(err)
+		}
+		// 9 in range, one duplicate (12 again) after them.
+		if err := poll(ctx, func() bool { w := g.Window(10); return w.Delivered == clients*9 && w.Duplicates == clients },
+			func() error { return fmt.Errorf("%s: %d delivered", mode, g.Delivered()) }); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if got, _ := g.ClientMode(); got != mode {
+			t.Errorf("ran in %q, asked for %q", got, mode)
+		}
+		counts[mode] = g.Window(10).Counts
+		g.Close()
+	}
+	want := results.Counts{Expected: clients * 10, Delivered: clients * 9, Lost: clients, ClientsWithLoss: clients,
+		Unexpected: clients, Holes: clients, Duplicates: clients}
+	for mode, got := range counts {
+		if got != want {
+			t.Errorf("%s counts\n got %+v\nwant %+v", mode, got, want)
+		}
+	}
+}

@@ -28,11 +28,15 @@ type Report struct {
 	Errors     map[string]int    `json:"errors,omitempty"`
 	Self       results.Resources `json:"self"` // the worker process over the window
 	PID        int               `json:"pid"`
+	// ClientMode and ClientModeWhy are Window's.
+	ClientMode    string `json:"client_mode,omitempty"`
+	ClientModeWhy string `json:"client_mode_why,omitempty"`
 }
 
 // Encode turns a window into a report.
 func (w Window) Encode() (Report, error) {
-	r := Report{Counts: w.Counts, Clients: w.Clients, Connected: w.Connected, BytesIn: w.BytesIn, BytesOut: w.BytesOut, Errors: w.Errors, Conns: w.Conns}
+	r := Report{Counts: w.Counts, Clients: w.Clients, Connected: w.Connected, BytesIn: w.BytesIn, BytesOut: w.BytesOut, Errors: w.Errors, Conns: w.Conns,
+		ClientMode: w.ClientMode, ClientModeWhy: w.ClientModeWhy}
 	var err error
 	if r.Latency, err = w.Latency.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
 		return r, fmt.Errorf("failed to encode the latency histogram: %w", err)
@@ -69,6 +73,12 @@ func Merge(reports []Report) (Window, error) {
 		w.BytesIn += r.BytesIn
 		w.BytesOut += r.BytesOut
 		w.Conns += r.Conns
+		switch {
+		case i == 0:
+			w.ClientMode, w.ClientModeWhy = r.ClientMode, r.ClientModeWhy
+		case r.ClientMode != w.ClientMode:
+			w.ClientMode = "mixed"
+		}
 		for k, v := range r.Errors {
 			w.Errors[k] += v
 		}

@@ -39,6 +39,8 @@ type Spec struct {
 	// FirstClient is the run-wide index of this worker's first client, so
 	// workers on one host spread over distinct source addresses.
 	FirstClient int `json:"first_client,omitempty"`
+	// ClientMode is Config.ClientMode: "reactor" or "" (goroutines).
+	ClientMode string `json:"client_mode,omitempty"`
 }
 
 // Config turns the spec into a generator configuration.
@@ -53,6 +55,9 @@ func (s Spec) Config() (Config, error) {
 	if s.StreamsPerConn < 0 || s.StreamsPerConn > 1<<20 {
 		return Config{}, fmt.Errorf("streams_per_conn %d: allowed 0 (100) to %d", s.StreamsPerConn, 1<<20)
 	}
+	if m := s.ClientMode; m != "" && m != ModeGoroutine && m != ModeReactor {
+		return Config{}, fmt.Errorf("client_mode %.20q: allowed %q, %q or empty (goroutines)", m, ModeReactor, ModeGoroutine)
+	}
 	cfg := Config{
 		Transport: tr,
 		Options: transports.ClientOptions{BaseURL: s.BaseURL, RawAddr: s.RawAddr, PollInterval: s.PollInterval,
@@ -60,6 +65,7 @@ func (s Spec) Config() (Config, error) {
 		Since: s.Since, ConnectRate: s.ConnectRate, Reconnect: s.Reconnect, Backoff: s.Backoff,
 		MaxReconnect: s.MaxReconnect, SSEDefault: s.SSEDefault, Upstream: s.Upstream, Lifetime: s.Lifetime,
 		FirstClient: s.FirstClient, Resumption: !s.NoResumption, StreamsPerConn: s.StreamsPerConn,
+		ClientMode: s.ClientMode,
 	}
 	if tr.TLS() {
 		if s.TLSCert == "" {

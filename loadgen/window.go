@@ -160,6 +160,10 @@ type Window struct {
 	// Conns is the HTTP/2 connections the clients' streams shared, opened
 	// since the generator started (0 when each client has its own).
 	Conns int64
+	// ClientMode is how the clients ran (ModeGoroutine, ModeReactor; "mixed"
+	// when merged workers differ), ClientModeWhy why not the reactor when
+	// it was asked for.
+	ClientMode, ClientModeWhy string
 }
 
 // Window counts the current window. published is how many messages the
@@ -194,6 +198,7 @@ func (g *Generator) Window(published int64) Window {
 		s.mu.Unlock()
 	}
 	w.Errors = g.Errors()
+	w.ClientMode, w.ClientModeWhy = g.ClientMode()
 	return w
 }
 

@@ -138,6 +138,13 @@ type Params struct {
 	// HTTP2 is how an HTTP/2 variant's clients shared connections (nil
 	// for HTTP/1.1).
 	HTTP2 *HTTP2Params `json:"http2,omitempty"`
+	// ClientMode is how the load generator ran its clients: "goroutine"
+	// (one each, in the transport's client) or "reactor" (held push
+	// connections read by a few epoll loops; loadgen/reactor.go), "mixed"
+	// when workers differed. ClientModeWhy says why a scenario that asked
+	// for the reactor fell back to goroutines.
+	ClientMode    string `json:"client_mode,omitempty"`
+	ClientModeWhy string `json:"client_mode_why,omitempty"`
 }
 
 // HTTP2Params are an HTTP/2 variant's settings.

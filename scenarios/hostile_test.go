@@ -22,6 +22,7 @@ func TestEveryNumericFieldIsRangeChecked(t *testing.T) {
 		{`"rate":[1],"queue":-1`, `field "queue": -1: allowed`},
 		{`"rate":[1],"queue":99999999999`, `field "queue": 99999999999: allowed`},
 		{`"rate":[1],"streams_per_conn":-1`, `field "streams_per_conn": -1: allowed`},
+		{`"rate":[1],"client_mode":"epoll"`, `field "client_mode": "epoll": allowed "reactor"`},
 		{`"rate":[1],"max_streams":1000000`, `field "max_streams": 1000000: allowed`},
 		{`"rate":[1],"tls_resumption":"yes"`, `tls_resumption`},
 		{`"rate":[1],"heartbeat":"1ns"`, `field "heartbeat": 1ns: allowed 0 (the default) or 1ms to 1h0m0s`},

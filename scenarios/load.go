@@ -158,7 +158,7 @@ func describeType(t string) string {
 
 func fieldNames() []string {
 	return []string{"name", "question", "kind", "transports", "clients", "rate", "payload", "binary", "burst", "warmup",
-		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "ring_bytes", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "reconnect", "browser", "suite", "quick"}
+		"duration", "poll_interval", "connect_rate", "lifetime", "slo", "stop_at_slo", "repetitions", "ring", "ring_bytes", "fault", "heartbeat", "hold_timeout", "queue", "read_timeout", "reconnect", "tls_resumption", "streams_per_conn", "max_streams", "client_mode", "browser", "suite", "quick"}
 }
 
 func (sc *Scenario) defaults() {

@@ -70,6 +70,11 @@ type Scenario struct {
 	// server's limit of concurrent streams per connection (250, Go's).
 	StreamsPerConn int `json:"streams_per_conn,omitempty"`
 	MaxStreams     int `json:"max_streams,omitempty"`
+	// ClientMode is how the load generator holds its clients: "" or
+	// "goroutine" (one each), "reactor" (held rawtcp, sse-lean and
+	// WebSocket connections read by a few epoll loops; the others fall
+	// back, and the record says why). Scale scenarios use the reactor.
+	ClientMode string `json:"client_mode,omitempty"`
 	// Suite names the suite of a scenario left out of the default one
 	// (one of Suites); pushbench run --scenario SUITE runs it (make
 	// bench-faults, make bench-scale).

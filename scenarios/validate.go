@@ -157,6 +157,9 @@ func (sc Scenario) Validate() error {
 			return bad(f.field, "%d: allowed 0 (the default) or 1 to 100000 streams", f.v)
 		}
 	}
+	if m := sc.ClientMode; m != "" && m != "goroutine" && m != "reactor" {
+		return bad("client_mode", "%.20q: allowed \"reactor\", \"goroutine\" or absent (goroutines)", m)
+	}
 	if sc.Queue < 0 || sc.Queue > 10_000_000 {
 		return bad("queue", "%d: allowed 0 (serve's default) or 1 to 10000000 messages", sc.Queue)
 	}

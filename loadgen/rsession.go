@@ -1,0 +1,256 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pushbench/pushbench/results"
+)
+
+// Client modes: how a generator runs its clients (Config.ClientMode,
+// recorded as results.Params.ClientMode).
+const (
+	// ModeGoroutine runs each client in a goroutine of its own, in the
+	// transport's client (the default; every transport and fault).
+	ModeGoroutine = "goroutine"
+	// ModeReactor holds each push connection in a reactor (reactor.go):
+	// no goroutine and no read buffer per idle connection. The handshake
+	// and every reconnect still run in the transport's client, in a
+	// short-lived goroutine.
+	ModeReactor = "reactor"
+)
+
+// reactorState is the generator's client mode, chosen once (at its first
+// client), and its reactors.
+type reactorState struct {
+	once     sync.Once
+	mode     string
+	why      string // why the goroutine path was chosen, when reactor was asked for
+	kind     handshakeEnd
+	reactors []*reactor
+	next     atomic.Uint32
+
+	mu      sync.Mutex
+	clients []*rclient // for stopping their reconnect timers at Close
+}
+
+// rclient is one reactor-mode client's session: what the goroutine path
+// keeps on its goroutine's stack.
+type rclient struct {
+	c     *vclient
+	index int   // run-wide client index (source address)
+	since int64 // the cursor its next connection resumes after
+	r     *reactor
+	timer atomic.Pointer[time.Timer] // a pending reconnect
+}
+
+// ClientMode is how the generator runs its clients and, when it was asked
+// for the reactor but runs goroutines, why. Before the first client it is
+// what it will be.
+func (g *Generator) ClientMode() (mode, why string) {
+	g.decideMode()
+	return g.rx.mode, g.rx.why
+}
+
+// decideMode chooses the client mode once: the reactor when it was asked
+// for and the scenario needs nothing it lacks.
+func (g *Generator) decideMode() {
+	g.rx.once.Do(func() {
+		g.rx.mode = ModeGoroutine
+		if g.cfg.ClientMode != ModeReactor {
+			return
+		}
+		tr := g.cfg.Transport
+		kind, ok := reactorProtocols[tr.Name]
+		g.mu.Lock()
+		slow := g.slowFraction > 0
+		g.mu.Unlock()
+		switch {
+		case !ok || tr.Variant != "":
+			g.rx.why = fmt.Sprintf("%s: the reactor reads rawtcp, sse-lean and websocket in plaintext only", tr.Name)
+		case g.cfg.Upstream:
+			g.rx.why = "chat clients send upstream on their connection"
+		case slow:
+			g.rx.why = "a slow reader stalls its own reads, which would stall a reactor's"
+		}
+		if g.rx.why != "" {
+			return
+		}
+		n := max(1, runtime.GOMAXPROCS(0))
+		for i := 0; i < n; i++ {
+			r, err := newReactor(g)
+			if err != nil {
+				for _, r := range g.rx.reactors {
+					r.shutdown(nil)
+				}
+				g.rx.reactors, g.rx.why = nil, err.Error()
+				return
+			}
+			g.rx.reactors = append(g.rx.reactors, r)
+		}
+		g.rx.mode, g.rx.kind = ModeReactor, kind
+		rt := g.cfg.Options.ReadTimeout
+		sweep := rt / 8
+		if g.cfg.Lifetime > 0 {
+			sweep = min(sweep, g.cfg.Lifetime/20)
+		}
+		sweep = min(max(sweep, 10*time.Millisecond), time.Second)
+		for _, r := range g.rx.reactors {
+			g.wg.Add(1)
+			go r.run(sweep, rt)
+		}
+		context.AfterFunc(g.ctx, g.stopReactorClients)
+	})
+}
+
+// startReactor starts client i in reactor mode; false when the generator
+// runs goroutines.
+func (g *Generator) startReactor(i int) (bool, error) {
+	g.decideMode()
+	if g.rx.mode != ModeReactor {
+		return false, nil
+	}
+	// The options are checked once here, as the goroutine path does.
+	if _, err := g.cfg.Transport.NewClient(g.cfg.Options); err != nil {
+		return true, fmt.Errorf("failed to create %s client: %w", g.cfg.Transport.Name, err)
+	}
+	c := &vclient{gen: g, shard: g.shards[i%len(g.shards)]}
+	c.cursor.Store(g.cfg.Since)
+	rs := &g.rx
+	rc := &rclient{c: c, index: g.cfg.FirstClient + i, since: g.cfg.Since,
+		r: rs.reactors[int(rs.next.Add(1))%len(rs.reactors)]}
+	g.mu.Lock()
+	g.clients = append(g.clients, c)
+	g.mu.Unlock()
+	rs.mu.Lock()
+	rs.clients = append(rs.clients, rc)
+	rs.mu.Unlock()
+	g.wg.Add(1)
+	go g.rdial(rc)
+	return true, nil
+}
+
+// rdial makes one connection attempt in the transport's client and hands
+// the connection to the client's reactor. It owns one count of g.wg.
+func (g *Generator) rdial(rc *rclient) {
+	defer g.wg.Done()
+	if g.ctx.Err() != nil {
+		return
+	}
+	c := rc.c
+	c.connectStart = time.Now()
+	ctx, cancel := g.ctx, context.CancelFunc(func() {})
+	var lifeEnd int64
+	if g.cfg.Lifetime > 0 {
+		end := c.connectStart.Add(time.Duration(float64(g.cfg.Lifetime) * (0.5 + rand.Float64())))
+		ctx, cancel = context.WithDeadline(g.ctx, end)
+		lifeEnd = end.UnixNano()
+	}
+	h := &handoff{c: c, kind: g.rx.kind, fd: -1}
+	opts := g.cfg.Options
+	opts.Dial = h.dial(dialer(sourceFor(rc.index), opts.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut, &c.tcpUp))
+	client, err := g.cfg.Transport.NewClient(opts)
+	if err == nil {
+		err = client.Run(ctx, rc.since, h)
+	}
+	churned := ctx.Err() != nil
+	cancel()
+	switch {
+	case h.fd >= 0:
+		g.rhold(rc, h, lifeEnd)
+	case h.err != nil:
+		g.rended(rc, h.err, false)
+	default:
+		g.rended(rc, err, churned)
+	}
+}
+
+// rhold parses what arrived with the handshake and registers the
+// connection with the client's reactor.
+func (g *Generator) rhold(rc *rclient, h *handoff, lifeEnd int64) {
+	p, err := newParser(g.cfg.Transport.Name, h.head)
+	if err != nil {
+		unix.Close(h.fd)
+		g.rended(rc, err, false)
+		return
+	}
+	conn := &rconn{fd: h.fd, rc: rc, p: p, lifeEnd: lifeEnd}
+	e := env{sink: rc.c, out: conn}
+	if err := p.feed(h.left, &e); err != nil {
+		if errors.Is(err, errStreamEnd) {
+			err = p.end(err, &e)
+		}
+		unix.Close(h.fd)
+		g.rended(rc, err, false)
+		return
+	}
+	if !rc.r.register(conn) {
+		unix.Close(h.fd)
+		g.rended(rc, errors.New("the reactor has stopped"), false)
+	}
+}
+
+// rended is the end of one connection of a reactor-mode client: the same
+// accounting as the goroutine path's session loop, and the next attempt
+// (at once after a planned end, else after the reconnect delay).
+func (g *Generator) rended(rc *rclient, err error, planned bool) {
+	c := rc.c
+	if c.connected.Swap(false) {
+		g.connected.Add(-1)
+	}
+	if g.ctx.Err() != nil {
+		return
+	}
+	if cur := c.cursor.Load(); rc.since >= 0 || cur > 0 {
+		rc.since = cur
+	}
+	if planned {
+		c.count(func(n *results.Counts) { n.Reconnects++ })
+		g.wg.Add(1)
+		go g.rdial(rc)
+		return
+	}
+	c.count(func(n *results.Counts) { n.Drops++ })
+	if c.droppedAt.IsZero() {
+		c.droppedAt = time.Now()
+	}
+	g.noteErr(err)
+	c.failures++
+	g.wg.Add(1)
+	t := time.AfterFunc(g.reconnectDelay(c), func() {
+		if g.ctx.Err() != nil {
+			g.wg.Done()
+			return
+		}
+		c.count(func(n *results.Counts) { n.Reconnects++ })
+		g.rdial(rc)
+	})
+	rc.timer.Store(t)
+	if g.ctx.Err() != nil && t.Stop() {
+		g.wg.Done() // Close's sweep of the timers may have run before the Store
+	}
+}
+
+// stopReactorClients stops the pending reconnects when the generator
+// closes (the reactors close their connections themselves).
+func (g *Generator) stopReactorClients() {
+	for _, r := range g.rx.reactors {
+		r.wake()
+	}
+	g.rx.mu.Lock()
+	clients := g.rx.clients
+	g.rx.mu.Unlock()
+	for _, rc := range clients {
+		if t := rc.timer.Load(); t != nil && t.Stop() {
+			g.wg.Done()
+		}
+	}
+}
