@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies
+.PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies
 
 all: build
 
@@ -32,6 +32,15 @@ bench-faults: build
 # open-file limit requires (about 35 minutes on 2 cores).
 bench-scale: build
 	$(BIN) run --scenario scale --out $(OUT)/scale
+
+# How it is deployed (issue 11's one run): every transport beside its TLS
+# variant (idle memory, handshakes full and resumed, bytes per message),
+# SSE and the polls over HTTP/1.1 and HTTP/2 (streams per connection, a
+# slow stream), headless Chromium's connection limit (C13), and binary
+# payloads beside text (C11). About 30 minutes; needs chromium
+# (make system-deps).
+bench-deploy: build system-deps
+	$(BIN) run --scenario tls,browser-c13,payload,payload-binary --out $(OUT)/deploy
 
 # Go micro-benchmarks: per-transport delivery to one client, hot paths.
 bench-go:
