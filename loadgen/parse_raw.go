@@ -72,13 +72,7 @@ func rawFrame(body []byte, e *env) error {
 	if se, ok := rawtcp.ErrorFrame(body); ok {
 		return fmt.Errorf("failed to receive: %w", se)
 	}
-	var f wire.Frame
-	var err error
-	if len(body) > 0 && body[0] == wire.BinaryKind { // a binary payload's raw form
-		f, err = wire.DecodeBinary(body)
-	} else {
-		f, err = wire.Decode(body)
-	}
+	f, err := wire.DecodeFrame(body)
 	if err != nil {
 		return fmt.Errorf("failed to decode frame: %w", err)
 	}

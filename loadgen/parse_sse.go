@@ -404,7 +404,7 @@ func (p *sseParser) field(line []byte, e *env) error {
 	case "event":
 		p.gap = string(value) == "gap"
 	case "retry":
-		if ms, ok := retryDigits(value); ok {
+		if ms, ok := sselean.RetryValue(value); ok {
 			e.sink.Retry(time.Duration(ms) * time.Millisecond)
 		}
 	}
@@ -430,19 +430,4 @@ func (p *sseParser) dispatch(e *env) error {
 		e.sink.Message(f.Seq, f.Sent, f.PayloadSize)
 	}
 	return nil
-}
-
-// retryDigits parses a retry value: ASCII digits only (sselean's rule).
-func retryDigits(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 12 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }

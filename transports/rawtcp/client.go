@@ -131,12 +131,7 @@ func (c *Client) receive(ctx context.Context, conn net.Conn, r transports.Receiv
 		if bytes.HasPrefix(body, errorPrefix) {
 			return fmt.Errorf("failed to receive: %w", parseServerError(body))
 		}
-		var f wire.Frame
-		if body[0] == wire.BinaryKind {
-			f, err = wire.DecodeBinary(body)
-		} else {
-			f, err = wire.Decode(body)
-		}
+		f, err := wire.DecodeFrame(body)
 		if err != nil {
 			return fmt.Errorf("failed to decode frame: %w", err)
 		}

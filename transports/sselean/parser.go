@@ -128,7 +128,7 @@ func (p *Parser) field(line []byte) error {
 		p.event = append(p.event[:0], value...)
 	case "retry":
 		if p.OnRetry != nil {
-			if ms, ok := digits(value); ok {
+			if ms, ok := RetryValue(value); ok {
 				p.OnRetry(ms)
 			}
 		}
@@ -146,8 +146,10 @@ func (p *Parser) dispatch() error {
 	return p.OnEvent(event, data)
 }
 
-// digits parses a retry value: ASCII digits only, as the spec requires.
-func digits(b []byte) (int64, bool) {
+// RetryValue parses a retry: field's value: ASCII digits only, as the
+// spec requires (at most 12); ok is false for anything else, which a
+// client ignores.
+func RetryValue(b []byte) (ms int64, ok bool) {
 	if len(b) == 0 || len(b) > 12 {
 		return 0, false
 	}

@@ -63,6 +63,17 @@ func AppendBinaryMessage(dst []byte, seq, sent int64, payload []byte) []byte {
 	return append(append(dst, hdr[:]...), payload...)
 }
 
+// DecodeFrame decodes a message that carries no other type: a binary
+// message's raw form when its first byte is BinaryKind (JSON never starts
+// with it), else a JSON message or gap signal (Decode). Raw TCP frames are
+// such messages.
+func DecodeFrame(b []byte) (Frame, error) {
+	if len(b) > 0 && b[0] == BinaryKind {
+		return DecodeBinary(b)
+	}
+	return Decode(b)
+}
+
 // DecodeBinary parses one raw binary message and checks that it carries
 // exactly the payload its header claims.
 func DecodeBinary(b []byte) (Frame, error) {
