@@ -20,11 +20,19 @@ import (
 func (r *Runner) runBrowser(ctx context.Context, sc scenarios.Scenario, tr transports.Transport, rep int) {
 	st := sc.Steps()[0]
 	for _, proto := range sc.Browser.Protocols {
-		rec := r.baseRecord(sc, st, tr, rep)
-		rec.Client = results.ClientBrowser
+		rt := tr
 		if proto == scenarios.HTTP2 {
-			rec.Transport = tr.Name + "+h2" // the descriptor's variant name
+			// The h2 variant's descriptor, so the record's name and facts
+			// (Variant "h2") say what the browser spoke; WebSocket has none
+			// (no RFC 8441 in gorilla), and browserStep says so.
+			if v, err := transports.Lookup(tr.Name + "+" + transports.VariantH2); err == nil {
+				rt = v
+			} else {
+				rt.Name, rt.Base, rt.Variant = tr.Name+"+"+transports.VariantH2, tr.Name, transports.VariantH2
+			}
 		}
+		rec := r.baseRecord(sc, st, rt, rep)
+		rec.Client = results.ClientBrowser
 		prog := newProgress(r.cfg.Log, r.cfg.Terminal, fmt.Sprintf("%s/%s rep %d", sc.Name, rec.Transport, rep))
 		err := r.browserStep(ctx, sc, st, tr, proto, &rec, prog)
 		switch {
