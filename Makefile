@@ -37,7 +37,7 @@ bench-scale: build
 # variant (idle memory, handshakes full and resumed, bytes per message),
 # SSE and the polls over HTTP/1.1 and HTTP/2 (streams per connection, a
 # slow stream), headless Chromium's connection limit (C13), and binary
-# payloads beside text (C11). About 30 minutes; needs chromium
+# payloads beside text (C11). About 18 minutes on 2 cores; needs chromium
 # (make system-deps).
 bench-deploy: build system-deps
 	$(BIN) run --scenario tls,browser-c13,payload,payload-binary --out $(OUT)/deploy
