@@ -273,6 +273,19 @@ func handshakeTable(byScenario map[string][]*group, names []string) (Table, bool
 	return t, true
 }
 
+// faultsNote names the slow-stream scenarios' faults as recorded.
+func faultsNote(faults map[string]bool) string {
+	if len(faults) == 0 {
+		return ""
+	}
+	var out []string
+	for f := range faults {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return "Fault as recorded: " + strings.Join(out, "; ") + ". "
+}
+
 // anyHandshake reports whether any of recs counted a TLS handshake.
 func anyHandshake(recs []results.Record) bool {
 	for _, r := range recs {
@@ -295,8 +308,17 @@ func http2Table(byScenario map[string][]*group, names []string) (Table, bool) {
 		Header: []string{"scenario", "transport", "variant", "connections", "streams/conn", "server heap/stream", "server heap/conn", "p99", "slow-stream scenario", "its p99", "clients with loss"}}
 	// slow: the fault scenarios' groups by transport family and variant.
 	type fv struct{ family, variant string }
+	// Only fault scenarios that measured an HTTP/2 variant: the slow-stream
+	// scenario, not a reset or idle-close one of the same transports.
 	slow := map[fv]*group{}
 	for _, n := range names {
+		h2Fault := false
+		for _, g := range byScenario[n] {
+			h2Fault = h2Fault || g.known && isH2(g.facts) && g.first().Params.Fault != ""
+		}
+		if !h2Fault {
+			continue
+		}
 		for _, g := range byScenario[n] {
 			if g.known && g.first().Params.Fault != "" {
 				k := fv{g.facts.Family(g.key.Transport), g.facts.Variant}
@@ -307,6 +329,7 @@ func http2Table(byScenario map[string][]*group, names []string) (Table, bool) {
 		}
 	}
 	var shown []*group
+	faults := map[string]bool{}
 	for _, n := range names {
 		groups := byScenario[n]
 		h2Families := map[string]bool{}
@@ -346,6 +369,7 @@ func http2Table(byScenario map[string][]*group, names []string) (Table, bool) {
 				shown = append(shown, sg)
 				fs := figures(sg, true)
 				sName = sg.key.Scenario
+				faults[sg.key.Scenario+": "+sg.first().Params.Fault] = true
 				sP99 = statCell(statOver(fs, func(r results.Record) float64 { return float64(r.Latency.P99) }, hasDeliveries), us)
 				if len(fs.ok) > 0 {
 					var loss int64
@@ -365,7 +389,7 @@ func http2Table(byScenario map[string][]*group, names []string) (Table, bool) {
 	t.Note = "HTTP/1.1 (h1, +tls): one connection per client, so a stream's heap is the connection's (server heap per client). " +
 		"HTTP/2 (+h2 over TLS by ALPN, +h2c cleartext): clients of a load generator share connections; heap per stream and per connection as the record splits them. " +
 		"The slow-stream scenario's figures keep repetitions whose only fault is the loss its slow reader causes; clients with loss summed over those repetitions, of their clients. " +
-		"Other disqualified repetitions give no figure (\"-\"). " + repsNote(shown)
+		"Other disqualified repetitions give no figure (\"-\"). " + faultsNote(faults) + repsNote(shown)
 	return t, true
 }
 
