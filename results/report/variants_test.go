@@ -325,3 +325,27 @@ func keys(m map[string]map[string]string) []string {
 	}
 	return out
 }
+
+// Real records of the deploy run (trimmed of their histograms): websocket
+// beside websocket+tls idle, sse beside sse+h2 in h2-streams. Their facts
+// come from the JSON, as a report of a finished run reads them.
+func TestVariantSectionFromRealRecords(t *testing.T) {
+	recs, err := results.Load("testdata/variants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := variantSection(t, report.Build(recs))
+	tls := rowsOf(t, sec, "Plaintext vs TLS", "scenario", "transport", "figure")
+	heap := tls["tls-idle|websocket / websocket+tls|server heap/conn"]
+	// Medians of the three repetitions: 22880 B and 33645 B.
+	if heap["plain"] != "22.3 KiB" || heap["TLS"] != "32.9 KiB" || heap["TLS/plain"] != "1.47x" {
+		t.Errorf("websocket heap row %v (rows %v)", heap, keys(tls))
+	}
+	h2 := rowsOf(t, sec, "HTTP/1.1 vs HTTP/2", "scenario", "transport")["h2-streams|sse+h2"]
+	if h2["connections"] != "2" || h2["streams/conn"] != "100" || h2["server heap/stream"] != "23.5 KiB" || h2["p99"] != "11.4ms" {
+		t.Errorf("sse+h2 row %v", h2)
+	}
+	if strings.Join(sec.Summary, "\n") != rfc8441 {
+		t.Errorf("summary %q, want %q", sec.Summary, rfc8441)
+	}
+}
