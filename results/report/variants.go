@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -366,7 +367,9 @@ func http2Table(byScenario map[string][]*group, names []string) (Table, bool) {
 			p99 := statOver(fg, func(r results.Record) float64 { return float64(r.Latency.P99) }, hasDeliveries)
 			sName, sP99, sLoss := "-", "-", "-"
 			if sg := slow[fv{g.facts.Family(g.key.Transport), g.facts.Variant}]; sg != nil {
-				shown = append(shown, sg)
+				if !slices.Contains(shown, sg) {
+					shown = append(shown, sg)
+				}
 				fs := figures(sg, true)
 				sName = sg.key.Scenario
 				faults[sg.key.Scenario+": "+sg.first().Params.Fault] = true

@@ -262,6 +262,12 @@ func TestVariantSectionHTTP2(t *testing.T) {
 	if h2["its p99"] != "9ms" || h2["clients with loss"] != "3 of 30" {
 		t.Errorf("h2 slow stream: %v", h2)
 	}
+	sec := variantSection(t, report.Build(recs))
+	for _, tb := range sec.Tables {
+		if strings.HasPrefix(tb.Title, "HTTP/1.1") && strings.Count(tb.Note, "ev-mux (3 messages lost)") != 1 {
+			t.Errorf("the slow-stream group should be marked once in the note: %s", tb.Note)
+		}
+	}
 	if tls := rows["v-latency|ev-secure"]; tls["its p99"] != "-" {
 		t.Errorf("ev-secure has no slow-stream record, got %v", tls)
 	}
