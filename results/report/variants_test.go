@@ -262,6 +262,13 @@ func TestVariantSectionHTTP2(t *testing.T) {
 	if h2["its p99"] != "9ms" || h2["clients with loss"] != "3 of 30" {
 		t.Errorf("h2 slow stream: %v", h2)
 	}
+	// A second scenario citing the same slow-stream groups.
+	for _, r := range variantFixture() {
+		if r.Scenario == "v-latency" && r.Facts.Family(r.Transport) == "ev" {
+			r.Scenario = "v-latency2"
+			recs = append(recs, r)
+		}
+	}
 	sec := variantSection(t, report.Build(recs))
 	for _, tb := range sec.Tables {
 		if strings.HasPrefix(tb.Title, "HTTP/1.1") && strings.Count(tb.Note, "ev-mux (3 messages lost)") != 1 {
