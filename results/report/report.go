@@ -116,6 +116,7 @@ func Build(recs []results.Record) *Report {
 	if sec, ok := browserSection(recs); ok { // browser-measured records: browser.go
 		rep.Sections = append(rep.Sections, sec)
 	}
+	rep.Sections = appendVariantSection(rep.Sections, byScenario) // TLS and HTTP/2 variants: variants.go
 	rep.Claims = evaluateClaims(byScenario)
 	return rep
 }
