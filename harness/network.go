@@ -82,7 +82,7 @@ func describeFault(f *scenarios.Fault) string {
 	case scenarios.FaultRestart:
 		return "server killed and restarted every " + f.Every.String()
 	case scenarios.FaultSlowReader:
-		return fmt.Sprintf("%.0f%% of the clients take %s per message", f.Fraction*100, f.Delay)
+		return fmt.Sprintf("%s%% of the clients take %s per message", strconv.FormatFloat(f.Fraction*100, 'g', 3, 64), f.Delay) // 0.5%, not 0%
 	}
 	return f.Type
 }

@@ -237,7 +237,7 @@ func onOff(b bool) string {
 // and resumed, with their time and CPU.
 func handshakeTable(byScenario map[string][]*group, names []string) (Table, bool) {
 	t := Table{Title: "TLS handshakes: full and resumed (TCP connected to server verified)",
-		Header: []string{"scenario", "transport", "resumption", "full", "full p50", "resumed", "resumed p50", "server µs CPU/handshake", "loadgen µs CPU/handshake"}}
+		Header: []string{"scenario", "transport", "resumption", "full", "full p50", "resumed", "resumed p50", "server µs CPU/handshake", "loadgen µs CPU/handshake", "server: extra vs plaintext", "loadgen: extra vs plaintext"}}
 	var shown []*group
 	for _, n := range names {
 		for _, g := range byScenario[n] {
@@ -261,15 +261,21 @@ func handshakeTable(byScenario map[string][]*group, names []string) (Table, bool
 			resP50 := statOver(fg, func(r results.Record) float64 { return float64(r.TLS.ResumedTime.P50) }, func(r results.Record) bool { return r.TLS != nil && r.TLS.Resumed > 0 })
 			scpu := statOver(fg, func(r results.Record) float64 { return r.TLS.ServerCPUPerUs }, has)
 			lcpu := statOver(fg, func(r results.Record) float64 { return r.TLS.LoadgenCPUPerUs }, has)
+			var sx, lx results.Stat
+			if p := plainOf(byScenario[n], g); p != nil {
+				sx, lx = extraPerHandshake(fg, figures(p, false))
+			}
 			t.Rows = append(t.Rows, []string{n + stepLabel(g.first()), transportCell(g), onOff(g.first().Params.TLS.Resumption),
-				num(float64(full)), statCell(fullP50, us), num(float64(resumed)), statCell(resP50, us), statCell(scpu, f0), statCell(lcpu, f0)})
+				num(float64(full)), statCell(fullP50, us), num(float64(resumed)), statCell(resP50, us), statCell(scpu, f0), statCell(lcpu, f0),
+				statCell(sx, f0), statCell(lx, f0)})
 		}
 	}
 	if len(t.Rows) == 0 {
 		return Table{}, false
 	}
 	t.Note = "Counts summed over the repetitions that qualify; times are the medians of each repetition's p50. " +
-		"CPU per handshake is the window's CPU / handshakes, so it includes whatever else the window did (small in the churn scenarios). " +
+		"CPU per handshake is the window's CPU / handshakes, so it includes whatever else the window did (delivering messages, plaintext connects); " +
+		"\"extra vs plaintext\" is what TLS added: the window's CPU minus that of the plaintext transport's record of the same repetition, / handshakes. " +
 		"With resumption on, each client's first (full) handshake falls before the window. " + repsNote(shown)
 	return t, true
 }
@@ -285,6 +291,28 @@ func faultsNote(faults map[string]bool) string {
 	}
 	sort.Strings(out)
 	return "Fault as recorded: " + strings.Join(out, "; ") + ". "
+}
+
+// extraPerHandshake is the CPU TLS added per handshake, server and load
+// generator: each TLS record's window CPU minus that of plain's record of
+// the same repetition, over the record's handshakes (µs); not OK without a
+// plaintext record to pair.
+func extraPerHandshake(tls, plain *group) (server, loadgen results.Stat) {
+	byRep := map[int]results.Record{}
+	for _, p := range plain.ok {
+		byRep[p.Repetition] = p
+	}
+	var sv, lv []float64
+	for _, r := range tls.ok {
+		p, ok := byRep[r.Repetition]
+		if !ok || r.TLS == nil || r.TLS.Full+r.TLS.Resumed == 0 {
+			continue
+		}
+		h := float64(r.TLS.Full + r.TLS.Resumed)
+		sv = append(sv, (r.Server.CPUSeconds-p.Server.CPUSeconds)/h*1e6)
+		lv = append(lv, (r.Loadgen.CPUSeconds-p.Loadgen.CPUSeconds)/h*1e6)
+	}
+	return results.StatOf(sv), results.StatOf(lv)
 }
 
 // anyHandshake reports whether any of recs counted a TLS handshake.

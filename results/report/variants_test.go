@@ -114,6 +114,10 @@ func variantFixture() []results.Record {
 	for _, scen := range []string{"v-hs", "v-hs-full"} {
 		for _, tr := range []string{"ws", "ws-secure"} {
 			recs = append(recs, reps(scen, "churn", tr, func(r *results.Record, rep int) {
+				// The window's CPU: the plaintext record's differs by
+				// repetition; TLS adds 700 µs (server) and 1000 µs (load
+				// generator) per resumed handshake, 900 and 1100 per full one.
+				r.Server.CPUSeconds, r.Loadgen.CPUSeconds = 0.1+0.01*float64(rep), 0.2+0.02*float64(rep)
 				if r.Params.TLS == nil {
 					return
 				}
@@ -121,9 +125,13 @@ func variantFixture() []results.Record {
 				h := &results.TLSHandshakes{ServerCPUPerUs: 1500, LoadgenCPUPerUs: 1800}
 				if scen == "v-hs" {
 					h.Resumed, h.ResumedTime = int64(10+rep), results.Summary{Count: int64(10 + rep), P50: int64(1200 + 100*rep)}
+					r.Server.CPUSeconds += float64(h.Resumed) * 700e-6
+					r.Loadgen.CPUSeconds += float64(h.Resumed) * 1000e-6
 				} else {
 					h.Full, h.FullTime = 20, results.Summary{Count: 20, P50: 2500}
 					h.ServerCPUPerUs = 2400
+					r.Server.CPUSeconds += 20 * 900e-6
+					r.Loadgen.CPUSeconds += 20 * 1100e-6
 				}
 				r.TLS = h
 			})...)
@@ -232,6 +240,14 @@ func TestVariantSectionHandshakes(t *testing.T) {
 	}
 	if full["resumption"] != "off" || full["full"] != "60" || full["full p50"] != "2.5ms" || full["server µs CPU/handshake"] != "2400" || full["loadgen µs CPU/handshake"] != "1800" {
 		t.Errorf("full row: %v", full)
+	}
+	// What TLS added, paired with the plaintext record of the same
+	// repetition: not the window's CPU / handshakes (1500, 2400 above).
+	if res["server: extra vs plaintext"] != "700" || res["loadgen: extra vs plaintext"] != "1000" {
+		t.Errorf("resumed row's extra CPU: server %q, loadgen %q; want 700 and 1000", res["server: extra vs plaintext"], res["loadgen: extra vs plaintext"])
+	}
+	if full["server: extra vs plaintext"] != "900" || full["loadgen: extra vs plaintext"] != "1100" {
+		t.Errorf("full row's extra CPU: server %q, loadgen %q; want 900 and 1100", full["server: extra vs plaintext"], full["loadgen: extra vs plaintext"])
 	}
 }
 
