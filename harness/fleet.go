@@ -140,15 +140,20 @@ func (f *fleet) run(fn func(i int, m *member) error, mark bool) error {
 		}()
 	}
 	wg.Wait()
+	var first error
 	for i, err := range errs {
-		if err != nil {
-			if mark && (errors.Is(err, loadgen.ErrUnreachable) || f.members[i].exited()) {
-				f.members[i].fail(err)
-			}
-			return err
+		if err == nil {
+			continue
+		}
+		// Every member that failed is marked, not only the first.
+		if mark && (errors.Is(err, loadgen.ErrUnreachable) || f.members[i].exited()) {
+			f.members[i].fail(err)
+		}
+		if first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // live is the number of workers still answering.
@@ -318,9 +323,11 @@ type fleetWindow struct {
 // shared cores are.
 func (f *fleet) Window(ctx context.Context, published int64, window time.Duration, cores float64) (fleetWindow, error) {
 	reports := make([]*loadgen.Report, len(f.members))
+	errs := make([]error, len(f.members))
 	_ = f.each(func(i int, m *member) error {
 		r, err := m.remote.Report(ctx, published)
 		if err != nil {
+			errs[i] = err
 			return err
 		}
 		reports[i] = &r
@@ -331,10 +338,18 @@ func (f *fleet) Window(ctx context.Context, published int64, window time.Duratio
 	for i, m := range f.members {
 		if reports[i] == nil {
 			fw.FailedClients += int64(m.clients)
-			fw.Failed = append(fw.Failed, fmt.Sprintf("%v (its %d clients are counted as failed)", m.err(), m.clients))
+			cause := m.err() // dead or hung before, or now
+			if cause == nil {
+				cause = errs[i] // answered, but not with its report
+			}
+			fw.Failed = append(fw.Failed, fmt.Sprintf("%v (its %d clients are counted as failed)", cause, m.clients))
 			continue
 		}
 		ok = append(ok, *reports[i])
+	}
+	if len(ok) == 0 {
+		// Nothing was measured: an error, not a record of zero deliveries.
+		return fw, fmt.Errorf("no load-generator worker gave its window: %s; if they were busy (see the load generator's CPU in earlier steps), give each fewer clients (--workers) or more CPU", strings.Join(fw.Failed, "; "))
 	}
 	w, err := loadgen.Merge(ok)
 	if err != nil {
