@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -37,6 +38,12 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		if err != nil {
 			if top := fl.Errors(ctx); len(top) > 0 {
 				err = fmt.Errorf("%w (client errors: %s)", err, strings.Join(top, "; "))
+			}
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				// The limit, its value and the knobs that move it.
+				err = fmt.Errorf("%w: the connect limit of %v (twice %d clients at connect_rate %g/s, plus a minute) passed; "+
+					"a lower connect_rate gives more time, fewer clients per worker (--workers) or per server process (--server-procs) more CPU each",
+					err, limit.Round(time.Second), add, sc.ConnectRate)
 			}
 			return r.phaseErr(srv, "connect", err)
 		}
