@@ -110,18 +110,21 @@ func (p *sseParser) settle(e *env) {
 	p.scratch = false
 }
 
+// take gives events the next p.left bytes of b at most (a sized body, or
+// a chunk's data) and returns what follows them.
+func (p *sseParser) take(b []byte, e *env) ([]byte, error) {
+	k := min(uint64(len(b)), p.left)
+	p.left -= k
+	return b[k:], p.events(b[:k], e)
+}
+
 // body takes the body's framing off b and gives the data to events.
 func (p *sseParser) body(b []byte, e *env) error {
 	switch p.framing {
 	case bodyToEOF:
 		return p.events(b, e)
 	case bodySized:
-		k := uint64(len(b))
-		if k > p.left {
-			k = p.left
-		}
-		p.left -= k
-		if err := p.events(b[:k], e); err != nil {
+		if _, err := p.take(b, e); err != nil {
 			return err
 		}
 		if p.left == 0 {
@@ -161,15 +164,10 @@ func (p *sseParser) body(b []byte, e *env) error {
 				return err
 			}
 		case chunkData:
-			k := uint64(len(b))
-			if k > p.left {
-				k = p.left
-			}
-			p.left -= k
-			if err := p.events(b[:k], e); err != nil {
+			var err error
+			if b, err = p.take(b, e); err != nil {
 				return err
 			}
-			b = b[k:]
 			if p.left == 0 {
 				p.cstate = chunkCR
 			}
@@ -384,13 +382,7 @@ func (p *sseParser) field(line []byte, e *env) error {
 	if line[0] == ':' {
 		return nil
 	}
-	name, value := line, []byte(nil)
-	if i := bytes.IndexByte(line, ':'); i >= 0 {
-		name, value = line[:i], line[i+1:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
-		}
-	}
+	name, value := sselean.SplitField(line)
 	switch string(name) {
 	case "data":
 		if p.hasData {

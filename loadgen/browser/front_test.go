@@ -2,21 +2,17 @@ package browser
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"time"
+
+	"github.com/pushbench/pushbench/transports"
 )
 
 // Front is a TLS reverse proxy on loopback in front of a plaintext
@@ -43,7 +39,7 @@ func StartFront(backend string, h2 bool) (*Front, error) {
 	if err != nil || u.Scheme != "http" {
 		return nil, fmt.Errorf("front: backend %q: want http://host:port", backend)
 	}
-	cert, err := selfSigned()
+	cert, err := loopbackCert()
 	if err != nil {
 		return nil, err
 	}
@@ -85,20 +81,11 @@ func (f *Front) Close() {
 	}
 }
 
-func selfSigned() (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// loopbackCert is the certificate serve makes at start (transports.NewCert).
+func loopbackCert() (tls.Certificate, error) {
+	certPEM, keyPEM, err := transports.NewCert()
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "pushbench loopback"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	return tls.X509KeyPair(certPEM, keyPEM)
 }

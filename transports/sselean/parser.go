@@ -100,6 +100,21 @@ func (p *Parser) readLine(br *bufio.Reader) ([]byte, error) {
 	return line, err
 }
 
+// SplitField splits a non-empty, non-comment event-stream line into its
+// field name and value: up to the first colon, then the value without one
+// leading space; a line without a colon is a name with an empty value.
+func SplitField(line []byte) (name, value []byte) {
+	i := bytes.IndexByte(line, ':')
+	if i < 0 {
+		return line, nil
+	}
+	name, value = line[:i], line[i+1:]
+	if len(value) > 0 && value[0] == ' ' {
+		value = value[1:]
+	}
+	return name, value
+}
+
 func (p *Parser) field(line []byte) error {
 	if len(line) == 0 {
 		return p.dispatch()
@@ -107,13 +122,7 @@ func (p *Parser) field(line []byte) error {
 	if line[0] == ':' {
 		return nil
 	}
-	name, value := line, []byte(nil)
-	if i := bytes.IndexByte(line, ':'); i >= 0 {
-		name, value = line[:i], line[i+1:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
-		}
-	}
+	name, value := SplitField(line)
 	switch string(name) { // no allocation: the compiler compares in place
 	case "data":
 		if p.hasData {
