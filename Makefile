@@ -73,11 +73,12 @@ fuzz:
 # What the tests need from the system: iproute2 (the test across hosts in
 # network namespaces, harness/netns_test.go), node and npm (the interop clients,
 # the browser check) and Debian's chromium (the HTML report's browser test,
-# results/report/browser_test.go). Missing ones are installed with apt-get
+# results/report/browser_test.go) and curl (the TLS and HTTP/2 interop
+# checks, harness/serve/interop_test.go). Missing ones are installed with apt-get
 # when running as root on Debian or Ubuntu; otherwise make stops at once
 # with the exact command to run. APT_GET and UID_NOW are variables so that
 # a test (results/report/deps_test.go) can check this logic.
-SYSTEM_TOOLS := node:nodejs npm:npm chromium:chromium ip:iproute2
+SYSTEM_TOOLS := node:nodejs npm:npm chromium:chromium ip:iproute2 curl:curl
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 system-deps:

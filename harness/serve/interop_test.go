@@ -331,7 +331,7 @@ func requireCurl(t *testing.T) string {
 	t.Helper()
 	curl, err := exec.LookPath("curl")
 	if err != nil {
-		t.Skip("curl is not on PATH")
+		t.Fatal("curl is not on PATH: run `make system-deps` (apt-get install curl)")
 	}
 	return curl
 }

@@ -50,10 +50,10 @@ func TestMakeTestInstallsWhatIsMissing(t *testing.T) {
 		t.Fatalf("as root, make system-deps failed: %v\n%s", err, out)
 	}
 	log, _ := os.ReadFile(filepath.Join(dir, "log"))
-	if !strings.Contains(string(log), "update") || !strings.Contains(string(log), "install -y -qq --no-install-recommends nodejs npm chromium iproute2") {
-		t.Errorf("apt-get was called with:\n%s\nwant update, then install of nodejs npm chromium iproute2", log)
+	if !strings.Contains(string(log), "update") || !strings.Contains(string(log), "install -y -qq --no-install-recommends nodejs npm chromium iproute2 curl") {
+		t.Errorf("apt-get was called with:\n%s\nwant update, then install of nodejs npm chromium iproute2 curl", log)
 	}
-	if !strings.Contains(out, "installing nodejs npm chromium iproute2") {
+	if !strings.Contains(out, "installing nodejs npm chromium iproute2 curl") {
 		t.Errorf("make did not say what it installs:\n%s", out)
 	}
 	// Now everything is there: nothing more is installed.
@@ -73,7 +73,7 @@ func TestMakeTestInstallsWhatIsMissing(t *testing.T) {
 	if err == nil {
 		t.Fatalf("as a user without chromium, make system-deps succeeded:\n%s", out)
 	}
-	if !strings.Contains(out, "sudo apt-get update && sudo apt-get install -y nodejs npm chromium iproute2") {
+	if !strings.Contains(out, "sudo apt-get update && sudo apt-get install -y nodejs npm chromium iproute2 curl") {
 		t.Errorf("the failure does not give the exact command:\n%s", out)
 	}
 	if _, err := os.Stat(filepath.Join(dir2, "log")); err == nil {
