@@ -69,6 +69,58 @@ type Record struct {
 	TLS *TLSHandshakes `json:"tls,omitempty"`
 	// HTTP2 is an HTTP/2 variant's costs per connection and per stream.
 	HTTP2 *HTTP2Usage `json:"http2,omitempty"`
+	// Implementation is the server that was measured: a target
+	// (nchan, centrifugo, a user's own) or pushbench's own serve. nil in
+	// records written before targets: pushbench's own (ImplementationOf).
+	Implementation *Implementation `json:"implementation,omitempty"`
+	// Publisher is the open-loop publisher's own account when it
+	// publishes through a target's API: requests, errors, lag, CPU.
+	Publisher *PublisherUsage `json:"publisher,omitempty"`
+}
+
+// Implementation names the server a record measured beside its
+// transport: the transport is the protocol, this is who spoke it.
+type Implementation struct {
+	Name    string `json:"name"`    // "pushbench", "nchan", "centrifugo", a target file's name
+	Version string `json:"version"` // as the target reports it
+	Model   string `json:"model"`   // event loop, thread pool, process per connection
+	Runtime string `json:"runtime,omitempty"`
+	// Resume is how its clients resumed after a disconnect
+	// ("last-event-id", "headers", "url"), or "none" when the server
+	// offers no resume for this transport.
+	Resume string `json:"resume,omitempty"`
+	// Local is false when the target runs elsewhere: its CPU and memory
+	// are then not measured.
+	Local bool     `json:"local"`
+	Notes []string `json:"notes,omitempty"`
+}
+
+// PublisherUsage is the publisher's account of a window when it
+// publishes through a target's HTTP API.
+type PublisherUsage struct {
+	Requests int64 `json:"requests"` // publish requests answered with an OK status
+	Errors   int64 `json:"errors"`   // failed or refused publish requests
+	// ErrorSample is one error, verbatim but bounded.
+	ErrorSample string `json:"error_sample,omitempty"`
+	// LagP99Us and LagMaxUs are how late publish requests started
+	// against their intended times: a publisher that cannot keep up
+	// shows here (and as latency, since messages carry intended times).
+	LagP99Us   float64 `json:"lag_p99_us"`
+	LagMaxUs   float64 `json:"lag_max_us"`
+	CPUSeconds float64 `json:"cpu_s"`
+	CPUShare   float64 `json:"cpu_share"` // of one core over the window
+	// Saturated is why the publisher's figures cannot be trusted ("" when
+	// they can): its core was busy, or it fell behind its schedule.
+	Saturated string `json:"saturated,omitempty"`
+}
+
+// ImplementationOf is the record's implementation: its own, or
+// pushbench's serve for records that name none.
+func ImplementationOf(r Record) Implementation {
+	if r.Implementation != nil {
+		return *r.Implementation
+	}
+	return Implementation{Name: "pushbench", Model: "event loop", Runtime: "Go", Local: true}
 }
 
 // HTTP2Usage splits an HTTP/2 record's costs between its connections and
