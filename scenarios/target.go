@@ -164,6 +164,7 @@ type TemplateVars struct {
 	Channel string
 	Key     string // a random secret made per run (API keys, JWT secrets)
 	Procs   int    // worker processes the server may start (1)
+	Cache   string // pushbench's cache folder, where built servers are installed
 	Message string // publish body only: the message's JSON
 	// Reconnect-time values for URL resume (Resume.Kind "url").
 	Resuming bool
