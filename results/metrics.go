@@ -36,6 +36,16 @@ type Metric struct {
 }
 
 func delivered(r Record) bool { return r.Delivery.Delivered > 0 }
+
+// serverMeasured: the server's figure was measured (see
+// Resources.NotMeasured).
+func serverMeasured(figure string) func(Record) bool {
+	return func(r Record) bool { return r.Server.Measured(figure) }
+}
+
+func and(a, b func(Record) bool) func(Record) bool {
+	return func(r Record) bool { return a(r) && b(r) }
+}
 func always(Record) bool      { return true }
 func connected(r Record) bool { return r.Params.Clients > 0 }
 
@@ -57,10 +67,10 @@ var Metrics = []Metric{
 	{"unexpected", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Unexpected) }, always},
 	{"bytes-per-msg", "B/msg", Lower, func(r Record) float64 { return r.Wire.BytesPerMessage }, func(r Record) bool { return delivered(r) && atSocket(r) }},
 	{"bytes-per-conn-min", "B/conn-min", Lower, func(r Record) float64 { return r.Wire.BytesPerConnMin }, func(r Record) bool { return connected(r) && atSocket(r) }},
-	{"server-cpu-per-msg", "us/msg", Lower, func(r Record) float64 { return r.Server.CPUPerMessageUs }, delivered},
-	{"server-cpu-per-conn-s", "us/conn-s", Lower, func(r Record) float64 { return r.Server.CPUPerConnSecUs }, connected},
-	{"server-rss-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.RSSPerConn }, connected},
-	{"server-heap-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.HeapPerConn }, connected},
+	{"server-cpu-per-msg", "us/msg", Lower, func(r Record) float64 { return r.Server.CPUPerMessageUs }, and(delivered, serverMeasured("cpu"))},
+	{"server-cpu-per-conn-s", "us/conn-s", Lower, func(r Record) float64 { return r.Server.CPUPerConnSecUs }, and(connected, serverMeasured("cpu"))},
+	{"server-rss-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.RSSPerConn }, and(connected, serverMeasured("rss"))},
+	{"server-heap-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.HeapPerConn }, and(connected, serverMeasured("heap"))},
 	{"loadgen-heap-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Loadgen.HeapPerConn }, connected},
 	{"connect-p99", "us", Lower, func(r Record) float64 { return float64(r.Connect.P99) }, func(r Record) bool { return r.Connect.Count > 0 }},
 }

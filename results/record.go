@@ -329,6 +329,22 @@ type Resources struct {
 	// example "load generator at 97% of 1 CPU"): the record's figures then
 	// measure pushbench, not the transport.
 	Saturated string `json:"saturated,omitempty"`
+	// NotMeasured names the figures above that could not be measured, and
+	// are then zero without meaning it: "rss" and "cpu" (a server running
+	// elsewhere), "heap" and "goroutines" (a server that is not Go or not
+	// pushbench's). Tables print "not measured" for them.
+	NotMeasured []string `json:"not_measured,omitempty"`
+}
+
+// Measured says whether figure ("rss", "cpu", "heap", "goroutines") was
+// measured.
+func (r Resources) Measured(figure string) bool {
+	for _, f := range r.NotMeasured {
+		if f == figure {
+			return false
+		}
+	}
+	return true
 }
 
 // Clients that measure records (Record.Client).
