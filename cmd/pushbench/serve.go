@@ -77,8 +77,19 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	ticketFile := fs.String("tls-ticket-key", "", "file holding the session ticket key, 64 hex digits: give every process sharing a port the same one, or resumption fails across them")
 	fs.BoolVar(&cfg.H2C, "h2c", false, "let --addr speak HTTP/2 in cleartext with prior knowledge too (on by itself for an h2c variant)")
 	fs.IntVar(&cfg.MaxStreams, "max-streams", 250, "HTTP/2: most concurrent streams a client may open on one connection")
+	relayFile := fs.String("relay", "", "JSON file of a relay spec (written by pushbench run --target): publish every control schedule's messages through a target's HTTP API too")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *relayFile != "" {
+		b, err := os.ReadFile(*relayFile)
+		if err != nil {
+			return fmt.Errorf("--relay: %w", err)
+		}
+		cfg.Relay = &serve.RelaySpec{}
+		if err := json.Unmarshal(b, cfg.Relay); err != nil || cfg.Relay.URL == "" {
+			return usageError{fmt.Sprintf("--relay %s: not a relay spec (JSON with url, method, body_prefix, body_suffix): %v", *relayFile, err)}
+		}
 	}
 	if err := loadTLSFiles(&cfg, *certFile, *keyFile, *ticketFile); err != nil {
 		fs.Usage()

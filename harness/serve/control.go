@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -92,6 +93,12 @@ func dueAfter(n int64, rate float64) time.Duration {
 // and with an error when the log refuses a message.
 func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int64, err error) {
 	payload := MessageOf(sc.Payload, sc.Binary)
+	if s.relay != nil {
+		if sc.Binary {
+			return 0, 0, errors.New("binary payloads cannot be relayed to a target: its messages are JSON text")
+		}
+		s.relay.Reset()
+	}
 	start := time.Now()
 	if sc.Start != 0 {
 		start = time.Unix(0, sc.Start)
@@ -122,6 +129,9 @@ func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int
 			e, err := s.TryPublishMessage(due, payload)
 			if err != nil {
 				return first, last, err
+			}
+			if s.relay != nil {
+				s.relay.Add(e.Seq, due.UnixNano(), payload.Text)
 			}
 			if first == 0 {
 				first = e.Seq
@@ -156,6 +166,9 @@ type Status struct {
 	TLSBase string `json:"tls_base,omitempty"`
 	RawTLS  string `json:"raw_tls,omitempty"`
 	CertPEM string `json:"cert_pem,omitempty"`
+	// Relay is the relay's account when the process publishes through a
+	// target's API (Config.Relay).
+	Relay *RelayStats `json:"relay,omitempty"`
 }
 
 // bootID is this kernel's boot id ("" where it cannot be read).
@@ -176,6 +189,10 @@ func (s *Service) controlStatus(w http.ResponseWriter, r *http.Request) {
 		HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys, GOMAXPROCS: runtime.GOMAXPROCS(0), Transports: s.Stats(),
 		PID: os.Getpid(), BootID: bootID, Base: s.BaseURL(), Raw: s.RawAddr(),
 		TLSBase: s.TLSBaseURL(), RawTLS: s.RawTLSAddr(), CertPEM: string(s.CertPEM())}
+	if s.relay != nil {
+		rs := s.relay.Stats()
+		st.Relay = &rs
+	}
 	answerDeadline(w, s.cfg.Server.WriteTimeout)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)

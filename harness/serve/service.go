@@ -64,6 +64,10 @@ type Config struct {
 	TLSCert    []byte
 	TLSKey     []byte
 	TicketKey  []byte
+	// Relay, when set, publishes every message of the control schedules
+	// through another server's API as well (RelaySpec): the process is
+	// then a target's open-loop publisher.
+	Relay *RelaySpec
 	// H2C lets the plain listener speak HTTP/2 in cleartext with prior
 	// knowledge too (on when an h2c variant is served).
 	H2C bool
@@ -134,6 +138,7 @@ type Service struct {
 	bodies     *bodyBudget
 	wg         sync.WaitGroup
 	errs       chan error
+	relay      *Relay          // Config.Relay's, or nil
 	closing    context.Context // done when Close starts
 	close      context.CancelFunc
 }
@@ -206,6 +211,9 @@ func Start(cfg Config) (*Service, error) {
 		s.closeTLS()
 		s.closeServers()
 		return nil, err
+	}
+	if cfg.Relay != nil {
+		s.relay = NewRelay(*cfg.Relay)
 	}
 	return s, nil
 }
@@ -350,6 +358,9 @@ func (s *Service) Close(ctx context.Context) error {
 		}
 	}
 	s.wg.Wait()
+	if s.relay != nil {
+		s.relay.Close()
+	}
 	return err
 }
 
