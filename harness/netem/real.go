@@ -253,7 +253,7 @@ func (p *RealProxy) waitReady(limit time.Duration) error {
 		default:
 		}
 		missing := ""
-		owned := socketInodes(descendants(p.cmd.Process.Pid))
+		owned := socketInodes(proc.Tree(p.cmd.Process.Pid))
 		listening := listeningInodes()
 		for _, addr := range p.addrs {
 			ok := false
@@ -359,59 +359,12 @@ func (p *RealProxy) Base() proc.Sample { return p.base }
 // Sample sums RSS, CPU and open files over the proxy process and its
 // descendants (a custom nginx config may run a master and workers).
 func (p *RealProxy) Sample() (proc.Sample, error) {
-	var sum proc.Sample
-	pids := descendants(p.cmd.Process.Pid)
-	for _, pid := range pids {
-		s, err := proc.Read(pid)
-		if err != nil {
-			if pid == p.cmd.Process.Pid {
-				return sum, err
-			}
-			continue
-		}
-		sum.RSS += s.RSS
-		sum.CPU += s.CPU
-		sum.FDs += s.FDs
-		sum.Threads += s.Threads
-		sum.At = s.At
-	}
-	return sum, nil
+	sum, _, err := proc.ReadTree(p.cmd.Process.Pid)
+	return sum, err
 }
 
 // Processes is how many processes the proxy runs now.
-func (p *RealProxy) Processes() int { return len(descendants(p.cmd.Process.Pid)) }
-
-// descendants is pid and every process below it, from /proc.
-func descendants(root int) []int {
-	children := map[int][]int{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 2 {
-			continue
-		}
-		var ppid int
-		fmt.Sscanf(f[1], "%d", &ppid)
-		children[ppid] = append(children[ppid], pid)
-	}
-	out := []int{root}
-	for i := 0; i < len(out) && i < 1024; i++ {
-		out = append(out, children[out[i]]...)
-	}
-	return out
-}
+func (p *RealProxy) Processes() int { return len(proc.Tree(p.cmd.Process.Pid)) }
 
 // Close stops the proxy (SIGTERM to its process group, SIGKILL after 3 s),
 // removes its temp folders and keeps its config and log. Idempotent.

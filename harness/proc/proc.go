@@ -124,3 +124,67 @@ func BootID() string {
 	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	return strings.TrimSpace(string(b))
 }
+
+// Tree is pid and every process below it, from /proc (at most 1024).
+func Tree(root int) []int {
+	children := map[int][]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(f[1]); err == nil {
+			children[ppid] = append(children[ppid], pid)
+		}
+	}
+	out := []int{root}
+	for i := 0; i < len(out) && i < 1024; i++ {
+		out = append(out, children[out[i]]...)
+	}
+	return out
+}
+
+// ReadTree sums RSS, CPU, open files and threads over root and its
+// descendants (a master and its workers) and says how many processes it
+// read. An error only when root itself cannot be read.
+func ReadTree(root int) (sum Sample, n int, err error) {
+	for _, pid := range Tree(root) {
+		s, err := Read(pid)
+		if err != nil {
+			if pid == root {
+				return sum, n, err
+			}
+			continue
+		}
+		n++
+		sum.RSS += s.RSS
+		sum.CPU += s.CPU
+		sum.FDs += s.FDs
+		sum.Threads += s.Threads
+		sum.At = s.At
+	}
+	return sum, n, nil
+}
+
+// PinTree pins root and every process below it, each thread, to cpus.
+func PinTree(root int, cpus ...int) error {
+	for _, pid := range Tree(root) {
+		if err := Pin(pid, cpus...); err != nil && pid == root {
+			return err
+		}
+	}
+	return nil
+}
