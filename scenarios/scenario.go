@@ -234,4 +234,4 @@ func firstInt(v []int) int {
 // connections on one machine; "cluster" needs a cluster (deploy/kubernetes);
 // "browser" drives headless Chromium (Debian's chromium package); "tls"
 // compares TLS and HTTP/2 variants with their plaintext transports.
-var Suites = []string{"", "faults", "scale", "cluster", "browser", "tls"}
+var Suites = []string{"", "faults", "scale", "cluster", "browser", "tls", "targets"}
