@@ -101,6 +101,9 @@ type Publish struct {
 	Body    string            `json:"body"`
 	// OK lists the statuses that mean published (any 2xx by default).
 	OK []int `json:"ok,omitempty"`
+	// ErrorField is a top-level key of a JSON answer that means the
+	// publish failed although the status is OK (Centrifugo's "error").
+	ErrorField string `json:"error_field,omitempty"`
 	// Sent is how sent is written: "string" (default, nanoseconds in a
 	// string) or "number" (nanoseconds as a JSON number: only for servers
 	// that keep integers exact).
@@ -125,7 +128,12 @@ type Endpoint struct {
 	Array   bool   `json:"array,omitempty"`
 	// Empty lists the statuses a poll answers with when nothing is new
 	// (304 and 204 by default; 408 for a long poll's expired hold).
-	Empty  []int  `json:"empty,omitempty"`
+	Empty []int `json:"empty,omitempty"`
+	// Drain makes a short poll ask again at once after an answer that
+	// held a message, and wait the poll interval only after an empty one:
+	// the client a server that answers one message per poll needs (Nchan's
+	// interval poll), whose cost is then k+1 requests for k messages.
+	Drain  bool   `json:"drain,omitempty"`
 	Resume Resume `json:"resume,omitempty"`
 	// Notes on this transport: what the server sends between messages,
 	// what a proxy in front must not do.
@@ -165,7 +173,12 @@ type TemplateVars struct {
 	Key     string // a random secret made per run (API keys, JWT secrets)
 	Procs   int    // worker processes the server may start (1)
 	Cache   string // pushbench's cache folder, where built servers are installed
-	Message string // publish body only: the message's JSON
+	// The scenario's heartbeat interval and long-poll hold in whole
+	// seconds (at least 1; 15 and 30 when the scenario sets none), for
+	// servers whose keep-alives and holds are configured.
+	Heartbeat int
+	Hold      int
+	Message   string // publish body only: the message's JSON
 	// Reconnect-time values for URL resume (Resume.Kind "url").
 	Resuming bool
 	Cursor   string
@@ -312,6 +325,9 @@ func (t Target) Validate() error {
 		}
 		if e.Resume.Kind == "headers" && len(e.Resume.Headers) == 0 {
 			bad("transports.%s.resume.headers: name the response headers to send back", name)
+		}
+		if e.Drain && e.Framing != "shortpoll" {
+			bad("transports.%s.drain: only for shortpoll framing", name)
 		}
 		if e.Resume.Kind == "last-event-id" && e.Framing != "sse" {
 			bad("transports.%s.resume: last-event-id is for sse framing", name)

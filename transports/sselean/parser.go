@@ -8,8 +8,9 @@ import (
 )
 
 // Parser is a WHATWG-conformant event-stream parser that does not allocate
-// per event. Fields other than event and data are ignored (the message
-// carries its own seq). Not safe for concurrent use.
+// per event. The id field is reported only to OnID and other unknown
+// fields are ignored (pushbench's message carries its own seq). Not safe
+// for concurrent use.
 type Parser struct {
 	// OnEvent is called per dispatched event with its type ("" for
 	// message) and data; the slices are reused after it returns.
@@ -17,6 +18,16 @@ type Parser struct {
 	// OnRetry, when set, is called with each valid retry: field, in
 	// milliseconds.
 	OnRetry func(ms int64)
+	// OnID, when set, is called at each dispatch (a blank line, with or
+	// without data, before OnEvent) that follows an id: field, with the
+	// last event ID buffer: the value of the latest id: field whose value
+	// holds no NUL (an empty one clears it). WHATWG's EventSource keeps
+	// that value across events and reconnections and sends it back as
+	// Last-Event-ID; a pending event cut off by the end of the stream
+	// sets nothing. The slice is reused after OnID returns.
+	OnID    func(id []byte)
+	id      []byte
+	idSet   bool
 	line    []byte
 	data    []byte
 	event   []byte
@@ -135,6 +146,11 @@ func (p *Parser) field(line []byte) error {
 		p.hasData = true
 	case "event":
 		p.event = append(p.event[:0], value...)
+	case "id":
+		if p.OnID != nil && bytes.IndexByte(value, 0) < 0 {
+			p.id = append(p.id[:0], value...)
+			p.idSet = true
+		}
 	case "retry":
 		if p.OnRetry != nil {
 			if ms, ok := RetryValue(value); ok {
@@ -146,6 +162,10 @@ func (p *Parser) field(line []byte) error {
 }
 
 func (p *Parser) dispatch() error {
+	if p.idSet {
+		p.idSet = false
+		p.OnID(p.id)
+	}
 	hasData := p.hasData
 	event, data := p.event, p.data
 	p.data, p.event, p.hasData = p.data[:0], p.event[:0], false

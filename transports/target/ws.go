@@ -1,0 +1,133 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	gws "github.com/gorilla/websocket"
+
+	"github.com/pushbench/pushbench/transports"
+)
+
+// wsWritePool lends a write buffer only while a client writes (pongs and
+// close replies), so an idle connection holds none.
+var wsWritePool = &sync.Pool{}
+
+// runWebSocket dials one WebSocket connection and hands each text or
+// binary message to document.
+func (c *Client) runWebSocket(ctx context.Context, r transports.Receiver) error {
+	u, h, err := c.request()
+	if err != nil {
+		return err
+	}
+	// Closing the connection when ctx ends: armed once the TCP connection
+	// exists, disarmed (or waited for) before Run returns.
+	release := func() {}
+	defer func() { release() }()
+	dial := c.opts.Dial
+	if u.Scheme == "wss" {
+		dial = transports.DialTLS(c.opts, "http/1.1")
+	}
+	netDial := func(dctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(dctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		release = transports.OnDone(ctx, func() { conn.Close() })
+		return conn, nil
+	}
+	d := gws.Dialer{
+		NetDialContext:    netDial,
+		NetDialTLSContext: netDial, // wss: DialTLS did the handshake with opts.TLS
+		Proxy:             nil,     // never the environment's proxy
+		HandshakeTimeout:  c.opts.Timeout,
+		ReadBufferSize:    2048,
+		WriteBufferPool:   wsWritePool,
+	}
+	conn, resp, err := d.DialContext(ctx, u.String(), h)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return wsDialError(u.String(), resp, err)
+	}
+	defer conn.Close()
+	c.keep(resp.Header)
+	r.Connected()
+	err = c.receiveWebSocket(conn, r)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (c *Client) receiveWebSocket(conn *gws.Conn, r transports.Receiver) error {
+	timeout := c.opts.ReadTimeout
+	conn.SetReadLimit(MaxDocumentBytes)
+	conn.SetPingHandler(func(data string) error {
+		conn.SetReadDeadline(time.Now().Add(timeout))
+		err := conn.WriteControl(gws.PongMessage, []byte(data), time.Now().Add(c.opts.Timeout))
+		if err != nil && !errors.Is(err, gws.ErrCloseSent) {
+			return fmt.Errorf("failed to answer ping: %w", err)
+		}
+		return nil
+	})
+	obs, _ := r.(SkipObserver)
+	for {
+		if err := conn.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+			return fmt.Errorf("failed to set read deadline: %w", err)
+		}
+		_, rd, err := conn.NextReader()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return fmt.Errorf("WebSocket silent for %v: %w", timeout, err)
+			}
+			return fmt.Errorf("failed to read WebSocket frame: %w", err)
+		}
+		if c.body, err = readAll(rd, c.body[:0]); err != nil {
+			if errors.Is(err, gws.ErrReadLimit) {
+				return fmt.Errorf("WebSocket message: %w", ErrDocumentTooLarge)
+			}
+			return fmt.Errorf("failed to read WebSocket message: %w", err)
+		}
+		if _, err := c.document(c.body, r, obs); err != nil {
+			return err
+		}
+	}
+}
+
+// readAll appends everything rd yields to buf, growing it only when a
+// message is larger than any before.
+func readAll(rd io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// wsDialError describes a failed dial, with the server's status and body
+// when it refused the upgrade.
+func wsDialError(target string, resp *http.Response, err error) error {
+	if resp == nil || resp.StatusCode == http.StatusSwitchingProtocols {
+		return fmt.Errorf("failed to dial %s: %w", target, err)
+	}
+	body, _ := io.ReadAll(resp.Body) // gorilla kept at most 1 KiB of it
+	return fmt.Errorf("failed to dial %s: %w", target, &StatusError{Framing: "WebSocket", Code: resp.StatusCode, Body: strings.TrimSpace(string(body))})
+}
