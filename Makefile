@@ -4,6 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
+.PHONY: target-deps bench-targets
 .PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies
 
 all: build
@@ -41,6 +42,38 @@ bench-scale: build
 # (make system-deps).
 bench-deploy: build system-deps
 	$(BIN) run --scenario tls,browser-c13,payload,payload-binary --out $(OUT)/deploy
+
+# Real servers as targets (docs/TARGETS.md): the targets suite (latency,
+# idle, fanout to 10,000) against pushbench's own server, nginx with Nchan
+# and Centrifugo, each in its own folder, then one report that sets each
+# transport beside itself across implementations.
+TARGET_TRANSPORTS := sse,websocket,longpoll,shortpoll
+bench-targets: build target-deps
+	$(BIN) run --scenario targets --target pushbench --transports $(TARGET_TRANSPORTS) --out $(OUT)/targets/pushbench
+	$(BIN) run --scenario targets --target nchan --out $(OUT)/targets/nchan
+	$(BIN) run --scenario targets --target centrifugo --out $(OUT)/targets/centrifugo
+	$(BIN) report --out $(OUT)/targets/all $(OUT)/targets/pushbench $(OUT)/targets/nchan $(OUT)/targets/centrifugo
+
+# The built-in targets' servers, pinned: Debian's nginx with the Nchan
+# module (apt-get, as root) and Centrifugo built from its module with go
+# install into pushbench's cache folder ($$PUSHBENCH_CACHE, default
+# ~/.cache/pushbench), never a downloaded binary and never a dependency of
+# pushbench's own module.
+CENTRIFUGO_VERSION := v6.9.1
+PUSHBENCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pushbench
+CENTRIFUGO := $(PUSHBENCH_CACHE)/targets/centrifugo-$(CENTRIFUGO_VERSION)/centrifugo
+target-deps: $(CENTRIFUGO)
+	@if ! test -f /usr/lib/nginx/modules/ngx_nchan_module.so || ! test -x /usr/sbin/nginx; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing nginx and libnginx-mod-nchan from Debian"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan || exit 1; \
+	  else \
+	    echo "make: the nchan target needs Debian's nginx with Nchan: run (as root) apt-get update && apt-get install -y nginx libnginx-mod-nchan"; exit 1; \
+	  fi; \
+	fi
+$(CENTRIFUGO):
+	@echo "building Centrifugo $(CENTRIFUGO_VERSION) with go install into $(dir $@) (about 2.5 minutes on 2 cores)"
+	cd / && GOBIN=$(dir $@) GOFLAGS=-mod=mod $(GO) install github.com/centrifugal/centrifugo/v6@$(CENTRIFUGO_VERSION)
 
 # Go micro-benchmarks: per-transport delivery to one client, hot paths.
 bench-go:

@@ -46,10 +46,13 @@ type Config struct {
 	ServerProcs int
 	// Servers are the control addresses (http://host:port) of servers
 	// running elsewhere (pushbench serve --control --control-addr); with
-	// them none is started here. Clients connect to Target and TargetRaw
-	// (default: where the first server says it serves).
-	Servers           []string
-	Target, TargetRaw string
+	// them none is started here. Clients connect to ClientBase and
+	// ClientRaw (default: where the first server says it serves).
+	Servers               []string
+	ClientBase, ClientRaw string
+	// Target is the server to measure when it is not pushbench's own
+	// (nil, or a target with Serve: pushbench serve).
+	Target *scenarios.Target
 
 	// hook, set by tests, is called at points of a run: "connected" after
 	// a step's clients connect, "window" when its window opens, "recorded"
@@ -68,6 +71,7 @@ type Runner struct {
 	srvCPU     int
 	srvProcs   int
 	fileLimit  uint64 // RLIMIT_NOFILE in force for the load generator
+	targetRuns int    // targets started so far: each gets a folder of its own
 }
 
 // New prepares a run: output folder, machine facts, CPU pinning.
@@ -201,7 +205,17 @@ func (r *Runner) Run(ctx context.Context, scs []scenarios.Scenario) error {
 }
 
 func (r *Runner) transportsFor(sc scenarios.Scenario) []string {
-	return transportsFor(r.selection(), sc)
+	names := transportsFor(r.selection(), sc)
+	if t := r.cfg.Target; t != nil && !t.Serve { // what the target serves
+		var out []string
+		for _, n := range names {
+			if _, ok := t.Transports[n]; ok {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	return names
 }
 
 // selection is the --transports list, nil when none was given.

@@ -54,6 +54,9 @@ type serverArgs struct {
 	TLSAddr                      string
 	CertFile, KeyFile, TicketKey string
 	MaxStreams                   int // HTTP/2 streams per connection; 0: serve's default
+	// Relay is a relay spec file (serve --relay): the process publishes
+	// through a target's API.
+	Relay string
 }
 
 func newControlClient() *http.Client {
@@ -104,6 +107,9 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	}
 	if a.MaxStreams > 0 {
 		args = append(args, "--max-streams", fmt.Sprint(a.MaxStreams))
+	}
+	if a.Relay != "" {
+		args = append(args, "--relay", a.Relay)
 	}
 	var env []string
 	if a.GOMAXPROCS > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,9 @@ type servers struct {
 	args      serverArgs
 	certPEM   string // the certificate TLS clients trust ("" for plaintext)
 	cleanup   func() // removes the run's TLS files
+	// target is the server measured when the run has a target: procs
+	// then hold its publisher (a serve --relay process), not the server.
+	target *targetProc
 }
 
 // now is the current processes.
@@ -188,7 +192,14 @@ func (s *servers) publish(ctx context.Context, plan serve.Schedule, limit time.D
 
 // pids are the processes on this kernel: the local ones, and remote ones
 // whose boot id is this kernel's (another host's pids mean nothing here).
+// With a target, its main process (none when it runs elsewhere).
 func (s *servers) pids() []int {
+	if s.target != nil {
+		if pid := s.target.pid(); pid > 0 {
+			return []int{pid}
+		}
+		return nil
+	}
 	var out []int
 	for _, p := range s.now() {
 		switch {
@@ -211,6 +222,11 @@ func (s *servers) hookPID() int {
 
 // dead says whether a local process has exited.
 func (s *servers) dead() error {
+	if s.target != nil {
+		if err := s.target.dead(); err != nil {
+			return err
+		}
+	}
 	for _, p := range s.now() {
 		if err := p.dead(); err != nil {
 			return err
@@ -222,8 +238,8 @@ func (s *servers) dead() error {
 // restart kills every process (SIGKILL, as a crash) and starts them again on
 // the same addresses, the sequence continuing after firstSeq-1.
 func (s *servers) restart(ctx context.Context, firstSeq int64) error {
-	if !s.local() {
-		return errors.New("cannot restart servers this run did not start")
+	if !s.local() || s.target != nil {
+		return errors.New("cannot restart servers this run did not start from pushbench serve")
 	}
 	old := s.now()
 	for _, p := range old {
@@ -251,13 +267,21 @@ func (s *servers) restart(ctx context.Context, firstSeq int64) error {
 // stop stops every local process.
 func (s *servers) stop() {
 	_ = s.each(func(_ int, p *serverProc) error { p.stop(); return nil })
+	if s.target != nil {
+		s.target.stop()
+	}
 	if s.cleanup != nil {
 		s.cleanup()
 	}
 }
 
-// sample reads every local process's /proc, summed.
+// sample reads every local process's /proc, summed; a target's whole
+// process tree.
 func (s *servers) sample() (rss int64, cpu time.Duration, fds int) {
+	if s.target != nil {
+		ps, _ := s.target.sample()
+		return ps.RSS, ps.CPU, ps.FDs
+	}
 	for _, pid := range s.pids() {
 		if ps, err := proc.Read(pid); err == nil {
 			rss, cpu, fds = rss+ps.RSS, cpu+ps.CPU, fds+ps.FDs
@@ -270,11 +294,14 @@ func (s *servers) sample() (rss int64, cpu time.Duration, fds int) {
 // servers, or as many local processes on one port as the largest step
 // needs within the open-file limit (or Config.ServerProcs).
 func (r *Runner) startServers(ctx context.Context, sc scenarios.Scenario, tr transports.Transport) (*servers, error) {
+	if r.cfg.Target != nil && !r.cfg.Target.Serve {
+		return r.startTargetServers(ctx, sc, tr)
+	}
 	if len(r.cfg.Servers) > 0 {
 		if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
 			return nil, fmt.Errorf("the %s scenario kills and restarts the server: it needs a server this run starts, not --server", sc.Name)
 		}
-		srv, err := remoteServers(ctx, r.cfg.Servers, r.cfg.Target, r.cfg.TargetRaw)
+		srv, err := remoteServers(ctx, r.cfg.Servers, r.cfg.ClientBase, r.cfg.ClientRaw)
 		if err == nil && tr.TLS() {
 			err = srv.useRemoteTLS(ctx, tr)
 		}
@@ -304,4 +331,43 @@ func (r *Runner) serverProcsFor(sc scenarios.Scenario) int {
 	}
 	per := int(r.fileLimit) - 512 // room for the log, listeners and control
 	return max(1, (most*perClientFiles(sc)+per-1)/per)
+}
+
+// startTargetServers starts the run's target for tr (or reaches it) and
+// its publisher: one serve --relay process on the load generator's CPU
+// that runs the window's open-loop schedule and publishes each message
+// through the target's API. The target's CPU is then the server's alone.
+func (r *Runner) startTargetServers(ctx context.Context, sc scenarios.Scenario, tr transports.Transport) (*servers, error) {
+	t := *r.cfg.Target
+	if _, ok := t.Transports[tr.Name]; !ok {
+		return nil, fmt.Errorf("%s is %w %s (it serves %s)", tr.Name, errTargetLacks, t.Name, strings.Join(t.Names(), ", "))
+	}
+	if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
+		return nil, fmt.Errorf("the %s scenario restarts pushbench's server: it cannot restart target %s", sc.Name, t.Name)
+	}
+	if sc.Binary || sc.Kind == scenarios.Chat {
+		return nil, fmt.Errorf("the %s scenario needs pushbench's own server (binary payloads or client messages): target %s publishes JSON text through its API", sc.Name, t.Name)
+	}
+	r.targetRuns++
+	dir := filepath.Join(r.cfg.Out, "targets", fmt.Sprintf("%03d-%s-%s-%s", r.targetRuns, t.Name, sc.Name, tr.Name))
+	tp, err := startTarget(ctx, t, dir, r.srvCPU, sc.Heartbeat.Duration, sc.HoldTimeout.Duration)
+	if err != nil {
+		return nil, err
+	}
+	relay, err := tp.writeRelaySpec(dir)
+	if err != nil {
+		tp.stop()
+		return nil, err
+	}
+	cpu := -1
+	if r.srvCPU >= 0 {
+		cpu = r.srvCPU + 1 // the load generator's
+	}
+	p, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes,
+		GOMAXPROCS: r.srvProcs, CPU: cpu, Relay: relay})
+	if err != nil {
+		tp.stop()
+		return nil, fmt.Errorf("the publisher for target %s: %w", t.Name, err)
+	}
+	return &servers{procs: []*serverProc{p}, base: tp.vars.Base, target: tp}, nil
 }

@@ -263,6 +263,7 @@ func fill(rec *results.Record, fw fleetWindow, published int64, window time.Dura
 	}
 	fillTLS(rec, w)
 	fillHTTP2(rec, w, window, before, s1)
+	fillTarget(rec, window, s0, s1)
 }
 
 // windowLimit bounds the seqs a window can publish (with room to spare):

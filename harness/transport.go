@@ -64,6 +64,12 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	}
 	spec.TLSCert, spec.NoResumption = srv.certPEM, !resumes(sc)
 	spec.HTTP2, spec.StreamsPerConn = tr.HTTP2(), sc.StreamsPerConn
+	if srv.target != nil {
+		if spec.Target, err = srv.target.clientSpec(tr.Name, net.base); err != nil {
+			fail(0, err)
+			return
+		}
+	}
 	fl, err := startFleet(ctx, r.fleetPlan(sc), spec)
 	if err != nil {
 		fail(0, err)
@@ -76,6 +82,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	for i, step := range steps {
 		rec := r.baseRecord(sc, step, tr, rep)
 		rec.Params.Network, rec.Params.Fault = net.name, net.fault
+		srv.describe(&rec)
 		err := r.runStep(ctx, sc, step, srv, net, fl, before, &rec, prog)
 		if err != nil && ctx.Err() != nil {
 			// Interrupted (Ctrl-C, the run's deadline): not a failure of
@@ -189,6 +196,10 @@ type samples struct {
 	slow    int64
 	selfCPU time.Duration // this coordinator (it hosts any in-process proxy)
 	balance []int64       // connections open on each server process
+	// A target's publisher (serve --relay): its CPU and account.
+	pubCPU time.Duration
+	relay  *serve.RelayStats
+	procs  int // a target's processes
 }
 
 // sampleAll samples the server and this process; gc asks the server to
@@ -197,8 +208,15 @@ type samples struct {
 func (r *Runner) sampleAll(ctx context.Context, srv *servers, gc bool) samples {
 	s := samples{at: time.Now()}
 	s.srvRSS, s.srvCPU, s.srvFDs = srv.sample()
+	if srv.target != nil {
+		_, s.procs = srv.target.sample()
+		if ps, err := proc.Read(srv.now()[0].pid()); err == nil {
+			s.pubCPU = ps.CPU
+		}
+	}
 	if st, per, err := srv.status(ctx, gc); err == nil {
 		s.srvHeap, s.srvGor, s.head = st.HeapInuse+st.StackInuse, st.Goroutines, st.Head
+		s.relay = st.Relay
 		for _, t := range st.Transports {
 			s.slow += t.SlowDisconnects
 		}

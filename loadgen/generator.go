@@ -23,6 +23,10 @@ import (
 // Config configures a Generator; zero fields take defaults.
 type Config struct {
 	Transport transports.Transport
+	// Target is set when the clients subscribe to a target's endpoint
+	// (Transport.NewClient is then the target client): the reactor, which
+	// speaks pushbench's own endpoints, does not serve them.
+	Target string
 	// Options for every client; Dial is replaced per client (source
 	// address, byte counting).
 	Options transports.ClientOptions

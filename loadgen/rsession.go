@@ -74,6 +74,8 @@ func (g *Generator) decideMode() {
 		slow := g.slowFraction > 0
 		g.mu.Unlock()
 		switch {
+		case g.cfg.Target != "":
+			g.rx.why = fmt.Sprintf("target %s: its endpoints are read by the target client, one goroutine per client", g.cfg.Target)
 		case !ok || tr.Variant != "":
 			g.rx.why = fmt.Sprintf("%s: the reactor reads rawtcp, sse-lean and websocket in plaintext only", tr.Name)
 		case g.cfg.Upstream:

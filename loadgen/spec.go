@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/target"
 )
 
 // Spec is a Config that crosses a process boundary: what a coordinator
@@ -41,6 +43,16 @@ type Spec struct {
 	FirstClient int `json:"first_client,omitempty"`
 	// ClientMode is Config.ClientMode: "reactor" or "" (goroutines).
 	ClientMode string `json:"client_mode,omitempty"`
+	// Target, when set, is the target's endpoint for Transport: clients
+	// subscribe to it with the target client instead of the transport's.
+	Target *TargetSpec `json:"target,omitempty"`
+}
+
+// TargetSpec is one transport of a target, as clients subscribe to it.
+type TargetSpec struct {
+	Name     string                 `json:"name"`
+	Endpoint scenarios.Endpoint     `json:"endpoint"`
+	Vars     scenarios.TemplateVars `json:"vars"`
 }
 
 // Config turns the spec into a generator configuration.
@@ -66,6 +78,16 @@ func (s Spec) Config() (Config, error) {
 		MaxReconnect: s.MaxReconnect, SSEDefault: s.SSEDefault, Upstream: s.Upstream, Lifetime: s.Lifetime,
 		FirstClient: s.FirstClient, Resumption: !s.NoResumption, StreamsPerConn: s.StreamsPerConn,
 		ClientMode: s.ClientMode,
+	}
+	if t := s.Target; t != nil {
+		ep, vars := t.Endpoint, t.Vars
+		if _, err := target.NewClient(ep, vars, transports.ClientOptions{}); err != nil {
+			return Config{}, fmt.Errorf("target %s, %s: %w", t.Name, s.Transport, err)
+		}
+		cfg.Target = t.Name
+		cfg.Transport.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
+			return target.NewClient(ep, vars, opts)
+		}
 	}
 	if tr.TLS() {
 		if s.TLSCert == "" {

@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"compare":    {"compare two runs (benchstat-style); exit 1 on a significant regression", runCompare},
 	"report":     {"re-render a run's tables, plots and report from its results.json", runReport},
 	"transports": {"list the registered transports", runTransports},
+	"target":     {"list, show and check targets: push servers pushbench did not write", runTarget},
 	"worker":     {"run a load-generator worker for a coordinating pushbench run", runWorker},
 }
 

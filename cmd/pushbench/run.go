@@ -35,6 +35,8 @@ examples:
   pushbench run --scenario my-scenario.json --count 5
   pushbench run --scenario latency,fanout --network wan
   pushbench run --scenario faults                    # the fault scenarios
+  pushbench run --scenario targets --target nchan    # nginx with Nchan, not pushbench's server
+  pushbench run --scenario latency --target my-server.yaml  # your own server (docs/TARGETS.md)
 
 flags:
 `
@@ -57,7 +59,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
 	var scs, trs listFlag
-	fs.Var(&scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster, tls (TLS and HTTP/2 variants); repeatable or comma-separated (default: the default suite)")
+	fs.Var(&scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster, tls (TLS and HTTP/2 variants), targets (latency, idle and fanout for make bench-targets); repeatable or comma-separated (default: the default suite)")
 	fs.Var(&trs, "transports", "comma-separated transports (default: all; see 'pushbench transports')")
 	quick := fs.Bool("quick", false, "run each scenario in its reduced form (CI)")
 	count := fs.Int("count", 0, "repetitions of each scenario (default: the scenario's own)")
@@ -68,8 +70,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&remotes, "worker", "a running load-generator worker (pushbench worker) to use, as http://HOST:PORT; repeatable, comma-separated, or a range: http://w-{0..9}.workers:7070")
 	serverProcs := fs.Int("server-procs", 0, "local server processes sharing one port (default: as many as the largest step needs within the open-file limit)")
 	fs.Var(&srvs, "server", "a running server's control address (pushbench serve --control --control-addr) to use instead of starting one; repeatable, comma-separated or a range like --worker")
-	target := fs.String("target", "", "with --server: the base URL clients connect to (default: where the first server says it serves)")
-	targetRaw := fs.String("target-raw", "", "with --server: the rawtcp host:port clients connect to (default: where the first server says it serves)")
+	clientBase := fs.String("client-base", "", "with --server: the base URL clients connect to (default: where the first server says it serves)")
+	clientRaw := fs.String("client-raw", "", "with --server: the rawtcp host:port clients connect to (default: where the first server says it serves)")
+	targetName := fs.String("target", "", "measure another server: a built-in target (nchan, centrifugo, pushbench; see 'pushbench target list') or a target file (see docs/TARGETS.md)")
 	network := fs.String("network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite, nginx-stock, nginx-tuned, haproxy-stock, haproxy-tuned or a .json file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -91,9 +94,20 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{fmt.Sprintf("--server-procs %d: allowed 0 to 64", *serverProcs)}
 	}
-	if (*target != "" || *targetRaw != "") && len(srvs) == 0 {
+	if (*clientBase != "" || *clientRaw != "") && len(srvs) == 0 {
 		fs.Usage()
-		return usageError{"--target and --target-raw go with --server (servers this run does not start)"}
+		return usageError{"--client-base and --client-raw go with --server (servers this run does not start)"}
+	}
+	var target *scenarios.Target
+	if *targetName != "" {
+		t, err := scenarios.FindTarget(*targetName)
+		if err != nil {
+			return usageError{"--target: " + err.Error()}
+		}
+		if len(srvs) > 0 && !t.Serve {
+			return usageError{"--target and --server: a target is its own server; give one of them"}
+		}
+		target = &t
 	}
 	if *count < 0 || *count > 100 {
 		fs.Usage()
@@ -122,7 +136,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	r, err := harness.New(harness.Config{Out: *out, Transports: trs, Quick: *quick, Count: *count, Pin: !*noPin, Network: profile,
 		Log: stderr, Terminal: isTerm, Workers: *workers, WorkerAddrs: remotes, ServerProcs: *serverProcs,
-		Servers: srvs, Target: *target, TargetRaw: *targetRaw})
+		Servers: srvs, ClientBase: *clientBase, ClientRaw: *clientRaw, Target: target})
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown transport") {
 			fs.Usage()
