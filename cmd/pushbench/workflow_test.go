@@ -3,30 +3,63 @@ package main
 import (
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// workflowGate reads the example CI workflow's own settings: the
-// repetitions of its head run and the arguments of its compare step.
-func workflowGate(t *testing.T) (count int, compareFlags []string) {
+// workflowCommand returns the arguments of bench.yml's one
+// "bin/pushbench SUB ..." line (SUB first), split into words and with $VAR and
+// "$VAR" expanded from env as the step's shell would. Lines that need
+// more of the shell than that fail the test rather than be misread.
+func workflowCommand(t *testing.T, sub string, env map[string]string) []string {
 	t.Helper()
 	b, err := os.ReadFile("../../.github/workflows/bench.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	yml := string(b)
-	run := regexp.MustCompile(`bin/pushbench run [^\n]*--count (\d+)`).FindStringSubmatch(yml)
-	if run == nil {
-		t.Fatal("bench.yml: no 'bin/pushbench run ... --count N' line")
+	lines := regexp.MustCompile(`(?m)^\s*(?:run:\s*)?bin/pushbench `+sub+` ([^\n]*)$`).FindAllStringSubmatch(string(b), -1)
+	if len(lines) != 1 {
+		t.Fatalf("bench.yml: %d 'bin/pushbench %s ...' lines, want 1", len(lines), sub)
 	}
-	count, _ = strconv.Atoi(run[1])
-	cmp := regexp.MustCompile(`bin/pushbench compare ([^\n]*) out/base out/head`).FindStringSubmatch(yml)
-	if cmp == nil {
-		t.Fatal("bench.yml: no 'bin/pushbench compare ... out/base out/head' line")
+	line := strings.TrimSpace(lines[0][1])
+	if i := strings.IndexAny(line, "'\\;|&<>`*?(){}[]#~"); i >= 0 {
+		t.Fatalf("bench.yml: 'bin/pushbench %s %s' uses %q, which this test does not expand: extend workflowCommand", sub, line, line[i])
 	}
-	return count, strings.Fields(cmp[1])
+	args := []string{sub}
+	for _, w := range strings.Fields(line) {
+		w = os.Expand(w, func(name string) string {
+			v, ok := env[name]
+			if !ok {
+				t.Fatalf("bench.yml: 'bin/pushbench %s' uses $%s: give the test its value", sub, name)
+			}
+			return v
+		})
+		args = append(args, strings.ReplaceAll(w, `"`, ""))
+	}
+	return args
+}
+
+// workflowGate reads the example CI workflow's own settings: the
+// repetitions of its head run and the flags of its compare step, as on a
+// pull request that is not the first.
+func workflowGate(t *testing.T) (count int, compareFlags []string) {
+	t.Helper()
+	run := workflowCommand(t, "run", nil)
+	i := slices.Index(run, "--count")
+	if i < 0 || i+1 >= len(run) {
+		t.Fatalf("bench.yml: 'bin/pushbench run %s' has no --count N", strings.Join(run, " "))
+	}
+	count, err := strconv.Atoi(run[i+1])
+	if err != nil {
+		t.Fatalf("bench.yml: --count %s: %v", run[i+1], err)
+	}
+	cmp := workflowCommand(t, "compare", map[string]string{"FIRST_RUN": "false"})
+	if n := len(cmp); n < 2 || cmp[n-2] != "out/base" || cmp[n-1] != "out/head" {
+		t.Fatalf("bench.yml: 'bin/pushbench compare %s' does not end in out/base out/head", strings.Join(cmp, " "))
+	}
+	return count, cmp[1 : len(cmp)-2]
 }
 
 // The example gate, with the workflow's own count and thresholds, fires
