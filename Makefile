@@ -5,7 +5,7 @@ OUT     ?= out
 BIN     := bin/pushbench
 
 .PHONY: target-deps bench-targets
-.PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies
+.PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies test-deps
 
 all: build
 
@@ -80,7 +80,7 @@ bench-go:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
-test: system-deps proxies vet lint-workflows node-deps
+test: test-deps vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Native Go fuzzing: each target below runs for FUZZTIME (their seed corpora
@@ -103,32 +103,85 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
 	done
 
-# What the tests need from the system: iproute2 (the test across hosts in
-# network namespaces, harness/netns_test.go), node and npm (the interop clients,
-# the browser check) and Debian's chromium (the HTML report's browser test,
-# results/report/browser_test.go) and curl (the TLS and HTTP/2 interop
-# checks, harness/serve/interop_test.go). Missing ones are installed with apt-get
-# when running as root on Debian or Ubuntu; otherwise make stops at once
-# with the exact command to run. APT_GET and UID_NOW are variables so that
-# a test (results/report/deps_test.go) can check this logic.
-SYSTEM_TOOLS := node:nodejs npm:npm chromium:chromium ip:iproute2 curl:curl
+# What the tests need from the system, each as CHECK:PACKAGE: a check runs
+# the tool the way the tests use it (a binary that is present is not
+# enough), and the Debian package makes it pass. node and npm run (the
+# interop clients, the browser check), chromium starts headless (the HTML
+# report's browser test, results/report/browser_test.go), ip (iproute2:
+# the test across hosts in network namespaces, harness/netns_test.go) and
+# curl (the TLS and HTTP/2 interop checks) run.
+SYSTEM_DEPS := node:nodejs npm:npm chromium:chromium ip:iproute2 curl:curl
+# nginx runs and loads its stream module (rawtcp through nginx; Debian
+# ships it apart, in libnginx-mod-stream) and HAProxy runs: the
+# real-proxy network profiles and their calibration tests.
+PROXY_DEPS := nginx:nginx nginx_stream:libnginx-mod-stream haproxy:haproxy
+
+# DEPS_INSTALL runs every check of the shell variable deps in one pass,
+# installs all the missing packages with one apt-get install when running
+# as root on Debian or Ubuntu (otherwise it stops at once naming the exact
+# command), then checks again and fails naming the command and what each
+# failed check said. nginx and HAProxy live in SBIN_PATH, off a user's
+# PATH. APT_GET, UID_NOW and SBIN_PATH are variables so that a test
+# (results/report/deps_test.go) can check this logic.
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
-system-deps:
-	@need=""; for t in $(SYSTEM_TOOLS); do \
-	  command -v $${t%%:*} >/dev/null 2>&1 || need="$$need $${t#*:}"; \
-	done; \
+SBIN_PATH ?= /usr/sbin:/sbin
+DEPS_INSTALL = \
+	PATH="$$PATH:$(SBIN_PATH)"; \
+	tmp=$$(mktemp -d) || exit 1; trap 'rm -rf "$$tmp"' EXIT; \
+	check_node() { node --version; }; \
+	check_npm() { npm --version; }; \
+	check_chromium() { timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+	  --no-first-run --disable-component-update --disable-sync --user-data-dir="$$tmp/chromium" --dump-dom about:blank; }; \
+	check_ip() { ip -V; }; \
+	check_curl() { curl --version; }; \
+	check_nginx() { nginx -v; }; \
+	check_nginx_stream() { \
+	  v=$$(nginx -V 2>&1) || { echo "$$v"; return 1; }; \
+	  mods=/usr/lib/nginx/modules; \
+	  case "$$v" in *--modules-path=*) mods=$${v\#*--modules-path=}; mods=$${mods%% *};; esac; \
+	  load="load_module $$mods/ngx_stream_module.so;"; \
+	  case "$$v" in *"--with-stream "*|*"--with-stream") load="";; esac; \
+	  printf '%s\nerror_log stderr;\npid %s/nginx.pid;\nevents {}\nstream {}\n' "$$load" "$$tmp" >"$$tmp/nginx.conf" && \
+	  nginx -t -q -p "$$tmp/" -c "$$tmp/nginx.conf"; \
+	}; \
+	check_haproxy() { haproxy -v; }; \
+	check_all() { \
+	  need=""; failed=""; \
+	  for d in $$deps; do \
+	    check_$${d%%:*} >"$$tmp/$${d%%:*}.out" 2>&1 || { need="$$need $${d\#*:}"; failed="$$failed $${d%%:*}"; }; \
+	  done; \
+	}; \
+	check_all; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$(UID_NOW)" != 0 ] || ! command -v $(APT_GET) >/dev/null 2>&1; then \
-	  echo "make test needs:$$need (missing). Install them, then run make test again:"; \
+	  echo "make $@: failed checks:$$failed. Install the packages, then run make again:"; \
 	  echo "  sudo apt-get update && sudo apt-get install -y$$need"; \
 	  exit 1; \
 	fi; \
-	echo "make test: installing$$need with $(APT_GET) (Debian packages)"; \
-	$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends $$need || exit 1; \
-	for t in $(SYSTEM_TOOLS); do \
-	  command -v $${t%%:*} >/dev/null 2>&1 || { echo "make test: $${t%%:*} still missing after installing $${t#*:}"; exit 1; }; \
-	done
+	installed=$$need; \
+	echo "make $@: installing$$need with $(APT_GET) (Debian packages; failed checks:$$failed)"; \
+	$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends$$need || \
+	  { echo "make $@: $(APT_GET) install failed; run: apt-get update && apt-get install -y$$need"; exit 1; }; \
+	check_all; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	for c in $$failed; do \
+	  echo "make $@: check $$c still fails after installing$$installed; it said:"; tail -n 3 "$$tmp/$$c.out"; \
+	done; \
+	echo "make $@: fix the above, or reinstall by hand, then run make again: apt-get update && apt-get install -y --reinstall$$need"; \
+	exit 1
+
+system-deps:
+	@deps="$(SYSTEM_DEPS)"; $(DEPS_INSTALL)
+
+# nginx (with its stream module) and HAProxy from Debian's packages.
+proxies:
+	@deps="$(PROXY_DEPS)"; $(DEPS_INSTALL)
+
+# Everything make test needs, checked and installed in one pass (one
+# apt-get install on a fresh machine).
+test-deps:
+	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS)"; $(DEPS_INSTALL)
 
 # The example CI workflow must stay valid: actionlint from the module proxy.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
@@ -141,30 +194,11 @@ lint-workflows:
 # report (results/report/browser_test.go; it drives Debian's chromium,
 # never a downloaded browser).
 NODE_DIRS := harness/serve/testdata/node results/report/testdata/browser
-node-deps: system-deps $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
+# Under make test, test-deps has already checked node and npm with the rest.
+node-deps: $(if $(filter test,$(MAKECMDGOALS)),test-deps,system-deps) $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
 %/node_modules/.package-lock.json: %/package-lock.json
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix $* --no-audit --no-fund
 	@touch $@
-
-# nginx (with its stream module, for rawtcp) and HAProxy from Debian's
-# packages: the real-proxy network profiles and their calibration tests
-# need them. Installed when missing and running as root; otherwise make
-# stops and names the command.
-PROXY_PKGS_CHECK = missing=""; \
-	{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null || missing="$$missing nginx"; \
-	if [ -z "$$missing" ] && $$(command -v nginx || echo /usr/sbin/nginx) -V 2>&1 | grep -q -- '--with-stream=dynamic' && \
-	   ! ls /usr/lib/nginx/modules/ngx_stream_module.so >/dev/null 2>&1; then missing="$$missing libnginx-mod-stream"; fi; \
-	{ command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null || missing="$$missing haproxy"
-proxies:
-	@$(PROXY_PKGS_CHECK); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing$$missing from Debian"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
-	  else \
-	    echo "make: the real-proxy tests need$$missing: run (as root) apt-get update && apt-get install -y$$missing"; exit 1; \
-	  fi; \
-	fi
 
 # Every transport through nginx and HAProxy, stock and tuned, beside the
 # direct path, and the idle-close scenarios through each (C12): one output

@@ -21,9 +21,18 @@ results.json): every metric of every scenario, step and transport, as the
 median and 95%% confidence interval over the repetitions, tested with a
 Mann-Whitney U test. A change is a regression when it is significant
 (p < alpha) and worse than the metric's threshold. Lost, duplicated or
-reordered messages appearing where the base had none in any repetition, and
-errors appearing, are regressions even with one repetition; otherwise tell
-changes from noise with at least 4 repetitions per run (run --count 5).
+reordered messages appearing where the base had none in any repetition are
+regressions even with one repetition; otherwise tell changes from noise
+with at least 4 repetitions per run (run --count 5).
+
+Any failed repetition in NEW (an error, counts that do not reconcile, a
+saturated load generator) is a regression, whether or not BASE failed too;
+failures in BASE only are reported, not held against NEW.
+
+A BASE that is missing or cannot be read fails (exit 2) with the reason:
+a gate without a baseline must not pass in silence. Only a run marked as
+the first, with --first-run, passes when BASE does not exist (there is
+nothing to compare with yet); a BASE that exists is compared as usual.
 
 Exit status: 0 no regression, 1 regressions (listed on stderr), 2 bad
 flags or inputs that cannot be read or compared.
@@ -32,6 +41,7 @@ examples:
   pushbench compare out/main out/branch
   pushbench compare --threshold p99=10,lost=0 base/results.json new/results.json
   pushbench compare --alpha 0.01 out/before out/after
+  pushbench compare --first-run out/base out/head   # no baseline yet: passes
 
 thresholds (percent, in each metric's bad direction): lost, duplicates and
 reorders 0 (any increase); max, connect-p99, CPU and memory 10; others 5.
@@ -50,6 +60,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	})
 	alpha := fs.Float64("alpha", compare.DefaultAlpha, "significance level of the U test")
+	firstRun := fs.Bool("first-run", false, "this is the first run: pass when BASE does not exist (a BASE that exists is compared; one that cannot be read still fails)")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -61,6 +72,13 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if !(*alpha > 0 && *alpha < 1) || math.IsNaN(*alpha) {
 		fs.Usage()
 		return usageError{fmt.Sprintf("--alpha %v: allowed between 0 and 1, e.g. 0.05", *alpha)}
+	}
+	if _, err := os.Stat(paths[0]); errors.Is(err, os.ErrNotExist) {
+		if *firstRun {
+			fmt.Fprintf(stdout, "no baseline at %s: --first-run, so nothing is compared and the gate passes; later runs compare with the baseline this one leaves\n", paths[0])
+			return nil
+		}
+		return usageError{fmt.Sprintf("base: no baseline at %s: the gate cannot pass without one (if this is the first run, say so with --first-run)", paths[0])}
 	}
 	base, err := loadRun(paths[0])
 	if err != nil {

@@ -82,6 +82,15 @@ func TestCompareExitCodes(t *testing.T) {
 	other := writeFile(t, "other", results.File{Schema: results.SchemaVersion, Records: []results.Record{
 		{Schema: results.SchemaVersion, Scenario: "idle", Transport: "sse"}}})
 	future := writeFile(t, "future", results.File{Schema: results.SchemaVersion + 1})
+	missing := filepath.Join(t.TempDir(), "base-never-downloaded")
+	empty := t.TempDir()
+	// Every head repetition failed; the base had one failure of its own.
+	failedBase, failedHead := mustLoad(t, base), mustLoad(t, base)
+	failedBase[2].Error = "client 3: read: connection reset by peer"
+	for i := range failedHead {
+		failedHead[i].Error = "server exited: signal: killed"
+	}
+	oneFailed, allFailed := writeRecords(t, "one-failed", failedBase), writeRecords(t, "all-failed", failedHead)
 
 	tests := []struct {
 		name     string
@@ -104,6 +113,15 @@ func TestCompareExitCodes(t *testing.T) {
 		{"bad alpha", []string{"--alpha", "2", base, base}, 2, "", "--alpha 2: allowed between 0 and 1"},
 		{"unknown metric threshold", []string{"--threshold", "p42=1", base, base}, 2, "", `unknown metric "p42"`},
 		{"help", []string{"-h"}, 0, "", "usage: pushbench compare"},
+		{"every head repetition failed, one base repetition too", []string{oneFailed, allFailed}, 1, "1 of 5 failed",
+			"latency - websocket error: failed in head: server exited: signal: killed (repetitions 1, 2, 3, 4, 5); in base too: client 3: read: connection reset by peer (repetition 3)"},
+		{"failures in the base only", []string{oneFailed, base}, 0, "failed in base only, not a regression of the head: client 3", ""},
+		{"no baseline", []string{missing, base}, 2, "", "base: no baseline at " + missing + ": the gate cannot pass without one (if this is the first run, say so with --first-run)"},
+		{"no baseline on the first run", []string{"--first-run", missing, base}, 0, "no baseline at " + missing + ": --first-run, so nothing is compared", ""},
+		{"a baseline on the first run is compared", []string{"--first-run", base, writeRun(t, "slow3", 5, slower, 0)}, 1, "REGRESSION", "latency - websocket p99"},
+		{"an unreadable baseline on the first run", []string{"--first-run", garbage, base}, 2, "", "base: " + garbage + " is not a pushbench results file"},
+		{"an empty baseline folder on the first run", []string{"--first-run", empty, base}, 2, "", "base: "},
+		{"first run without NEW", []string{"--first-run", base, missing}, 2, "", "new: failed to read results"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

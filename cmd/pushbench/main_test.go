@@ -7,6 +7,15 @@ import (
 	"testing"
 )
 
+// TestMain runs the tests, or, with cliEnv set, acts as the pushbench
+// command itself (see pushbench in workflow_test.go).
+func TestMain(m *testing.M) {
+	if os.Getenv(cliEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
 var badScenario = func() string {
 	f, err := os.CreateTemp("", "bad-*.json")
 	if err != nil {

@@ -15,10 +15,12 @@
 //     is above 0, the change is a regression whatever the number of
 //     repetitions (one each is enough). The reverse (every base repetition
 //     above 0, every head one at 0) is "better".
-//   - Error rule: a (scenario, step, transport) whose head records hold a
-//     failure while its base records hold none is a regression. A failure
-//     is an error, counts that do not reconcile, or a saturated load
-//     generator: such records are never compared as numbers.
+//   - Error rule: a (scenario, step, transport) with any failed head
+//     repetition is a regression, whether or not the base failed too; the
+//     row names each failed repetition and why. Failures in the base only
+//     are reported and are not a regression. A failure is an error, counts
+//     that do not reconcile, or a saturated load generator: such records
+//     are never compared as numbers.
 //
 // Interrupted records (a step cut short) are left out of both runs, and
 // the result's notes say how many.

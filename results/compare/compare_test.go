@@ -225,6 +225,40 @@ func TestErrorInHeadIsARegression(t *testing.T) {
 	}
 }
 
+// A head whose every repetition failed is a regression even against a base
+// that had a failure of its own (the rule once printed "~" and exited 0
+// then); the line names each failed repetition and its error. A failure in
+// the base only is reported, not held against the head.
+func TestFailedHeadRepetitionsAreARegressionWhateverTheBase(t *testing.T) {
+	base, head := runs("latency", "websocket", 5, func(i int, r *results.Record) {
+		r.Error = "server exited: signal: killed"
+		if i == 3 {
+			r.Error = "dial tcp 127.0.0.1:9: connect: connection refused"
+		}
+	})
+	base[1].Error = "client 7: read: connection reset by peer"
+	res := mustCompare(t, base, head, compare.Options{})
+	expectOnly(t, res, map[string]compare.Verdict{"error": compare.Regression})
+	want := "latency - websocket error: failed in head: server exited: signal: killed (repetitions 1, 2, 3, 5); " +
+		"dial tcp 127.0.0.1:9: connect: connection refused (repetition 4); " +
+		"in base too: client 7: read: connection reset by peer (repetition 2)"
+	if regs := res.Regressions(); len(regs) != 1 || regs[0] != want {
+		t.Errorf("regressions %q, want [%q]", regs, want)
+	}
+
+	// The same failures in the base, none in the head.
+	_, healthy := runs("latency", "websocket", 5, nil)
+	res = mustCompare(t, head, healthy, compare.Options{})
+	if regs := res.Regressions(); len(regs) != 0 {
+		t.Errorf("failures in the base only: regressions %q, want none", regs)
+	}
+	for _, r := range res.Rows {
+		if r.Metric == "error" && (r.Verdict != compare.Same || !strings.Contains(r.Note, "failed in base only, not a regression of the head: server exited: signal: killed (repetitions 1, 2, 3, 5)")) {
+			t.Errorf("error row %s %q, want ~ naming the base's failed repetitions", r.Verdict, r.Note)
+		}
+	}
+}
+
 func TestInputsThatCannotBeCompared(t *testing.T) {
 	base, _ := runs("latency", "websocket", 2, nil)
 	_, other := runs("latency", "sse", 2, nil)
@@ -295,8 +329,8 @@ func TestParseThresholds(t *testing.T) {
 }
 
 // TestTableGolden prints a comparison with every kind of row: regression,
-// improvement, noise, the zero rule, too few samples, an error and keys in
-// one run only.
+// improvement, noise, the zero rule, too few samples, errors (in head only,
+// in both runs, in base only) and keys in one run only.
 func TestTableGolden(t *testing.T) {
 	var base, head []results.Record
 	add := func(b, h []results.Record) { base, head = append(base, b...), append(head, h...) }
@@ -314,6 +348,13 @@ func TestTableGolden(t *testing.T) {
 		r.Latency.P99 *= 2
 	}))
 	add(runs("burst", "rawtcp", 1, func(i int, r *results.Record) { r.Error = "dial tcp: connection refused" }))
+	b, h = runs("fault-reset", "sse", 2, func(i int, r *results.Record) { r.Error = "server exited: signal: killed" })
+	b[1].Error = "server exited: signal: killed"
+	add(b, h)
+	h, b = runs("fault-stall", "longpoll", 1, func(i int, r *results.Record) {
+		r.Loadgen.Saturated = "load generator at 97% of 1 CPU"
+	})
+	add(b, h)
 	base = append(base, measured("idle", "shortpoll", 1, 1))
 	_, only := runs("chat", "websocket", 1, nil)
 	head = append(head, only...)

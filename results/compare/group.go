@@ -146,7 +146,9 @@ func values(m results.Metric, recs []results.Record) []float64 {
 	return out
 }
 
-// errorRow applies the error rule to failed records (see failure).
+// errorRow applies the error rule to failed records (see failure): any
+// failed head repetition is a regression, whether or not the base failed
+// too; failures in the base only are reported, never held against the head.
 func errorRow(g *group, baseErrs, headErrs []results.Record) Row {
 	row := Row{
 		Key: g.key, Step: g.step, Metric: errorMetric, P: nan, Delta: nan,
@@ -155,16 +157,40 @@ func errorRow(g *group, baseErrs, headErrs []results.Record) Row {
 		Verdict: Same,
 	}
 	switch {
+	case len(headErrs) == 0:
+		row.Note = "failed in base only, not a regression of the head: " + describeFailures(baseErrs)
 	case len(baseErrs) == 0:
 		row.Verdict = Regression
-		row.Note = fmt.Sprintf("failed in head, not in base: %s", firstLine(failure(headErrs[0])))
-	case len(headErrs) == 0:
-		row.Verdict = Better
-		row.Note = "failures in base, none in head"
+		row.Note = "failed in head, not in base: " + describeFailures(headErrs)
 	default:
-		row.Note = fmt.Sprintf("failures in both runs; head: %s", firstLine(failure(headErrs[0])))
+		row.Verdict = Regression
+		row.Note = "failed in head: " + describeFailures(headErrs) + "; in base too: " + describeFailures(baseErrs)
 	}
 	return row
+}
+
+// describeFailures names the failed repetitions of recs by their reason,
+// reasons in order of first appearance: "dial tcp: refused (repetitions
+// 1, 3); server exited (repetition 5)".
+func describeFailures(recs []results.Record) string {
+	var reasons []string
+	reps := map[string][]string{}
+	for _, r := range recs {
+		why := firstLine(failure(r))
+		if _, ok := reps[why]; !ok {
+			reasons = append(reasons, why)
+		}
+		reps[why] = append(reps[why], strconv.Itoa(r.Repetition))
+	}
+	parts := make([]string, len(reasons))
+	for i, why := range reasons {
+		noun := "repetition "
+		if len(reps[why]) > 1 {
+			noun = "repetitions "
+		}
+		parts[i] = why + " (" + noun + strings.Join(reps[why], ", ") + ")"
+	}
+	return strings.Join(parts, "; ")
 }
 
 func firstLine(s string) string {
