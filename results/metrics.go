@@ -43,6 +43,18 @@ func connected(r Record) bool { return r.Params.Clients > 0 }
 // browser's are not).
 func atSocket(r Record) bool { return r.Client != ClientBrowser }
 
+// ServerMeasured reports whether the record's server CPU and memory were
+// measured: false for a target that runs elsewhere, whose figures are
+// absent, never zero.
+func ServerMeasured(r Record) bool { return ImplementationOf(r).Local }
+
+// heapMeasured: the server reported its Go heap. pushbench's own serve
+// does; a target's heap is not visible from outside, so a record that
+// names its implementation has one only when it recorded a heap.
+func heapMeasured(r Record) bool {
+	return ServerMeasured(r) && (r.Implementation == nil || r.Server.HeapBytes > 0)
+}
+
 // Metrics are the numbers pushbench compares across runs and transports.
 var Metrics = []Metric{
 	{"p50", "us", Lower, func(r Record) float64 { return float64(r.Latency.P50) }, delivered},
@@ -57,10 +69,10 @@ var Metrics = []Metric{
 	{"unexpected", "msgs", Lower, func(r Record) float64 { return float64(r.Delivery.Unexpected) }, always},
 	{"bytes-per-msg", "B/msg", Lower, func(r Record) float64 { return r.Wire.BytesPerMessage }, func(r Record) bool { return delivered(r) && atSocket(r) }},
 	{"bytes-per-conn-min", "B/conn-min", Lower, func(r Record) float64 { return r.Wire.BytesPerConnMin }, func(r Record) bool { return connected(r) && atSocket(r) }},
-	{"server-cpu-per-msg", "us/msg", Lower, func(r Record) float64 { return r.Server.CPUPerMessageUs }, delivered},
-	{"server-cpu-per-conn-s", "us/conn-s", Lower, func(r Record) float64 { return r.Server.CPUPerConnSecUs }, connected},
-	{"server-rss-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.RSSPerConn }, connected},
-	{"server-heap-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.HeapPerConn }, connected},
+	{"server-cpu-per-msg", "us/msg", Lower, func(r Record) float64 { return r.Server.CPUPerMessageUs }, func(r Record) bool { return delivered(r) && ServerMeasured(r) }},
+	{"server-cpu-per-conn-s", "us/conn-s", Lower, func(r Record) float64 { return r.Server.CPUPerConnSecUs }, func(r Record) bool { return connected(r) && ServerMeasured(r) }},
+	{"server-rss-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.RSSPerConn }, func(r Record) bool { return connected(r) && ServerMeasured(r) }},
+	{"server-heap-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Server.HeapPerConn }, func(r Record) bool { return connected(r) && heapMeasured(r) }},
 	{"loadgen-heap-per-conn", "B/conn", Lower, func(r Record) float64 { return r.Loadgen.HeapPerConn }, connected},
 	{"connect-p99", "us", Lower, func(r Record) float64 { return float64(r.Connect.P99) }, func(r Record) bool { return r.Connect.Count > 0 }},
 }
