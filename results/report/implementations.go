@@ -107,3 +107,23 @@ func claimsByImplementation(byScenario map[string][]*group, impls []results.Impl
 	}
 	return claims
 }
+
+// untrusted: r is disqualified by how it was measured (an error, an
+// interruption, counts that do not reconcile, a saturated load generator
+// or publisher), not only by what the server delivered (loss, duplicates,
+// reorderings, unexpected messages), which is a fanout step's own result.
+func untrusted(r results.Record) bool {
+	c := r
+	c.Delivery.Lost, c.Delivery.Duplicates, c.Delivery.Reorders, c.Delivery.Unexpected = 0, 0, 0, 0
+	return c.Disqualified() != ""
+}
+
+// anyUntrusted: some repetition of g is untrusted.
+func anyUntrusted(g *group) bool {
+	for _, r := range g.recs {
+		if untrusted(r) {
+			return true
+		}
+	}
+	return false
+}
