@@ -87,7 +87,7 @@ func (g *group) qualified() bool { return g.Disqualified() == "" && len(g.ok) > 
 // Build groups the records by scenario, step, transport and
 // implementation (in suite order) and derives every section and the
 // claims. With records of several implementations, the claims are judged
-// on one (pushbench's own when present).
+// on one (pushbench's own when present) and C8 and C9 per implementation.
 func Build(recs []results.Record) *Report {
 	rep := &Report{Records: len(recs)}
 	if len(recs) > 0 {
@@ -121,6 +121,9 @@ func Build(recs []results.Record) *Report {
 			return rank[idOf(groups[i].impl)] < rank[idOf(groups[j].impl)]
 		})
 		rep.Sections = append(rep.Sections, buildSection(name, groups))
+	}
+	if sec, ok := implementationSection(byScenario, impls); ok { // several servers: implementations.go
+		rep.Sections = append(rep.Sections, sec)
 	}
 	rep.Sections = appendBinarySection(rep.Sections, byScenario)
 	if sec, ok := proxySection(recs); ok { // real proxies in the path: proxies.go
