@@ -37,10 +37,14 @@ type Metric struct {
 
 func delivered(r Record) bool { return r.Delivery.Delivered > 0 }
 
-// serverMeasured: the server's figure was measured (see
-// Resources.NotMeasured).
+// serverMeasured: the server's figure was measured: its server runs
+// here (ServerMeasured) and the record does not name the figure as not
+// measured (Resources.NotMeasured; a target's heap).
 func serverMeasured(figure string) func(Record) bool {
-	return func(r Record) bool { return r.Server.Measured(figure) }
+	if figure == "heap" {
+		return heapMeasured
+	}
+	return func(r Record) bool { return ServerMeasured(r) && r.Server.Measured(figure) }
 }
 
 func and(a, b func(Record) bool) func(Record) bool {
@@ -52,6 +56,18 @@ func connected(r Record) bool { return r.Params.Clients > 0 }
 // atSocket: the record's bytes were counted at the client sockets (a
 // browser's are not).
 func atSocket(r Record) bool { return r.Client != ClientBrowser }
+
+// ServerMeasured reports whether the record's server CPU and memory were
+// measured: false for a target that runs elsewhere, whose figures are
+// absent, never zero.
+func ServerMeasured(r Record) bool { return ImplementationOf(r).Local }
+
+// heapMeasured: the server reported its Go heap. pushbench's own serve
+// does; a target's heap is not visible from outside, so a record that
+// names its implementation has one only when it recorded a heap.
+func heapMeasured(r Record) bool {
+	return ServerMeasured(r) && r.Server.Measured("heap") && (r.Implementation == nil || r.Server.HeapBytes > 0)
+}
 
 // Metrics are the numbers pushbench compares across runs and transports.
 var Metrics = []Metric{

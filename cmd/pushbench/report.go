@@ -18,11 +18,14 @@ re-running: the terminal tables, DIR/report.md, DIR/report.html
 (self-contained), the plots in DIR/plots/ (PNG and SVG) and DIR/bench.txt
 (Go benchmark format). With several folders their records are pooled into
 one report written to --out (runs of one scenario on several networks, for
-the proxies section).
+the proxies section). Runs against different servers (--target) are set
+side by side, never pooled: each table keeps one row per implementation
+and the implementations section compares them.
 
 examples:
   pushbench report out/bench
   pushbench report --out out/proxies/all out/proxies/loopback out/proxies/nginx-tuned
+  pushbench report --out out/targets/all out/targets/pushbench out/targets/nchan out/targets/centrifugo
 
 flags:
 `

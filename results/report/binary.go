@@ -53,9 +53,9 @@ func binaryPairs(byScenario map[string][]*group) []binaryPair {
 	return out
 }
 
-// alike: a text record measured like binary record b.
+// alike: a text record measured like binary record b, on the same server.
 func alike(b, t results.Record) bool {
-	return t.Kind == b.Kind && t.Transport == b.Transport && t.Params.Payload == b.Params.Payload &&
+	return idOf(results.ImplementationOf(t)) == idOf(results.ImplementationOf(b)) && t.Kind == b.Kind && t.Transport == b.Transport && t.Params.Payload == b.Params.Payload &&
 		t.Params.Clients == b.Params.Clients && t.Params.Rate == b.Params.Rate && t.Params.Network == b.Params.Network
 }
 

@@ -221,6 +221,13 @@ func compareGroups(d claimData, id, text, rule, scenario, metric string, more, l
 	if len(hi) != len(more) || len(lo) != len(less) || len(more) == 0 || len(less) == 0 {
 		return missing(id, text, rule, strings.Join(append(more, less...), ", ")+" in the "+scenario+" scenario")
 	}
+	return Claim{id, text, rule, pairVerdict(hi, lo, factor), fmt.Sprintf("%s (%s, %s scenario).", strings.Join(ev, ", "), unit, scenario)}
+}
+
+// pairVerdict is compareGroups' verdict on the values found: supported
+// when every hi value is at least factor times every lo value,
+// contradicted when none is, mixed otherwise.
+func pairVerdict(hi, lo map[string]float64, factor float64) string {
 	pairs, yes := 0, 0
 	for _, h := range hi {
 		for _, l := range lo {
@@ -230,14 +237,13 @@ func compareGroups(d claimData, id, text, rule, scenario, metric string, more, l
 			}
 		}
 	}
-	v := Mixed
 	switch yes {
 	case pairs:
-		v = Supported
+		return Supported
 	case 0:
-		v = Contradicted
+		return Contradicted
 	}
-	return Claim{id, text, rule, v, fmt.Sprintf("%s (%s, %s scenario).", strings.Join(ev, ", "), unit, scenario)}
+	return Mixed
 }
 
 func c5(d claimData) Claim {
@@ -319,24 +325,49 @@ func c7(d claimData) Claim {
 	return compareGroups(d, "C7", text, rule, "idle", "server-heap-per-conn", d.names(plainLongPoll), d.names(refPush), "B heap/conn", 1)
 }
 
+const (
+	c8Text = "SSE is simpler and lighter than WebSocket but does not scale as far."
+	c8Rule = "fanout scenario: largest client count within the SLO without loss, SSE (both) below WebSocket; not decided while a transport compared has not reached its limit"
+)
+
 func c8(d claimData) Claim {
-	text := "SSE is simpler and lighter than WebSocket but does not scale as far."
-	rule := "fanout scenario: largest client count within the SLO without loss, SSE (both) below WebSocket; not decided while a transport compared has not reached its limit"
-	// best is a transport's largest step within the SLO, whether that was
-	// the largest step tried (its limit is higher: a lower bound only).
+	return c8Judge(d, d.names(plainSSE), d.names(refWebSocket))
+}
+
+// fanoutLimit is the largest step within the SLO (withinSLO) of one
+// transport's fanout groups, in step order, and whether no step after it
+// failed (its limit is higher: a lower bound only). A step whose
+// measurement cannot be trusted (untrusted: an error, a saturated load
+// generator or publisher...) is never a limit: it neither raises nor ends
+// the bound; with no step trusted the limit is open (0, true).
+func fanoutLimit(groups []*group) (v float64, top bool) {
+	top = true
+	for _, g := range groups {
+		if anyUntrusted(g) {
+			continue
+		}
+		if withinSLO(g) {
+			v, top = g.first().StepValue, true
+		} else {
+			top = false
+		}
+	}
+	return v, top
+}
+
+// c8Judge judges C8 on the fanout groups of d between the SSE transports
+// and the WebSocket ones named.
+func c8Judge(d claimData, sseNames, wsNames []string) Claim {
+	text, rule := c8Text, c8Rule
 	best := func(t string) (v float64, seen, top bool) {
+		var groups []*group
 		for _, g := range d["fanout"] {
-			if g.key.Transport != t {
-				continue
-			}
-			seen = true
-			if withinSLO(g) {
-				v, top = g.first().StepValue, true
-			} else {
-				top = false
+			if g.key.Transport == t {
+				groups = append(groups, g)
 			}
 		}
-		return v, seen, top
+		v, top = fanoutLimit(groups)
+		return v, len(groups) > 0, top
 	}
 	type limit struct {
 		name string
@@ -354,7 +385,6 @@ func c8(d claimData) Claim {
 		}
 		return out, len(out) > 0
 	}
-	sseNames, wsNames := d.names(plainSSE), d.names(refWebSocket)
 	sse, okS := limits(sseNames)
 	ws, okW := limits(wsNames)
 	if !okS || !okW {
@@ -410,8 +440,10 @@ func limitText(v float64, top bool) string {
 	return num(v)
 }
 
+const c9Text = "WebSocket uses more resources (memory, CPU) than SSE."
+
 func c9(d claimData) Claim {
-	text := "WebSocket uses more resources (memory, CPU) than SSE."
+	text := c9Text
 	rule := "idle scenario: server heap per connection and CPU per connection-second, WebSocket above both SSE transports on both"
 	ws, sse := d.names(refWebSocket), d.names(plainSSE)
 	mem := compareGroups(d, "C9", text, rule, "idle", "server-heap-per-conn", ws, sse, "B heap/conn", 1)

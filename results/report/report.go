@@ -45,9 +45,9 @@ type Table struct {
 	Note   string
 }
 
-// group is the repetitions of one (scenario, step, transport): the shared
-// results.Group, with the repetitions whose figures count (no error, not
-// interrupted) at hand.
+// group is the repetitions of one (scenario, step, transport) of one
+// implementation: the shared results.Group, with the repetitions whose
+// figures count (no error, not interrupted) at hand.
 type group struct {
 	*results.Group
 	key  results.Key
@@ -57,6 +57,9 @@ type group struct {
 	// repetition); zero for an unknown transport of a record without them.
 	facts results.TransportFacts
 	known bool // facts are known (recorded or built in)
+	// impl is the server the repetitions measured
+	// (results.ImplementationOf of the first).
+	impl results.Implementation
 }
 
 func (g *group) first() results.Record { return g.recs[0] }
@@ -81,8 +84,10 @@ func (g *group) medianOf(name string) (float64, bool) {
 // qualified reports whether the group may be a winner or a capacity limit.
 func (g *group) qualified() bool { return g.Disqualified() == "" && len(g.ok) > 0 }
 
-// Build groups the records by scenario, step and transport (in suite
-// order) and derives every section and the claims.
+// Build groups the records by scenario, step, transport and
+// implementation (in suite order) and derives every section and the
+// claims. With records of several implementations, the claims are judged
+// on one (pushbench's own when present) and C8 and C9 per implementation.
 func Build(recs []results.Record) *Report {
 	rep := &Report{Records: len(recs)}
 	if len(recs) > 0 {
@@ -91,8 +96,13 @@ func Build(recs []results.Record) *Report {
 	}
 	byScenario := map[string][]*group{}
 	var order []string
-	for _, rg := range results.GroupRecords(recs) {
-		g := &group{Group: rg, key: rg.Key, recs: rg.Records, ok: rg.Usable()}
+	impls := implementations(recs)
+	rank := map[implID]int{}
+	for i, im := range impls {
+		rank[idOf(im)] = i
+	}
+	for _, rg := range groupRecords(recs) {
+		g := &group{Group: rg, key: rg.Key, recs: rg.Records, ok: rg.Usable(), impl: results.ImplementationOf(rg.Records[0])}
 		g.facts, g.known = results.FactsOf(rg.Records[0])
 		if _, seen := byScenario[g.key.Scenario]; !seen {
 			order = append(order, g.key.Scenario)
@@ -105,9 +115,15 @@ func Build(recs []results.Record) *Report {
 			if groups[i].key.Step != groups[j].key.Step {
 				return groups[i].key.Step < groups[j].key.Step
 			}
-			return tableLess(groups[i].facts, groups[j].facts)
+			if tableLess(groups[i].facts, groups[j].facts) || tableLess(groups[j].facts, groups[i].facts) {
+				return tableLess(groups[i].facts, groups[j].facts)
+			}
+			return rank[idOf(groups[i].impl)] < rank[idOf(groups[j].impl)]
 		})
 		rep.Sections = append(rep.Sections, buildSection(name, groups))
+	}
+	if sec, ok := implementationSection(byScenario, impls); ok { // several servers: implementations.go
+		rep.Sections = append(rep.Sections, sec)
 	}
 	rep.Sections = appendBinarySection(rep.Sections, byScenario)
 	if sec, ok := proxySection(recs); ok { // real proxies in the path: proxies.go
@@ -117,7 +133,7 @@ func Build(recs []results.Record) *Report {
 		rep.Sections = append(rep.Sections, sec)
 	}
 	rep.Sections = appendVariantSection(rep.Sections, byScenario) // TLS and HTTP/2 variants: variants.go
-	rep.Claims = evaluateClaims(byScenario)
+	rep.Claims = claimsByImplementation(byScenario, impls)
 	return rep
 }
 

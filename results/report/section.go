@@ -48,7 +48,7 @@ func alerts(groups []*group) []string {
 	var out []string
 	shared, sharedOrder := sharedNotes(groups)
 	for _, g := range groups {
-		label := g.key.Transport + stepLabel(g.first())
+		label := g.label() + stepLabel(g.first())
 		for _, r := range g.recs {
 			rep := ""
 			if len(g.recs) > 1 {
@@ -66,6 +66,9 @@ func alerts(groups []*group) []string {
 			}
 			if s := r.Loadgen.Saturated; s != "" {
 				out = append(out, fmt.Sprintf("SATURATED %s%s: load generator saturated: this figure measures pushbench, not the transport (%s; %s)", label, rep, s, SaturationFix))
+			}
+			if p := r.Publisher; p != nil && p.Saturated != "" {
+				out = append(out, fmt.Sprintf("SATURATED %s%s: publisher saturated: this figure measures pushbench's publisher, not the server (%s)", label, rep, p.Saturated))
 			}
 			var bad []string
 			if d.Lost > 0 {
@@ -146,10 +149,10 @@ const (
 	markDisqualified = " †"
 )
 
-// transportCell names the group's transport with its poll interval and
-// its marker.
+// transportCell names the group's transport (and implementation, when
+// not pushbench's own) with its poll interval and its marker.
 func transportCell(g *group) string {
-	c := g.key.Transport + pollNote(g)
+	c := g.label() + pollNote(g)
 	switch {
 	case g.Saturated() != "":
 		c += markSaturated
@@ -164,7 +167,7 @@ func transportCell(g *group) string {
 func markNote(groups []*group) string {
 	var sat, dq []string
 	for _, g := range groups {
-		where := g.key.Transport + stepLabel(g.first())
+		where := g.label() + stepLabel(g.first())
 		switch {
 		case g.Saturated() != "":
 			sat = append(sat, where+" ("+g.Saturated()+")")
@@ -259,9 +262,23 @@ func deliveredCell(g *group) string {
 func metricCell(g *group, name string, f func(float64) string) (string, float64, bool) {
 	st := g.stat(name)
 	if !st.OK() {
-		return "-", 0, false
+		return missingCell(g, name), 0, false
 	}
 	return f(st.Center), st.Center, true
+}
+
+// notMeasured is the cell of a server figure of a target that runs
+// elsewhere: absent, never 0.
+const notMeasured = "not measured"
+
+// missingCell is the cell of a metric that applies to none of the group's
+// repetitions: "not measured" for a server figure of a target that runs
+// elsewhere, "-" otherwise.
+func missingCell(g *group, name string) string {
+	if strings.HasPrefix(name, "server-") && !results.ServerMeasured(g.first()) {
+		return notMeasured
+	}
+	return "-"
 }
 
 // intervalCell is metricCell with the 95% interval, when there is one.

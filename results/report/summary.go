@@ -68,11 +68,11 @@ func metricLine(groups []*group, step int, name string) string {
 			floorG = g
 		}
 		if why := g.Disqualified(); why != "" {
-			left = append(left, g.key.Transport+" ("+why+")")
+			left = append(left, g.label()+" ("+why+")")
 			continue
 		}
 		reps = max(reps, st.N)
-		vals = append(vals, val{g.key.Transport, st})
+		vals = append(vals, val{g.label(), st})
 	}
 	if len(vals) == 0 && len(left) == 0 {
 		return ""
@@ -116,11 +116,11 @@ func metricLine(groups []*group, step int, name string) string {
 				continue
 			}
 			if r := ratioText(g, floorG, name); r != "-" {
-				ratios = append(ratios, g.key.Transport+" "+r)
+				ratios = append(ratios, g.label()+" "+r)
 			}
 		}
 		if len(ratios) > 0 {
-			line += "; vs " + floorG.key.Transport + ": " + strings.Join(ratios, ", ")
+			line += "; vs " + floorG.label() + ": " + strings.Join(ratios, ", ")
 		}
 	}
 	if len(left) > 0 {
@@ -178,7 +178,7 @@ func highestWithinSLO(groups []*group) []string {
 	})
 }
 
-// bestStep lists each transport's capacity: the best value at a step
+// bestStep lists each transport's capacity (of each implementation): the best value at a step
 // within the SLO. A step whose records are disqualified is no limit and
 // is named as left out; a transport whose largest step tried was still
 // within the SLO has not reached its limit.
@@ -189,7 +189,7 @@ func bestStep(groups []*group, what string, value func(*group) (float64, bool)) 
 	maxStep := 0
 	var order []string
 	for _, g := range groups {
-		t := g.key.Transport
+		t := g.label()
 		if _, ok := tried[t]; !ok {
 			order = append(order, t)
 		}
@@ -223,10 +223,10 @@ func bestStep(groups []*group, what string, value func(*group) (float64, bool)) 
 	return lines
 }
 
-func isLastWithin(groups []*group, transport string) bool {
+func isLastWithin(groups []*group, label string) bool {
 	var last *group
 	for _, g := range groups {
-		if g.key.Transport == transport {
+		if g.label() == label {
 			last = g
 		}
 	}

@@ -86,7 +86,7 @@ func idleTable(groups []*group) Table {
 		cpu, _, _ := metricCell(g, "server-cpu-per-conn-s", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) })
 		gor, cp50, cp99 := "-", "-", "-"
 		if len(g.ok) > 0 {
-			gor = strconv.FormatFloat(medianOver(g, func(r results.Record) float64 { return r.Server.GoroutinesPerConn }), 'f', 1, 64)
+			gor = goroutinesCell(g)
 			cp50 = us(medianOver(g, func(r results.Record) float64 { return float64(r.Connect.P50) }))
 			cp99, _, _ = metricCell(g, "connect-p99", us)
 		}
@@ -94,6 +94,21 @@ func idleTable(groups []*group) Table {
 	}
 	t.Note = "Per connection = (after connecting - before) / clients. Bytes and CPU over the idle window: polls, heartbeats, held requests. " + repsNote(groups)
 	return t
+}
+
+// goroutinesCell is the server's goroutines per connection, median over
+// the usable repetitions: pushbench's own serve reports them; a target
+// that runs elsewhere is not measured, and a local one's goroutines are
+// not visible ("-" when it recorded none).
+func goroutinesCell(g *group) string {
+	r := g.first()
+	switch {
+	case !results.ServerMeasured(r):
+		return notMeasured
+	case r.Implementation != nil && r.Server.Goroutines == 0:
+		return "-"
+	}
+	return strconv.FormatFloat(medianOver(g, func(r results.Record) float64 { return r.Server.GoroutinesPerConn }), 'f', 1, 64)
 }
 
 func payloadTable(groups []*group) Table {
@@ -162,7 +177,7 @@ func reconnectPolicies(groups []*group) string {
 		if _, ok := by[d]; !ok {
 			order = append(order, d)
 		}
-		by[d] = append(by[d], g.key.Transport)
+		by[d] = append(by[d], g.label())
 	}
 	parts := make([]string, len(order))
 	for i, d := range order {

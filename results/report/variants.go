@@ -145,10 +145,10 @@ var tlsMetrics = []variantMetric{
 }
 
 // plainOf finds, among groups, the plaintext HTTP/1.1 group of v's base at
-// v's step.
+// v's step, on v's server.
 func plainOf(groups []*group, v *group) *group {
 	for _, g := range groups {
-		if g.known && g.facts.Plain() && g.key.Step == v.key.Step && g.facts.Family(g.key.Transport) == v.facts.Base {
+		if idOf(g.impl) == idOf(v.impl) && g.known && g.facts.Plain() && g.key.Step == v.key.Step && g.facts.Family(g.key.Transport) == v.facts.Base {
 			return g
 		}
 	}

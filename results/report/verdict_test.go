@@ -256,3 +256,18 @@ func TestClaimTextsFromRecords(t *testing.T) {
 		t.Errorf("the fault table does not describe sse-lean's recorded policy:\n%s", text.String())
 	}
 }
+
+// A fanout step whose load generator saturated is no capacity limit in
+// C8 either: WebSocket's limit is open above its last trusted step, so a
+// tie there with SSE's is not decided.
+func TestC8SaturatedStepIsNoLimit(t *testing.T) {
+	recs := fanoutRecs(map[string]float64{"sse": 5000, "sse-lean": 5000})
+	for i := range recs {
+		if recs[i].Transport == "websocket" && recs[i].StepValue == 5000 {
+			recs[i].Loadgen.Saturated = "load generator at 99% of 1 CPU"
+		}
+	}
+	if c := claim(recs, "C8"); c.Verdict != report.NotDecided {
+		t.Errorf("C8 = %s with WebSocket's 5000 step saturated, want not decided (its limit is at least 1000, SSE's is 1000): %s", c.Verdict, c.Evidence)
+	}
+}

@@ -1,0 +1,542 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pushbench/pushbench/results"
+)
+
+// implID identifies an implementation: records of one name and version
+// measured the same server.
+type implID struct{ name, version string }
+
+func idOf(im results.Implementation) implID { return implID{im.Name, im.Version} }
+
+// ownName is the name of pushbench's own servers: the implementation of
+// records that name none.
+var ownName = results.ImplementationOf(results.Record{}).Name
+
+// implName is "nchan 1.3.6", or the name alone when there is no version.
+func implName(im results.Implementation) string {
+	if im.Version == "" {
+		return im.Name
+	}
+	return im.Name + " " + im.Version
+}
+
+// implLabel is how tables name a transport of an implementation: the
+// transport alone for pushbench's own servers, "sse (nchan 1.3.6)" for
+// another's.
+func implLabel(transport string, im results.Implementation) string {
+	if im.Name == ownName {
+		return transport
+	}
+	return transport + " (" + implName(im) + ")"
+}
+
+// label names the group's transport and, when not pushbench's own, its
+// implementation.
+func (g *group) label() string { return implLabel(g.key.Transport, g.impl) }
+
+// groupRecords is results.GroupRecords keyed by implementation too:
+// records of two servers speaking one transport never share a group.
+// Groups come in order of first appearance.
+func groupRecords(recs []results.Record) []*results.Group {
+	type key struct {
+		results.Key
+		impl implID
+	}
+	index := map[key]*results.Group{}
+	var out []*results.Group
+	for _, r := range recs {
+		k := key{results.KeyOf(r), idOf(results.ImplementationOf(r))}
+		g := index[k]
+		if g == nil {
+			g = &results.Group{Key: k.Key}
+			index[k] = g
+			out = append(out, g)
+		}
+		g.Records = append(g.Records, r)
+	}
+	return out
+}
+
+// implementations are the implementations recs measured (each as its
+// first record names it): pushbench's own first, then the others in order
+// of first appearance.
+func implementations(recs []results.Record) []results.Implementation {
+	seen := map[implID]bool{}
+	var own, others []results.Implementation
+	for _, r := range recs {
+		im := results.ImplementationOf(r)
+		if seen[idOf(im)] {
+			continue
+		}
+		seen[idOf(im)] = true
+		if im.Name == ownName {
+			own = append(own, im)
+		} else {
+			others = append(others, im)
+		}
+	}
+	return append(own, others...)
+}
+
+// ofImplementation is byScenario's groups of one implementation.
+func ofImplementation(byScenario map[string][]*group, id implID) claimData {
+	out := claimData{}
+	for name, groups := range byScenario {
+		for _, g := range groups {
+			if idOf(g.impl) == id {
+				out[name] = append(out[name], g)
+			}
+		}
+	}
+	return out
+}
+
+// Figures of the implementations section and its claims: the scenarios
+// and metrics the tables and claims use.
+const (
+	implLatency = "latency" // p50, p99 and bytes per message, at its first step
+	implIdle    = "idle"    // server RSS and CPU per connection, at its largest step
+	implFanout  = "fanout"  // the largest step within the SLO
+)
+
+// Cells of the implementations section where a figure is absent.
+const (
+	cellNotRun   = "not run"  // no record of the scenario
+	cellExcluded = "excluded" // every repetition disqualified
+)
+
+// qualifying is g with only its qualifying repetitions
+// (results.Record.Disqualified empty); nil when none qualifies. Its
+// statistics are the tables' (group.stat) over those repetitions.
+func qualifying(g *group) *group {
+	var kept []results.Record
+	for _, r := range g.recs {
+		if r.Disqualified() == "" {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	rg := &results.Group{Key: g.key, Records: kept}
+	return &group{Group: rg, key: g.key, recs: kept, ok: rg.Usable(), facts: g.facts, known: g.known, impl: g.impl}
+}
+
+// untrusted: r is disqualified by how it was measured (an error, an
+// interruption, counts that do not reconcile, a saturated load generator
+// or publisher), not only by what the server delivered (loss, duplicates,
+// reorderings, unexpected messages), which is a fanout step's own result.
+func untrusted(r results.Record) bool {
+	c := r
+	c.Delivery.Lost, c.Delivery.Duplicates, c.Delivery.Reorders, c.Delivery.Unexpected = 0, 0, 0, 0
+	return c.Disqualified() != ""
+}
+
+// anyUntrusted: some repetition of g is untrusted.
+func anyUntrusted(g *group) bool {
+	for _, r := range g.recs {
+		if untrusted(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// implFigures are one implementation's groups of one transport in the
+// section's scenarios (steps in order), every repetition included.
+type implFigures struct {
+	impl                   results.Implementation
+	latency, idle, fanout  []*group
+	transport              string
+	facts                  results.TransportFacts
+	latencyPick, idlePick  *group // the step the section reads, qualifying repetitions only
+	latencyRan, idleRan    bool
+	fanoutLimit            float64
+	fanoutTop, fanoutTried bool
+	fanoutTrusted          bool     // some step's measurement can be trusted
+	fanoutUntrustedAbove   []string // steps above the limit whose measurement cannot be trusted
+}
+
+// figuresOf gathers, per transport and implementation, the groups of the
+// section's scenarios, and each transport's facts.
+func figuresOf(byScenario map[string][]*group) (map[string]map[implID]*implFigures, map[string]results.TransportFacts) {
+	out := map[string]map[implID]*implFigures{}
+	facts := map[string]results.TransportFacts{}
+	for _, sc := range []string{implLatency, implIdle, implFanout} {
+		for _, g := range byScenario[sc] {
+			t, id := g.key.Transport, idOf(g.impl)
+			if out[t] == nil {
+				out[t] = map[implID]*implFigures{}
+			}
+			f := out[t][id]
+			if f == nil {
+				f = &implFigures{impl: g.impl, transport: t}
+				out[t][id] = f
+			}
+			if _, ok := facts[t]; !ok || g.known {
+				facts[t] = g.facts
+			}
+			switch sc {
+			case implLatency:
+				f.latency = append(f.latency, g)
+			case implIdle:
+				f.idle = append(f.idle, g)
+			default:
+				f.fanout = append(f.fanout, g)
+			}
+		}
+	}
+	for _, byImpl := range out {
+		for _, f := range byImpl {
+			f.facts = facts[f.transport]
+			if len(f.latency) > 0 {
+				f.latencyRan, f.latencyPick = true, qualifying(f.latency[0])
+			}
+			if len(f.idle) > 0 {
+				f.idleRan, f.idlePick = true, qualifying(f.idle[len(f.idle)-1])
+			}
+			if len(f.fanout) > 0 {
+				f.fanoutTried = true
+				f.fanoutLimit, f.fanoutTop = fanoutLimit(f.fanout)
+				for _, g := range f.fanout {
+					if !anyUntrusted(g) {
+						f.fanoutTrusted = true
+					}
+					if g.first().StepValue > f.fanoutLimit && anyUntrusted(g) {
+						f.fanoutUntrustedAbove = append(f.fanoutUntrustedAbove, num(g.first().StepValue))
+					}
+				}
+			}
+		}
+	}
+	return out, facts
+}
+
+// pickCell is a metric of the picked group: cellNotRun when the scenario did
+// not run, cellExcluded when no repetition qualified, else metricCell
+// ("not measured" for a server figure of a target that runs elsewhere).
+func pickCell(ran bool, g *group, name string, f func(float64) string) string {
+	switch {
+	case !ran:
+		return cellNotRun
+	case g == nil:
+		return cellExcluded
+	}
+	c, _, _ := metricCell(g, name, f)
+	return c
+}
+
+func (f *implFigures) fanoutCell() string {
+	switch {
+	case !f.fanoutTried:
+		return cellNotRun
+	case !f.fanoutTrusted:
+		return cellExcluded
+	}
+	var s string
+	switch {
+	case f.fanoutTop && len(f.fanoutUntrustedAbove) > 0:
+		s = num(f.fanoutLimit) + "+"
+	case f.fanoutTop:
+		s = num(f.fanoutLimit) + "+ (largest step tried)"
+	case f.fanoutLimit == 0:
+		s = "none within SLO"
+	default:
+		s = num(f.fanoutLimit)
+	}
+	if len(f.fanoutUntrustedAbove) > 0 {
+		s += " (" + strings.Join(f.fanoutUntrustedAbove, ", ") + " excluded)"
+	}
+	return s
+}
+
+// implementationSection sets each transport beside itself across the
+// implementations that measured it; only when records of more than one
+// implementation are present.
+func implementationSection(byScenario map[string][]*group, impls []results.Implementation) (Section, bool) {
+	if len(impls) < 2 {
+		return Section{}, false
+	}
+	figs, facts := figuresOf(byScenario)
+	names := make([]string, 0, len(figs))
+	for t := range figs {
+		names = append(names, t)
+	}
+	sort.Slice(names, func(i, j int) bool { return transportLess(facts, names[i], names[j]) })
+	sec := Section{Scenario: "implementations",
+		Question: "How does each transport do across the servers that speak it: latency, memory and CPU per idle connection, bytes per message, fanout limit?"}
+	f0 := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	tbl := Table{Title: "Each transport across the implementations that measured it",
+		Header: []string{"transport", "implementation", "version", "model", "p50", "p99", "B/msg", "server RSS/idle conn", "server µs CPU/conn-s", "largest fanout within SLO"}}
+	var single []string
+	for _, t := range names {
+		var rows [][]string
+		var only string
+		for _, im := range impls {
+			f := figs[t][idOf(im)]
+			if f == nil {
+				continue
+			}
+			only = implName(im)
+			rows = append(rows, []string{t, im.Name, orDash(im.Version, im.Version != ""), modelOf(im),
+				pickCell(f.latencyRan, f.latencyPick, "p50", us), pickCell(f.latencyRan, f.latencyPick, "p99", us),
+				pickCell(f.latencyRan, f.latencyPick, "bytes-per-msg", f0),
+				pickCell(f.idleRan, f.idlePick, "server-rss-per-conn", fmtBytes), pickCell(f.idleRan, f.idlePick, "server-cpu-per-conn-s", f2),
+				f.fanoutCell()})
+		}
+		if len(rows) < 2 {
+			single = append(single, t+" ("+only+")")
+			continue
+		}
+		tbl.Rows = append(tbl.Rows, rows...)
+	}
+	left, total := 0, 0
+	for _, sc := range []string{implLatency, implIdle, implFanout} {
+		for _, g := range byScenario[sc] {
+			for _, r := range g.recs {
+				total++
+				why := r.Disqualified()
+				if why == "" || (sc == implFanout && !untrusted(r)) {
+					continue
+				}
+				left++
+				rep := ""
+				if len(g.recs) > 1 {
+					rep = fmt.Sprintf(" (repetition %d)", r.Repetition)
+				}
+				sec.Alerts = append(sec.Alerts, fmt.Sprintf("EXCLUDED %s %s%s%s: %s", sc, g.label(), stepLabel(r), rep, why))
+			}
+		}
+	}
+	note := fmt.Sprintf("p50, p99 and B/msg from the %s scenario (its first step), server RSS and CPU per connection from the %s scenario (its largest step): each the median over the qualifying repetitions. "+
+		"Largest fanout within SLO: the largest client count of the %s scenario whose p99 (median of repetitions) met the scenario's SLO with nothing lost; N+: no step above it missed the SLO, so the limit is higher; (… excluded): steps whose measurement cannot be trusted, never a limit. "+
+		"not run: no record of that scenario; not measured: the server runs elsewhere, its CPU and memory are not sampled; excluded: no repetition qualified. "+
+		"Left out: %d of %d records of these scenarios: errors, interruptions, counts that do not reconcile, a saturated load generator or publisher, and in the latency and idle scenarios loss, duplicates, reorderings or unexpected messages too (in fanout these fail the step instead).",
+		implLatency, implIdle, implFanout, left, total)
+	if len(tbl.Rows) > 0 {
+		tbl.Note = note
+		sec.Tables = []Table{tbl}
+	} else {
+		sec.Summary = append(sec.Summary, "no transport was measured by more than one implementation in the "+implLatency+", "+implIdle+" or "+implFanout+" scenario")
+	}
+	if len(single) > 0 {
+		sec.Summary = append(sec.Summary, "measured by one implementation only: "+strings.Join(single, ", "))
+	}
+	for _, im := range impls {
+		for _, n := range im.Notes {
+			sec.Summary = append(sec.Summary, "note "+implName(im)+": "+n)
+		}
+	}
+	return sec, true
+}
+
+// modelOf is the implementation's concurrency model and runtime.
+func modelOf(im results.Implementation) string {
+	parts := []string{}
+	for _, p := range []string{im.Model, im.Runtime} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// claimsByImplementation judges the claims on one implementation's records
+// (pushbench's own when present: results.ImplementationOf), and with
+// several implementations adds C8 and C9 judged per implementation with a
+// line across them.
+func claimsByImplementation(byScenario map[string][]*group, impls []results.Implementation) []Claim {
+	if len(impls) < 2 {
+		return evaluateClaims(byScenario)
+	}
+	ref := impls[0]
+	claims := evaluateClaims(ofImplementation(byScenario, idOf(ref)))
+	for i := range claims {
+		claims[i].Evidence = "On " + implName(ref) + "'s records only: " + claims[i].Evidence
+	}
+	figs, _ := figuresOf(byScenario)
+	var c8s, c9s []implVerdict
+	for _, im := range impls {
+		c8s = append(c8s, c8Of(byScenario, figs, im))
+		c9s = append(c9s, c9Of(figs, im))
+	}
+	return append(claims,
+		across("C8/impl", c8Text, "per implementation with SSE and WebSocket fanout records, C8's rule ("+c8Rule+"); "+acrossRule,
+			"SSE stops below WebSocket", c8s),
+		across("C9/impl", c9Text, "per implementation with SSE and WebSocket idle records (largest step, qualifying repetitions): server RSS per connection and CPU per connection-second, "+
+			"WebSocket above every SSE transport of the same implementation on both (RSS, the memory figure every implementation has; C9 itself reads pushbench's heap); equal medians are not decided; "+acrossRule,
+			"WebSocket heavier than SSE", c9s))
+}
+
+const acrossRule = "the claim holds for the transport only where it holds in every implementation that measured it"
+
+// implVerdict is a claim judged on one implementation's records.
+type implVerdict struct {
+	impl     results.Implementation
+	verdict  string
+	evidence string
+}
+
+// implFacts are the facts of the transports im measured in scenario sc.
+func implFacts(figs map[string]map[implID]*implFigures, im results.Implementation, sc string) map[string]results.TransportFacts {
+	out := map[string]results.TransportFacts{}
+	for t, byImpl := range figs {
+		f := byImpl[idOf(im)]
+		if f == nil {
+			continue
+		}
+		if (sc == implIdle && f.idleRan) || (sc == implFanout && f.fanoutTried) {
+			out[t] = f.facts
+		}
+	}
+	return out
+}
+
+// c8Of judges C8 on im's fanout groups (every repetition, as the tables
+// and C8 read them) with C8's own judgement.
+func c8Of(byScenario map[string][]*group, figs map[string]map[implID]*implFigures, im results.Implementation) implVerdict {
+	facts := implFacts(figs, im, implFanout)
+	sse, ws := namesWhere(facts, plainSSE), namesWhere(facts, refWebSocket)
+	if len(sse) == 0 || len(ws) == 0 {
+		return implVerdict{im, NotMeasured, "no fanout record of both SSE and WebSocket"}
+	}
+	c := c8Judge(ofImplementation(byScenario, idOf(im)), sse, ws)
+	return implVerdict{im, c.Verdict, strings.TrimSuffix(c.Evidence, ".")}
+}
+
+// c9Of judges C9 on im's idle figures, the section's: server RSS and CPU
+// per connection at the idle scenario's largest step, qualifying
+// repetitions only, compared by pairVerdict (C9's comparison); a pair of
+// equal medians leaves it not decided.
+func c9Of(figs map[string]map[implID]*implFigures, im results.Implementation) implVerdict {
+	facts := implFacts(figs, im, implIdle)
+	sse, ws := namesWhere(facts, plainSSE), namesWhere(facts, refWebSocket)
+	switch {
+	case len(sse) == 0 || len(ws) == 0:
+		return implVerdict{im, NotMeasured, "no idle record of both SSE and WebSocket"}
+	case !im.Local:
+		return implVerdict{im, NotMeasured, "the server runs elsewhere: its memory and CPU are not measured"}
+	}
+	var verdicts, ev []string
+	for _, m := range []struct {
+		name, unit string
+		f          func(float64) string
+	}{
+		{"server-rss-per-conn", "RSS/conn", fmtBytes},
+		{"server-cpu-per-conn-s", "CPU/conn-s", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + " µs" }},
+	} {
+		metric, _ := results.MetricByName(m.name)
+		values := func(names []string) (map[string]float64, []string, string) {
+			out := map[string]float64{}
+			var parts []string
+			for _, t := range names {
+				g := figs[t][idOf(im)].idlePick
+				if g == nil {
+					return nil, nil, t + " idle: every repetition excluded"
+				}
+				st := g.Stat(metric)
+				if !st.OK() {
+					return nil, nil, t + " idle: " + m.unit + " not measured"
+				}
+				out[t] = st.Center
+				parts = append(parts, t+" "+m.f(st.Center))
+			}
+			return out, parts, ""
+		}
+		hi, hiEv, why := values(ws)
+		if why != "" {
+			return implVerdict{im, NotMeasured, why}
+		}
+		lo, loEv, why := values(sse)
+		if why != "" {
+			return implVerdict{im, NotMeasured, why}
+		}
+		v := pairVerdict(hi, lo, 1)
+		if tied(hi, lo) {
+			v = NotDecided
+		}
+		verdicts = append(verdicts, v)
+		ev = append(ev, m.unit+": "+strings.Join(append(hiEv, loEv...), ", "))
+	}
+	v := verdicts[0]
+	switch {
+	case verdicts[0] == NotDecided || verdicts[1] == NotDecided:
+		v = NotDecided
+	case verdicts[0] != verdicts[1]:
+		v = Mixed
+	}
+	return implVerdict{im, v, strings.Join(ev, "; ")}
+}
+
+// tied: some pair of hi and lo medians is equal, which no comparison
+// decides.
+func tied(hi, lo map[string]float64) bool {
+	for _, h := range hi {
+		for _, l := range lo {
+			if h == l {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// across is the line across implementations: how many of those that
+// measured the claim support it, each one's verdict and figures. It is
+// supported (or contradicted) only when every implementation that
+// measured it is; not decided when none contradicts it but some could not
+// decide; mixed otherwise.
+func across(id, text, rule, says string, per []implVerdict) Claim {
+	measured, yes, no, open := 0, 0, 0, 0
+	var words, ev []string
+	for _, p := range per {
+		name := implName(p.impl)
+		words = append(words, name+" "+verdictWord(p.verdict))
+		ev = append(ev, name+": "+p.evidence)
+		switch p.verdict {
+		case NotMeasured:
+			continue
+		case Supported:
+			yes++
+		case Contradicted:
+			no++
+		case NotDecided:
+			open++
+		}
+		measured++
+	}
+	v := Mixed
+	switch {
+	case measured == 0:
+		v = NotMeasured
+	case yes == measured:
+		v = Supported
+	case no == measured:
+		v = Contradicted
+	case open == measured || (open > 0 && no == 0 && yes+open == measured):
+		v = NotDecided
+	}
+	line := fmt.Sprintf("%s in %d of %d implementations that measured it: %s. %s.", says, yes, measured, strings.Join(words, ", "), strings.Join(ev, "; "))
+	return Claim{ID: id, Text: strings.TrimSuffix(text, ".") + ", across implementations.", Rule: rule, Verdict: v, Evidence: line}
+}
+
+func verdictWord(v string) string {
+	switch v {
+	case Supported:
+		return "yes"
+	case Contradicted:
+		return "no"
+	}
+	return v
+}
