@@ -480,3 +480,30 @@ func TestImplementationSectionRendered(t *testing.T) {
 		}
 	}
 }
+
+// The plots never pool two implementations of a transport into one line:
+// another implementation's records become a series of their own, in the
+// transport's colour with a dash of its own; pushbench's stay as they are.
+func TestPlotViewSeparatesImplementations(t *testing.T) {
+	recs := threeImplementations()
+	view := report.PlotView(recs)
+	series := map[string]string{} // series -> implementation
+	for i, r := range view {
+		im := results.ImplementationOf(recs[i]).Name
+		if prev, ok := series[r.Transport]; ok && prev != im {
+			t.Fatalf("series %q holds %s and %s records", r.Transport, prev, im)
+		}
+		series[r.Transport] = im
+		orig, _ := results.FactsOf(recs[i])
+		got, _ := results.FactsOf(r)
+		if im == "pushbench" && r.Transport != recs[i].Transport {
+			t.Errorf("pushbench's %s renamed %q", recs[i].Transport, r.Transport)
+		}
+		if im != "pushbench" && (got.Style.Color != orig.Style.Color || len(got.Style.Dashes) == 0) {
+			t.Errorf("%s: style %+v, want %s's colour with a dash", r.Transport, got.Style, recs[i].Transport)
+		}
+	}
+	if len(report.PlotView(recs[:1])) != 1 {
+		t.Error("a single record changed count")
+	}
+}

@@ -24,7 +24,7 @@ func Render(dir string, recs []results.Record, w io.Writer) (*Report, error) {
 			return rep, err
 		}
 	}
-	drawn, err := plots.Render(dir, recs)
+	drawn, err := plots.Render(dir, plotView(recs))
 	if err != nil {
 		return rep, fmt.Errorf("failed to draw plots: %w", err)
 	}
@@ -53,4 +53,42 @@ func Render(dir string, recs []results.Record, w io.Writer) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// implementationDashes give each implementation other than pushbench's its
+// own line in the plots, the transport's colour kept.
+var implementationDashes = [][]float64{{6, 2}, {2, 2}, {6, 2, 2, 2}, {10, 3}, {1, 3}}
+
+// plotView is recs as the plots draw them: with records of several
+// implementations, a transport of another implementation than
+// pushbench's is its own series ("sse · nchan"), in the transport's
+// colour with a dash of the implementation's, so no plot pools two
+// servers' figures into one line.
+func plotView(recs []results.Record) []results.Record {
+	names := map[string]int{}
+	for _, r := range recs {
+		if n := results.ImplementationOf(r).Name; n != "pushbench" {
+			if _, ok := names[n]; !ok {
+				names[n] = len(names)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return recs
+	}
+	out := make([]results.Record, len(recs))
+	for i, r := range recs {
+		out[i] = r
+		n := results.ImplementationOf(r).Name
+		k, ok := names[n]
+		if !ok {
+			continue
+		}
+		out[i].Transport = r.Transport + " · " + n
+		if f, ok := results.FactsOf(r); ok {
+			f.Style.Dashes = implementationDashes[k%len(implementationDashes)]
+			out[i].Facts = &f
+		}
+	}
+	return out
 }

@@ -1,0 +1,4 @@
+package report
+
+// PlotView exposes plotView to the external tests.
+var PlotView = plotView
