@@ -411,7 +411,7 @@ const publisherSaturated = 0.85
 // fillTarget adds what a target record has of its own: the figures that
 // cannot be measured on it, its processes and its publisher's account.
 func fillTarget(rec *results.Record, window time.Duration, s0, s1 samples) {
-	if rec.Implementation == nil {
+	if !s1.target {
 		return
 	}
 	srv := &rec.Server

@@ -199,7 +199,8 @@ type samples struct {
 	// A target's publisher (serve --relay): its CPU and account.
 	pubCPU time.Duration
 	relay  *serve.RelayStats
-	procs  int // a target's processes
+	procs  int  // a target's processes
+	target bool // the server is a target's
 }
 
 // sampleAll samples the server and this process; gc asks the server to
@@ -209,6 +210,7 @@ func (r *Runner) sampleAll(ctx context.Context, srv *servers, gc bool) samples {
 	s := samples{at: time.Now()}
 	s.srvRSS, s.srvCPU, s.srvFDs = srv.sample()
 	if srv.target != nil {
+		s.target = true
 		_, s.procs = srv.target.sample()
 		if ps, err := proc.Read(srv.now()[0].pid()); err == nil {
 			s.pubCPU = ps.CPU
