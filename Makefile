@@ -63,14 +63,7 @@ CENTRIFUGO_VERSION := v6.9.1
 PUSHBENCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pushbench
 CENTRIFUGO := $(PUSHBENCH_CACHE)/targets/centrifugo-$(CENTRIFUGO_VERSION)/centrifugo
 target-deps: $(CENTRIFUGO)
-	@if ! test -f /usr/lib/nginx/modules/ngx_nchan_module.so || ! test -x /usr/sbin/nginx; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing nginx and libnginx-mod-nchan from Debian"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-nchan || exit 1; \
-	  else \
-	    echo "make: the nchan target needs Debian's nginx with Nchan: run (as root) apt-get update && apt-get install -y nginx libnginx-mod-nchan"; exit 1; \
-	  fi; \
-	fi
+	@deps="$(TARGET_DEPS)"; $(DEPS_INSTALL)
 $(CENTRIFUGO):
 	@echo "building Centrifugo $(CENTRIFUGO_VERSION) with go install into $(dir $@) (about 2.5 minutes on 2 cores)"
 	cd / && GOBIN=$(dir $@) GOFLAGS=-mod=mod $(GO) install github.com/centrifugal/centrifugo/v6@$(CENTRIFUGO_VERSION)
@@ -80,7 +73,7 @@ bench-go:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
-test: test-deps vet lint-workflows node-deps
+test: test-deps $(CENTRIFUGO) vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Native Go fuzzing: each target below runs for FUZZTIME (their seed corpora
@@ -115,6 +108,9 @@ SYSTEM_DEPS := node:nodejs npm:npm chromium:chromium ip:iproute2 curl:curl
 # ships it apart, in libnginx-mod-stream) and HAProxy runs: the
 # real-proxy network profiles and their calibration tests.
 PROXY_DEPS := nginx:nginx nginx_stream:libnginx-mod-stream haproxy:haproxy
+# nginx loads the Nchan module: the nchan target (make target-deps, and
+# the built-in targets' checks in make test).
+TARGET_DEPS := nginx:nginx nginx_nchan:libnginx-mod-nchan
 
 # DEPS_INSTALL runs every check of the shell variable deps in one pass,
 # installs all the missing packages with one apt-get install when running
@@ -136,14 +132,22 @@ DEPS_INSTALL = \
 	check_ip() { ip -V; }; \
 	check_curl() { curl --version; }; \
 	check_nginx() { nginx -v; }; \
-	check_nginx_stream() { \
+	nginx_modules() { \
 	  v=$$(nginx -V 2>&1) || { echo "$$v"; return 1; }; \
 	  mods=/usr/lib/nginx/modules; \
 	  case "$$v" in *--modules-path=*) mods=$${v\#*--modules-path=}; mods=$${mods%% *};; esac; \
+	}; \
+	check_nginx_stream() { \
+	  nginx_modules || return 1; \
 	  load="load_module $$mods/ngx_stream_module.so;"; \
 	  case "$$v" in *"--with-stream "*|*"--with-stream") load="";; esac; \
 	  printf '%s\nerror_log stderr;\npid %s/nginx.pid;\nevents {}\nstream {}\n' "$$load" "$$tmp" >"$$tmp/nginx.conf" && \
 	  nginx -t -q -p "$$tmp/" -c "$$tmp/nginx.conf"; \
+	}; \
+	check_nginx_nchan() { \
+	  nginx_modules || return 1; \
+	  printf 'load_module %s/ngx_nchan_module.so;\nerror_log stderr;\npid %s/nginx.pid;\nevents {}\n' "$$mods" "$$tmp" >"$$tmp/nchan.conf" && \
+	  nginx -t -q -p "$$tmp/" -c "$$tmp/nchan.conf"; \
 	}; \
 	check_haproxy() { haproxy -v; }; \
 	check_all() { \
@@ -181,7 +185,7 @@ proxies:
 # Everything make test needs, checked and installed in one pass (one
 # apt-get install on a fresh machine).
 test-deps:
-	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS)"; $(DEPS_INSTALL)
+	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS) nginx_nchan:libnginx-mod-nchan"; $(DEPS_INSTALL)
 
 # The example CI workflow must stay valid: actionlint from the module proxy.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12

@@ -124,3 +124,33 @@ func TestRunAgainstATarget(t *testing.T) {
 		t.Errorf("the target's files are not in the output folder: %v", err)
 	}
 }
+
+// The built-in targets pass their own check on this machine: every
+// transport subscribes, finds the message, gets sent exact, every message
+// once and in order and on time, and resumes where the server offers it.
+// make test installs their servers (make target-deps).
+func TestBuiltinTargetsPassTheirCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nginx with Nchan and Centrifugo")
+	}
+	for _, name := range []string{"nchan", "centrifugo"} {
+		t.Run(name, func(t *testing.T) {
+			tg, err := scenarios.FindTarget(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := CheckTarget(context.Background(), tg, CheckOptions{Messages: 40, CPU: -1})
+			if err != nil {
+				t.Fatalf("%v (make target-deps installs the built-in targets' servers)", err)
+			}
+			if len(res.Rows) < 6*len(tg.Transports) || res.Version == "" {
+				t.Errorf("%d rows for %d transports, version %q", len(res.Rows), len(tg.Transports), res.Version)
+			}
+			for _, r := range res.Rows {
+				if !r.OK {
+					t.Errorf("%s %s: %s (fix: %s)", r.Transport, r.Check, r.Seen, r.Fix)
+				}
+			}
+		})
+	}
+}

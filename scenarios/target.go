@@ -135,6 +135,10 @@ type Endpoint struct {
 	// interval poll), whose cost is then k+1 requests for k messages.
 	Drain  bool   `json:"drain,omitempty"`
 	Resume Resume `json:"resume,omitempty"`
+	// Recovered says where a resumed connection finds the messages it
+	// missed when the server sends them inside another document (a
+	// connect reply) rather than as events of their own.
+	Recovered *Recovered `json:"recovered,omitempty"`
 	// Notes on this transport: what the server sends between messages,
 	// what a proxy in front must not do.
 	Notes []string `json:"notes,omitempty"`
@@ -153,6 +157,16 @@ type Resume struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	Cursor  string            `json:"cursor,omitempty"`
 	Capture map[string]string `json:"capture,omitempty"`
+}
+
+// Recovered is an array of envelopes inside a document (JSON Pointer
+// Array), each holding one message at Message and its cursor at Cursor
+// (Centrifugo's connect reply: /connect/subs/CHANNEL/publications, each
+// {"data":MESSAGE,"offset":N}).
+type Recovered struct {
+	Array   string `json:"array"`
+	Message string `json:"message,omitempty"`
+	Cursor  string `json:"cursor,omitempty"`
 }
 
 // Framings and resume kinds a target may name.
@@ -332,7 +346,14 @@ func (t Target) Validate() error {
 		if e.Resume.Kind == "last-event-id" && e.Framing != "sse" {
 			bad("transports.%s.resume: last-event-id is for sse framing", name)
 		}
-		for _, p := range append([]string{e.Message, e.Resume.Cursor}, mapValues(e.Resume.Capture)...) {
+		ptrs := append([]string{e.Message, e.Resume.Cursor}, mapValues(e.Resume.Capture)...)
+		if rc := e.Recovered; rc != nil {
+			if rc.Array == "" {
+				bad("transports.%s.recovered.array: the pointer to the array of missed messages is required", name)
+			}
+			ptrs = append(ptrs, rc.Array, rc.Message, rc.Cursor)
+		}
+		for _, p := range ptrs {
 			if p != "" && !strings.HasPrefix(p, "/") {
 				bad("transports.%s: JSON Pointer %q must start with / (RFC 6901), or be empty for the whole document", name, p)
 			}

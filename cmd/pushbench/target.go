@@ -100,23 +100,21 @@ func checkFlags(stderr io.Writer) *flag.FlagSet {
 func targetCheck(args []string, stdout, stderr io.Writer) error {
 	fs := checkFlags(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, targetUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() == 1 && len(args) > 1 && args[0] == fs.Arg(0) {
-		// the target first, flags after it: parse those too
-		if err := fs.Parse(args[1:]); err != nil {
+	// Flags may come before or after the target's name.
+	var names []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
 			return usageError{err.Error()}
 		}
-		if fs.NArg() > 0 {
-			return usageError{"check takes one target"}
+		if fs.NArg() == 0 {
+			break
 		}
-		_ = fs.Parse(append(args[1:], args[0]))
+		names, rest = append(names, fs.Arg(0)), fs.Args()[1:]
 	}
-	if fs.NArg() != 1 {
+	if len(names) != 1 {
 		return usageError{"check takes one target: a built-in name (" + strings.Join(scenarios.TargetNames(), ", ") + ") or a target file"}
 	}
 	var c checkConfig
@@ -127,7 +125,7 @@ func targetCheck(args []string, stdout, stderr io.Writer) error {
 	if c.messages < 10 || c.messages > 100_000 {
 		return usageError{fmt.Sprintf("--messages %d: allowed 10 to 100000", c.messages)}
 	}
-	t, err := scenarios.FindTarget(fs.Arg(0))
+	t, err := scenarios.FindTarget(names[0])
 	if err != nil {
 		return usageError{err.Error()}
 	}

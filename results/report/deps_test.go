@@ -78,6 +78,7 @@ func newFakeSystem(t *testing.T) *fakeSystem {
 		"nodejs": {"node": stub}, "npm": {"npm": stub}, "chromium": {"chromium": stub},
 		"iproute2": {"ip": stub}, "curl": {"curl": stub}, "haproxy": {"haproxy": stub},
 		"nginx": {"nginx": fakeNginx}, "libnginx-mod-stream": {"modules/ngx_stream_module.so": ""},
+		"libnginx-mod-nchan": {"modules/ngx_nchan_module.so": ""},
 	} {
 		for name, body := range files {
 			s.write(filepath.Join(pool, pkg, name), body)
@@ -243,7 +244,7 @@ func TestMakeTestDepsInstallInOnePass(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make test-deps: %v\n%s", err, out)
 	}
-	want := "install -y -qq --no-install-recommends nodejs npm chromium iproute2 curl nginx libnginx-mod-stream haproxy"
+	want := "install -y -qq --no-install-recommends nodejs npm chromium iproute2 curl nginx libnginx-mod-stream haproxy libnginx-mod-nchan"
 	if got := installs(calls); len(got) != 1 || got[0] != want {
 		t.Errorf("apt-get installs %q, want one %q", got, want)
 	}

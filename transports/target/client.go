@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,8 +50,15 @@ type Client struct {
 
 	cursorPtr    Pointer
 	hasCursorPtr bool
-	captures     []capture
-	sendBack     []sendBack
+	// Messages a resumed connection finds inside another document
+	// (ep.Recovered): the array's pointer, and a decoder and cursor
+	// pointer for each of its envelopes.
+	recArray  Pointer
+	recDec    *Decoder
+	recCursor Pointer
+	hasRecCur bool
+	captures  []capture
+	sendBack  []sendBack
 
 	lastID    []byte // last-event-id: WHATWG's last event ID string
 	cursor    []byte // url: the value at cursorPtr in the last document with messages
@@ -127,6 +135,20 @@ func (c *Client) check() error {
 	}
 	if err := c.checkResume(); err != nil {
 		return err
+	}
+	if rc := ep.Recovered; rc != nil {
+		if c.recArray, err = ParsePointer(rc.Array); err != nil {
+			return fmt.Errorf("recovered.array: %w", err)
+		}
+		if c.recDec, err = NewDecoder(rc.Message, false); err != nil {
+			return fmt.Errorf("recovered.message: %w", err)
+		}
+		if rc.Cursor != "" {
+			if c.recCursor, err = ParsePointer(rc.Cursor); err != nil {
+				return fmt.Errorf("recovered.cursor: %w", err)
+			}
+			c.hasRecCur = true
+		}
 	}
 	if err := c.checkEmpty(); err != nil {
 		return err
@@ -421,6 +443,10 @@ func (c *Client) document(doc []byte, r transports.Receiver, obs SkipObserver) (
 		}
 	}
 	if !found {
+		n, err := c.recovered(r)
+		if err != nil || n > 0 {
+			return n, err
+		}
 		c.skipped.Add(1)
 		if obs != nil {
 			obs.Skipped(doc)
@@ -445,6 +471,50 @@ func (c *Client) document(doc []byte, r transports.Receiver, obs SkipObserver) (
 	if (n > 0 || c.ep.Array) && c.hasCursorPtr {
 		if raw, ok := c.dec.Lookup(c.cursorPtr); ok {
 			c.cursor, c.hasCursor = appendValue(c.cursor[:0], raw), true
+		}
+	}
+	return n, nil
+}
+
+// recovered reports the messages inside the document's recovered array
+// (ep.Recovered), in order, and takes the cursor from the last of them.
+// A resumed connection gets it once, so this path may allocate.
+func (c *Client) recovered(r transports.Receiver) (int, error) {
+	if c.recDec == nil {
+		return 0, nil
+	}
+	raw, ok := c.dec.Lookup(c.recArray)
+	if !ok {
+		return 0, nil
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return 0, &MessageError{Pointer: c.ep.Recovered.Array, Err: ErrNotArray, Value: string(raw[:min(len(raw), 40)])}
+	}
+	n := 0
+	for _, e := range elems {
+		found, err := c.recDec.Reset(e)
+		if err != nil {
+			return n, err
+		}
+		if !found {
+			continue
+		}
+		for {
+			m, more, err := c.recDec.Next()
+			if err != nil {
+				return n, err
+			}
+			if !more {
+				break
+			}
+			r.Message(m.Seq, m.Sent, m.PayloadSize)
+			n++
+		}
+		if c.hasRecCur {
+			if v, ok := c.recDec.Lookup(c.recCursor); ok {
+				c.cursor, c.hasCursor = appendValue(c.cursor[:0], v), true
+			}
 		}
 	}
 	return n, nil
