@@ -10,7 +10,7 @@ BIN     := bin/pushbench
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/pushbench
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/pushbench
 
 # The default suite: every built-in scenario against every transport on
 # loopback (server and load generator pinned to separate CPUs).

@@ -469,10 +469,15 @@ func PushbenchVersion() string {
 		return "unknown"
 	}
 	v := bi.Main.Version
+	dirty := false
 	for _, s := range bi.Settings {
 		if s.Key == "vcs.revision" && len(s.Value) >= 12 && (v == "" || v == "(devel)") {
 			v = "git " + s.Value[:12]
 		}
+		dirty = dirty || (s.Key == "vcs.modified" && s.Value == "true")
+	}
+	if dirty && strings.HasPrefix(v, "git ") {
+		v += "+changes"
 	}
 	if v == "" {
 		v = "(devel)"

@@ -164,6 +164,24 @@ type implFigures struct {
 	fanoutUntrustedAbove   []string // steps above the limit whose measurement cannot be trusted
 }
 
+// rolePrefix names a scenario that plays a built-in's role for the
+// comparison across implementations: targets-latency is latency, run by
+// make bench-targets against every implementation.
+const rolePrefix = "targets-"
+
+// withRoles is byScenario with the groups of each targets-X scenario
+// also under X, the scenario whose role it plays.
+func withRoles(byScenario map[string][]*group) map[string][]*group {
+	out := make(map[string][]*group, len(byScenario))
+	for name, gs := range byScenario {
+		out[name] = append(out[name], gs...)
+		if role, ok := strings.CutPrefix(name, rolePrefix); ok && (role == implLatency || role == implIdle || role == implFanout) {
+			out[role] = append(out[role], gs...)
+		}
+	}
+	return out
+}
+
 // figuresOf gathers, per transport and implementation, the groups of the
 // section's scenarios, and each transport's facts.
 func figuresOf(byScenario map[string][]*group) (map[string]map[implID]*implFigures, map[string]results.TransportFacts) {
@@ -264,6 +282,7 @@ func implementationSection(byScenario map[string][]*group, impls []results.Imple
 	if len(impls) < 2 {
 		return Section{}, false
 	}
+	byScenario = withRoles(byScenario)
 	figs, facts := figuresOf(byScenario)
 	names := make([]string, 0, len(figs))
 	for t := range figs {
@@ -360,6 +379,7 @@ func claimsByImplementation(byScenario map[string][]*group, impls []results.Impl
 	if len(impls) < 2 {
 		return evaluateClaims(byScenario)
 	}
+	byScenario = withRoles(byScenario)
 	ref := impls[0]
 	claims := evaluateClaims(ofImplementation(byScenario, idOf(ref)))
 	for i := range claims {
