@@ -91,20 +91,24 @@ func CheckTarget(ctx context.Context, t scenarios.Target, o CheckOptions) (Targe
 			return TargetCheck{}, fmt.Errorf("%s is %w %s (it serves %s)", n, errTargetLacks, t.Name, strings.Join(t.Names(), ", "))
 		}
 	}
-	tp, err := startTarget(ctx, t, filepath.Join(o.Dir, t.Name), o.CPU, 0, 0)
-	if err != nil {
-		return TargetCheck{}, err
-	}
-	defer tp.stop()
-	spec, err := tp.relaySpec()
-	if err != nil {
-		return TargetCheck{}, err
-	}
-	out := TargetCheck{Target: t.Name, Version: tp.version}
+	out := TargetCheck{Target: t.Name}
 	seq := int64(0)
 	for _, n := range names {
+		// A fresh server for each transport, as a run starts one: what one
+		// transport published is no backlog for the next.
+		tp, err := startTarget(ctx, t, filepath.Join(o.Dir, t.Name+"-"+n), o.CPU, 0, 0)
+		if err != nil {
+			return out, err
+		}
+		spec, err := tp.relaySpec()
+		if err != nil {
+			tp.stop()
+			return out, err
+		}
+		out.Version = tp.version
 		c := &checker{tp: tp, name: n, spec: spec, messages: o.Messages, seq: &seq}
 		out.Rows = append(out.Rows, c.run(ctx)...)
+		tp.stop()
 	}
 	return out, nil
 }
