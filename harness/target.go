@@ -91,6 +91,10 @@ func wholeSeconds(d time.Duration, def int) int {
 // start), pinned to cpu (-1: not pinned), and waits until it is ready;
 // heartbeat and hold are the scenario's (0: the defaults).
 func startTarget(ctx context.Context, t scenarios.Target, dir string, cpu int, heartbeat, hold time.Duration) (*targetProc, error) {
+	dir, err := filepath.Abs(dir) // the command runs in dir: its paths must not depend on ours
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -154,3 +154,18 @@ func TestBuiltinTargetsPassTheirCheck(t *testing.T) {
 		})
 	}
 }
+
+// A relative output folder works: the target's command runs in its own
+// folder, so the paths its templates see are absolute.
+func TestTargetStartsFromARelativeFolder(t *testing.T) {
+	tg := nodeTarget(t, "reencode.yaml", nil)
+	t.Chdir(t.TempDir())
+	tp, err := startTarget(context.Background(), tg, filepath.Join("out", "t"), -1, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.stop()
+	if !filepath.IsAbs(tp.vars.Dir) {
+		t.Errorf("Dir %q is relative", tp.vars.Dir)
+	}
+}
