@@ -457,8 +457,8 @@ func c9Of(figs map[string]map[implID]*implFigures, im results.Implementation) im
 		{"server-cpu-per-conn-s", "CPU/conn-s", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + " µs" }},
 	} {
 		metric, _ := results.MetricByName(m.name)
-		values := func(names []string) (map[string]float64, []string, string) {
-			out := map[string]float64{}
+		values := func(names []string) (map[string]results.Stat, []string, string) {
+			out := map[string]results.Stat{}
 			var parts []string
 			for _, t := range names {
 				g := figs[t][idOf(im)].idlePick
@@ -469,8 +469,8 @@ func c9Of(figs map[string]map[implID]*implFigures, im results.Implementation) im
 				if !st.OK() {
 					return nil, nil, t + " idle: " + m.unit + " not measured"
 				}
-				out[t] = st.Center
-				parts = append(parts, t+" "+m.f(st.Center))
+				out[t] = st
+				parts = append(parts, fmt.Sprintf("%s %s (n=%d)", t, m.f(st.Center), st.N))
 			}
 			return out, parts, ""
 		}
@@ -482,12 +482,9 @@ func c9Of(figs map[string]map[implID]*implFigures, im results.Implementation) im
 		if why != "" {
 			return implVerdict{im, NotMeasured, why}
 		}
-		v := pairVerdict(hi, lo, 1)
-		if tied(hi, lo) {
-			v = NotDecided
-		}
+		v, ps := significantPair(hi, lo)
 		verdicts = append(verdicts, v)
-		ev = append(ev, m.unit+": "+strings.Join(append(hiEv, loEv...), ", "))
+		ev = append(ev, m.unit+": "+strings.Join(append(hiEv, loEv...), ", ")+" ("+ps+")")
 	}
 	v := verdicts[0]
 	switch {
@@ -497,6 +494,48 @@ func c9Of(figs map[string]map[implID]*implFigures, im results.Implementation) im
 		v = Mixed
 	}
 	return implVerdict{im, v, strings.Join(ev, "; ")}
+}
+
+// significantPair judges hi above lo through the repetitions, as the
+// tables compare: every pair's Mann-Whitney U test below results.Alpha
+// with hi's median above lo's supports it, every pair significant the
+// other way contradicts it; a pair the test cannot tell apart (too few
+// repetitions, or overlapping ones) leaves it not decided. It returns
+// each pair's p-value too.
+func significantPair(hi, lo map[string]results.Stat) (string, string) {
+	var ps []string
+	up, down, pairs := 0, 0, 0
+	for _, h := range sortedStatKeys(hi) {
+		for _, l := range sortedStatKeys(lo) {
+			pairs++
+			p, sig := results.Significance(hi[h].Values, lo[l].Values)
+			ps = append(ps, fmt.Sprintf("%s vs %s p=%.3f", h, l, p))
+			switch {
+			case sig && hi[h].Center > lo[l].Center:
+				up++
+			case sig && hi[h].Center < lo[l].Center:
+				down++
+			}
+		}
+	}
+	switch {
+	case up == pairs:
+		return Supported, strings.Join(ps, ", ")
+	case down == pairs:
+		return Contradicted, strings.Join(ps, ", ")
+	case up+down < pairs:
+		return NotDecided, strings.Join(ps, ", ")
+	}
+	return Mixed, strings.Join(ps, ", ")
+}
+
+func sortedStatKeys(m map[string]results.Stat) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // tied: some pair of hi and lo medians is equal, which no comparison
