@@ -421,7 +421,7 @@ func fillTarget(rec *results.Record, window time.Duration, s0, s1 samples) {
 	srv := &rec.Server
 	srv.NotMeasured = []string{"heap", "goroutines"} // a Go heap of pushbench's; the target's is its own
 	srv.HeapBytes, srv.HeapPerConn, srv.Goroutines, srv.GoroutinesPerConn = 0, 0, 0, 0
-	srv.Processes = s1.procs
+	srv.Processes, srv.Threads = s1.procs, s1.threads
 	if !rec.Implementation.Local {
 		srv.NotMeasured = append(srv.NotMeasured, "rss", "cpu", "fds")
 		*srv = results.Resources{NotMeasured: srv.NotMeasured}

@@ -117,7 +117,7 @@ func TestRunAgainstATarget(t *testing.T) {
 	if p := rec.Publisher; p == nil || p.Requests != d.Published || p.Errors != 0 || p.CPUSeconds <= 0 {
 		t.Errorf("publisher %+v for %d published", rec.Publisher, d.Published)
 	}
-	if s := rec.Server; s.RSSBytes < 10<<20 || s.CPUSeconds <= 0 || s.Measured("heap") || !s.Measured("rss") {
+	if s := rec.Server; s.RSSBytes < 10<<20 || s.CPUSeconds <= 0 || s.Measured("heap") || !s.Measured("rss") || s.Processes != 1 || s.Threads < 2 {
 		t.Errorf("server %+v: want the Node process's RSS and CPU, heap not measured", s)
 	}
 	if _, err := os.Stat(filepath.Join(out, "targets")); err != nil {

@@ -197,10 +197,11 @@ type samples struct {
 	selfCPU time.Duration // this coordinator (it hosts any in-process proxy)
 	balance []int64       // connections open on each server process
 	// A target's publisher (serve --relay): its CPU and account.
-	pubCPU time.Duration
-	relay  *serve.RelayStats
-	procs  int  // a target's processes
-	target bool // the server is a target's
+	pubCPU  time.Duration
+	relay   *serve.RelayStats
+	procs   int  // a target's processes
+	threads int  // and their threads
+	target  bool // the server is a target's
 }
 
 // sampleAll samples the server and this process; gc asks the server to
@@ -211,7 +212,9 @@ func (r *Runner) sampleAll(ctx context.Context, srv *servers, gc bool) samples {
 	s.srvRSS, s.srvCPU, s.srvFDs = srv.sample()
 	if srv.target != nil {
 		s.target = true
-		_, s.procs = srv.target.sample()
+		var ps proc.Sample
+		ps, s.procs = srv.target.sample()
+		s.threads = ps.Threads
 		if ps, err := proc.Read(srv.now()[0].pid()); err == nil {
 			s.pubCPU = ps.CPU
 		}

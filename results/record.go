@@ -325,6 +325,7 @@ type Resources struct {
 	GCPauseMaxUs   float64 `json:"gc_pause_max_us,omitempty"`
 	ProxyCPUShare  float64 `json:"proxy_cpu_share,omitempty"` // of the process's CPU
 	Processes      int     `json:"processes,omitempty"`       // processes summed (load-generator workers, server processes)
+	Threads        int     `json:"threads,omitempty"`         // a target's threads over its process tree, at the window's end
 	// Saturated, when set, says why this process was the bottleneck (for
 	// example "load generator at 97% of 1 CPU"): the record's figures then
 	// measure pushbench, not the transport.
