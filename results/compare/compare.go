@@ -30,6 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 
 	"golang.org/x/perf/benchmath"
 
@@ -214,7 +216,30 @@ func checkInputs(base, head []results.Record) error {
 			Fix:     "results of different schema versions measure different things: re-run the base with this pushbench",
 		}
 	}
+	bi, hi := implementationsOf(base), implementationsOf(head)
+	if bi != hi {
+		return &MismatchError{
+			Problem: fmt.Sprintf("base measured %s, head %s", bi, hi),
+			Fix:     "a comparison sets one server beside itself: run base and head against the same target (pushbench report sets implementations side by side)",
+		}
+	}
 	return nil
+}
+
+// implementationsOf names the servers recs measured (their
+// implementations' names, not versions: a new pushbench build is the
+// change a comparison is for).
+func implementationsOf(recs []results.Record) string {
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range recs {
+		if n := results.ImplementationOf(r).Name; !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 func schemaOf(which string, recs []results.Record) (int, error) {

@@ -380,3 +380,19 @@ func TestTableGolden(t *testing.T) {
 		t.Errorf("table differs from %s (go test -update rewrites it):\n%s", golden, out.String())
 	}
 }
+
+// Runs against different servers are not compared: a regression between
+// pushbench's own server and nginx+Nchan is no regression of either.
+func TestCompareRefusesDifferentImplementations(t *testing.T) {
+	base := []results.Record{{Schema: results.SchemaVersion, Scenario: "latency", Transport: "sse"}}
+	head := []results.Record{{Schema: results.SchemaVersion, Scenario: "latency", Transport: "sse",
+		Implementation: &results.Implementation{Name: "nchan", Version: "1.3.6", Local: true}}}
+	_, err := compare.Compare(base, head, compare.Options{})
+	if err == nil || !compare.IsMismatch(err) || !strings.Contains(err.Error(), "base measured pushbench, head nchan") {
+		t.Fatalf("Compare = %v, want a mismatch naming both implementations", err)
+	}
+	head[0].Implementation = &results.Implementation{Name: "pushbench", Version: "git abc", Local: true}
+	if _, err := compare.Compare(base, head, compare.Options{}); compare.IsMismatch(err) {
+		t.Errorf("a new pushbench build against an older one is refused: %v", err)
+	}
+}
