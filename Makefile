@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: target-deps bench-targets
+.PHONY: target-deps bench-targets stack-node
 .PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies test-deps
 
 all: build
@@ -62,18 +62,32 @@ bench-targets: build target-deps
 CENTRIFUGO_VERSION := v6.9.1
 PUSHBENCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pushbench
 CENTRIFUGO := $(PUSHBENCH_CACHE)/targets/centrifugo-$(CENTRIFUGO_VERSION)/centrifugo
-target-deps: $(CENTRIFUGO)
+target-deps: $(CENTRIFUGO) stack-node
 	@deps="$(TARGET_DEPS)"; $(DEPS_INSTALL)
 $(CENTRIFUGO):
 	@echo "building Centrifugo $(CENTRIFUGO_VERSION) with go install into $(dir $@) (about 2.5 minutes on 2 cores)"
 	cd / && GOBIN=$(dir $@) GOFLAGS=-mod=mod $(GO) install github.com/centrifugal/centrifugo/v6@$(CENTRIFUGO_VERSION)
+
+# The Node reference servers (scenarios/targets/stacks/node; the targets
+# node-*.yaml): copied into the cache folder, where the built-in targets
+# start them, with their npm packages installed there from the lock file.
+# npm ci runs only when the lock differs from the one last installed (a
+# copy kept in node_modules), so an up-to-date tree costs one copy.
+NODE_STACK := $(PUSHBENCH_CACHE)/stacks/node
+stack-node:
+	@deps="node:nodejs npm:npm"; $(DEPS_INSTALL)
+	@mkdir -p $(NODE_STACK)
+	cp scenarios/targets/stacks/node/*.js scenarios/targets/stacks/node/package.json scenarios/targets/stacks/node/package-lock.json $(NODE_STACK)/
+	@cmp -s $(NODE_STACK)/package-lock.json $(NODE_STACK)/node_modules/.pushbench-lock || { \
+	  echo "npm ci in $(NODE_STACK)"; \
+	  npm ci --prefix $(NODE_STACK) --no-audit --no-fund && cp $(NODE_STACK)/package-lock.json $(NODE_STACK)/node_modules/.pushbench-lock; }
 
 # Go micro-benchmarks: per-transport delivery to one client, hot paths.
 bench-go:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
-test: test-deps $(CENTRIFUGO) vet lint-workflows node-deps
+test: test-deps $(CENTRIFUGO) vet lint-workflows node-deps stack-node
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Native Go fuzzing: each target below runs for FUZZTIME (their seed corpora
