@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"transports": {"list the registered transports", runTransports},
 	"target":     {"list, show and check targets: push servers pushbench did not write", runTarget},
 	"worker":     {"run a load-generator worker for a coordinating pushbench run", runWorker},
+	"version":    {"print pushbench's version, the Go version and the platform", runVersion},
 }
 
 // usageError is a bad command line: exit status 2.

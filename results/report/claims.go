@@ -18,7 +18,7 @@ const (
 	NotDecided   = "not decided" // measured, but the numbers cannot settle it (no transport reached its limit)
 )
 
-// Claim is one common belief from shared/CLAIMS.md, judged by this run.
+// Claim is one common belief from docs/CLAIMS.md, judged by this run.
 type Claim struct {
 	ID       string
 	Text     string

@@ -102,7 +102,7 @@ func (r *Report) WriteMarkdown(w io.Writer, plots []PlotRef) error {
 			fmt.Fprintln(w)
 		}
 	}
-	fmt.Fprintln(w, "## Claims\n\nEach common belief about push transports (shared/CLAIMS.md), judged by this run's numbers.")
+	fmt.Fprintln(w, "## Claims\n\nEach common belief about push transports (docs/CLAIMS.md in pushbench's repository), judged by this run's numbers.")
 	fmt.Fprintln(w)
 	ct := Table{Header: []string{"id", "claim", "verdict", "evidence", "rule"}}
 	for _, c := range r.Claims {

@@ -1,6 +1,6 @@
 // Package sse is the Server-Sent Events transport built on the
 // github.com/r3labs/sse/v2 library (v2.10.0), server and client, configured
-// as fairly as the library allows (shared/LIBRARIES.md). Its lean sibling,
+// as fairly as the library allows (docs/LIBRARIES.md). Its lean sibling,
 // package sselean, streams from the log itself.
 //
 // # Wire

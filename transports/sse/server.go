@@ -44,7 +44,7 @@ type Server struct {
 	closeOnce sync.Once
 }
 
-// NewServer configures the library fairly (see LIBRARIES.md: no AutoReplay,
+// NewServer configures the library fairly (see docs/LIBRARIES.md: no AutoReplay,
 // no AutoStream, no EventTTL, a stream buffer of opts.QueueLen events up to
 // maxBuffer, one pre-created stream) and starts the goroutine that publishes the log to
 // it, from the log's head now on.
