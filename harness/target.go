@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -466,8 +467,11 @@ func TargetVersion(ctx context.Context, t scenarios.Target) string {
 	return s
 }
 
-// PushbenchVersion is this build's module version, or its VCS revision.
-func PushbenchVersion() string {
+// PushbenchVersion is this build's module version, or its VCS revision
+// (read once).
+var PushbenchVersion = sync.OnceValue(pushbenchVersion)
+
+func pushbenchVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"
@@ -482,6 +486,9 @@ func PushbenchVersion() string {
 	}
 	if dirty && strings.HasPrefix(v, "git ") {
 		v += "+changes"
+	}
+	if (v == "" || v == "(devel)") && len(proc.Describe().Commit) >= 12 {
+		v = "git " + proc.Describe().Commit[:12] // built with -buildvcs=false: the machine facts ask git
 	}
 	if v == "" {
 		v = "(devel)"
