@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/pushbench/pushbench/internal/controlplane"
 )
 
 // ErrUnreachable marks a call that got no answer from the worker (it died,
@@ -25,9 +27,11 @@ type Remote struct {
 	http *http.Client
 }
 
-// NewRemote returns a handle on the worker at base (http://host:port).
-func NewRemote(name, base string) *Remote {
-	return &Remote{Name: name, base: strings.TrimRight(base, "/"), http: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}}
+// NewRemote returns a handle on the worker at base (http://host:port, or
+// https:// for a worker with --control-tls-cert), reached through c's
+// token and trusted certificates.
+func NewRemote(name, base string, c controlplane.Client) *Remote {
+	return &Remote{Name: name, base: strings.TrimRight(base, "/"), http: c.HTTP(4)}
 }
 
 func (r *Remote) call(ctx context.Context, method, path string, in, out any, limit time.Duration) error {
@@ -63,6 +67,9 @@ func (r *Remote) call(ctx context.Context, method, path string, in, out any, lim
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return unreachable(err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("%s: %s %s: %w", r.Name, method, path, controlplane.ErrUnauthorized)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %s %s: %s: %s", r.Name, method, path, resp.Status, strings.TrimSpace(string(b)))
