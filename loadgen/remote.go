@@ -80,6 +80,9 @@ func (r *Remote) call(ctx context.Context, method, path string, in, out any, lim
 	return json.Unmarshal(b, out)
 }
 
+// URL is the worker's base address.
+func (r *Remote) URL() string { return r.base }
+
 // Start gives the worker a new generator.
 func (r *Remote) Start(ctx context.Context, s Spec) error {
 	return r.call(ctx, http.MethodPost, "/start", s, nil, 30*time.Second)

@@ -151,7 +151,9 @@ func TestWorkerRefusesHostileRequests(t *testing.T) {
 			return raw(t, addr, fmt.Sprintf("POST /start HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Length: %d\r\n\r\n", good, 100<<20), nil)
 		}, 413, "over the limit of 1048576"},
 		{"malformed JSON", func() (int, string) { return post(t, srv.URL+"/start", good, `{"transport":`) }, 400, "bad request body"},
-		{"unknown field", func() (int, string) { return post(t, srv.URL+"/start", good, `{"transport":"sse-lean","clients":1000000}`) }, 400, "unknown field"},
+		{"unknown field", func() (int, string) {
+			return post(t, srv.URL+"/start", good, `{"transport":"sse-lean","clients":1000000}`)
+		}, 400, "unknown field"},
 		{"two values", func() (int, string) { return post(t, srv.URL+"/start", good, legitSpec+legitSpec) }, 400, "unexpected data"},
 		{"unknown transport", func() (int, string) { return post(t, srv.URL+"/start", good, `{"transport":"carrier-pigeon"}`) }, 400, "carrier-pigeon"},
 		{"a million clients", func() (int, string) {
