@@ -100,7 +100,7 @@ FUZZ_TARGETS := \
 	./transports/wire:FuzzDecodeBinary ./transports/wire:FuzzBinaryRoundTrip \
 	./transports/sselean:FuzzParser \
 	./transports/rawtcp:FuzzHandshake ./transports/rawtcp:FuzzFrames ./transports/rawtcp:FuzzErrorFrame \
-	./loadgen:FuzzRawParser ./loadgen:FuzzSSEParser ./loadgen:FuzzWSParser \
+	./loadgen:FuzzRawParser ./loadgen:FuzzSSEParser ./loadgen:FuzzWSParser ./loadgen:FuzzSpecDecode \
 	./scenarios:FuzzParse ./scenarios:FuzzParseNetwork \
 	./results:FuzzLoad
 fuzz:

@@ -214,3 +214,84 @@ func lastLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return fmt.Sprint(lines[len(lines)-1])
 }
+
+// controlSecret is the Secret the manifests take the control token from
+// (created by hand: a token in the repository would be everyone's).
+const controlSecret = "pushbench-control"
+
+// speaksControl says whether a container serves or drives a control API:
+// a worker, serve --control, or the coordinator (run).
+func speaksControl(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch args[0] {
+	case "worker", "run":
+		return true
+	case "serve":
+		for _, a := range args {
+			if a == "--control" || a == "--control=true" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tokenFromSecret says how c gets the token from the Secret: the
+// PUSHBENCH_TOKEN variable by secretKeyRef, or --token-file on a volume of
+// the Secret ("" when it does not).
+func tokenFromSecret(c corev1.Container, pod corev1.PodSpec) string {
+	for _, e := range c.Env {
+		if e.Name == "PUSHBENCH_TOKEN" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil &&
+			e.ValueFrom.SecretKeyRef.Name == controlSecret && e.ValueFrom.SecretKeyRef.Key != "" && e.Value == "" {
+			return "env PUSHBENCH_TOKEN from secret " + controlSecret
+		}
+	}
+	file := flagValue(c.Args, "token-file")
+	for _, m := range c.VolumeMounts {
+		for _, v := range pod.Volumes {
+			if v.Name == m.Name && v.Secret != nil && v.Secret.SecretName == controlSecret && file != "" && strings.HasPrefix(file, m.MountPath+"/") {
+				return "--token-file on a volume of secret " + controlSecret
+			}
+		}
+	}
+	return ""
+}
+
+// TestControlTokenFromSecret: every pod that speaks the control API (the
+// workers, the servers, the coordinator) takes the token from the Secret,
+// and none carries a token of its own in plain text.
+func TestControlTokenFromSecret(t *testing.T) {
+	o := load(t)
+	pods := map[string]corev1.PodSpec{}
+	for n, s := range o.statefulSets {
+		pods["StatefulSet "+n] = s.Spec.Template.Spec
+	}
+	for n, j := range o.jobs {
+		pods["Job "+n] = j.Spec.Template.Spec
+	}
+	speakers := 0
+	for name, pod := range pods {
+		for _, c := range pod.Containers {
+			for _, e := range c.Env {
+				if e.Name == "PUSHBENCH_TOKEN" && e.Value != "" {
+					t.Errorf("%s container %s: PUSHBENCH_TOKEN written in the manifest, want it from secret %s", name, c.Name, controlSecret)
+				}
+			}
+			if !speaksControl(c.Args) {
+				continue
+			}
+			speakers++
+			how := tokenFromSecret(c, pod)
+			if how == "" {
+				t.Errorf("%s container %s (pushbench %s) speaks the control API but does not take the token from secret %s", name, c.Name, c.Args[0], controlSecret)
+				continue
+			}
+			t.Logf("%s container %s: %s", name, c.Name, how)
+		}
+	}
+	if speakers != 3 {
+		t.Errorf("%d containers speak the control API, want 3 (workers, servers, coordinator)", speakers)
+	}
+}

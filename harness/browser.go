@@ -71,7 +71,7 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 	}
 	defer sess.Close()
 	prog.phase("starting the server")
-	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
+	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU, Control: r.cfg.Control,
 		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue, CORS: sess.Origin()}
 	// h2: the server's own TLS listener (TLS 1.3, ALPN h2), as the h2
 	// variant's clients reach it; HTTP/1.1: its plaintext port.

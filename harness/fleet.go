@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
@@ -66,6 +67,9 @@ type fleetPlan struct {
 	cpu     int      // CPU to pin local workers to; -1 for none
 	procs   int      // GOMAXPROCS of local workers; 0 for the default
 	perHost int      // clients one worker may hold (source-address spread)
+	// control reaches the workers: its token goes to local ones
+	// (PUSHBENCH_TOKEN) and with every call.
+	control controlplane.Client
 }
 
 // startFleet starts (or reaches) the plan's workers and gives each a
@@ -73,7 +77,7 @@ type fleetPlan struct {
 func startFleet(ctx context.Context, p fleetPlan, spec loadgen.Spec) (*fleet, error) {
 	f := &fleet{spec: spec}
 	for i := 0; i < p.local; i++ {
-		env := []string{}
+		env := p.control.Env()
 		if p.procs > 0 {
 			env = append(env, fmt.Sprintf("GOMAXPROCS=%d", p.procs))
 		}
@@ -95,10 +99,10 @@ func startFleet(ctx context.Context, p fleetPlan, spec loadgen.Spec) (*fleet, er
 				return nil, err
 			}
 		}
-		f.members = append(f.members, &member{remote: loadgen.NewRemote(fmt.Sprintf("worker %d (pid %d)", i+1, c.pid()), ready.Addr), proc: c})
+		f.members = append(f.members, &member{remote: loadgen.NewRemote(fmt.Sprintf("worker %d (pid %d)", i+1, c.pid()), ready.Addr, p.control), proc: c})
 	}
 	for _, addr := range p.remote {
-		f.members = append(f.members, &member{remote: loadgen.NewRemote("worker "+addr, addr)})
+		f.members = append(f.members, &member{remote: loadgen.NewRemote("worker "+addr, addr, p.control)})
 	}
 	if len(f.members) == 0 {
 		return nil, fmt.Errorf("no load-generator workers: start local ones or name remote ones")
@@ -432,7 +436,7 @@ func (f *fleet) close() {
 // many local ones as the largest step needs so that each stays inside the
 // open-file limit.
 func (r *Runner) fleetPlan(sc scenarios.Scenario) fleetPlan {
-	p := fleetPlan{bin: r.cfg.Binary, remote: r.cfg.WorkerAddrs, cpu: -1, perHost: loadgen.ClientsPerWorker}
+	p := fleetPlan{bin: r.cfg.Binary, remote: r.cfg.WorkerAddrs, cpu: -1, perHost: loadgen.ClientsPerWorker, control: r.cfg.Control}
 	if r.srvCPU >= 0 {
 		p.cpu, p.procs = 1, 1
 	}

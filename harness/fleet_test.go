@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/loadgen"
 )
 
@@ -23,7 +24,7 @@ func TestWindowNamesEveryWorkerThatGaveNone(t *testing.T) {
 			http.Error(w, name+" is out of memory", http.StatusInternalServerError)
 		}))
 		t.Cleanup(srv.Close)
-		f.members = append(f.members, &member{remote: loadgen.NewRemote(name, srv.URL), clients: 5})
+		f.members = append(f.members, &member{remote: loadgen.NewRemote(name, srv.URL, controlplane.Client{}), clients: 5})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
@@ -53,6 +54,10 @@ type Config struct {
 	// Target is the server to measure when it is not pushbench's own
 	// (nil, or a target with Serve: pushbench serve).
 	Target *scenarios.Target
+	// Control is how the run reaches the control APIs of workers and
+	// servers: the token it sends (and hands its own children) and the
+	// certificates it trusts for https:// addresses.
+	Control controlplane.Client
 
 	// hook, set by tests, is called at points of a run: "connected" after
 	// a step's clients connect, "window" when its window opens, "recorded"

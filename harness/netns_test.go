@@ -2,13 +2,17 @@ package harness
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushbench/pushbench/internal/controlplane"
 )
 
 // hosts is a test network of its own: a bridge in this namespace and one
@@ -20,6 +24,9 @@ type hosts struct {
 	prefix string // 198.18.N.
 	bridge string
 	names  []string
+	// control is the run's token, handed to every process in the
+	// namespaces: off loopback they refuse to start without one.
+	control controlplane.Client
 }
 
 func ip(t *testing.T, args ...string) {
@@ -38,6 +45,11 @@ func newHosts(t *testing.T, n int) *hosts {
 	}
 	id := os.Getpid() % 200
 	h := &hosts{t: t, prefix: fmt.Sprintf("198.18.%d.", 20+id), bridge: fmt.Sprintf("pbbr%d", id)}
+	tok, err := controlplane.ParseToken(rand.Text() + rand.Text())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.control.Token = tok
 	t.Cleanup(h.remove)
 	ip(t, "link", "add", h.bridge, "type", "bridge")
 	ip(t, "addr", "add", h.prefix+"1/24", "dev", h.bridge)
@@ -70,7 +82,7 @@ func (h *hosts) remove() {
 // start runs pushbench args inside host i and waits for its READY line.
 func (h *hosts) start(i int, args ...string) *child {
 	h.t.Helper()
-	c, err := startChild(context.Background(), "ip", append([]string{"netns", "exec", h.names[i], serverBin}, args...), nil, 15*time.Second)
+	c, err := startChild(context.Background(), "ip", append([]string{"netns", "exec", h.names[i], serverBin}, args...), h.control.Env(), 15*time.Second)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -91,6 +103,11 @@ func TestAcrossHosts(t *testing.T) {
 	if err := json.Unmarshal([]byte(srv.ready), &ready); err != nil || ready.Control != "http://"+h.addr(0)+":8082" {
 		t.Fatalf("server READY %q (%v)", srv.ready, err)
 	}
+	if resp, err := (controlplane.Client{}).HTTP(1).Get(ready.Control + "/control/status"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the server's control API off loopback without a token: %v %v, want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	var workers []string
 	for i := 1; i <= 2; i++ {
 		w := h.start(i, "worker", "--listen", h.addr(i)+":7070", "--allow-remote-control", "--allow-target", net)
@@ -101,7 +118,7 @@ func TestAcrossHosts(t *testing.T) {
 		workers = append(workers, r.Addr)
 	}
 	r, log := newRunner(t, []string{"websocket", "sse-lean"})
-	r.cfg.Servers, r.cfg.WorkerAddrs = []string{ready.Control}, workers
+	r.cfg.Servers, r.cfg.WorkerAddrs, r.cfg.Control = []string{ready.Control}, workers, h.control
 	sc := scenario(t, `{"name":"hosts","kind":"broadcast","clients":[20],"rate":[50],"warmup":"300ms","duration":"1s","connect_rate":500}`)
 	for _, rec := range runAll(t, r, log, sc, 2) {
 		d := rec.Delivery

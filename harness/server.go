@@ -12,6 +12,7 @@ import (
 
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/harness/serve"
+	"github.com/pushbench/pushbench/internal/controlplane"
 )
 
 // serverProc is one pushbench serve --control process: a child of this run,
@@ -57,10 +58,9 @@ type serverArgs struct {
 	// Relay is a relay spec file (serve --relay): the process publishes
 	// through a target's API.
 	Relay string
-}
-
-func newControlClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}
+	// Control is how the run reaches control APIs: its token is handed
+	// to the child (PUSHBENCH_TOKEN) and sent with every control call.
+	Control controlplane.Client
 }
 
 // startServer runs bin serve and waits for its READY line.
@@ -111,7 +111,7 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	if a.Relay != "" {
 		args = append(args, "--relay", a.Relay)
 	}
-	var env []string
+	env := a.Control.Env()
 	if a.GOMAXPROCS > 0 {
 		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", a.GOMAXPROCS))
 	}
@@ -119,7 +119,7 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	if err != nil {
 		return nil, fmt.Errorf("failed to start server: %w", err)
 	}
-	s := &serverProc{child: c, http: newControlClient()}
+	s := &serverProc{child: c, http: a.Control.HTTP(4)}
 	var r struct {
 		Base, Raw, Control string
 		TLSBase            string `json:"tls_base"`
@@ -139,9 +139,9 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 	return s, nil
 }
 
-// remoteServer is a server this run reaches but did not start.
-func remoteServer(control, base, raw string) *serverProc {
-	return &serverProc{base: base, raw: raw, control: strings.TrimRight(control, "/"), http: newControlClient()}
+// remoteServer is a server this run reaches but did not start, through c.
+func remoteServer(control, base, raw string, c controlplane.Client) *serverProc {
+	return &serverProc{base: base, raw: raw, control: strings.TrimRight(control, "/"), http: c.HTTP(4)}
 }
 
 func (s *serverProc) name() string {
@@ -201,6 +201,9 @@ func (s *serverProc) call(ctx context.Context, method, path string, body []byte,
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("%s: control %s: %w", s.name(), path, controlplane.ErrUnauthorized)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: control %s: %s: %s", s.name(), path, resp.Status, strings.TrimSpace(string(b)))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/harness/serve"
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
 )
@@ -75,10 +76,10 @@ func startServers(ctx context.Context, bin string, a serverArgs, n int) (*server
 
 // remoteServers reaches servers this run did not start: clients connect to
 // base and raw (or, when empty, to where the first server says it serves).
-func remoteServers(ctx context.Context, controls []string, base, raw string) (*servers, error) {
+func remoteServers(ctx context.Context, controls []string, base, raw string, cc controlplane.Client) (*servers, error) {
 	s := &servers{}
 	for _, c := range controls {
-		s.procs = append(s.procs, remoteServer(c, base, raw))
+		s.procs = append(s.procs, remoteServer(c, base, raw, cc))
 	}
 	if base == "" || raw == "" {
 		st, err := s.procs[0].status(ctx, false)
@@ -301,7 +302,7 @@ func (r *Runner) startServers(ctx context.Context, sc scenarios.Scenario, tr tra
 		if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
 			return nil, fmt.Errorf("the %s scenario kills and restarts the server: it needs a server this run starts, not --server", sc.Name)
 		}
-		srv, err := remoteServers(ctx, r.cfg.Servers, r.cfg.ClientBase, r.cfg.ClientRaw)
+		srv, err := remoteServers(ctx, r.cfg.Servers, r.cfg.ClientBase, r.cfg.ClientRaw, r.cfg.Control)
 		if err == nil && tr.TLS() {
 			err = srv.useRemoteTLS(ctx, tr)
 		}
@@ -314,7 +315,7 @@ func (r *Runner) startServers(ctx context.Context, sc scenarios.Scenario, tr tra
 	if n > 1 && sc.Kind == scenarios.Chat {
 		return nil, fmt.Errorf("the %s scenario publishes through POST /publish into one shared log, which %d server processes would not share: run it with one server process (--server-procs 1) and fewer clients", sc.Name, n)
 	}
-	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU,
+	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU, Control: r.cfg.Control,
 		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue, MaxStreams: sc.MaxStreams}
 	return startTLSServers(ctx, r.cfg.Binary, a, n, tr)
 }
@@ -363,7 +364,7 @@ func (r *Runner) startTargetServers(ctx context.Context, sc scenarios.Scenario, 
 	if r.srvCPU >= 0 {
 		cpu = r.srvCPU + 1 // the load generator's
 	}
-	p, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes,
+	p, err := startServer(ctx, r.cfg.Binary, serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, Control: r.cfg.Control,
 		GOMAXPROCS: r.srvProcs, CPU: cpu, Relay: relay})
 	if err != nil {
 		tp.stop()

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/pushbench/pushbench/internal/controlplane"
 )
 
 // ErrUnreachable marks a call that got no answer from the worker (it died,
@@ -25,9 +27,11 @@ type Remote struct {
 	http *http.Client
 }
 
-// NewRemote returns a handle on the worker at base (http://host:port).
-func NewRemote(name, base string) *Remote {
-	return &Remote{Name: name, base: strings.TrimRight(base, "/"), http: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}}
+// NewRemote returns a handle on the worker at base (http://host:port, or
+// https:// for a worker with --control-tls-cert), reached through c's
+// token and trusted certificates.
+func NewRemote(name, base string, c controlplane.Client) *Remote {
+	return &Remote{Name: name, base: strings.TrimRight(base, "/"), http: c.HTTP(4)}
 }
 
 func (r *Remote) call(ctx context.Context, method, path string, in, out any, limit time.Duration) error {
@@ -64,6 +68,9 @@ func (r *Remote) call(ctx context.Context, method, path string, in, out any, lim
 	if err != nil {
 		return unreachable(err)
 	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("%s: %s %s: %w", r.Name, method, path, controlplane.ErrUnauthorized)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %s %s: %s: %s", r.Name, method, path, resp.Status, strings.TrimSpace(string(b)))
 	}
@@ -72,6 +79,9 @@ func (r *Remote) call(ctx context.Context, method, path string, in, out any, lim
 	}
 	return json.Unmarshal(b, out)
 }
+
+// URL is the worker's base address.
+func (r *Remote) URL() string { return r.base }
 
 // Start gives the worker a new generator.
 func (r *Remote) Start(ctx context.Context, s Spec) error {

@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pushbench/pushbench/internal/controlplane"
 )
 
 // Worker serves one Generator to a coordinator over HTTP (pushbench
@@ -25,6 +30,9 @@ import (
 //	GET  /report?published=N                    the window as a Report
 //	POST /send    {"rate","payload","duration"} upstream sending (chat); returns sent, failed
 //	POST /close                                 close the generator
+//
+// With a Token every request must carry it (Authorization: Bearer);
+// bodies are at most 1 MiB, arrive within BodyTimeout and decode strictly.
 type Worker struct {
 	mu     sync.Mutex
 	gen    *Generator
@@ -35,10 +43,48 @@ type Worker struct {
 	// Allowed are the targets beyond loopback the operator allowed this
 	// worker (not the coordinator's to choose).
 	Allowed Targets
+	// Token, when set, is required of every request; Log receives the
+	// refusals (rate-limited).
+	Token controlplane.Token
+	Log   io.Writer
+	// BodyTimeout bounds how long a request body may take to arrive
+	// (controlplane.BodyTimeout when 0).
+	BodyTimeout time.Duration
+	// FileLimit is the open-file limit the worker runs with: it bounds
+	// the clients /add may ask for. NewWorker reads RLIMIT_NOFILE.
+	FileLimit uint64
 }
 
 // NewWorker returns a worker with no generator; ctx ends its calls.
-func NewWorker(ctx context.Context) *Worker { return &Worker{ctx: ctx} }
+func NewWorker(ctx context.Context) *Worker {
+	w := &Worker{ctx: ctx}
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {
+		w.FileLimit = lim.Cur
+	}
+	return w
+}
+
+func filesPerClient(upstream bool) uint64 {
+	if upstream {
+		return 2 // the stream and the upstream connection
+	}
+	return 1
+}
+
+// fileReserve is the descriptors a worker keeps for itself (its listener,
+// control connections, the runtime) out of its open-file limit.
+const fileReserve = 256
+
+// MaxClients is the most clients the worker holds at once: its open-file limit less a reserve, over the descriptors one
+// client holds (two with upstream sending); 0 when it cannot hold one.
+func (w *Worker) MaxClients(upstream bool) int {
+	per := filesPerClient(upstream)
+	if w.FileLimit <= fileReserve {
+		return 0
+	}
+	return int(min((w.FileLimit-fileReserve)/per, 1<<30))
+}
 
 // Close closes the generator, if any.
 func (w *Worker) Close() {
@@ -89,7 +135,15 @@ func (w *Worker) Handler() http.Handler {
 	mux.HandleFunc("GET /report", handle(w, w.report))
 	mux.HandleFunc("POST /send", handle(w, w.send))
 	mux.HandleFunc("POST /close", func(rw http.ResponseWriter, r *http.Request) { w.Close(); reply(rw, struct{}{}) })
-	return mux
+	guard := &controlplane.Guard{Token: w.Token, Log: w.Log, Prefix: "pushbench worker"}
+	return guard.Wrap(controlplane.BodyDeadline(mux, w.bodyTimeout()))
+}
+
+func (w *Worker) bodyTimeout() time.Duration {
+	if w.BodyTimeout > 0 {
+		return w.BodyTimeout
+	}
+	return controlplane.BodyTimeout
 }
 
 // handle decodes a POST body into a T, finds the generator and runs fn: a
@@ -97,7 +151,7 @@ func (w *Worker) Handler() http.Handler {
 func handle[T any](w *Worker, fn func(rw http.ResponseWriter, r *http.Request, g *Generator, req T)) http.HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) {
 		var req T
-		if r.Method == http.MethodPost && !decode(rw, r, &req) {
+		if r.Method == http.MethodPost && !w.decode(rw, r, &req) {
 			return
 		}
 		g, err := w.generator()
@@ -120,12 +174,16 @@ func (w *Worker) generator() (*Generator, error) {
 
 func (w *Worker) start(rw http.ResponseWriter, r *http.Request) {
 	var spec Spec
-	if !decode(rw, r, &spec) {
+	if !w.decode(rw, r, &spec) {
 		return
 	}
 	cfg, err := spec.Config()
 	if err != nil {
 		fail(rw, http.StatusBadRequest, err)
+		return
+	}
+	if w.MaxClients(spec.Upstream) == 0 {
+		fail(rw, http.StatusBadRequest, fmt.Errorf("this worker's open-file limit %d leaves no room for clients: raise it (ulimit -n)", w.FileLimit))
 		return
 	}
 	cfg.Allowed = w.Allowed
@@ -145,8 +203,10 @@ func (w *Worker) start(rw http.ResponseWriter, r *http.Request) {
 type addRequest struct{ N int }
 
 func (w *Worker) add(rw http.ResponseWriter, r *http.Request, g *Generator, req addRequest) {
-	if req.N < 0 || req.N > 1_000_000 {
-		fail(rw, http.StatusBadRequest, fmt.Errorf("n %d: allowed 0 to 1000000", req.N))
+	most := w.MaxClients(g.cfg.Upstream)
+	if req.N < 0 || req.N > most-g.Clients() {
+		fail(rw, http.StatusBadRequest, fmt.Errorf("n %d: this worker holds at most %d clients (its open-file limit %d, less %d for itself, %d per client) and has %d: spread the clients over more workers (pushbench run --workers, or more --worker)",
+			req.N, most, w.FileLimit, fileReserve, filesPerClient(g.cfg.Upstream), g.Clients()))
 		return
 	}
 	ctx, stop := mergeCtx(r.Context(), w.ctx)
@@ -239,14 +299,15 @@ func mergeCtx(a, b context.Context) (context.Context, context.CancelFunc) {
 	return ctx, func() { stop(); cancel() }
 }
 
-func decode(rw http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(rw, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		fail(rw, http.StatusBadRequest, fmt.Errorf("bad request body: %w", err))
+// decode reads a request body into v within the control plane's bounds;
+// a refused body is answered (413, 408 or 400) and decode is false.
+func (w *Worker) decode(rw http.ResponseWriter, r *http.Request, v any) bool {
+	err := controlplane.DecodeBody(rw, r, v, controlplane.MaxBody, w.bodyTimeout())
+	if be := (*controlplane.BodyError)(nil); errors.As(err, &be) {
+		controlplane.Refuse(rw, be.Status, be.Msg)
 		return false
 	}
-	return true
+	return err == nil
 }
 
 func reply(rw http.ResponseWriter, v any) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/results"
 )
 
@@ -68,7 +69,7 @@ func TestWorkerOverHTTP(t *testing.T) {
 	api := httptest.NewServer(wk.Handler())
 	defer api.Close()
 	defer wk.Close()
-	rem := NewRemote("worker under test", api.URL)
+	rem := NewRemote("worker under test", api.URL, controlplane.Client{})
 	if err := rem.Start(ctx, Spec{Transport: "sse-lean", BaseURL: srv.URL, Since: 10, FirstClient: 3 * PortsPerSource}); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestCallerDeadlineIsNotTheWorkersFault(t *testing.T) {
 	}))
 	defer hang.Close()
 	defer close(release) // before Close, which waits for the handlers
-	rem := NewRemote("slow worker", hang.URL)
+	rem := NewRemote("slow worker", hang.URL, controlplane.Client{})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := rem.Status(ctx, -1); err == nil || errors.Is(err, ErrUnreachable) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pushbench/pushbench/harness/serve"
+	"github.com/pushbench/pushbench/internal/controlplane"
 )
 
 // TestHostileFlagsAreUsageErrors: every value that used to crash the
@@ -39,8 +40,13 @@ func TestHostileFlagsAreUsageErrors(t *testing.T) {
 		{[]string{"--binary", "--payload", "30000", "--ring-bytes", "65536"}, "--payload 30000 does not fit --ring-bytes 65536"}, // text would fit
 		{[]string{"--addr", ":99999"}, `--addr ":99999": port "99999": allowed 0 to 65535`},
 		{[]string{"--raw-addr", "nocolon"}, `--raw-addr "nocolon": want host:port`},
-		{[]string{"--control", "--addr", "0.0.0.0:0"}, "--control on the non-loopback --addr 0.0.0.0:0"},
-		{[]string{"--control", "--addr", ":0"}, "--control on the non-loopback --addr :0"},
+		{[]string{"--control", "--addr", "0.0.0.0:0"}, "--addr 0.0.0.0:0 is not a loopback address: --control's API there needs a token; give --token-file PATH (or set PUSHBENCH_TOKEN)"},
+		{[]string{"--control", "--addr", ":0"}, "--addr :0 is not a loopback address: --control's API there needs a token"},
+		{[]string{"--control", "--allow-remote-control", "--control-addr", "10.0.0.5:8082"}, "--control-addr 10.0.0.5:8082 is not a loopback address: --control's API there needs a token; give --token-file"},
+		{[]string{"--control", "--token-file", goodToken(t), "--addr", "0.0.0.0:0"}, "--control on the non-loopback --addr 0.0.0.0:0 would let anyone who reaches it run publish schedules: use 127.0.0.1, or add --allow-remote-control"},
+		{[]string{"--control", "--token-file", writeTemp(t, "hunter2")}, "token too short"},
+		{[]string{"--control", "--token-file", "/nonexistent.token"}, "--token-file: open /nonexistent.token"},
+		{[]string{"--control", "--control-tls-cert", "/nonexistent.pem"}, "--control-tls-cert and --control-tls-key go together"},
 		{[]string{"--tls-addr", "nocolon"}, `--tls-addr "nocolon": want host:port`},
 		{[]string{"--tls-cert", "/nonexistent.pem"}, "--tls-cert and --tls-key go together"},
 		{[]string{"--tls-ticket-key", "/nonexistent.key"}, "--tls-ticket-key: open /nonexistent.key"},
@@ -68,7 +74,9 @@ func TestExposedAddressWarnsNamingWhatItExposes(t *testing.T) {
 		t.Errorf("0.0.0.0: err %v, stderr %q", err, errOut.String())
 	}
 	errOut.Reset()
-	if err := checkExposure(serveConfig("0.0.0.0:8080", "127.0.0.1:8081", true), true, &errOut); err != nil || !strings.Contains(errOut.String(), "/control/publish") {
+	withToken := serveConfig("0.0.0.0:8080", "127.0.0.1:8081", true)
+	withToken.ControlToken, _ = controlplane.ParseToken(testToken)
+	if err := checkExposure(withToken, true, &errOut); err != nil || !strings.Contains(errOut.String(), "/control/publish") {
 		t.Errorf("forced remote control: err %v, stderr %q", err, errOut.String())
 	}
 	errOut.Reset()
@@ -76,6 +84,48 @@ func TestExposedAddressWarnsNamingWhatItExposes(t *testing.T) {
 		if err := checkExposure(serveConfig(addr, addr, true), false, &errOut); err != nil || errOut.Len() != 0 {
 			t.Errorf("%s: err %v, stderr %q", addr, err, errOut.String())
 		}
+	}
+}
+
+// testToken is a token that meets the rule: 64 hex digits.
+const testToken = "0123456789abcdef0f1e2d3c4b5a69788796a5b4c3d2e1f0fedcba9876543210"
+
+func goodToken(t *testing.T) string { return writeTemp(t, testToken+"\n") }
+
+// TestWorkerOffLoopbackNeedsAToken: worker refuses to start off loopback
+// without a token (exit 2, naming --token-file and PUSHBENCH_TOKEN), and
+// refuses a token that is not random enough, saying the rule.
+func TestWorkerOffLoopbackNeedsAToken(t *testing.T) {
+	tests := []struct {
+		args     []string
+		inStderr string
+	}{
+		{[]string{"--listen", "0.0.0.0:7070", "--allow-remote-control"}, "--listen 0.0.0.0:7070 is not a loopback address: the worker's control API there needs a token; give --token-file PATH (or set PUSHBENCH_TOKEN)"},
+		{[]string{"--listen", "10.0.0.5:7070"}, "needs a token; give --token-file"},
+		{[]string{"--listen", "10.0.0.5:7070", "--token-file", goodToken(t)}, "add --allow-remote-control"},
+		{[]string{"--token-file", writeTemp(t, "password")}, "token too short: 8 characters carry about 48 bits, at least 256 bits as written"},
+		{[]string{"--token-file", writeTemp(t, strings.Repeat("ab", 40))}, "not random"},
+		{[]string{"--control-tls-key", "/nonexistent.pem"}, "--control-tls-cert and --control-tls-key go together"},
+		{[]string{"--control-tls-cert", "/nonexistent.pem", "--control-tls-key", "/nonexistent.key"}, "--control-tls-cert /nonexistent.pem"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(append([]string{"worker"}, tt.args...), &out, &errOut)
+			if code != 2 || out.Len() != 0 {
+				t.Errorf("exit %d, stdout %q: want exit 2 before it listens; stderr: %s", code, out.String(), errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tt.inStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.inStderr, errOut.String())
+			}
+			if strings.Contains(errOut.String(), testToken) {
+				t.Errorf("stderr shows the token")
+			}
+		})
+	}
+	var errOut bytes.Buffer
+	if code := run([]string{"worker", "-h"}, &bytes.Buffer{}, &errOut); code != 0 || !strings.Contains(errOut.String(), "at least 256 bits as written") {
+		t.Errorf("worker -h (exit %d) does not state the token rule:\n%s", code, errOut.String())
 	}
 }
 

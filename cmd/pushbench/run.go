@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pushbench/pushbench/harness"
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/results/report"
 	"github.com/pushbench/pushbench/scenarios"
 )
@@ -73,6 +74,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	clientBase := fs.String("client-base", "", "with --server: the base URL clients connect to (default: where the first server says it serves)")
 	clientRaw := fs.String("client-raw", "", "with --server: the rawtcp host:port clients connect to (default: where the first server says it serves)")
 	targetName := fs.String("target", "", "measure another server: a built-in target (nchan, centrifugo, pushbench; see 'pushbench target list') or a target file (see docs/TARGETS.md)")
+	tokenFile := fs.String("token-file", "", "file holding the token of the workers' and servers' control APIs (default: $PUSHBENCH_TOKEN); sent to every --worker and --server, and handed to local ones")
+	controlCA := fs.String("control-ca", "", "PEM certificates to trust for https:// --worker and --server addresses (their --control-tls-cert)")
 	network := fs.String("network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite, nginx-stock, nginx-tuned, haproxy-stock, haproxy-tuned or a .json file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -89,6 +92,13 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if srvs, err = expandAddrs("--server", srvs); err != nil {
 		fs.Usage()
 		return err
+	}
+	var control controlplane.Client
+	if control.Token, err = controlplane.LoadToken("--token-file", *tokenFile, os.Getenv); err != nil {
+		return usageError{err.Error()}
+	}
+	if control.Roots, err = controlplane.LoadCA(*controlCA); err != nil {
+		return usageError{err.Error()}
 	}
 	if *serverProcs < 0 || *serverProcs > 64 {
 		fs.Usage()
@@ -136,7 +146,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	r, err := harness.New(harness.Config{Out: *out, Transports: trs, Quick: *quick, Count: *count, Pin: !*noPin, Network: profile,
 		Log: stderr, Terminal: isTerm, Workers: *workers, WorkerAddrs: remotes, ServerProcs: *serverProcs,
-		Servers: srvs, ClientBase: *clientBase, ClientRaw: *clientRaw, Target: target})
+		Servers: srvs, ClientBase: *clientBase, ClientRaw: *clientRaw, Target: target, Control: control})
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown transport") {
 			fs.Usage()
@@ -198,13 +208,13 @@ func pickScenarios(names []string) ([]scenarios.Scenario, error) {
 // addrRange is a {A..B} range in an address.
 var addrRange = regexp.MustCompile(`\{(\d+)\.\.(\d+)\}`)
 
-// expandAddrs checks http:// addresses and expands one {A..B} range in
+// expandAddrs checks http:// and https:// addresses and expands one {A..B} range in
 // each (http://w-{0..2}.x:7070 is w-0, w-1 and w-2).
 func expandAddrs(flag string, in []string) ([]string, error) {
 	var out []string
 	for _, a := range in {
-		if !strings.HasPrefix(a, "http://") {
-			return nil, usageError{fmt.Sprintf("%s %q: want http://HOST:PORT", flag, a)}
+		if !strings.HasPrefix(a, "http://") && !strings.HasPrefix(a, "https://") {
+			return nil, usageError{fmt.Sprintf("%s %q: want http://HOST:PORT (https:// for a control API over TLS)", flag, a)}
 		}
 		m := addrRange.FindStringSubmatchIndex(a)
 		if m == nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/harness/serve"
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
 	"github.com/pushbench/pushbench/transports/wire"
@@ -34,13 +35,20 @@ examples:
   curl 'http://127.0.0.1:8080/poll?since=0'
   curl -d 'hello' http://127.0.0.1:8080/publish
 
+--control adds the control API pushbench run drives (/control/publish,
+/control/status). Off loopback it needs a token: every control request
+must carry it (Authorization: Bearer), and serve refuses to start without
+one. Give it with --token-file PATH (or the environment variable
+PUSHBENCH_TOKEN); it must be %s.
+See docs/CONTROL.md.
+
 flags:
 `
 
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprintf(stderr, serveUsage, controlplane.TokenRule); fs.PrintDefaults() }
 	var cfg serve.Config
 	var names string
 	rate := fs.Float64("rate", 0, "built-in publisher rate, messages per second (0: none)")
@@ -62,7 +70,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Control, "control", false, "enable /control/publish and /control/status (used by pushbench run); loopback addresses only")
 	fs.StringVar(&cfg.ControlAddr, "control-addr", "", "serve --control's endpoints on this address of their own (default: on --addr)")
 	fs.BoolVar(&cfg.ReusePort, "reuseport", false, "share --addr and --raw-addr with other pushbench serve processes (SO_REUSEPORT): the kernel spreads connections over them")
-	allowRemote := fs.Bool("allow-remote-control", false, "let --control listen on a non-loopback --addr (anyone who reaches it can run publish schedules)")
+	allowRemote := fs.Bool("allow-remote-control", false, "let --control listen on a non-loopback address (a token is required there too: --token-file)")
+	tokenFile := fs.String("token-file", "", "file holding the control API's token (default: $PUSHBENCH_TOKEN); required for --control off loopback")
+	controlCert := fs.String("control-tls-cert", "", "serve --control-addr over TLS with this certificate (PEM); https:// then")
+	controlKey := fs.String("control-tls-key", "", "private key for --control-tls-cert (PEM)")
 	fs.Int64Var(&cfg.Server.ReadLimit, "read-limit", 4096, "largest client frame accepted, bytes")
 	fs.Int64Var(&cfg.RingBytes, "ring-bytes", serve.DefaultRingBytes, "message log capacity in bytes: the oldest messages leave first; a message alone over it is refused (507)")
 	fs.Int64Var(&cfg.Server.QueueBytes, "queue-bytes", transports.DefaultQueueBytes, "push: per-connection backlog in bytes before a slow consumer is disconnected")
@@ -99,6 +110,17 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return err
 	}
+	var err error
+	if cfg.ControlToken, err = controlplane.LoadToken("--token-file", *tokenFile, os.Getenv); err != nil {
+		return usageError{err.Error()}
+	}
+	if cfg.ControlTLS, err = controlplane.ServerTLS(*controlCert, *controlKey); err != nil {
+		return usageError{err.Error()}
+	}
+	if cfg.ControlTLS != nil && (!cfg.Control || cfg.ControlAddr == "") {
+		return usageError{"--control-tls-cert serves the control API on an address of its own: give --control and --control-addr"}
+	}
+	cfg.ControlLog = stderr
 	if err := checkExposure(cfg, *allowRemote, stderr); err != nil {
 		fs.Usage()
 		return err
@@ -226,8 +248,17 @@ func checkAddr(addr string) error {
 }
 
 // checkExposure warns about a non-loopback --addr and refuses --control
-// on one unless --allow-remote-control.
+// on one without a token, or without --allow-remote-control.
 func checkExposure(cfg serve.Config, allowRemote bool, stderr io.Writer) error {
+	if cfg.Control {
+		flag, addr := "--control-addr", cfg.ControlAddr
+		if addr == "" {
+			flag, addr = "--addr", cfg.Addr
+		}
+		if err := controlplane.CheckListen("--control's API", flag, addr, cfg.ControlToken); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	if cfg.Control && cfg.ControlAddr != "" && serve.Exposed(cfg.ControlAddr) && !allowRemote {
 		return usageError{fmt.Sprintf("--control-addr %s is not a loopback address: anyone who reaches it could run publish schedules; use 127.0.0.1, or add --allow-remote-control", cfg.ControlAddr)}
 	}

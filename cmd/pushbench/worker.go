@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/loadgen"
 )
 
@@ -27,9 +29,16 @@ local workers by itself; start workers by hand on other hosts and name them
 with pushbench run --worker http://HOST:PORT. Prints "READY {"addr":...}"
 once it listens. Ends on SIGINT or SIGTERM.
 
+Off loopback the control API needs a token: every request must carry it
+(Authorization: Bearer), and the worker refuses to start without one.
+Give it with --token-file PATH (or the environment variable
+PUSHBENCH_TOKEN); it must be %s.
+pushbench run sends it with its own --token-file. See docs/CONTROL.md.
+
 examples:
   pushbench worker                          # 127.0.0.1, any free port
-  pushbench worker --listen 10.0.0.5:7070 --allow-remote-control
+  openssl rand -hex 32 > token
+  pushbench worker --listen 10.0.0.5:7070 --allow-remote-control --token-file token
 
 flags:
 `
@@ -37,44 +46,64 @@ flags:
 func runWorker(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, workerUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprintf(stderr, workerUsage, controlplane.TokenRule); fs.PrintDefaults() }
 	listen := fs.String("listen", "127.0.0.1:0", "address of the worker's control API")
-	remote := fs.Bool("allow-remote-control", false, "allow --listen on a non-loopback address (anyone who reaches it can make this host open connections)")
+	remote := fs.Bool("allow-remote-control", false, "allow --listen on a non-loopback address (a token is required there too: --token-file)")
+	tokenFile := fs.String("token-file", "", "file holding the control API's token (default: $PUSHBENCH_TOKEN); required off loopback")
+	tlsCert := fs.String("control-tls-cert", "", "serve the control API over TLS with this certificate (PEM); https:// addresses then")
+	tlsKey := fs.String("control-tls-key", "", "private key for --control-tls-cert (PEM)")
 	var targets listFlag
 	fs.Var(&targets, "allow-target", "a network (CIDR), address or host name beyond loopback this worker may send load to; repeatable or comma-separated")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	host, _, err := net.SplitHostPort(*listen)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(*listen); err != nil {
 		fs.Usage()
 		return usageError{fmt.Sprintf("--listen %q: want host:port (%v)", *listen, err)}
 	}
-	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && !*remote {
-		fs.Usage()
+	token, err := controlplane.LoadToken("--token-file", *tokenFile, os.Getenv)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := controlplane.CheckListen("the worker's control API", "--listen", *listen, token); err != nil {
+		return usageError{err.Error()}
+	}
+	if !controlplane.Loopback(*listen) && !*remote {
 		return usageError{fmt.Sprintf("--listen %s is not a loopback address: add --allow-remote-control to expose the worker's control API there", *listen)}
+	}
+	tlsCfg, err := controlplane.ServerTLS(*tlsCert, *tlsKey)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	allowed, err := loadgen.ParseTargets(targets)
 	if err != nil {
 		fs.Usage()
 		return usageError{err.Error()}
 	}
-	if _, err := proc.RaiseFileLimit(1 << 20); err != nil {
+	files, err := proc.RaiseFileLimit(1 << 20)
+	if err != nil {
 		fmt.Fprintf(stderr, "pushbench worker: warning: %v\n", err)
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("failed to listen on %s: %w", *listen, err)
 	}
+	scheme := "http://"
+	if tlsCfg != nil {
+		ln, scheme = tls.NewListener(ln, tlsCfg), "https://"
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w := loadgen.NewWorker(ctx)
-	w.Allowed = allowed
+	w.Allowed, w.Token, w.Log = allowed, token, stderr
+	if files > 0 {
+		w.FileLimit = files
+	}
 	defer w.Close()
 	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
 	ready, _ := json.Marshal(struct {
 		Addr string `json:"addr"`
-	}{"http://" + ln.Addr().String()})
+	}{scheme + ln.Addr().String()})
 	fmt.Fprintf(stdout, "READY %s\n", ready)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -209,6 +209,10 @@ func (s *Service) controlPublish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	const limit = 1 << 16
+	if r.ContentLength > limit { // refused before a byte of it is read
+		bodyError(w, &http.MaxBytesError{Limit: limit}, limit, "the schedule", s.cfg.BodyTimeout)
+		return
+	}
 	body, err := readBody(w, r, limit, s.cfg.BodyTimeout)
 	if err != nil {
 		bodyError(w, err, limit, "the schedule", s.cfg.BodyTimeout)

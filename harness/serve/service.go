@@ -8,9 +8,11 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -21,6 +23,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pushbench/pushbench/internal/controlplane"
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
@@ -50,6 +53,12 @@ type Config struct {
 	// their own instead of Addr: with ReusePort several processes share
 	// Addr, and each must still be reached alone.
 	ControlAddr string
+	// ControlToken, when set, is required of every control request
+	// (Authorization: Bearer); refusals are logged to ControlLog
+	// (rate-limited). ControlTLS, when set, serves ControlAddr over TLS.
+	ControlToken controlplane.Token
+	ControlLog   io.Writer
+	ControlTLS   *tls.Config
 	// ReusePort lets several processes listen on Addr and RawAddr at once
 	// (SO_REUSEPORT): the kernel spreads new connections over them.
 	ReusePort bool
@@ -146,6 +155,9 @@ type Service struct {
 // Start listens and serves every configured transport. Stop it with Close.
 func Start(cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
+	if cfg.ControlTLS != nil && cfg.ControlAddr == "" {
+		return nil, errors.New("control over TLS needs a control address of its own (--control-addr)")
+	}
 	s := &Service{cfg: cfg, Log: msglog.NewFrom(cfg.Ring, cfg.FirstSeq), servers: map[string]transports.Server{}, errs: make(chan error, 4),
 		conns: &connCap{limit: int64(cfg.MaxConns)}, bodies: &bodyBudget{limit: cfg.BodyBytes}}
 	s.Log.SetBudget(cfg.RingBytes)
@@ -194,8 +206,9 @@ func Start(cfg Config) (*Service, error) {
 		control = http.NewServeMux()
 	}
 	if cfg.Control {
-		control.HandleFunc("/control/publish", s.controlPublish)
-		control.HandleFunc("/control/status", s.controlStatus)
+		guard := &controlplane.Guard{Token: cfg.ControlToken, Log: cfg.ControlLog, Prefix: "pushbench serve"}
+		control.Handle("/control/publish", guard.Wrap(http.HandlerFunc(s.controlPublish)))
+		control.Handle("/control/status", guard.Wrap(http.HandlerFunc(s.controlStatus)))
 	}
 	if err := s.listen(mux); err != nil {
 		s.closeServers()
@@ -245,6 +258,9 @@ func (s *Service) listenControl(control http.Handler) error {
 		return fmt.Errorf("failed to listen on %s for control (use --control-addr to pick another): %w", s.cfg.ControlAddr, err)
 	}
 	s.controlLn = ln
+	if s.cfg.ControlTLS != nil {
+		ln = tls.NewListener(ln, s.cfg.ControlTLS)
+	}
 	s.controlSrv = &http.Server{Handler: control, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	s.wg.Add(1)
 	go func() {
@@ -259,6 +275,9 @@ func (s *Service) listenControl(control http.Handler) error {
 // ControlURL is where the control endpoints are served.
 func (s *Service) ControlURL() string {
 	if s.controlLn != nil {
+		if s.cfg.ControlTLS != nil {
+			return "https://" + s.controlLn.Addr().String()
+		}
 		return "http://" + s.controlLn.Addr().String()
 	}
 	return s.BaseURL()
