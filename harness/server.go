@@ -12,7 +12,7 @@ import (
 
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/internal/controlplane"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 )
 
 // serverProc is one pushbench serve --control process: a child of this run,

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/internal/controlplane"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/transports"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/internal/controlplane"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 )
 
 // TestHostileFlagsAreUsageErrors: every value that used to crash the

@@ -18,7 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pushbench/pushbench/harness"
-	"github.com/pushbench/pushbench/internal/controlplane"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/results/report"
 	"github.com/pushbench/pushbench/scenarios"
 )

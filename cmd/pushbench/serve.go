@@ -18,7 +18,7 @@ import (
 
 	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/internal/controlplane"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
 	"github.com/pushbench/pushbench/transports/wire"

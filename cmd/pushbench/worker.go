@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/internal/controlplane"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/loadgen"
 )
 

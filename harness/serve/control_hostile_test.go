@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/internal/controlplane"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/transports"
 )
 
