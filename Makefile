@@ -211,7 +211,7 @@ proxies:
 # Everything make test needs, checked and installed in one pass (one
 # apt-get install on a fresh machine).
 test-deps:
-	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS) nginx_nchan:libnginx-mod-nchan $(PYTHON_STACK_DEPS) $(PHP_STACK_DEPS)"; $(DEPS_INSTALL)
+	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS) nginx_nchan:libnginx-mod-nchan $(PYTHON_STACK_DEPS) $(filter-out nginx:nginx,$(PHP_STACK_DEPS))"; $(DEPS_INSTALL)
 
 # The example CI workflow must stay valid: actionlint from the module proxy.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
