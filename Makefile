@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: target-deps bench-targets stack-node
+.PHONY: target-deps bench-targets stack-node stack-python stack-php
 .PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies test-deps
 
 all: build
@@ -62,7 +62,7 @@ bench-targets: build target-deps
 CENTRIFUGO_VERSION := v6.9.1
 PUSHBENCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pushbench
 CENTRIFUGO := $(PUSHBENCH_CACHE)/targets/centrifugo-$(CENTRIFUGO_VERSION)/centrifugo
-target-deps: $(CENTRIFUGO) stack-node
+target-deps: $(CENTRIFUGO) stack-node stack-python stack-php
 	@deps="$(TARGET_DEPS)"; $(DEPS_INSTALL)
 $(CENTRIFUGO):
 	@echo "building Centrifugo $(CENTRIFUGO_VERSION) with go install into $(dir $@) (about 2.5 minutes on 2 cores)"
@@ -82,12 +82,31 @@ stack-node:
 	  echo "npm ci in $(NODE_STACK)"; \
 	  npm ci --prefix $(NODE_STACK) --no-audit --no-fund && cp $(NODE_STACK)/package-lock.json $(NODE_STACK)/node_modules/.pushbench-lock; }
 
+# Reference servers (scenarios/targets/stacks/NAME): Debian's packages
+# through DEPS_INSTALL, then the server's folder copied into the cache
+# folder, where the built-in target's start command runs it (target files
+# are embedded in pushbench; the code beside them is not). The copy is
+# redone only when a file in the folder changed.
+STACKS := $(PUSHBENCH_CACHE)/stacks
+$(STACKS)/python/.stamp: $(wildcard scenarios/targets/stacks/python/*)
+$(STACKS)/php/.stamp: $(wildcard scenarios/targets/stacks/php/*)
+$(STACKS)/%/.stamp:
+	rm -rf $(dir $@) && mkdir -p $(dir $@) && cp -R scenarios/targets/stacks/$*/. $(dir $@)
+	@touch $@
+# Tornado 6.2 for Debian's own Python (python3-tornado); the target runs
+# $(DEBIAN_PYTHON), which is where apt-get installs it.
+stack-python: $(STACKS)/python/.stamp
+	@deps="$(PYTHON_STACK_DEPS)"; $(DEPS_INSTALL)
+# PHP-FPM 8.2 (php8.2-fpm) behind nginx.
+stack-php: $(STACKS)/php/.stamp
+	@deps="$(PHP_STACK_DEPS)"; $(DEPS_INSTALL)
+
 # Go micro-benchmarks: per-transport delivery to one client, hot paths.
 bench-go:
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(OUT)/microbench.txt
 
-test: test-deps $(CENTRIFUGO) vet lint-workflows node-deps stack-node
+test: test-deps $(CENTRIFUGO) stack-node stack-python stack-php vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Native Go fuzzing: each target below runs for FUZZTIME (their seed corpora
@@ -125,6 +144,11 @@ PROXY_DEPS := nginx:nginx nginx_stream:libnginx-mod-stream haproxy:haproxy
 # nginx loads the Nchan module: the nchan target (make target-deps, and
 # the built-in targets' checks in make test).
 TARGET_DEPS := nginx:nginx nginx_nchan:libnginx-mod-nchan
+# Debian's Python imports Tornado, and PHP-FPM runs with nginx in front:
+# the python and php-fpm targets (make stack-python, make stack-php).
+DEBIAN_PYTHON ?= /usr/bin/python3
+PYTHON_STACK_DEPS := tornado:python3-tornado
+PHP_STACK_DEPS := nginx:nginx php_fpm:php8.2-fpm
 
 # DEPS_INSTALL runs every check of the shell variable deps in one pass,
 # installs all the missing packages with one apt-get install when running
@@ -164,6 +188,8 @@ DEPS_INSTALL = \
 	  nginx -t -q -p "$$tmp/" -c "$$tmp/nchan.conf"; \
 	}; \
 	check_haproxy() { haproxy -v; }; \
+	check_tornado() { $(DEBIAN_PYTHON) -c 'import tornado; print(tornado.version)'; }; \
+	check_php_fpm() { php-fpm8.2 -v; }; \
 	check_all() { \
 	  need=""; failed=""; \
 	  for d in $$deps; do \
@@ -199,7 +225,7 @@ proxies:
 # Everything make test needs, checked and installed in one pass (one
 # apt-get install on a fresh machine).
 test-deps:
-	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS) nginx_nchan:libnginx-mod-nchan"; $(DEPS_INSTALL)
+	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS) nginx_nchan:libnginx-mod-nchan $(PYTHON_STACK_DEPS) $(filter-out nginx:nginx,$(PHP_STACK_DEPS))"; $(DEPS_INSTALL)
 
 # The example CI workflow must stay valid: actionlint from the module proxy.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12

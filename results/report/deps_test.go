@@ -79,6 +79,7 @@ func newFakeSystem(t *testing.T) *fakeSystem {
 		"iproute2": {"ip": stub}, "curl": {"curl": stub}, "haproxy": {"haproxy": stub},
 		"nginx": {"nginx": fakeNginx}, "libnginx-mod-stream": {"modules/ngx_stream_module.so": ""},
 		"libnginx-mod-nchan": {"modules/ngx_nchan_module.so": ""},
+		"python3-tornado":    {"python3": stub}, "php8.2-fpm": {"php-fpm8.2": stub},
 	} {
 		for name, body := range files {
 			s.write(filepath.Join(pool, pkg, name), body)
@@ -102,7 +103,8 @@ func (s *fakeSystem) write(path, body string) {
 // returns its output and the apt-get calls it made (the log is reset).
 func (s *fakeSystem) make(target, uid string) (out string, aptCalls []string, err error) {
 	s.t.Helper()
-	cmd := exec.Command(s.mk, "-s", "-C", "../..", target, "UID_NOW="+uid, "APT_GET="+filepath.Join(s.dir, "apt-get"), "SBIN_PATH=")
+	cmd := exec.Command(s.mk, "-s", "-C", "../..", target, "UID_NOW="+uid, "APT_GET="+filepath.Join(s.dir, "apt-get"), "SBIN_PATH=",
+		"DEBIAN_PYTHON=python3")
 	cmd.Env = s.env
 	b, err := cmd.CombinedOutput()
 	log, _ := os.ReadFile(s.log)
@@ -244,7 +246,7 @@ func TestMakeTestDepsInstallInOnePass(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make test-deps: %v\n%s", err, out)
 	}
-	want := "install -y -qq --no-install-recommends nodejs npm chromium iproute2 curl nginx libnginx-mod-stream haproxy libnginx-mod-nchan"
+	want := "install -y -qq --no-install-recommends nodejs npm chromium iproute2 curl nginx libnginx-mod-stream haproxy libnginx-mod-nchan python3-tornado php8.2-fpm"
 	if got := installs(calls); len(got) != 1 || got[0] != want {
 		t.Errorf("apt-get installs %q, want one %q", got, want)
 	}

@@ -1,0 +1,3 @@
+<?php
+// Readiness: PHP-FPM answers through nginx.
+http_response_code(204);
