@@ -86,7 +86,7 @@ func runCLI(o *runOpts, stderr io.Writer) *cli {
 	c.Var(&o.srvs, "server", "a running server's control `URL` (pushbench serve --control --control-addr) to use instead of starting one; repeatable, comma-separated or a range like --worker")
 	c.String(&o.clientBase, "client-base", "", "with --server: the base URL clients connect to (default: where the first server says it serves)")
 	c.String(&o.clientRaw, "client-raw", "", "with --server: the rawtcp host:port clients connect to (default: where the first server says it serves)")
-	c.Var(&o.remotes, "worker", "a running load-generator worker (pushbench worker) to use, as `URL` http://HOST:PORT; repeatable, comma-separated, or a range: http://w-{0..9}.workers:7070")
+	c.Var(&o.remotes, "worker", "a running load-generator worker (pushbench worker) to use, as a `URL` like http://HOST:PORT; repeatable, comma-separated, or a range: http://w-{0..9}.workers:7070")
 	c.String(&o.tokenFile, "token-file", "", "file holding the token of the workers' and servers' control APIs (default: $PUSHBENCH_TOKEN); sent to every --worker and --server, and handed to local ones")
 	c.String(&o.controlCA, "control-ca", "", "PEM certificates to trust for https:// --worker and --server addresses (their --control-tls-cert)")
 
