@@ -226,3 +226,43 @@ func writeTemp(t *testing.T, text string) string {
 	}
 	return p
 }
+
+// TestOtherCommandsBadValuesAreOneLine: the other commands' bad values
+// take the same form as serve's: one line, then the pointer to -h.
+func TestOtherCommandsBadValuesAreOneLine(t *testing.T) {
+	tests := []struct {
+		args []string
+		line string
+	}{
+		{[]string{"run", "--count", "-1"}, "--count -1: allowed 0 to 100"},
+		{[]string{"run", "--count", "101"}, "--count 101: allowed 0 to 100"},
+		{[]string{"run", "--worker-procs", "257"}, "--worker-procs 257: allowed 0 to 256"},
+		{[]string{"run", "--workers", "-1"}, "--worker-procs -1: allowed 0 to 256"},
+		{[]string{"run", "--server-procs", "65"}, "--server-procs 65: allowed 0 to 64"},
+		{[]string{"run", "--quick=often"}, "--quick often: allowed true or false (or the flag alone for true)"},
+		{[]string{"run", "--worker", "ftp://w:7070"}, `--worker "ftp://w:7070": want http://HOST:PORT (https:// for a control API over TLS)`},
+		{[]string{"run", "--network", "moon"}, "--network: ..."},
+		{[]string{"target", "check", "--messages", "5", "nchan"}, "--messages 5: allowed 10 to 100000"},
+		{[]string{"compare", "--alpha", "NaN", "a", "b"}, "--alpha NaN: allowed between 0 and 1, e.g. 0.05"},
+		{[]string{"compare", "--threshold", "p42=1", "a", "b"}, `--threshold p42=1: ...unknown metric "p42"...`},
+		{[]string{"worker", "--listen", "nocolon"}, `--listen "nocolon": want host:port...`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tt.args, &out, &errOut)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr: %s", code, errOut.String())
+			}
+			stderr := errOut.String()
+			if tt.args[1] == "--workers" { // an old name: its note comes first
+				note := "pushbench run: --workers is deprecated and goes in the next release: use --worker-procs\n"
+				if !strings.HasPrefix(stderr, note) {
+					t.Errorf("stderr does not start with the deprecation note %q:\n%s", note, stderr)
+				}
+				stderr = strings.TrimPrefix(stderr, note)
+			}
+			checkUsageError(t, tt.args[0], stderr, tt.line)
+		})
+	}
+}
