@@ -353,7 +353,7 @@ func (f *fleet) Window(ctx context.Context, published int64, window time.Duratio
 	}
 	if len(ok) == 0 {
 		// Nothing was measured: an error, not a record of zero deliveries.
-		return fw, fmt.Errorf("no load-generator worker gave its window: %s; if they were busy (see the load generator's CPU in earlier steps), give each fewer clients (--workers) or more CPU", strings.Join(fw.Failed, "; "))
+		return fw, fmt.Errorf("no load-generator worker gave its window: %s; if they were busy (see the load generator's CPU in earlier steps), give each fewer clients (--worker-procs) or more CPU", strings.Join(fw.Failed, "; "))
 	}
 	w, err := loadgen.Merge(ok)
 	if err != nil {

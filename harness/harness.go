@@ -133,10 +133,17 @@ func (r *Runner) Store() *results.Store { return r.store }
 
 // SelectionError is a run that would measure nothing for a scenario: it
 // names an unknown transport, or the --transports list does not overlap
-// its own. It is a usage error (exit 2).
-type SelectionError struct{ msg string }
+// its own. It is a usage error (exit 2). It wraps transports'
+// *UnknownError when a name is unknown.
+type SelectionError struct {
+	msg   string
+	cause error
+}
 
 func (e *SelectionError) Error() string { return e.msg }
+
+// Unwrap returns the lookup error behind e, if any.
+func (e *SelectionError) Unwrap() error { return e.cause }
 
 // CheckSelection returns a *SelectionError when a scenario names a
 // transport that is not registered or when selected (empty: every
@@ -152,18 +159,18 @@ func CheckSelection(selected []string, scs []scenarios.Scenario) error {
 	}
 	for _, n := range selected {
 		if _, err := transports.Lookup(n); err != nil {
-			return &SelectionError{err.Error()}
+			return &SelectionError{err.Error(), err}
 		}
 	}
 	selected = given
 	for _, sc := range scs {
 		for _, n := range sc.Transports {
 			if _, err := transports.Lookup(n); err != nil {
-				return &SelectionError{fmt.Sprintf("scenario %s (%s): %v", sc.Name, sc.Source, err)}
+				return &SelectionError{fmt.Sprintf("scenario %s (%s): %v", sc.Name, sc.Source, err), err}
 			}
 		}
 		if len(transportsFor(selected, sc)) == 0 {
-			return &SelectionError{fmt.Sprintf("scenario %s runs on %s, and --transports selects %s: nothing to run (known transports: %s)",
+			return &SelectionError{msg: fmt.Sprintf("scenario %s runs on %s, and --transports selects %s: nothing to run (known transports: %s)",
 				sc.Name, strings.Join(sc.Transports, ","), strings.Join(selected, ","), strings.Join(known, ", "))}
 		}
 	}

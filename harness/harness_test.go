@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pushbench/pushbench/harness/netem"
 	"github.com/pushbench/pushbench/results"
@@ -205,8 +206,8 @@ func TestFileBudgetNamesTheLimitAndTheKnob(t *testing.T) {
 	}
 	big := scenario(t, `{"name":"big","kind":"broadcast","clients":[30000],"rate":[1],"duration":"1s"}`)
 	err = r.checkFileBudget(big, big.Steps()[0], &network{}, 1, 2)
-	if err == nil || !strings.Contains(err.Error(), "--workers") || !strings.Contains(err.Error(), "30256") {
-		t.Errorf("30000 clients on one worker: %v, want the need and --workers", err)
+	if err == nil || !strings.Contains(err.Error(), "--worker-procs") || !strings.Contains(err.Error(), "30256") {
+		t.Errorf("30000 clients on one worker: %v, want the need and --worker-procs", err)
 	}
 	err = r.checkFileBudget(big, big.Steps()[0], &network{}, 2, 1)
 	if err == nil || !strings.Contains(err.Error(), "--server-procs") || !strings.Contains(err.Error(), "30512") {
@@ -342,5 +343,22 @@ func checkEveryMessageOnce(t *testing.T, rec results.Record, minPublished, clien
 	if rec.Schema != results.SchemaVersion || rec.Error != "" || d.Mismatch != "" || d.Lost != 0 || d.Duplicates != 0 || d.Published < minPublished || d.Delivered != d.Published*clients {
 		t.Errorf("%s: schema %d error %q mismatch %q published %d delivered %d lost %d dups %d",
 			rec.Transport, rec.Schema, rec.Error, d.Mismatch, d.Published, d.Delivered, d.Lost, d.Duplicates)
+	}
+}
+
+// TestServerArgsUseCurrentFlagNames: the flags a run hands its serve
+// children are today's names; an old one would still work, but with a
+// deprecation note on the child's stderr.
+func TestServerArgsUseCurrentFlagNames(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv, err := startServer(ctx, serverBin, serverArgs{Transport: "sse-lean", Ring: 100, Queue: 10, RingBytes: 1 << 20,
+		Heartbeat: time.Second, Hold: time.Second, FirstSeq: 5, MaxStreams: 10, CPU: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.stop() // waits for the child, and so for all of its stderr
+	if s := srv.child.stderr.String(); strings.Contains(s, "deprecated") {
+		t.Errorf("serve was given an old flag name:\n%s", s)
 	}
 }

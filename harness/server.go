@@ -73,7 +73,7 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 		raw = "127.0.0.1:0"
 	}
 	args := []string{"serve", "--control", "--control-addr", "127.0.0.1:0", "--addr", addr, "--raw-addr", raw,
-		"--transports", a.Transport, "--ring", fmt.Sprint(a.Ring)}
+		"--transports", a.Transport, "--max-ring-messages", fmt.Sprint(a.Ring)}
 	if a.ReusePort {
 		args = append(args, "--reuseport")
 	}
@@ -87,10 +87,10 @@ func startServer(ctx context.Context, bin string, a serverArgs) (*serverProc, er
 		args = append(args, "--hold", a.Hold.String())
 	}
 	if a.Queue > 0 {
-		args = append(args, "--queue", fmt.Sprint(a.Queue))
+		args = append(args, "--max-queue-messages", fmt.Sprint(a.Queue))
 	}
 	if a.RingBytes > 0 {
-		args = append(args, "--ring-bytes", fmt.Sprint(a.RingBytes))
+		args = append(args, "--max-ring-bytes", fmt.Sprint(a.RingBytes))
 	}
 	if a.CORS != "" {
 		args = append(args, "--cors", a.CORS)

@@ -42,7 +42,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				// The limit, its value and the knobs that move it.
 				err = fmt.Errorf("%w: the connect limit of %v (twice %d clients at connect_rate %g/s, plus a minute) passed; "+
-					"a lower connect_rate gives more time, fewer clients per worker (--workers) or per server process (--server-procs) more CPU each",
+					"a lower connect_rate gives more time, fewer clients per worker (--worker-procs) or per server process (--server-procs) more CPU each",
 					err, limit.Round(time.Second), add, sc.ConnectRate)
 			}
 			return r.phaseErr(srv, "connect", err)
@@ -374,7 +374,7 @@ func (r *Runner) checkFileBudget(sc scenarios.Scenario, st scenarios.Step, net *
 	per := perClientFiles(sc)
 	perWorker := (st.Clients + workers - 1) / max(workers, 1)
 	if need := uint64(perWorker*per + 256); need > r.fileLimit {
-		return fmt.Errorf("connect: %d clients over %d load-generator workers need about %d open files each (%d per client) but RLIMIT_NOFILE is %d: use more workers (--workers N) or fewer clients",
+		return fmt.Errorf("connect: %d clients over %d load-generator workers need about %d open files each (%d per client) but RLIMIT_NOFILE is %d: use more workers (--worker-procs N) or fewer clients",
 			st.Clients, workers, need, per, r.fileLimit)
 	}
 	if net.inProcess() {

@@ -205,7 +205,7 @@ type addRequest struct{ N int }
 func (w *Worker) add(rw http.ResponseWriter, r *http.Request, g *Generator, req addRequest) {
 	most := w.MaxClients(g.cfg.Upstream)
 	if req.N < 0 || req.N > most-g.Clients() {
-		fail(rw, http.StatusBadRequest, fmt.Errorf("n %d: this worker holds at most %d clients (its open-file limit %d, less %d for itself, %d per client) and has %d: spread the clients over more workers (pushbench run --workers, or more --worker)",
+		fail(rw, http.StatusBadRequest, fmt.Errorf("n %d: this worker holds at most %d clients (its open-file limit %d, less %d for itself, %d per client) and has %d: spread the clients over more workers (pushbench run --worker-procs, or more --worker)",
 			req.N, most, w.FileLimit, fileReserve, filesPerClient(g.cfg.Upstream), g.Clients()))
 		return
 	}

@@ -24,13 +24,13 @@ const (
 	// flags allow 1ms to 1h).
 	MaxSetting = time.Hour
 	MinSetting = time.Millisecond
-	// MaxRingBytes and MinRingBytes bound ring_bytes (serve's --ring-bytes).
+	// MaxRingBytes and MinRingBytes bound ring_bytes (serve's --max-ring-bytes).
 	MinRingBytes = 4 << 10
 	MaxRingBytes = 1 << 40
 	// entryOverhead is what the server's log counts per message beside
 	// its payload (msglog.EntryOverhead plus the JSON around the payload).
 	entryOverhead = 96 + 128
-	// defaultRingBytes is serve's --ring-bytes default.
+	// defaultRingBytes is serve's --max-ring-bytes default.
 	defaultRingBytes = 256 << 20
 )
 

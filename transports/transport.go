@@ -304,16 +304,27 @@ func Register(t Transport) {
 	}
 }
 
-// Lookup returns the transport with the given name or an error listing the
-// registered names.
+// Lookup returns the transport with the given name, or an *UnknownError
+// listing the registered names.
 func Lookup(name string) (Transport, error) {
 	regMu.RLock()
 	defer regMu.RUnlock()
 	t, ok := registry[name]
 	if !ok {
-		return Transport{}, fmt.Errorf("unknown transport %q (known: %v)", name, namesLocked())
+		return Transport{}, &UnknownError{Name: name, Known: namesLocked()}
 	}
 	return t, nil
+}
+
+// UnknownError is Lookup's error for a name no transport is registered
+// under: Known lists the names that are.
+type UnknownError struct {
+	Name  string
+	Known []string
+}
+
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("unknown transport %q (known: %v)", e.Name, e.Known)
 }
 
 // All returns every registered transport, sorted by name.

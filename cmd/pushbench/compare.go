@@ -3,10 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -14,7 +12,7 @@ import (
 	"github.com/pushbench/pushbench/results/compare"
 )
 
-const compareUsage = `usage: pushbench compare [flags] BASE NEW
+const compareDoc = `usage: pushbench compare [flags] BASE NEW
 
 Compares two runs, each an output folder of 'pushbench run' (or its
 results.json): every metric of every scenario, step and transport, as the
@@ -37,41 +35,52 @@ nothing to compare with yet); a BASE that exists is compared as usual.
 Exit status: 0 no regression, 1 regressions (listed on stderr), 2 bad
 flags or inputs that cannot be read or compared.
 
-examples:
-  pushbench compare out/main out/branch
-  pushbench compare --threshold p99=10,lost=0 base/results.json new/results.json
-  pushbench compare --alpha 0.01 out/before out/after
-  pushbench compare --first-run out/base out/head   # no baseline yet: passes
-
 thresholds (percent, in each metric's bad direction): lost, duplicates and
 reorders 0 (any increase); max, connect-p99, CPU and memory 10; others 5.
 metrics: %s
-
-flags:
 `
 
-func runCompare(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintf(stderr, compareUsage, metricList()); fs.PrintDefaults() }
-	thresholds := map[string]float64{}
-	fs.Func("threshold", "per-metric thresholds in percent, `LIST` of METRIC=PERCENT (repeatable), e.g. p99=10,lost=0", func(v string) error {
-		_, err := compare.ParseThresholds(v, thresholds)
+const compareExamples = `  pushbench compare out/main out/branch
+  pushbench compare --threshold p99=10,lost=0 base/results.json new/results.json
+  pushbench compare --alpha 0.01 out/before out/after
+  pushbench compare --first-run out/base out/head   # no baseline yet: passes
+`
+
+// compareOpts is what compare's flags set.
+type compareOpts struct {
+	thresholds map[string]float64
+	alpha      float64
+	firstRun   bool
+}
+
+// compareCLI defines compare's flags over o.
+func compareCLI(o *compareOpts, stderr io.Writer) *cli {
+	c := newCLI("compare", stderr)
+	c.help = help{doc: fmt.Sprintf(compareDoc, metricList()), examples: compareExamples, groups: []flagGroup{
+		{"Gate", []string{"threshold", "alpha", "first-run"}},
+	}}
+	o.thresholds = map[string]float64{}
+	c.fs.Func("threshold", "per-metric thresholds in percent, `LIST` of METRIC=PERCENT (repeatable), e.g. p99=10,lost=0", func(v string) error {
+		_, err := compare.ParseThresholds(v, o.thresholds)
+		if err != nil && c.bad == nil {
+			c.bad = fmt.Errorf("--threshold %s: %w", quoteIfNeeded(v), err)
+		}
 		return err
 	})
-	alpha := fs.Float64("alpha", compare.DefaultAlpha, "significance level of the U test")
-	firstRun := fs.Bool("first-run", false, "this is the first run: pass when BASE does not exist (a BASE that exists is compared; one that cannot be read still fails)")
-	paths, err := parseInterspersed(fs, args)
+	c.Float(&o.alpha, "alpha", compare.DefaultAlpha, func(a float64) bool { return a > 0 && a < 1 }, "between 0 and 1, e.g. 0.05", "significance level of the U test")
+	c.Bool(&o.firstRun, "first-run", "this is the first run: pass when BASE does not exist (a BASE that exists is compared; one that cannot be read still fails)")
+	return c
+}
+
+func runCompare(args []string, stdout, stderr io.Writer) error {
+	var o compareOpts
+	paths, err := compareCLI(&o, stderr).parseInterspersed(args, true)
 	if err != nil {
 		return err
 	}
+	thresholds, alpha, firstRun := o.thresholds, &o.alpha, &o.firstRun
 	if len(paths) != 2 {
-		fs.Usage()
 		return usageError{fmt.Sprintf("want BASE and NEW, got %d arguments", len(paths))}
-	}
-	if !(*alpha > 0 && *alpha < 1) || math.IsNaN(*alpha) {
-		fs.Usage()
-		return usageError{fmt.Sprintf("--alpha %v: allowed between 0 and 1, e.g. 0.05", *alpha)}
 	}
 	if _, err := os.Stat(paths[0]); errors.Is(err, os.ErrNotExist) {
 		if *firstRun {
@@ -106,28 +115,6 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d %s beyond threshold:\n  %s", len(regs), noun, strings.Join(regs, "\n  "))
 	}
 	return nil
-}
-
-// parseInterspersed parses flags placed before, between or after the
-// positional arguments, which it returns.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		if n := len(args) - fs.NArg(); n > 0 && args[n-1] == "--" {
-			return append(pos, fs.Args()...), nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // loadRun reads a run's records from an output folder or a results file.

@@ -10,29 +10,31 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strings"
 
 	_ "github.com/pushbench/pushbench/transports/all"
 )
 
-// command is one subcommand: its flag set and what it does with the rest.
+// command is one subcommand: what it does with its arguments, and its
+// command line (flags and help), which tests read without running it.
 type command struct {
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) error
+	cli     func(stderr io.Writer) *cli
 }
 
 var commands = map[string]command{
-	"serve":      {"serve every transport with a built-in publisher", runServe},
-	"run":        {"run scenarios against every transport and record the results", runRun},
-	"compare":    {"compare two runs (benchstat-style); exit 1 on a significant regression", runCompare},
-	"report":     {"re-render a run's tables, plots and report from its results.json", runReport},
-	"transports": {"list the registered transports", runTransports},
-	"target":     {"list, show and check targets: push servers pushbench did not write", runTarget},
-	"worker":     {"run a load-generator worker for a coordinating pushbench run", runWorker},
-	"version":    {"print pushbench's version, the Go version and the platform", runVersion},
+	"serve":      {"serve every transport with a built-in publisher", runServe, func(w io.Writer) *cli { return serveCLI(new(serveOpts), w) }},
+	"run":        {"run scenarios against every transport and record the results", runRun, func(w io.Writer) *cli { return runCLI(new(runOpts), w) }},
+	"compare":    {"compare two runs (benchstat-style); exit 1 on a significant regression", runCompare, func(w io.Writer) *cli { return compareCLI(new(compareOpts), w) }},
+	"report":     {"re-render a run's tables, plots and report from its results.json", runReport, func(w io.Writer) *cli { return reportCLI(new(string), w) }},
+	"transports": {"list the registered transports", runTransports, transportsCLI},
+	"target":     {"list, show and check targets: push servers pushbench did not write", runTarget, func(w io.Writer) *cli { return targetCLI(new(checkConfig), w) }},
+	"worker":     {"run a load-generator worker for a coordinating pushbench run", runWorker, func(w io.Writer) *cli { return workerCLI(new(workerOpts), w) }},
+	"version":    {"print pushbench's version, the Go version and the platform", runVersion, versionCLI},
 }
 
-// usageError is a bad command line: exit status 2.
+// usageError is a bad command line: exit status 2. Its message is one
+// line, naming the flag or argument, what was given and what is allowed.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
@@ -58,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "pushbench %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "pushbench %s: %v\nsee pushbench %s -h\n", args[0], err, args[0])
 		return 2
 	default:
 		fmt.Fprintf(stderr, "pushbench %s: %v\n", args[0], err)
@@ -77,20 +79,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'pushbench <command> -h' for a command's flags.")
-}
-
-// parseFlags parses args into fs, turning a bad flag into a usageError
-// (the flag package has already printed the usage to fs's output).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
-	}
-	return nil
 }

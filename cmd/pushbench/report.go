@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +9,7 @@ import (
 	"github.com/pushbench/pushbench/results/report"
 )
 
-const reportUsage = `usage: pushbench report [--out DIR] DIR [DIR...]
+const reportDoc = `usage: pushbench report [--out DIR] DIR [DIR...]
 
 Re-renders a run's report from DIR/results.json (or DIR/records/) without
 re-running: the terminal tables, DIR/report.md, DIR/report.html
@@ -21,36 +19,36 @@ one report written to --out (runs of one scenario on several networks, for
 the proxies section). Runs against different servers (--target) are set
 side by side, never pooled: each table keeps one row per implementation
 and the implementations section compares them.
-
-examples:
-  pushbench report out/bench
-  pushbench report --out out/proxies/all out/proxies/loopback out/proxies/nginx-tuned
-  pushbench report --out out/targets/all out/targets/pushbench out/targets/nchan out/targets/centrifugo
-
-flags:
 `
 
+const reportExamples = `  pushbench report out/bench
+  pushbench report --out out/proxies/all out/proxies/loopback out/proxies/nginx-tuned
+  pushbench report --out out/targets/all out/targets/pushbench out/targets/nchan out/targets/centrifugo
+`
+
+// reportCLI defines report's flags over out.
+func reportCLI(out *string, stderr io.Writer) *cli {
+	c := newCLI("report", stderr)
+	c.help = help{doc: reportDoc, examples: reportExamples, groups: []flagGroup{{"Output", []string{"out"}}}}
+	c.String(out, "out", "", "where a pooled report of several folders goes (default: the one folder given)")
+	return c
+}
+
 func runReport(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
-	out := fs.String("out", "", "where a pooled report of several folders goes (default: the one folder given)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	out := new(string)
+	dirs, err := reportCLI(out, stderr).parseInterspersed(args, false)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() == 0 || (fs.NArg() > 1 && *out == "") {
-		fs.Usage()
+	if len(dirs) == 0 || (len(dirs) > 1 && *out == "") {
 		return usageError{"give one output folder, or several with --out for the pooled report"}
 	}
 	dir := *out
 	if dir == "" {
-		dir = fs.Arg(0)
+		dir = dirs[0]
 	}
 	var recs []results.Record
-	for _, d := range fs.Args() {
+	for _, d := range dirs {
 		r, err := results.Load(d)
 		if err != nil {
 			return usageError{err.Error()}

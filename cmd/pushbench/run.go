@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,16 +21,20 @@ import (
 	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/results/report"
 	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports"
 )
 
-const runUsage = `usage: pushbench run [flags]
+const runDoc = `usage: pushbench run [flags]
 
 Runs scenarios against every transport: a pushbench serve child per
 transport (pinned to its own CPU), the load generator in this process.
 Results are written to the output folder as they are measured.
 
-examples:
-  pushbench run                              # the full default suite
+--worker-procs and --server-procs count the processes run starts here;
+--worker and --server name ones already running elsewhere, by URL.
+`
+
+const runExamples = `  pushbench run                              # the full default suite
   pushbench run --quick                      # every scenario, reduced (CI)
   pushbench run --scenario latency --transports websocket,sse-lean
   pushbench run --scenario my-scenario.json --count 5
@@ -38,8 +42,7 @@ examples:
   pushbench run --scenario faults                    # the fault scenarios
   pushbench run --scenario targets --target nchan    # nginx with Nchan, not pushbench's server
   pushbench run --scenario latency --target my-server.yaml  # your own server (docs/TARGETS.md)
-
-flags:
+  pushbench run --scenario scale --worker-procs 8 --server-procs 2
 `
 
 // listFlag collects a repeatable, comma-separated flag.
@@ -55,42 +58,63 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+// runOpts is what run's flags set.
+type runOpts struct {
+	scs, trs, remotes, srvs                listFlag
+	quick, noPin                           bool
+	count, workers, serverProcs            int
+	out, clientBase, clientRaw, targetName string
+	tokenFile, controlCA, network          string
+}
+
+// runCLI defines run's flags over o.
+func runCLI(o *runOpts, stderr io.Writer) *cli {
+	c := newCLI("run", stderr)
+	c.help = help{doc: runDoc, examples: runExamples, groups: []flagGroup{
+		{"What to run", []string{"scenario", "transports", "quick", "count", "network"}},
+		{"Where", []string{"target", "server", "client-base", "client-raw", "worker", "token-file", "control-ca"}},
+		{"Scale", []string{"worker-procs", "server-procs", "no-pin"}},
+		{"Output", []string{"out"}},
+	}}
+	c.Var(&o.scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster, tls (TLS and HTTP/2 variants), targets (latency, idle and fanout for make bench-targets); repeatable or comma-separated (default: the default suite)")
+	c.Var(&o.trs, "transports", "comma-separated transports (default: all; see 'pushbench transports')")
+	c.Bool(&o.quick, "quick", "run each scenario in its reduced form (CI)")
+	c.Int(&o.count, "count", 0, 0, 100, "", "repetitions of each scenario (default: the scenario's own)")
+	c.String(&o.network, "network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite, nginx-stock, nginx-tuned, haproxy-stock, haproxy-tuned or a .json file")
+
+	c.String(&o.targetName, "target", "", "measure another server: a built-in target (nchan, centrifugo, pushbench; see 'pushbench target list') or a target file (see docs/TARGETS.md)")
+	c.Var(&o.srvs, "server", "a running server's control `URL` (pushbench serve --control --control-addr) to use instead of starting one; repeatable, comma-separated or a range like --worker")
+	c.String(&o.clientBase, "client-base", "", "with --server: the base URL clients connect to (default: where the first server says it serves)")
+	c.String(&o.clientRaw, "client-raw", "", "with --server: the rawtcp host:port clients connect to (default: where the first server says it serves)")
+	c.Var(&o.remotes, "worker", "a running load-generator worker (pushbench worker) to use, as a `URL` like http://HOST:PORT; repeatable, comma-separated, or a range: http://w-{0..9}.workers:7070")
+	c.String(&o.tokenFile, "token-file", "", "file holding the token of the workers' and servers' control APIs (default: $PUSHBENCH_TOKEN); sent to every --worker and --server, and handed to local ones")
+	c.String(&o.controlCA, "control-ca", "", "PEM certificates to trust for https:// --worker and --server addresses (their --control-tls-cert)")
+
+	c.Int(&o.workers, "worker-procs", 0, 0, 256, "", "local load-generator worker processes to start (default: as many as the largest step needs within the open-file limit)")
+	c.Int(&o.serverProcs, "server-procs", 0, 0, 64, "", "local server processes to start, sharing one port (default: as many as the largest step needs within the open-file limit)")
+	c.Bool(&o.noPin, "no-pin", "do not pin server and load generator to separate CPUs")
+
+	c.String(&o.out, "out", "", "output folder (default out/run-TIMESTAMP)")
+
+	// --workers was one letter from --worker, which means something else.
+	c.alias("workers", "worker-procs")
+	return c
+}
+
 func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
-	var scs, trs listFlag
-	fs.Var(&scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster, tls (TLS and HTTP/2 variants), targets (latency, idle and fanout for make bench-targets); repeatable or comma-separated (default: the default suite)")
-	fs.Var(&trs, "transports", "comma-separated transports (default: all; see 'pushbench transports')")
-	quick := fs.Bool("quick", false, "run each scenario in its reduced form (CI)")
-	count := fs.Int("count", 0, "repetitions of each scenario (default: the scenario's own)")
-	out := fs.String("out", "", "output folder (default out/run-TIMESTAMP)")
-	noPin := fs.Bool("no-pin", false, "do not pin server and load generator to separate CPUs")
-	workers := fs.Int("workers", 0, "local load-generator worker processes (default: as many as the largest step needs within the open-file limit)")
-	var remotes, srvs listFlag
-	fs.Var(&remotes, "worker", "a running load-generator worker (pushbench worker) to use, as http://HOST:PORT; repeatable, comma-separated, or a range: http://w-{0..9}.workers:7070")
-	serverProcs := fs.Int("server-procs", 0, "local server processes sharing one port (default: as many as the largest step needs within the open-file limit)")
-	fs.Var(&srvs, "server", "a running server's control address (pushbench serve --control --control-addr) to use instead of starting one; repeatable, comma-separated or a range like --worker")
-	clientBase := fs.String("client-base", "", "with --server: the base URL clients connect to (default: where the first server says it serves)")
-	clientRaw := fs.String("client-raw", "", "with --server: the rawtcp host:port clients connect to (default: where the first server says it serves)")
-	targetName := fs.String("target", "", "measure another server: a built-in target (nchan, centrifugo, pushbench; see 'pushbench target list') or a target file (see docs/TARGETS.md)")
-	tokenFile := fs.String("token-file", "", "file holding the token of the workers' and servers' control APIs (default: $PUSHBENCH_TOKEN); sent to every --worker and --server, and handed to local ones")
-	controlCA := fs.String("control-ca", "", "PEM certificates to trust for https:// --worker and --server addresses (their --control-tls-cert)")
-	network := fs.String("network", "loopback", "network profile between load generator and server: loopback, proxy, lan, wan, mobile, satellite, nginx-stock, nginx-tuned, haproxy-stock, haproxy-tuned or a .json file")
-	if err := parseFlags(fs, args); err != nil {
+	var o runOpts
+	if err := runCLI(&o, stderr).parse(args); err != nil {
 		return err
 	}
-	if *workers < 0 || *workers > 256 {
-		fs.Usage()
-		return usageError{fmt.Sprintf("--workers %d: allowed 0 to 256", *workers)}
-	}
+	scs, trs, remotes, srvs := o.scs, o.trs, o.remotes, o.srvs
+	quick, noPin, count, workers, serverProcs := &o.quick, &o.noPin, &o.count, &o.workers, &o.serverProcs
+	out, clientBase, clientRaw, targetName := &o.out, &o.clientBase, &o.clientRaw, &o.targetName
+	tokenFile, controlCA, network := &o.tokenFile, &o.controlCA, &o.network
 	var err error
 	if remotes, err = expandAddrs("--worker", remotes); err != nil {
-		fs.Usage()
 		return err
 	}
 	if srvs, err = expandAddrs("--server", srvs); err != nil {
-		fs.Usage()
 		return err
 	}
 	var control controlplane.Client
@@ -100,12 +124,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if control.Roots, err = controlplane.LoadCA(*controlCA); err != nil {
 		return usageError{err.Error()}
 	}
-	if *serverProcs < 0 || *serverProcs > 64 {
-		fs.Usage()
-		return usageError{fmt.Sprintf("--server-procs %d: allowed 0 to 64", *serverProcs)}
-	}
 	if (*clientBase != "" || *clientRaw != "") && len(srvs) == 0 {
-		fs.Usage()
 		return usageError{"--client-base and --client-raw go with --server (servers this run does not start)"}
 	}
 	var target *scenarios.Target
@@ -119,23 +138,16 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 		target = &t
 	}
-	if *count < 0 || *count > 100 {
-		fs.Usage()
-		return usageError{fmt.Sprintf("--count %d: allowed 0 to 100", *count)}
-	}
 	list, err := pickScenarios(scs)
 	if err != nil {
-		fs.Usage()
-		return usageError{err.Error()}
+		return usageError{"--scenario: " + err.Error()}
 	}
 	if err := harness.CheckSelection(trs, list); err != nil {
-		fs.Usage()
 		return usageError{err.Error()}
 	}
 	profile, err := scenarios.FindNetwork(*network)
 	if err != nil {
-		fs.Usage()
-		return usageError{err.Error()}
+		return usageError{"--network: " + err.Error()}
 	}
 	if *out == "" {
 		*out = filepath.Join("out", "run-"+time.Now().Format("20060102-150405"))
@@ -148,9 +160,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		Log: stderr, Terminal: isTerm, Workers: *workers, WorkerAddrs: remotes, ServerProcs: *serverProcs,
 		Servers: srvs, ClientBase: *clientBase, ClientRaw: *clientRaw, Target: target, Control: control})
 	if err != nil {
-		if strings.Contains(err.Error(), "unknown transport") {
-			fs.Usage()
-			return usageError{err.Error()}
+		var unknown *transports.UnknownError
+		if errors.As(err, &unknown) {
+			return usageError{"--transports: " + err.Error()}
 		}
 		return err
 	}
@@ -232,3 +244,6 @@ func expandAddrs(flag string, in []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// typeName is a list's name in -h.
+func (l *listFlag) typeName() string { return "list" }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -24,16 +23,10 @@ import (
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
-const serveUsage = `usage: pushbench serve [flags]
+const serveDoc = `usage: pushbench serve [flags]
 
 Serves every transport on one address (rawtcp on its own port) with a
 built-in open-loop publisher, until SIGINT or SIGTERM.
-
-examples:
-  pushbench serve --rate 10
-  curl -N http://127.0.0.1:8080/sse
-  curl 'http://127.0.0.1:8080/poll?since=0'
-  curl -d 'hello' http://127.0.0.1:8080/publish
 
 --control adds the control API pushbench run drives (/control/publish,
 /control/status). Off loopback it needs a token: every control request
@@ -42,99 +35,150 @@ one. Give it with --token-file PATH (or the environment variable
 PUSHBENCH_TOKEN); it must be %s.
 See docs/CONTROL.md.
 
-flags:
+Sizes take a unit: 4096 (bytes), 64KiB, 1MiB, 256MiB.
 `
 
+const serveExamples = `  pushbench serve --rate 10
+  curl -N http://127.0.0.1:8080/sse
+  curl 'http://127.0.0.1:8080/poll?since=0'
+  curl -d 'hello' http://127.0.0.1:8080/publish
+  pushbench serve --max-ring-bytes 1GiB --max-publish-bytes 4MiB
+`
+
+// serveOpts is what serve's flags set.
+type serveOpts struct {
+	cfg                           serve.Config
+	names                         string
+	rate                          float64
+	payload                       int64
+	binary, allowRemote           bool
+	tokenFile, controlCert        string
+	controlKey                    string
+	certFile, keyFile, ticketFile string
+	relayFile                     string
+}
+
+// serveCLI defines serve's flags over o.
+func serveCLI(o *serveOpts, stderr io.Writer) *cli {
+	c := newCLI("serve", stderr)
+	cfg := &o.cfg
+	c.help = help{doc: fmt.Sprintf(serveDoc, controlplane.TokenRule), examples: serveExamples, groups: []flagGroup{
+		{"Listeners", []string{"addr", "raw-addr", "transports", "cors", "reuseport", "h2c"}},
+		{"Control plane", []string{"control", "control-addr", "allow-remote-control", "token-file", "control-tls-cert", "control-tls-key"}},
+		{"TLS", []string{"tls-addr", "raw-tls-addr", "tls-cert", "tls-key", "tls-ticket-key"}},
+		{"Publisher", []string{"rate", "payload", "binary", "first-seq", "relay"}},
+		{"Limits", []string{"max-ring-messages", "max-ring-bytes", "max-queue-messages", "max-queue-bytes", "max-batch-messages", "max-batch-bytes",
+			"max-publish-bytes", "max-inflight-bytes", "max-frame-bytes", "max-conns", "max-streams"}},
+		{"Timing", []string{"write-timeout", "heartbeat", "hold", "retry", "body-timeout"}},
+	}}
+
+	c.String(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen `host:port`")
+	c.String(&cfg.RawAddr, "raw-addr", "127.0.0.1:8081", "rawtcp listen `host:port`")
+	c.String(&o.names, "transports", "", "comma-separated transports to serve (default all; see 'pushbench transports')")
+	c.String(&cfg.Server.CORSOrigin, "cors", "", "Access-Control-Allow-Origin for browser pages (e.g. '*' or http://localhost:3000)")
+	c.Bool(&cfg.ReusePort, "reuseport", "share --addr and --raw-addr with other pushbench serve processes (SO_REUSEPORT): the kernel spreads connections over them")
+	c.Bool(&cfg.H2C, "h2c", "let --addr speak HTTP/2 in cleartext with prior knowledge too (on by itself for an h2c variant)")
+
+	c.Bool(&cfg.Control, "control", "enable /control/publish and /control/status (used by pushbench run); loopback addresses only")
+	c.String(&cfg.ControlAddr, "control-addr", "", "serve --control's endpoints on this `host:port` of their own (default: on --addr)")
+	c.Bool(&o.allowRemote, "allow-remote-control", "let --control listen on a non-loopback address (a token is required there too: --token-file)")
+	c.String(&o.tokenFile, "token-file", "", "file holding the control API's token (default: $PUSHBENCH_TOKEN); required for --control off loopback")
+	c.String(&o.controlCert, "control-tls-cert", "", "serve --control-addr over TLS with this certificate (PEM); https:// then")
+	c.String(&o.controlKey, "control-tls-key", "", "private key for --control-tls-cert (PEM)")
+
+	c.String(&cfg.TLSAddr, "tls-addr", "", "also serve every HTTP transport over TLS 1.3 here (https, wss; HTTP/2 by ALPN), e.g. 127.0.0.1:8443")
+	c.String(&cfg.RawTLSAddr, "raw-tls-addr", "", "also serve rawtcp over TLS 1.3 here, e.g. 127.0.0.1:8444")
+	c.String(&o.certFile, "tls-cert", "", "TLS certificate, PEM (default: an ECDSA P-256 one made at start for 127.0.0.1, ::1 and localhost)")
+	c.String(&o.keyFile, "tls-key", "", "TLS private key for --tls-cert, PEM")
+	c.String(&o.ticketFile, "tls-ticket-key", "", "file holding the session ticket key, 64 hex digits: give every process sharing a port the same one, or resumption fails across them")
+
+	c.Float(&o.rate, "rate", 0, func(r float64) bool { return r == 0 || (r >= serve.MinRate && r <= serve.MaxRate) },
+		fmt.Sprintf("0 (no publisher) or %g to %g messages per second", serve.MinRate, serve.MaxRate), "built-in publisher rate, messages per second (0: none)")
+	c.Bytes(&o.payload, "payload", 64, 0, serve.MaxPayload, "built-in publisher payload size")
+	c.Bool(&o.binary, "binary", "built-in publisher sends binary payloads (not text: base64 in SSE and polls, raw over WebSocket and rawtcp)")
+	c.Int64(&cfg.FirstSeq, "first-seq", 1, 1, maxFirstSeq, "(room for 2^62 messages before the sequence ends)",
+		"seq of the first message: a restarted server continues its sequence, so resuming clients get a gap signal for what it lost")
+	c.String(&o.relayFile, "relay", "", "JSON file of a relay spec (written by pushbench run --target): publish every control schedule's messages through a target's HTTP API too")
+
+	c.Int(&cfg.Ring, "max-ring-messages", 100000, 1, msglog.MaxCapacity, "messages", "message log capacity: messages kept for resume")
+	c.Bytes(&cfg.RingBytes, "max-ring-bytes", serve.DefaultRingBytes, 4<<10, 1<<40, "message log capacity in bytes: the oldest messages leave first; a message alone over it is refused (507)")
+	c.Int(&cfg.Server.QueueLen, "max-queue-messages", 1024, 1, 10_000_000, "messages", "push: per-connection backlog before a slow consumer is disconnected")
+	c.Bytes(&cfg.Server.QueueBytes, "max-queue-bytes", transports.DefaultQueueBytes, 1<<10, 1<<40, "push: per-connection backlog in bytes before a slow consumer is disconnected")
+	c.Int(&cfg.Server.MaxBatch, "max-batch-messages", 1000, 1, 1_000_000, "messages", "polls: most messages per answer")
+	c.Bytes(&cfg.Server.MaxBatchBytes, "max-batch-bytes", transports.DefaultMaxBatchBytes, 1<<10, 1<<30, "polls: most message bytes per answer (one message is always sent)")
+	c.Bytes(&cfg.MaxPublish, "max-publish-bytes", 1<<20, 1, serve.MaxPayload, "largest POST /publish body")
+	c.Bytes(&cfg.BodyBytes, "max-inflight-bytes", 64<<20, 1<<10, 1<<34, "most bytes of POST /publish bodies received at once (each reserves its Content-Length); more are refused (503)")
+	c.Bytes(&cfg.Server.ReadLimit, "max-frame-bytes", 4096, 1, 64<<20, "largest client frame accepted")
+	c.Int(&cfg.MaxConns, "max-conns", serve.DefaultMaxConns, 1, 10_000_000, "connections", "most connections open at once on both listeners; more are refused (HTTP: 503)")
+	c.Int(&cfg.MaxStreams, "max-streams", 250, 1, 1<<20, "streams", "HTTP/2: most concurrent streams a client may open on one connection")
+
+	c.Duration(&cfg.Server.WriteTimeout, "write-timeout", 10*time.Second, time.Millisecond, time.Hour, "deadline for each write to a client")
+	c.Duration(&cfg.Server.Heartbeat, "heartbeat", 15*time.Second, time.Millisecond, time.Hour, "push: keep-alive interval on idle connections")
+	c.Duration(&cfg.Server.HoldTimeout, "hold", 30*time.Second, time.Millisecond, time.Hour, "longpoll: how long a request is held")
+	c.Duration(&cfg.Server.Retry, "retry", time.Second, time.Millisecond, time.Hour, "SSE: reconnect delay advertised with retry:")
+	c.Duration(&cfg.BodyTimeout, "body-timeout", 10*time.Second, time.Millisecond, time.Hour, "deadline for a request body to arrive (slower bodies are cut with 408)")
+
+	// The names before one scheme (plural counts, --max-*-bytes limits),
+	// kept for one release.
+	for old, name := range map[string]string{
+		"ring": "max-ring-messages", "ring-bytes": "max-ring-bytes", "queue": "max-queue-messages", "queue-bytes": "max-queue-bytes",
+		"batch": "max-batch-messages", "batch-bytes": "max-batch-bytes", "max-publish": "max-publish-bytes",
+		"body-bytes": "max-inflight-bytes", "read-limit": "max-frame-bytes",
+	} {
+		c.alias(old, name)
+	}
+	return c
+}
+
 func runServe(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintf(stderr, serveUsage, controlplane.TokenRule); fs.PrintDefaults() }
-	var cfg serve.Config
-	var names string
-	rate := fs.Float64("rate", 0, "built-in publisher rate, messages per second (0: none)")
-	payload := fs.Int("payload", 64, "built-in publisher payload size, bytes")
-	binaryPayload := fs.Bool("binary", false, "built-in publisher sends binary payloads (not text: base64 in SSE and polls, raw over WebSocket and rawtcp)")
-	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
-	fs.StringVar(&cfg.RawAddr, "raw-addr", "127.0.0.1:8081", "rawtcp listen address")
-	fs.IntVar(&cfg.Ring, "ring", 100000, "message log capacity (messages kept for resume)")
-	fs.Int64Var(&cfg.FirstSeq, "first-seq", 1, "seq of the first message: a restarted server continues its sequence, so resuming clients get a gap signal for what it lost")
-	fs.StringVar(&names, "transports", "", "comma-separated transports to serve (default all; see 'pushbench transports')")
-	fs.Int64Var(&cfg.MaxPublish, "max-publish", 1<<20, "largest POST /publish body, bytes")
-	fs.StringVar(&cfg.Server.CORSOrigin, "cors", "", "Access-Control-Allow-Origin for browser pages (e.g. '*' or http://localhost:3000)")
-	fs.IntVar(&cfg.Server.QueueLen, "queue", 1024, "push: per-connection backlog before a slow consumer is disconnected")
-	fs.DurationVar(&cfg.Server.WriteTimeout, "write-timeout", 10*time.Second, "deadline for each write to a client")
-	fs.DurationVar(&cfg.Server.Heartbeat, "heartbeat", 15*time.Second, "push: keep-alive interval on idle connections")
-	fs.DurationVar(&cfg.Server.HoldTimeout, "hold", 30*time.Second, "longpoll: how long a request is held")
-	fs.DurationVar(&cfg.Server.Retry, "retry", time.Second, "SSE: reconnect delay advertised with retry:")
-	fs.IntVar(&cfg.Server.MaxBatch, "batch", 1000, "polls: most messages per answer")
-	fs.BoolVar(&cfg.Control, "control", false, "enable /control/publish and /control/status (used by pushbench run); loopback addresses only")
-	fs.StringVar(&cfg.ControlAddr, "control-addr", "", "serve --control's endpoints on this address of their own (default: on --addr)")
-	fs.BoolVar(&cfg.ReusePort, "reuseport", false, "share --addr and --raw-addr with other pushbench serve processes (SO_REUSEPORT): the kernel spreads connections over them")
-	allowRemote := fs.Bool("allow-remote-control", false, "let --control listen on a non-loopback address (a token is required there too: --token-file)")
-	tokenFile := fs.String("token-file", "", "file holding the control API's token (default: $PUSHBENCH_TOKEN); required for --control off loopback")
-	controlCert := fs.String("control-tls-cert", "", "serve --control-addr over TLS with this certificate (PEM); https:// then")
-	controlKey := fs.String("control-tls-key", "", "private key for --control-tls-cert (PEM)")
-	fs.Int64Var(&cfg.Server.ReadLimit, "read-limit", 4096, "largest client frame accepted, bytes")
-	fs.Int64Var(&cfg.RingBytes, "ring-bytes", serve.DefaultRingBytes, "message log capacity in bytes: the oldest messages leave first; a message alone over it is refused (507)")
-	fs.Int64Var(&cfg.Server.QueueBytes, "queue-bytes", transports.DefaultQueueBytes, "push: per-connection backlog in bytes before a slow consumer is disconnected")
-	fs.Int64Var(&cfg.Server.MaxBatchBytes, "batch-bytes", transports.DefaultMaxBatchBytes, "polls: most message bytes per answer (one message is always sent)")
-	fs.IntVar(&cfg.MaxConns, "max-conns", serve.DefaultMaxConns, "most connections open at once on both listeners; more are refused (HTTP: 503)")
-	fs.Int64Var(&cfg.BodyBytes, "body-bytes", 64<<20, "most bytes of POST /publish bodies received at once (each reserves its Content-Length); more are refused (503)")
-	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 10*time.Second, "deadline for a request body to arrive (slower bodies are cut with 408)")
-	fs.StringVar(&cfg.TLSAddr, "tls-addr", "", "also serve every HTTP transport over TLS 1.3 here (https, wss; HTTP/2 by ALPN), e.g. 127.0.0.1:8443")
-	fs.StringVar(&cfg.RawTLSAddr, "raw-tls-addr", "", "also serve rawtcp over TLS 1.3 here, e.g. 127.0.0.1:8444")
-	certFile := fs.String("tls-cert", "", "TLS certificate, PEM (default: an ECDSA P-256 one made at start for 127.0.0.1, ::1 and localhost)")
-	keyFile := fs.String("tls-key", "", "TLS private key for --tls-cert, PEM")
-	ticketFile := fs.String("tls-ticket-key", "", "file holding the session ticket key, 64 hex digits: give every process sharing a port the same one, or resumption fails across them")
-	fs.BoolVar(&cfg.H2C, "h2c", false, "let --addr speak HTTP/2 in cleartext with prior knowledge too (on by itself for an h2c variant)")
-	fs.IntVar(&cfg.MaxStreams, "max-streams", 250, "HTTP/2: most concurrent streams a client may open on one connection")
-	relayFile := fs.String("relay", "", "JSON file of a relay spec (written by pushbench run --target): publish every control schedule's messages through a target's HTTP API too")
-	if err := parseFlags(fs, args); err != nil {
+	var o serveOpts
+	c := serveCLI(&o, stderr)
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	if *relayFile != "" {
-		b, err := os.ReadFile(*relayFile)
+	cfg := o.cfg
+	rate, payload, binaryPayload := o.rate, int(o.payload), o.binary
+	names, allowRemote, tokenFile := o.names, o.allowRemote, o.tokenFile
+	relayFile, certFile, keyFile, ticketFile := o.relayFile, o.certFile, o.keyFile, o.ticketFile
+	controlCert, controlKey := o.controlCert, o.controlKey
+	if relayFile != "" {
+		b, err := os.ReadFile(relayFile)
 		if err != nil {
 			return fmt.Errorf("--relay: %w", err)
 		}
 		cfg.Relay = &serve.RelaySpec{}
 		if err := json.Unmarshal(b, cfg.Relay); err != nil || cfg.Relay.URL == "" {
-			return usageError{fmt.Sprintf("--relay %s: not a relay spec (JSON with url, method, body_prefix, body_suffix): %v", *relayFile, err)}
+			return usageError{fmt.Sprintf("--relay %s: not a relay spec (JSON with url, method, body_prefix, body_suffix): %v", relayFile, err)}
 		}
 	}
-	if err := loadTLSFiles(&cfg, *certFile, *keyFile, *ticketFile); err != nil {
-		fs.Usage()
+	if err := loadTLSFiles(&cfg, certFile, keyFile, ticketFile); err != nil {
 		return err
 	}
-	if err := checkServeFlags(*rate, *payload, *binaryPayload, cfg); err != nil {
-		fs.Usage()
+	if err := checkServeFlags(payload, binaryPayload, cfg); err != nil {
 		return err
 	}
 	var err error
-	if cfg.ControlToken, err = controlplane.LoadToken("--token-file", *tokenFile, os.Getenv); err != nil {
+	if cfg.ControlToken, err = controlplane.LoadToken("--token-file", tokenFile, os.Getenv); err != nil {
 		return usageError{err.Error()}
 	}
-	if cfg.ControlTLS, err = controlplane.ServerTLS(*controlCert, *controlKey); err != nil {
+	if cfg.ControlTLS, err = controlplane.ServerTLS(controlCert, controlKey); err != nil {
 		return usageError{err.Error()}
 	}
 	if cfg.ControlTLS != nil && (!cfg.Control || cfg.ControlAddr == "") {
 		return usageError{"--control-tls-cert serves the control API on an address of its own: give --control and --control-addr"}
 	}
 	cfg.ControlLog = stderr
-	if err := checkExposure(cfg, *allowRemote, stderr); err != nil {
-		fs.Usage()
+	if err := checkExposure(cfg, allowRemote, stderr); err != nil {
 		return err
 	}
 	if names != "" {
 		cfg.Transports = strings.Split(names, ",")
 		if len(cfg.Transports) > 64 {
-			fs.Usage()
 			return usageError{"--transports: too many names"}
 		}
 		for _, n := range cfg.Transports {
 			if _, err := transports.Lookup(n); err != nil {
-				fs.Usage()
-				return usageError{err.Error()}
+				return usageError{"--transports: " + err.Error()}
 			}
 		}
 	}
@@ -151,17 +195,17 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "READY %s\n", ready)
 	}
 	kind := "text"
-	if *binaryPayload {
+	if binaryPayload {
 		kind = "binary"
 	}
-	fmt.Fprintf(stdout, "pushbench serving (publisher %.4g msg/s, %d-byte %s payload, ring %d):\n", *rate, *payload, kind, cfg.Ring)
+	fmt.Fprintf(stdout, "pushbench serving (publisher %.4g msg/s, %d-byte %s payload, ring %d):\n", rate, payload, kind, cfg.Ring)
 	for _, line := range svc.URLs() {
 		fmt.Fprintln(stdout, "  "+line)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	pubDone := make(chan int64, 1)
-	go func() { pubDone <- svc.RunPublisher(ctx, *rate, serve.MessageOf(*payload, *binaryPayload)) }()
+	go func() { pubDone <- svc.RunPublisher(ctx, rate, serve.MessageOf(payload, binaryPayload)) }()
 	select {
 	case <-ctx.Done():
 	case err = <-svc.Errors():
@@ -177,49 +221,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// checkServeFlags range-checks every numeric flag, naming the allowed
-// range: a value the server would overflow on, or silently replace with a
-// default, is a usage error.
-func checkServeFlags(rate float64, payload int, binaryPayload bool, cfg serve.Config) error {
-	o := cfg.Server
-	if !(rate == 0 || (rate >= serve.MinRate && rate <= serve.MaxRate)) { // also NaN
-		return usageError{fmt.Sprintf("--rate %g: allowed 0 (no publisher) or %g to %g messages per second", rate, serve.MinRate, serve.MaxRate)}
-	}
-	checks := []struct {
-		flag      string
-		v, lo, hi int64
-		unit      string
-	}{
-		{"--payload", int64(payload), 0, serve.MaxPayload, "bytes"},
-		{"--ring", int64(cfg.Ring), 1, msglog.MaxCapacity, "messages"},
-		{"--ring-bytes", cfg.RingBytes, 4 << 10, 1 << 40, "bytes"},
-		{"--first-seq", cfg.FirstSeq, 1, maxFirstSeq, "(room for 2^62 messages before the sequence ends)"},
-		{"--max-publish", cfg.MaxPublish, 1, serve.MaxPayload, "bytes"},
-		{"--queue", int64(o.QueueLen), 1, 10_000_000, "messages"},
-		{"--queue-bytes", o.QueueBytes, 1 << 10, 1 << 40, "bytes"},
-		{"--batch", int64(o.MaxBatch), 1, 1_000_000, "messages"},
-		{"--batch-bytes", o.MaxBatchBytes, 1 << 10, 1 << 30, "bytes"},
-		{"--read-limit", o.ReadLimit, 1, 64 << 20, "bytes"},
-		{"--max-conns", int64(cfg.MaxConns), 1, 10_000_000, "connections"},
-		{"--body-bytes", cfg.BodyBytes, 1 << 10, 1 << 34, "bytes"},
-		{"--max-streams", int64(cfg.MaxStreams), 1, 1 << 20, "streams"},
-	}
-	for _, c := range checks {
-		if c.v < c.lo || c.v > c.hi {
-			return usageError{fmt.Sprintf("%s %d: allowed %d to %d %s", c.flag, c.v, c.lo, c.hi, c.unit)}
-		}
-	}
-	durations := []struct {
-		flag string
-		v    time.Duration
-	}{{"--write-timeout", o.WriteTimeout}, {"--heartbeat", o.Heartbeat}, {"--hold", o.HoldTimeout}, {"--retry", o.Retry}, {"--body-timeout", cfg.BodyTimeout}}
-	for _, d := range durations {
-		if d.v < time.Millisecond || d.v > time.Hour {
-			return usageError{fmt.Sprintf("%s %v: allowed 1ms to 1h", d.flag, d.v)}
-		}
-	}
+// checkServeFlags checks what no one flag's value can: that the payload
+// fits the ring, and the listen addresses. Each flag's own range is
+// checked as it is parsed.
+func checkServeFlags(payload int, binaryPayload bool, cfg serve.Config) error {
 	if need := serve.EntrySize(payload, binaryPayload); need > cfg.RingBytes {
-		return usageError{fmt.Sprintf("--payload %d does not fit --ring-bytes %d: raise --ring-bytes to at least %d", payload, cfg.RingBytes, need)}
+		return usageError{fmt.Sprintf("--payload %d does not fit --max-ring-bytes %d: raise --max-ring-bytes to at least %d", payload, cfg.RingBytes, need)}
 	}
 	for _, a := range []struct{ flag, addr string }{{"--addr", cfg.Addr}, {"--raw-addr", cfg.RawAddr}, {"--tls-addr", cfg.TLSAddr}, {"--raw-tls-addr", cfg.RawTLSAddr}} {
 		if a.addr == "" && a.flag != "--addr" && a.flag != "--raw-addr" {

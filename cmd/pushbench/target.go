@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +16,7 @@ import (
 	"github.com/pushbench/pushbench/scenarios"
 )
 
-const targetUsage = `usage: pushbench target list
+const targetDoc = `usage: pushbench target list
        pushbench target show NAME
        pushbench target check [flags] NAME|FILE
 
@@ -30,17 +29,20 @@ each failure with its fix. Exit 0 when everything holds, 1 when a check
 failed, 2 for a bad command line or target file.
 
 'pushbench run --target NAME|FILE' then runs any scenario against it.
+`
 
-check flags:
+const targetExamples = `  pushbench target list
+  pushbench target show nchan > my-server.yaml
+  pushbench target check my-server.yaml
+  pushbench target check --transports sse,websocket --messages 1000 nchan
 `
 
 func runTarget(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, targetUsage)
-		checkFlags(stderr).PrintDefaults()
-		if len(args) == 0 {
-			return usageError{"name a subcommand: list, show or check"}
-		}
+	if len(args) == 0 {
+		return usageError{"name a subcommand: list, show or check"}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		targetCLI(new(checkConfig), stderr).printHelp(stderr)
 		return flag.ErrHelp
 	}
 	switch args[0] {
@@ -87,43 +89,29 @@ type checkConfig struct {
 	dir        string
 }
 
-func checkFlags(stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("target check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Var(&listFlag{}, "transports", "the target's transports to check, comma-separated (default: all it declares)")
-	fs.Int("messages", 100, "messages published per transport (half before a disconnect, half during it)")
-	fs.Bool("json", false, "print the findings as JSON")
-	fs.String("dir", "", "folder for the target's files (default: a temporary one, removed after)")
-	return fs
+// targetCLI defines target check's flags over c: its -h is target's.
+func targetCLI(cfg *checkConfig, stderr io.Writer) *cli {
+	c := newCLI("target", stderr)
+	c.help = help{doc: targetDoc, examples: targetExamples, groups: []flagGroup{
+		{"Check (target check)", []string{"transports", "messages", "dir"}},
+		{"Output (target check)", []string{"json"}},
+	}}
+	c.Var(&cfg.transports, "transports", "the target's transports to check, comma-separated (default: all it declares)")
+	c.Int(&cfg.messages, "messages", 100, 10, 100_000, "", "messages published per transport (half before a disconnect, half during it)")
+	c.String(&cfg.dir, "dir", "", "folder for the target's files (default: a temporary one, removed after)")
+	c.Bool(&cfg.jsonOut, "json", "print the findings as JSON")
+	return c
 }
 
 func targetCheck(args []string, stdout, stderr io.Writer) error {
-	fs := checkFlags(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, targetUsage); fs.PrintDefaults() }
+	var c checkConfig
 	// Flags may come before or after the target's name.
-	var names []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		names, rest = append(names, fs.Arg(0)), fs.Args()[1:]
+	names, err := targetCLI(&c, stderr).parseInterspersed(args, true)
+	if err != nil {
+		return err
 	}
 	if len(names) != 1 {
 		return usageError{"check takes one target: a built-in name (" + strings.Join(scenarios.TargetNames(), ", ") + ") or a target file"}
-	}
-	var c checkConfig
-	c.transports = *fs.Lookup("transports").Value.(*listFlag)
-	c.messages = fs.Lookup("messages").Value.(flag.Getter).Get().(int)
-	c.jsonOut = fs.Lookup("json").Value.(flag.Getter).Get().(bool)
-	c.dir = fs.Lookup("dir").Value.String()
-	if c.messages < 10 || c.messages > 100_000 {
-		return usageError{fmt.Sprintf("--messages %d: allowed 10 to 100000", c.messages)}
 	}
 	t, err := scenarios.FindTarget(names[0])
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -22,11 +21,15 @@ Records name the revision either way (they ask git when the build does
 not say).
 `
 
+// versionCLI is version's command line: no flags.
+func versionCLI(stderr io.Writer) *cli {
+	c := newCLI("version", stderr)
+	c.help = help{doc: versionUsage, examples: "  pushbench version\n"}
+	return c
+}
+
 func runVersion(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, versionUsage) }
-	if err := parseFlags(fs, args); err != nil {
+	if err := versionCLI(stderr).parse(args); err != nil {
 		return err
 	}
 	bi, ok := debug.ReadBuildInfo()

@@ -74,7 +74,7 @@ func TestVersionCommand(t *testing.T) {
 
 func TestVersionUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code := run([]string{"version", "extra"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "unexpected arguments: extra") || !strings.Contains(errOut.String(), "usage: pushbench version") {
+	if code := run([]string{"version", "extra"}, &out, &errOut); code != 2 || errOut.String() != "pushbench version: unexpected arguments: extra\nsee pushbench version -h\n" {
 		t.Errorf("stray argument: exit %d, stderr %q", code, errOut.String())
 	}
 	out.Reset()

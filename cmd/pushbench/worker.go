@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -20,7 +19,7 @@ import (
 	"github.com/pushbench/pushbench/loadgen/controlplane"
 )
 
-const workerUsage = `usage: pushbench worker [flags]
+const workerDoc = `usage: pushbench worker [flags]
 
 Runs one load-generator worker: a process that holds a share of a run's
 clients and reports its measurement windows (counts, HDR histograms, its own
@@ -34,31 +33,43 @@ Off loopback the control API needs a token: every request must carry it
 Give it with --token-file PATH (or the environment variable
 PUSHBENCH_TOKEN); it must be %s.
 pushbench run sends it with its own --token-file. See docs/CONTROL.md.
-
-examples:
-  pushbench worker                          # 127.0.0.1, any free port
-  openssl rand -hex 32 > token
-  pushbench worker --listen 10.0.0.5:7070 --allow-remote-control --token-file token
-
-flags:
 `
 
+const workerExamples = `  pushbench worker                          # 127.0.0.1, any free port
+  openssl rand -hex 32 > token
+  pushbench worker --listen 10.0.0.5:7070 --allow-remote-control --token-file token
+`
+
+// workerOpts is what worker's flags set.
+type workerOpts struct {
+	listen, tokenFile, tlsCert, tlsKey string
+	remote                             bool
+	targets                            listFlag
+}
+
+// workerCLI defines worker's flags over o.
+func workerCLI(o *workerOpts, stderr io.Writer) *cli {
+	c := newCLI("worker", stderr)
+	c.help = help{doc: fmt.Sprintf(workerDoc, controlplane.TokenRule), examples: workerExamples, groups: []flagGroup{
+		{"Control API", []string{"listen", "allow-remote-control", "token-file", "control-tls-cert", "control-tls-key"}},
+		{"Load", []string{"allow-target"}},
+	}}
+	c.String(&o.listen, "listen", "127.0.0.1:0", "`host:port` of the worker's control API")
+	c.Bool(&o.remote, "allow-remote-control", "allow --listen on a non-loopback address (a token is required there too: --token-file)")
+	c.String(&o.tokenFile, "token-file", "", "file holding the control API's token (default: $PUSHBENCH_TOKEN); required off loopback")
+	c.String(&o.tlsCert, "control-tls-cert", "", "serve the control API over TLS with this certificate (PEM); https:// addresses then")
+	c.String(&o.tlsKey, "control-tls-key", "", "private key for --control-tls-cert (PEM)")
+	c.Var(&o.targets, "allow-target", "a network (CIDR), address or host name beyond loopback this worker may send load to; repeatable or comma-separated")
+	return c
+}
+
 func runWorker(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintf(stderr, workerUsage, controlplane.TokenRule); fs.PrintDefaults() }
-	listen := fs.String("listen", "127.0.0.1:0", "address of the worker's control API")
-	remote := fs.Bool("allow-remote-control", false, "allow --listen on a non-loopback address (a token is required there too: --token-file)")
-	tokenFile := fs.String("token-file", "", "file holding the control API's token (default: $PUSHBENCH_TOKEN); required off loopback")
-	tlsCert := fs.String("control-tls-cert", "", "serve the control API over TLS with this certificate (PEM); https:// addresses then")
-	tlsKey := fs.String("control-tls-key", "", "private key for --control-tls-cert (PEM)")
-	var targets listFlag
-	fs.Var(&targets, "allow-target", "a network (CIDR), address or host name beyond loopback this worker may send load to; repeatable or comma-separated")
-	if err := parseFlags(fs, args); err != nil {
+	var o workerOpts
+	if err := workerCLI(&o, stderr).parse(args); err != nil {
 		return err
 	}
+	listen, remote, tokenFile, tlsCert, tlsKey, targets := &o.listen, &o.remote, &o.tokenFile, &o.tlsCert, &o.tlsKey, o.targets
 	if _, _, err := net.SplitHostPort(*listen); err != nil {
-		fs.Usage()
 		return usageError{fmt.Sprintf("--listen %q: want host:port (%v)", *listen, err)}
 	}
 	token, err := controlplane.LoadToken("--token-file", *tokenFile, os.Getenv)
@@ -77,7 +88,6 @@ func runWorker(args []string, stdout, stderr io.Writer) error {
 	}
 	allowed, err := loadgen.ParseTargets(targets)
 	if err != nil {
-		fs.Usage()
 		return usageError{err.Error()}
 	}
 	files, err := proc.RaiseFileLimit(1 << 20)

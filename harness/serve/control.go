@@ -228,7 +228,7 @@ func (s *Service) controlPublish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := EntrySize(sc.Payload, sc.Binary); e > s.Log.Budget() {
-		http.Error(w, fmt.Sprintf("bad schedule: payload %d bytes (%d as held in the log) is over the log's byte budget %d (raise --ring-bytes)", sc.Payload, e, s.Log.Budget()), http.StatusInsufficientStorage)
+		http.Error(w, fmt.Sprintf("bad schedule: payload %d bytes (%d as held in the log) is over the log's byte budget %d (raise --max-ring-bytes)", sc.Payload, e, s.Log.Budget()), http.StatusInsufficientStorage)
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())

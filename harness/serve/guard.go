@@ -167,7 +167,7 @@ func answerDeadline(w http.ResponseWriter, d time.Duration) {
 // refusal explains a refused append and the fix.
 func refusal(err error) string {
 	if errors.Is(err, msglog.ErrTooLarge) {
-		return err.Error() + " (raise --ring-bytes or send less)"
+		return err.Error() + " (raise --max-ring-bytes or send less)"
 	}
 	return err.Error()
 }

@@ -183,11 +183,11 @@ func TestConnectionCapRefusesClearly(t *testing.T) {
 func TestPublishOverTheRingBudgetIsRefused(t *testing.T) {
 	svc := start(t, serve.Config{RingBytes: 4096, MaxPublish: 1 << 20, Control: true, Transports: []string{"shortpoll"}})
 	code, msg := request(t, http.MethodPost, svc.BaseURL()+"/publish", "", "text/plain", strings.Repeat("x", 5000))
-	if code != http.StatusInsufficientStorage || !strings.Contains(msg, "--ring-bytes") {
-		t.Errorf("publish over the budget: %d %q, want 507 naming --ring-bytes", code, msg)
+	if code != http.StatusInsufficientStorage || !strings.Contains(msg, "--max-ring-bytes") {
+		t.Errorf("publish over the budget: %d %q, want 507 naming --max-ring-bytes", code, msg)
 	}
 	code, msg = request(t, http.MethodPost, svc.BaseURL()+"/control/publish", "", "application/json", `{"rate":10,"count":1,"payload":5000}`)
-	if code != http.StatusInsufficientStorage || !strings.Contains(msg, "--ring-bytes") {
+	if code != http.StatusInsufficientStorage || !strings.Contains(msg, "--max-ring-bytes") {
 		t.Errorf("schedule over the budget: %d %q, want 507", code, msg)
 	}
 	if svc.Log.Head() != 0 {
@@ -360,7 +360,7 @@ func TestBinaryScheduleIsBinaryAndCountedTwice(t *testing.T) {
 		t.Error("the binary payload repeats")
 	}
 	code, msg = request(t, http.MethodPost, svc.ControlURL()+"/control/publish", "", "application/json", `{"rate":10,"count":1,"payload":4000,"binary":true}`)
-	if code != http.StatusInsufficientStorage || !strings.Contains(msg, "--ring-bytes") {
-		t.Errorf("binary schedule over the budget (its text form fits): %d %q, want 507 naming --ring-bytes", code, msg)
+	if code != http.StatusInsufficientStorage || !strings.Contains(msg, "--max-ring-bytes") {
+		t.Errorf("binary schedule over the budget (its text form fits): %d %q, want 507 naming --max-ring-bytes", code, msg)
 	}
 }

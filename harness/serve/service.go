@@ -422,7 +422,7 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > s.cfg.MaxPublish {
-		http.Error(w, fmt.Sprintf("body over %d bytes (raise --max-publish)", s.cfg.MaxPublish), http.StatusRequestEntityTooLarge)
+		http.Error(w, fmt.Sprintf("body over %d bytes (raise --max-publish-bytes)", s.cfg.MaxPublish), http.StatusRequestEntityTooLarge)
 		return
 	}
 	want := r.ContentLength
@@ -438,7 +438,7 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r, s.cfg.MaxPublish, s.cfg.BodyTimeout)
 	release()
 	if err != nil {
-		bodyError(w, err, s.cfg.MaxPublish, "--max-publish", s.cfg.BodyTimeout)
+		bodyError(w, err, s.cfg.MaxPublish, "--max-publish-bytes", s.cfg.BodyTimeout)
 		return
 	}
 	answerDeadline(w, s.cfg.Server.WriteTimeout)

@@ -64,8 +64,8 @@ func TestPublishEndpoint(t *testing.T) {
 	if !strings.Contains(string(entries[0].JSON), `"payload":"hello"`) {
 		t.Errorf("first entry = %s", entries[0].JSON)
 	}
-	if code, body := post(t, url, "text/plain", strings.Repeat("x", 101)); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "--max-publish") {
-		t.Errorf("oversized publish: %d %q, want 413 naming --max-publish", code, body)
+	if code, body := post(t, url, "text/plain", strings.Repeat("x", 101)); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "--max-publish-bytes") {
+		t.Errorf("oversized publish: %d %q, want 413 naming --max-publish-bytes", code, body)
 	}
 	if code, body := post(t, url, "application/json", `{"nope":1}`); code != http.StatusBadRequest || !strings.Contains(body, "payload") {
 		t.Errorf("bad JSON publish: %d %q, want 400 naming payload", code, body)
