@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 )
 
 // TestLocalChildrenGetTheRunsToken: a run with a token hands it to the

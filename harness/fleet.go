@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 )

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 )
 
 // TestWindowNamesEveryWorkerThatGaveNone: two workers that both answer

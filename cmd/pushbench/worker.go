@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/loadgen/controlplane"
 )
 
 const workerUsage = `usage: pushbench worker [flags]
