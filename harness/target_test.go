@@ -82,6 +82,9 @@ func TestTargetCheckFindsWhatIsBroken(t *testing.T) {
 // kept, the target's own processes sampled and what cannot be measured
 // on it marked so.
 func TestRunAgainstATarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a Node target server and runs a whole step against it")
+	}
 	tg := nodeTarget(t, "reencode.yaml", func(tg *scenarios.Target) { tg.Publish.Sent = "string" })
 	var buf bytes.Buffer
 	log := &syncWriter{w: &buf}

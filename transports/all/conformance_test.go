@@ -159,6 +159,9 @@ func TestCursorOlderThanRingGetsGapSignal(t *testing.T) {
 }
 
 func TestStalledConsumerIsDisconnectedOthersGetEverything(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: pushes 12 MiB per transport past a stalled client until its write deadline cuts it (seconds)")
+	}
 	forEach(t, func(t *testing.T, tr transports.Transport) {
 		opts := transports.ServerOptions{QueueLen: 64, WriteTimeout: 500 * time.Millisecond}
 		e := newEnv(t, tr, 100000, opts)
