@@ -18,12 +18,15 @@ import (
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
 	_ "github.com/pushbench/pushbench/transports/all"
+	"go.uber.org/goleak"
 )
 
 var serverBin string
 
 // TestMain builds the pushbench binary once: the harness runs it as the
-// server child, as it does in a real run.
+// server child, as it does in a real run. After a passing run it fails if
+// any goroutine is left (the harness starts goroutines per child, per
+// worker and per step).
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pushbench-harness")
 	if err != nil {
@@ -39,6 +42,12 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak: goroutines left after the harness tests:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
