@@ -70,15 +70,7 @@ func (e *env) client(t *testing.T) *sse.Client {
 	return c
 }
 
-func (e *env) publish(n, size int) {
-	payload := make([]byte, size)
-	for i := range payload {
-		payload[i] = 'a' + byte(i%26)
-	}
-	for i := 0; i < n; i++ {
-		e.log.Append(time.Now().UnixNano(), string(payload))
-	}
-}
+func (e *env) publish(n, size int) { testrec.Publish(e.log, n, size) }
 
 // run runs c in a goroutine; the returned channel yields Run's error.
 func run(ctx context.Context, c transports.Client, since int64, r transports.Receiver) <-chan error {

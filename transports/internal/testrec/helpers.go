@@ -3,6 +3,7 @@ package testrec
 import (
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
@@ -38,5 +39,17 @@ func CheckRun(t testing.TB, name string, seqs []int64, from, to int64) {
 			t.Errorf("%s: message %d has seq %d, want %d (loss, duplicate or reorder)", name, i, s, from+int64(i))
 			return
 		}
+	}
+}
+
+// Publish appends n messages to log, each a payload of size bytes of
+// a..z repeated, stamped with the time it is appended.
+func Publish(log *msglog.Log, n, size int) {
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = 'a' + byte(i%26)
+	}
+	for i := 0; i < n; i++ {
+		log.Append(time.Now().UnixNano(), string(payload))
 	}
 }
