@@ -162,15 +162,9 @@ func sameAsClient(t testing.TB, transport, headKey string, stream []byte) {
 		}
 	}
 	check("whole", [][]byte{stream})
-	// Long streams: every boundary near the ends, every 61st between (every
-	// 977th under -short: a 70 kB message split at every 61st byte takes a
-	// minute under the race detector).
-	stride := 61
-	if testing.Short() {
-		stride = 977
-	}
 	for i := 1; i < len(stream); i++ {
-		if len(stream) > 4096 && i > 1024 && i < len(stream)-1024 && i%stride != 0 {
+		// Long streams: every boundary near the ends, every 61st between.
+		if len(stream) > 4096 && i > 1024 && i < len(stream)-1024 && i%61 != 0 {
 			continue
 		}
 		check(fmt.Sprintf("split at %d", i), [][]byte{stream[:i], stream[i:]})
