@@ -165,6 +165,9 @@ func TestBuiltinTargetsPassTheirCheck(t *testing.T) {
 // A relative output folder works: the target's command runs in its own
 // folder, so the paths its templates see are absolute.
 func TestTargetStartsFromARelativeFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a Node target server")
+	}
 	tg := nodeTarget(t, "reencode.yaml", nil)
 	t.Chdir(t.TempDir())
 	tp, err := startTarget(context.Background(), tg, filepath.Join("out", "t"), -1, 0, 0)
