@@ -5,7 +5,7 @@ OUT     ?= out
 BIN     := bin/pushbench
 
 .PHONY: target-deps bench-targets stack-node stack-python stack-php
-.PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test fuzz vet fmt clean node-deps lint-workflows system-deps proxies test-deps
+.PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test test-short fuzz vet fmt clean node-deps lint-workflows system-deps proxies test-deps
 
 all: build
 
@@ -108,6 +108,14 @@ bench-go:
 
 test: test-deps $(CENTRIFUGO) stack-node stack-python stack-php vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The inner loop, under a minute on 2 cores and with nothing to install:
+# every test with -short, which skips those that start browsers, real
+# proxies, Node, network namespaces or whole runs of the pushbench binary,
+# and those that push for seconds (docs/CI.md). Without -race: with it the
+# plot rendering alone takes most of a minute. make test runs them all.
+test-short:
+	$(GO) test -short -count=1 -timeout 5m ./...
 
 # Native Go fuzzing: each target below runs for FUZZTIME (their seed corpora
 # already run in every plain `go test`, so in `make test`). New failures

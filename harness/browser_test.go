@@ -14,6 +14,9 @@ import (
 // and not over h2, so C13 is supported from the records; WebSocket over
 // h2 is a named error, not a silent gap.
 func TestBrowserScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs pushbench serve and a headless Chromium through a whole browser scenario")
+	}
 	if _, err := browser.FindChromium(""); err != nil {
 		t.Skip(err)
 	}

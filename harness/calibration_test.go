@@ -38,6 +38,9 @@ func runOne(t *testing.T, trs []string, network scenarios.Network, js string) ma
 // lateness, which cancels in the difference; the rest is scheduling noise
 // on two shared cores under -race.
 func TestCalibrationInjectedLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs whole steps through toxiproxy twice (seconds of measuring)")
+	}
 	const js = `{"name":"calibrate","kind":"broadcast","clients":[4],"rate":[50],"warmup":"300ms","duration":"1500ms"}`
 	trs := []string{"sse-lean", "websocket"}
 	base := runOne(t, trs, scenarios.Network{Name: "proxy", Proxy: true}, js)
@@ -62,6 +65,9 @@ func TestCalibrationInjectedLatency(t *testing.T) {
 // [0, 20), so the mean is 100 ms in expectation and the 10 clients' phases
 // put the standard error near 2 ms: 10 ms is five of them.
 func TestCalibrationShortPollInterval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs whole steps of short polls at a 200 ms interval (seconds of measuring)")
+	}
 	const js = `{"name":"calibrate-poll","kind":"broadcast","clients":[10],"rate":[50],"warmup":"300ms","duration":"3s","poll_interval":"200ms"}`
 	got := runOne(t, []string{"shortpoll", "sse-lean"}, scenarios.Network{}, js)
 	floor := got["sse-lean"].Latency.Mean / 1000
@@ -83,6 +89,9 @@ func TestCalibrationShortPollInterval(t *testing.T) {
 // reconnect, the push transports must signal the gap and the loss must be
 // counted.
 func TestCalibrationResetsLoseNothingInsideTheRing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs every transport through a proxy that resets connections (tens of seconds)")
+	}
 	all := []string{"shortpoll", "longpoll", "sse", "sse-lean", "websocket", "rawtcp"}
 	const inside = `{"name":"resets","kind":"broadcast","clients":[4],"rate":[200],"warmup":"200ms","duration":"2s","poll_interval":"50ms",
 		"fault":{"type":"reset","every":"400ms"}}`
@@ -121,6 +130,9 @@ func TestCalibrationResetsLoseNothingInsideTheRing(t *testing.T) {
 // every push client reconnects to the new process, nothing is duplicated
 // or reordered, and whatever was lost is counted and named by gap signals.
 func TestServerRestartIsRecoveredAndAccounted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: kills and restarts the server process mid-window for every push transport")
+	}
 	trs := []string{"longpoll", "sse-lean", "websocket", "rawtcp"}
 	const js = `{"name":"restart","kind":"broadcast","clients":[3],"rate":[100],"warmup":"200ms","duration":"2s",
 		"fault":{"type":"restart","every":"1s"}}`
@@ -154,6 +166,9 @@ func TestServerRestartIsRecoveredAndAccounted(t *testing.T) {
 // copies every byte twice, the proxy takes a visible share of the load
 // generator's CPU, and less than all of it (the clients parse every message).
 func TestProxyShareOfTheLoadGenerator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs a whole step through the in-process proxy to measure its CPU share")
+	}
 	const js = `{"name":"share","kind":"broadcast","clients":[4],"rate":[3000],"warmup":"200ms","duration":"1500ms"}`
 	rec := runOne(t, []string{"sse-lean"}, scenarios.Network{Name: "proxy", Proxy: true}, js)["sse-lean"]
 	share := rec.Loadgen.ProxyCPUShare

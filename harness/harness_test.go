@@ -19,12 +19,15 @@ import (
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
 	_ "github.com/pushbench/pushbench/transports/all"
+	"go.uber.org/goleak"
 )
 
 var serverBin string
 
 // TestMain builds the pushbench binary once: the harness runs it as the
-// server child, as it does in a real run.
+// server child, as it does in a real run. After a passing run it fails if
+// any goroutine is left (the harness starts goroutines per child, per
+// worker and per step).
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pushbench-harness")
 	if err != nil {
@@ -40,6 +43,12 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak: goroutines left after the harness tests:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
@@ -76,6 +85,9 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // TestCountsReconcileForEveryTransport: published x clients = delivered +
 // lost, and on loopback nothing is lost, duplicated or reordered.
 func TestCountsReconcileForEveryTransport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs a whole step per transport with pushbench serve and worker processes (tens of seconds)")
+	}
 	var names []string
 	for _, tr := range transports.All() {
 		names = append(names, tr.Name)
@@ -134,6 +146,9 @@ func TestCountsReconcileForEveryTransport(t *testing.T) {
 // TestKilledServerIsRecordedAndTheRunGoesOn kills the first transport's
 // server once its clients are connected.
 func TestKilledServerIsRecordedAndTheRunGoesOn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs whole steps and kills a server process")
+	}
 	r, log := newRunner(t, []string{"sse-lean", "longpoll"})
 	var once sync.Once
 	r.cfg.hook = func(event string, pid int) {
@@ -163,6 +178,9 @@ func TestKilledServerIsRecordedAndTheRunGoesOn(t *testing.T) {
 // TestInterruptedRunKeepsWhatItMeasured cancels the run after its first
 // record.
 func TestInterruptedRunKeepsWhatItMeasured(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs whole steps with server and worker processes until one record is saved")
+	}
 	r, _ := newRunner(t, []string{"sse-lean", "longpoll", "shortpoll"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -254,6 +272,9 @@ func TestInterruptedStepIsNotLoss(t *testing.T) {
 // delivered once, counts reconciled, the processes' connections summing to
 // the clients, and each side's processes counted.
 func TestSeveralServerProcessesAndWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts three server processes and two workers for a whole step")
+	}
 	r, log := newRunner(t, []string{"websocket", "rawtcp"})
 	r.cfg.ServerProcs, r.cfg.Workers = 3, 2
 	sc := scenario(t, `{"name":"procs","kind":"broadcast","clients":[30],"rate":[100],"warmup":"300ms","duration":"1s","connect_rate":1000}`)
@@ -289,6 +310,9 @@ func TestChatRefusesSeveralServerProcesses(t *testing.T) {
 // the window is open: the record names it, counts its clients as failed,
 // keeps the other worker's deliveries and cannot stand as a figure.
 func TestDeadWorkerIsNamedAndTheOthersKept(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts two worker processes for a whole step and kills one")
+	}
 	r, log := newRunner(t, []string{"sse-lean"})
 	r.cfg.Workers = 2
 	var killed int

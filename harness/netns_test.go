@@ -95,6 +95,9 @@ func (h *hosts) start(i int, args ...string) *child {
 // them all, over veth addresses only this test made: the record is the same
 // as a local run's, every message delivered once.
 func TestAcrossHosts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: creates network namespaces and runs server and workers in them for a whole step")
+	}
 	h := newHosts(t, 3)
 	net := h.prefix + "0/24"
 	srv := h.start(0, "serve", "--control", "--allow-remote-control", "--transports", "websocket,sse-lean",

@@ -51,6 +51,9 @@ const tinyBroadcast = `{"name":"px","kind":"broadcast","clients":[3],"rate":[20]
 // the fix, a short poll works, the proxy's config is kept in the output
 // folder, and no nginx outlives the run.
 func TestStockNginxFailuresAreNamed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts stock nginx and runs whole steps through it")
+	}
 	needProxies(t)
 	r, log := newRunner(t, []string{"shortpoll", "sse", "websocket"})
 	r.cfg.Network = profile(t, "nginx-stock")
@@ -94,6 +97,9 @@ func TestStockNginxFailuresAreNamed(t *testing.T) {
 // nginx and tuned HAProxy with nothing lost, and the window's proxy
 // figures (config, memory, CPU) are measured.
 func TestTunedProxiesCarryEveryTransport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts tuned nginx and HAProxy and runs every transport through each (seconds)")
+	}
 	needProxies(t)
 	trs := []string{"longpoll", "sse", "sse-lean", "websocket", "rawtcp"}
 	for _, name := range []string{"nginx-tuned", "haproxy-tuned"} {

@@ -82,6 +82,9 @@ func TestTargetCheckFindsWhatIsBroken(t *testing.T) {
 // kept, the target's own processes sampled and what cannot be measured
 // on it marked so.
 func TestRunAgainstATarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a Node target server and runs a whole step against it")
+	}
 	tg := nodeTarget(t, "reencode.yaml", func(tg *scenarios.Target) { tg.Publish.Sent = "string" })
 	var buf bytes.Buffer
 	log := &syncWriter{w: &buf}
@@ -162,6 +165,9 @@ func TestBuiltinTargetsPassTheirCheck(t *testing.T) {
 // A relative output folder works: the target's command runs in its own
 // folder, so the paths its templates see are absolute.
 func TestTargetStartsFromARelativeFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a Node target server")
+	}
 	tg := nodeTarget(t, "reencode.yaml", nil)
 	t.Chdir(t.TempDir())
 	tp, err := startTarget(context.Background(), tg, filepath.Join("out", "t"), -1, 0, 0)

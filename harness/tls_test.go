@@ -12,6 +12,9 @@ import (
 // process one certificate and one ticket key; with resumption off in the
 // scenario every handshake is full. Every message still arrives once.
 func TestTLSResumesAcrossServerProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: churns TLS clients over three server processes for whole steps (seconds)")
+	}
 	for _, resume := range []bool{true, false} {
 		r, log := newRunner(t, []string{"rawtcp+tls", "sse-lean+tls"})
 		r.cfg.ServerProcs = 3
@@ -55,6 +58,9 @@ func TestTLSResumesAcrossServerProcesses(t *testing.T) {
 // the record counts the connections and splits the server's costs per
 // stream and per connection, and every message arrives once.
 func TestHTTP2ClientsShareConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs whole steps over HTTP/2 with server and worker processes (seconds)")
+	}
 	r, log := newRunner(t, []string{"sse-lean+h2", "shortpoll+h2c"})
 	r.cfg.ServerProcs = 2
 	sc := scenario(t, `{"name":"h2","kind":"broadcast","clients":[30],"rate":[50],"warmup":"500ms","duration":"1500ms","connect_rate":1000,

@@ -5,15 +5,18 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
-// TestMain runs the tests, or, with cliEnv set, acts as the pushbench
-// command itself (see pushbench in workflow_test.go).
+// TestMain runs the tests and fails the run if any leaves a goroutine
+// behind (serve and worker run in-process here), or, with cliEnv set, acts
+// as the pushbench command itself (see pushbench in workflow_test.go).
 func TestMain(m *testing.M) {
 	if os.Getenv(cliEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 var badScenario = func() string {

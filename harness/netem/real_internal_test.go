@@ -11,6 +11,9 @@ import (
 // upstream direct, saying why (the harness then reports rawtcp as not
 // proxied rather than measuring a direct path under the proxy's name).
 func TestNginxWithoutStreamLeavesRawDirect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real nginx")
+	}
 	bi := lookup("nginx")
 	if bi.err != nil {
 		t.Skipf("skipping: %v", bi.err)
@@ -33,6 +36,9 @@ func TestNginxWithoutStreamLeavesRawDirect(t *testing.T) {
 
 // A port someone else listens on is not taken for the proxy's.
 func TestWaitReadyWantsTheProxysOwnListener(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real HAProxy")
+	}
 	bi := lookup("haproxy")
 	if bi.err != nil {
 		t.Skipf("skipping: %v", bi.err)

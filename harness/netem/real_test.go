@@ -124,6 +124,9 @@ func clumped(a []time.Duration) float64 {
 // HAProxy (no http-no-delay) in clumps of up to 200 ms; through both tuned
 // forms each event comes when it is sent.
 func TestNginxStockBuffersSSE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts nginx and HAProxy in four forms and streams SSE through each (seconds)")
+	}
 	needReal(t, "nginx")
 	needReal(t, "haproxy")
 	const n, gap = 20, 50 * time.Millisecond
@@ -167,6 +170,9 @@ func TestNginxStockBuffersSSE(t *testing.T) {
 // missing Upgrade handling and its fix; through tuned nginx and both
 // HAProxy forms it succeeds.
 func TestNginxStockRefusesWebSocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts nginx and HAProxy in four forms")
+	}
 	needReal(t, "nginx")
 	needReal(t, "haproxy")
 	up := pushServer(t, 1, time.Millisecond)
@@ -194,6 +200,9 @@ func TestNginxStockRefusesWebSocket(t *testing.T) {
 // fault's timeout every form cuts a connection that carries nothing, on the
 // HTTP and the TCP path, and the process is gone after Close.
 func TestRealProxyIdleTimeoutCutsSilentConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts nginx and HAProxy in four forms and waits out their idle timeouts (seconds)")
+	}
 	needReal(t, "nginx")
 	needReal(t, "haproxy")
 	up := pushServer(t, 1, time.Hour) // headers, then silence
@@ -237,6 +246,9 @@ func TestRealProxyMissingTemplateNamesTheFile(t *testing.T) {
 
 // A custom template is rendered with the addresses and run as written.
 func TestRealProxyCustomTemplate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real HAProxy")
+	}
 	needReal(t, "haproxy")
 	up := pushServer(t, 3, 10*time.Millisecond)
 	tmpl := filepath.Join(t.TempDir(), "mine.cfg")
@@ -266,6 +278,9 @@ func TestRealProxyDiesWithPushbench(t *testing.T) {
 		fmt.Println("PID", p.PID())
 		time.Sleep(20 * time.Second)
 		os.Exit(0)
+	}
+	if testing.Short() {
+		t.Skip("-short: starts a test process that starts a real HAProxy")
 	}
 	needReal(t, "haproxy")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRealProxyDiesWithPushbench$")

@@ -252,6 +252,9 @@ var nodeClients = []struct {
 // contiguous run of messages although its connection is cut twice; the
 // EventSource resumes by itself, the WebSocket script by ?since=.
 func TestNodeClientsResumeAfterCuts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a Node client per transport against a proxy that cuts connections")
+	}
 	for _, c := range nodeClients {
 		t.Run(c.transport, func(t *testing.T) {
 			tr := lookupOrSkip(t, c.transport)
@@ -304,6 +307,9 @@ func TestNodeClientsResumeAfterCuts(t *testing.T) {
 // TestNodeClientsStopOnRefusal: a cursor the server refuses (HTTP 400) is a
 // protocol problem the scripts report with a non-zero exit, not a retry loop.
 func TestNodeClientsStopOnRefusal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a Node client per transport")
+	}
 	for _, c := range nodeClients {
 		t.Run(c.transport, func(t *testing.T) {
 			tr := lookupOrSkip(t, c.transport)

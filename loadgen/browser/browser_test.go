@@ -24,6 +24,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // its processes is left.
 func launch(t *testing.T) *browser.Browser {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: starts a headless Chromium")
+	}
 	if _, err := browser.FindChromium(""); err != nil {
 		if os.Getenv("PUSHBENCH_REQUIRE_CHROMIUM") != "" {
 			t.Fatal(err)

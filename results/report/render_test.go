@@ -83,6 +83,9 @@ func TestRenderWritesASelfContainedReport(t *testing.T) {
 // chromium, offline: every image must decode, nothing may be fetched and
 // the console must stay free of errors.
 func TestReportOpensInHeadlessChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts Node with playwright-core and a headless Chromium")
+	}
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("chromium not found: install Debian's package (apt-get install chromium); .ci/run does")

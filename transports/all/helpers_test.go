@@ -130,15 +130,7 @@ func (e *env) clientWith(t *testing.T, opts transports.ClientOptions) transports
 	return c
 }
 
-func (e *env) publish(n, size int) {
-	payload := make([]byte, size)
-	for i := range payload {
-		payload[i] = 'a' + byte(i%26)
-	}
-	for i := 0; i < n; i++ {
-		e.log.Append(time.Now().UnixNano(), string(payload))
-	}
-}
+func (e *env) publish(n, size int) { testrec.Publish(e.log, n, size) }
 
 // testTLS is a fresh certificate's server configuration (ALPN as serve
 // offers it) and a client configuration trusting only it, with a session

@@ -130,6 +130,9 @@ func connects(r *recorder) int {
 // writes block; the publisher is paced (4 MB/s a stream) so that the one
 // connection carries the healthy streams even under the race detector.
 func TestStalledStreamDoesNotStallTheOthers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: pushes 6 MiB per transport over one HTTP/2 connection until a stalled stream is cut (seconds)")
+	}
 	forEachHTTP2Push(t, func(t *testing.T, tr transports.Transport) {
 		// A backlog of 1024 (4 MiB) and 2 s a write: the healthy streams,
 		// which share one connection and its one writer, are not cut for

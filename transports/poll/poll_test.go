@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,27 +11,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pushbench/pushbench/transports"
-	"github.com/pushbench/pushbench/transports/msglog"
+	"github.com/pushbench/pushbench/transports/internal/testrec"
 	_ "github.com/pushbench/pushbench/transports/poll"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func serve(t *testing.T, name string, opts transports.ServerOptions) (*httptest.Server, *msglog.Log, transports.Server) {
-	t.Helper()
-	tr, err := transports.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := msglog.New(100)
-	srv, err := tr.NewServer(log, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() { srv.Close(); hs.Close() })
-	return hs, log, srv
-}
 
 func get(t *testing.T, url string) (int, http.Header, string) {
 	t.Helper()
@@ -48,7 +31,7 @@ func get(t *testing.T, url string) (int, http.Header, string) {
 func TestAnswersAndBadInput(t *testing.T) {
 	for _, name := range []string{"shortpoll", "longpoll"} {
 		t.Run(name, func(t *testing.T) {
-			hs, log, srv := serve(t, name, transports.ServerOptions{MaxBatch: 2, HoldTimeout: 50 * time.Millisecond})
+			hs, log, srv := testrec.Serve(t, name, transports.ServerOptions{MaxBatch: 2, HoldTimeout: 50 * time.Millisecond})
 			for i := 1; i <= 3; i++ {
 				log.Append(int64(i), "m")
 			}
@@ -86,7 +69,7 @@ func TestAnswersAndBadInput(t *testing.T) {
 }
 
 func TestLongPollAnswersWhenAMessageArrives(t *testing.T) {
-	hs, log, srv := serve(t, "longpoll", transports.ServerOptions{HoldTimeout: time.Minute})
+	hs, log, srv := testrec.Serve(t, "longpoll", transports.ServerOptions{HoldTimeout: time.Minute})
 	done := make(chan string, 1)
 	go func() {
 		_, _, body := get(t, hs.URL+"?since=0")
@@ -113,7 +96,7 @@ func TestLongPollAnswersWhenAMessageArrives(t *testing.T) {
 }
 
 func TestClientPollsAtItsInterval(t *testing.T) {
-	hs, log, srv := serve(t, "shortpoll", transports.ServerOptions{})
+	hs, log, srv := testrec.Serve(t, "shortpoll", transports.ServerOptions{})
 	tr, _ := transports.Lookup("shortpoll")
 	c, err := tr.NewClient(transports.ClientOptions{BaseURL: hs.URL, PollInterval: 10 * time.Millisecond})
 	if err != nil {
@@ -161,7 +144,7 @@ func (r *countReceiver) Polled() {
 // Found at scale: every idle long-poll client gave up after 10 s, the
 // default handshake timeout, against the server's 30 s hold.
 func TestLongPollOutwaitsItsHold(t *testing.T) {
-	hs, _, _ := serve(t, "longpoll", transports.ServerOptions{HoldTimeout: 600 * time.Millisecond})
+	hs, _, _ := testrec.Serve(t, "longpoll", transports.ServerOptions{HoldTimeout: 600 * time.Millisecond})
 	tr, _ := transports.Lookup("longpoll")
 	c, err := tr.NewClient(transports.ClientOptions{BaseURL: hs.URL, Timeout: 200 * time.Millisecond, ReadTimeout: 5 * time.Second})
 	if err != nil {

@@ -15,26 +15,13 @@ import (
 	"github.com/pushbench/pushbench/transports/sse"
 )
 
-// recorder is a Receiver that keeps what it is told. block, when non-nil,
-// makes Message wait for it to close (a stalled consumer); blocked is
 // recorder is the shared test Receiver.
 type recorder = testrec.Recorder
 
 func newRecorder() *recorder { return testrec.New() }
 
 // checkRun asserts seqs are exactly from..to in order.
-func checkRun(t *testing.T, name string, seqs []int64, from, to int64) {
-	t.Helper()
-	if want := int(to - from + 1); len(seqs) != want {
-		t.Errorf("%s: got %d messages, want %d (seq %d..%d)", name, len(seqs), want, from, to)
-	}
-	for i, s := range seqs {
-		if s != from+int64(i) {
-			t.Errorf("%s: message %d has seq %d, want %d (loss, duplicate or reorder)", name, i, s, from+int64(i))
-			return
-		}
-	}
-}
+var checkRun = testrec.CheckRun
 
 // env is an sse server on an httptest server.
 type env struct {
@@ -83,15 +70,7 @@ func (e *env) client(t *testing.T) *sse.Client {
 	return c
 }
 
-func (e *env) publish(n, size int) {
-	payload := make([]byte, size)
-	for i := range payload {
-		payload[i] = 'a' + byte(i%26)
-	}
-	for i := 0; i < n; i++ {
-		e.log.Append(time.Now().UnixNano(), string(payload))
-	}
-}
+func (e *env) publish(n, size int) { testrec.Publish(e.log, n, size) }
 
 // run runs c in a goroutine; the returned channel yields Run's error.
 func run(ctx context.Context, c transports.Client, since int64, r transports.Receiver) <-chan error {

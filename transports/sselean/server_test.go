@@ -4,37 +4,20 @@ import (
 	"bufio"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/pushbench/pushbench/transports"
-	"github.com/pushbench/pushbench/transports/msglog"
+	"github.com/pushbench/pushbench/transports/internal/testrec"
 	_ "github.com/pushbench/pushbench/transports/sselean"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func serve(t *testing.T, opts transports.ServerOptions) (*httptest.Server, *msglog.Log, transports.Server) {
-	t.Helper()
-	tr, err := transports.Lookup("sse-lean")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := msglog.New(100)
-	srv, err := tr.NewServer(log, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() { srv.Close(); hs.Close() })
-	return hs, log, srv
-}
-
 func TestBadCursorsAreRejectedWithAReason(t *testing.T) {
-	hs, log, srv := serve(t, transports.ServerOptions{})
+	hs, log, srv := testrec.Serve(t, "sse-lean", transports.ServerOptions{})
 	log.Append(1, "x")
 	cases := []struct {
 		header, query, want string
@@ -73,7 +56,7 @@ func TestBadCursorsAreRejectedWithAReason(t *testing.T) {
 }
 
 func TestStreamStartsWithRetryAndCORS(t *testing.T) {
-	hs, log, _ := serve(t, transports.ServerOptions{CORSOrigin: "*", Retry: 2500 * 1e6})
+	hs, log, _ := testrec.Serve(t, "sse-lean", transports.ServerOptions{CORSOrigin: "*", Retry: 2500 * 1e6})
 	log.Append(7, "hello")
 	req, _ := http.NewRequest(http.MethodGet, hs.URL, nil)
 	req.Header.Set("Last-Event-ID", "0")

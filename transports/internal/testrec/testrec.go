@@ -1,5 +1,7 @@
-// Package testrec is a test helper: a transports.Receiver that keeps what
-// it is told and lets a test wait for a condition on it without sleeping.
+// Package testrec holds the helpers the transports' tests share: a
+// transports.Receiver that keeps what it is told and lets a test wait for a
+// condition on it without sleeping, a transport's server on an httptest
+// server, and the check that messages arrived once and in order.
 package testrec
 
 import (
