@@ -343,11 +343,8 @@ func (r *Runner) startTargetServers(ctx context.Context, sc scenarios.Scenario, 
 	if _, ok := t.Transports[tr.Name]; !ok {
 		return nil, fmt.Errorf("%s is %w %s (it serves %s)", tr.Name, errTargetLacks, t.Name, strings.Join(t.Names(), ", "))
 	}
-	if f := sc.Fault; f != nil && f.Type == scenarios.FaultRestart {
-		return nil, fmt.Errorf("the %s scenario restarts pushbench's server: it cannot restart target %s", sc.Name, t.Name)
-	}
-	if sc.Binary || sc.Kind == scenarios.Chat {
-		return nil, fmt.Errorf("the %s scenario needs pushbench's own server (binary payloads or client messages): target %s publishes JSON text through its API", sc.Name, t.Name)
+	if why := needsOwnServer(sc); why != "" {
+		return nil, fmt.Errorf("the %s scenario %s: target %s cannot run it", sc.Name, why, t.Name)
 	}
 	r.targetRuns++
 	dir := filepath.Join(r.cfg.Out, "targets", fmt.Sprintf("%03d-%s-%s-%s", r.targetRuns, t.Name, sc.Name, tr.Name))

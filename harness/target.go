@@ -371,6 +371,40 @@ func (tp *targetProc) writeRelaySpec(dir string) (string, error) {
 	return f, os.WriteFile(f, b, 0o600)
 }
 
+// needsOwnServer says why sc cannot run against a target ("" when it can):
+// it restarts pushbench's server, publishes binary payloads or has clients
+// publish.
+func needsOwnServer(sc scenarios.Scenario) string {
+	switch {
+	case sc.Fault != nil && sc.Fault.Type == scenarios.FaultRestart:
+		return "restarts pushbench's server"
+	case sc.Binary:
+		return "publishes binary payloads (a target's messages are JSON text)"
+	case sc.Kind == scenarios.Chat:
+		return "has its clients publish on their connections"
+	}
+	return ""
+}
+
+// CheckTargetScenarios refuses, before anything starts, scenarios that
+// need pushbench's own server, and scenarios of which the target serves
+// none of the transports.
+func CheckTargetScenarios(t scenarios.Target, list []scenarios.Scenario) error {
+	if t.Serve {
+		return nil
+	}
+	var bad []string
+	for _, sc := range list {
+		if why := needsOwnServer(sc); why != "" {
+			bad = append(bad, sc.Name+" "+why)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("target %s cannot run %s: leave those scenarios out (they need pushbench's own server)", t.Name, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
 // errTargetLacks says the target does not serve a transport.
 var errTargetLacks = errors.New("not served by the target")
 

@@ -81,3 +81,13 @@ func TestTransportsListsEveryRegisteredTransport(t *testing.T) {
 		}
 	}
 }
+
+// A scenario that needs pushbench's own server is refused against a
+// target before anything starts, naming the scenario and why.
+func TestRunRefusesScenariosATargetCannotRun(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"run", "--target", "nchan", "--scenario", "fault-restart,latency", "--quick", "--out", t.TempDir()}, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "fault-restart restarts pushbench's server") {
+		t.Errorf("exit %d, stderr %q; want 2 naming fault-restart and why", code, errb.String())
+	}
+}

@@ -145,6 +145,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err := harness.CheckSelection(trs, list); err != nil {
 		return usageError{err.Error()}
 	}
+	if target != nil {
+		if err := harness.CheckTargetScenarios(*target, list); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	profile, err := scenarios.FindNetwork(*network)
 	if err != nil {
 		return usageError{"--network: " + err.Error()}
