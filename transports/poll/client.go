@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/wire"
@@ -43,24 +41,11 @@ func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) er
 	hc := &http.Client{Transport: tr}
 	cursor := since
 	polled, _ := r.(transports.PollReceiver)
-	// Real clients start polling at unrelated moments: a random phase
-	// keeps short polls from lining up with the publisher's schedule.
-	next := time.Now().Add(time.Duration(rand.Int64N(int64(c.opts.PollInterval))))
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	pace := transports.NewPollPacer(c.opts.PollInterval)
+	defer pace.Stop()
 	for first := true; ; first = false {
-		if !c.hold && !first {
-			now := time.Now()
-			for !next.After(now) {
-				next = next.Add(c.opts.PollInterval)
-			}
-			timer.Reset(next.Sub(now))
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-timer.C:
-			}
+		if !c.hold && !first && !pace.Wait(ctx) {
+			return nil
 		}
 		// With a cursor the client needs nothing from the server to start,
 		// so it is connected once the first connection is up; without one

@@ -64,7 +64,7 @@ func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) er
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	dc := &deadlineConn{Conn: conn, timeout: c.opts.Timeout}
+	dc := &transports.DeadlineConn{Conn: conn, Timeout: c.opts.Timeout}
 	br := bufio.NewReaderSize(dc, 1024)
 	body, err := c.handshake(dc, br, since)
 	if err != nil {
@@ -74,7 +74,7 @@ func (c *client) Run(ctx context.Context, since int64, r transports.Receiver) er
 		return err
 	}
 	r.Connected()
-	dc.timeout = c.opts.ReadTimeout
+	dc.Timeout = c.opts.ReadTimeout
 	p := Parser{OnEvent: func(event, data []byte) error { return dispatch(event, data, r) }}
 	if rr, ok := r.(transports.RetryReceiver); ok {
 		p.OnRetry = func(ms int64) { rr.Retry(time.Duration(ms) * time.Millisecond) }
@@ -120,20 +120,6 @@ func (c *client) handshake(conn io.Writer, br *bufio.Reader, since int64) (io.Re
 		return nil, fmt.Errorf("SSE stream answered %s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
 	return resp.Body, nil // de-chunked by ReadResponse, reading through br
-}
-
-// deadlineConn renews the read deadline before every read, so a connection
-// silent for timeout fails instead of hanging.
-type deadlineConn struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (d *deadlineConn) Read(p []byte) (int, error) {
-	if err := d.Conn.SetReadDeadline(time.Now().Add(d.timeout)); err != nil {
-		return 0, err
-	}
-	return d.Conn.Read(p)
 }
 
 var eventGap = []byte("gap")

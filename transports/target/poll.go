@@ -5,11 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"slices"
-	"time"
 
 	"github.com/pushbench/pushbench/transports"
 )
@@ -36,25 +34,12 @@ func (c *Client) runPoll(ctx context.Context, r transports.Receiver, hold bool) 
 			r.Connected()
 		}
 	}
-	// A random phase keeps short polls from lining up with the
-	// publisher's schedule, as real clients start at unrelated moments.
-	next := time.Now().Add(time.Duration(rand.Int64N(int64(c.opts.PollInterval))))
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	pace := transports.NewPollPacer(c.opts.PollInterval)
+	defer pace.Stop()
 	again := false // a draining short poll asks again at once after a message
 	for first := true; ; first = false {
-		if !hold && !first && !again {
-			now := time.Now()
-			for !next.After(now) {
-				next = next.Add(c.opts.PollInterval)
-			}
-			timer.Reset(next.Sub(now))
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-timer.C:
-			}
+		if !hold && !first && !again && !pace.Wait(ctx) {
+			return nil
 		}
 		// A held request is the subscription: a long poll is connected
 		// once its first request has a connection (its answer may wait for

@@ -39,7 +39,7 @@ func (c *Client) runSSE(ctx context.Context, r transports.Receiver) error {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	dc := &deadlineConn{Conn: conn, timeout: c.opts.Timeout}
+	dc := &transports.DeadlineConn{Conn: conn, Timeout: c.opts.Timeout}
 	body, err := c.handshakeSSE(dc, u, h)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -48,7 +48,7 @@ func (c *Client) runSSE(ctx context.Context, r transports.Receiver) error {
 		return err
 	}
 	r.Connected()
-	dc.timeout = c.opts.ReadTimeout
+	dc.Timeout = c.opts.ReadTimeout
 	obs, _ := r.(SkipObserver)
 	p := sselean.Parser{OnEvent: func(_, data []byte) error {
 		_, err := c.document(data, r, obs)
@@ -113,18 +113,4 @@ func hostPort(u *url.URL) string {
 		port = "443"
 	}
 	return net.JoinHostPort(u.Hostname(), port)
-}
-
-// deadlineConn renews the read deadline before every read, so a
-// connection silent for timeout fails instead of hanging.
-type deadlineConn struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (d *deadlineConn) Read(p []byte) (int, error) {
-	if err := d.Conn.SetReadDeadline(time.Now().Add(d.timeout)); err != nil {
-		return 0, err
-	}
-	return d.Conn.Read(p)
 }

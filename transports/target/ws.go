@@ -92,7 +92,7 @@ func (c *Client) receiveWebSocket(conn *gws.Conn, r transports.Receiver) error {
 			}
 			return fmt.Errorf("failed to read WebSocket frame: %w", err)
 		}
-		if c.body, err = readAll(rd, c.body[:0]); err != nil {
+		if c.body, err = transports.ReadInto(rd, c.body[:0]); err != nil {
 			if errors.Is(err, gws.ErrReadLimit) {
 				return fmt.Errorf("WebSocket message: %w", ErrDocumentTooLarge)
 			}
@@ -100,24 +100,6 @@ func (c *Client) receiveWebSocket(conn *gws.Conn, r transports.Receiver) error {
 		}
 		if _, err := c.document(c.body, r, obs); err != nil {
 			return err
-		}
-	}
-}
-
-// readAll appends everything rd yields to buf, growing it only when a
-// message is larger than any before.
-func readAll(rd io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := rd.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
 		}
 	}
 }

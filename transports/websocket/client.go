@@ -177,7 +177,7 @@ func (c *Client) receive(conn *gws.Conn, r transports.Receiver) error {
 		if err != nil {
 			return fmt.Errorf("failed to read frame: %w", err)
 		}
-		if buf, err = readAll(rd, buf[:0]); err != nil {
+		if buf, err = transports.ReadInto(rd, buf[:0]); err != nil {
 			return fmt.Errorf("failed to read message: %w", err)
 		}
 		var f wire.Frame
@@ -193,24 +193,6 @@ func (c *Client) receive(conn *gws.Conn, r transports.Receiver) error {
 			r.Gap(f.First, f.Last)
 		} else {
 			r.Message(f.Seq, f.Sent, f.PayloadSize)
-		}
-	}
-}
-
-// readAll appends everything rd yields to buf, growing it only when a
-// message is larger than any before.
-func readAll(rd io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := rd.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
 		}
 	}
 }
