@@ -233,7 +233,7 @@ func (c *checker) publishRow(pub serve.RelayStats, n int) CheckRow {
 // arrivalRows: something arrived, the message was found, sent was exact,
 // every message once and in order, and on time.
 func (c *checker) arrivalRows(rec *checkReceiver, sent map[int64]int64, subErr error, ep scenarios.Endpoint) []CheckRow {
-	got, skipped, sample := rec.seen(), rec.skippedDocs(), rec.skippedSample()
+	got, skipped, sample := rec.state()
 	var rows []CheckRow
 	if len(got) == 0 && skipped == 0 {
 		why := "nothing arrived"
@@ -456,22 +456,17 @@ func (r *checkReceiver) Skipped(doc []byte) {
 	}
 }
 
+// state is what arrived: the messages, the documents skipped and one of
+// them.
+func (r *checkReceiver) state() (msgs []checkMsg, skipped int, sample []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]checkMsg(nil), r.msgs...), r.skipped, r.sample
+}
+
 func (r *checkReceiver) seen() []checkMsg {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]checkMsg(nil), r.msgs...)
-}
-
-func (r *checkReceiver) skippedDocs() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.skipped
-}
-
-func (r *checkReceiver) skippedSample() []byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sample
+	msgs, _, _ := r.state()
+	return msgs
 }
 
 func (r *checkReceiver) last() int64 {

@@ -34,20 +34,13 @@ type child struct {
 func startChild(ctx context.Context, bin string, args, env []string, limit time.Duration) (*child, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
 	c := &child{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{}}
 	cmd.Stderr = c.stderr
-	// Pdeathsig follows the starting thread, not the process: start the
-	// child from a locked thread that stays alive (Go keeps the thread
-	// after UnlockOSThread unless the goroutine exits while locked).
-	runtime.LockOSThread()
-	err = cmd.Start()
-	runtime.UnlockOSThread()
-	if err != nil {
+	if err := c.launch(); err != nil {
 		return nil, fmt.Errorf("failed to start %s %s: %w", bin, args[0], err)
 	}
 	ready := make(chan string, 1)
@@ -61,10 +54,6 @@ func startChild(ctx context.Context, bin string, args, env []string, limit time.
 		}
 		close(ready)
 		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	go func() {
-		c.waitErr = cmd.Wait()
-		close(c.exited)
 	}()
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
@@ -83,6 +72,26 @@ func startChild(ctx context.Context, bin string, args, env []string, limit time.
 	}
 	c.stop()
 	return nil, fmt.Errorf("%s %s: %w%s", bin, args[0], err, c.stderrTail())
+}
+
+// launch starts c.cmd so that it dies with the run (SIGKILL when the
+// starting thread ends) in a process group of its own, and reaps it.
+func (c *child) launch() error {
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	// Pdeathsig follows the starting thread, not the process: start the
+	// child from a locked thread that stays alive (Go keeps the thread
+	// after UnlockOSThread unless the goroutine exits while locked).
+	runtime.LockOSThread()
+	err := c.cmd.Start()
+	runtime.UnlockOSThread()
+	if err != nil {
+		return err
+	}
+	go func() {
+		c.waitErr = c.cmd.Wait()
+		close(c.exited)
+	}()
+	return nil
 }
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
@@ -131,14 +140,18 @@ func (c *child) stderrTail() string {
 
 // stop ends the child: SIGINT (a graceful shutdown), then SIGKILL to its
 // group after 10 s.
-func (c *child) stop() {
+func (c *child) stop() { c.end(c.cmd.Process.Pid, syscall.SIGINT, 10*time.Second) }
+
+// end sends sig to pid (the child, or -pid: its whole group), waits up to
+// grace for the child to exit, then kills its group.
+func (c *child) end(pid int, sig syscall.Signal, grace time.Duration) {
 	select {
 	case <-c.exited:
 		return
 	default:
 	}
-	_ = c.cmd.Process.Signal(syscall.SIGINT)
-	timer := time.NewTimer(10 * time.Second)
+	_ = syscall.Kill(pid, sig)
+	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
 	case <-c.exited:

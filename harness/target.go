@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -176,19 +175,11 @@ func spawn(bin string, args, env []string, dir string) (*child, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	c := &child{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{}}
 	cmd.Stdout, cmd.Stderr = c.stderr, c.stderr
-	runtime.LockOSThread() // Pdeathsig follows the starting thread: see startChild
-	err := cmd.Start()
-	runtime.UnlockOSThread()
-	if err != nil {
+	if err := c.launch(); err != nil {
 		return nil, fmt.Errorf("failed to start %s: %w", bin, err)
 	}
-	go func() {
-		c.waitErr = cmd.Wait()
-		close(c.exited)
-	}()
 	return c, nil
 }
 
@@ -300,19 +291,7 @@ func (tp *targetProc) stop() {
 	if c == nil {
 		return
 	}
-	select {
-	case <-c.exited:
-		return
-	default:
-	}
-	_ = syscall.Kill(-c.pid(), syscall.SIGTERM)
-	timer := time.NewTimer(5 * time.Second)
-	defer timer.Stop()
-	select {
-	case <-c.exited:
-	case <-timer.C:
-		c.kill()
-	}
+	c.end(-c.pid(), syscall.SIGTERM, 5*time.Second)
 	_ = syscall.Kill(-c.pid(), syscall.SIGKILL) // workers that outlived the master
 }
 
