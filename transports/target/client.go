@@ -453,17 +453,9 @@ func (c *Client) document(doc []byte, r transports.Receiver, obs SkipObserver) (
 		}
 		return 0, nil
 	}
-	n := 0
-	for {
-		m, more, err := c.dec.Next()
-		if err != nil {
-			return n, err
-		}
-		if !more {
-			break
-		}
-		r.Message(m.Seq, m.Sent, m.PayloadSize)
-		n++
+	n, err := deliver(c.dec, r)
+	if err != nil {
+		return n, err
 	}
 	// The cursor comes from documents that hold messages, or an empty
 	// array of them (a poll's "nothing after N"), never from others (a
@@ -474,6 +466,20 @@ func (c *Client) document(doc []byte, r transports.Receiver, obs SkipObserver) (
 		}
 	}
 	return n, nil
+}
+
+// deliver reports every message dec holds for its current document and
+// says how many.
+func deliver(dec *Decoder, r transports.Receiver) (int, error) {
+	n := 0
+	for {
+		m, more, err := dec.Next()
+		if err != nil || !more {
+			return n, err
+		}
+		r.Message(m.Seq, m.Sent, m.PayloadSize)
+		n++
+	}
 }
 
 // recovered reports the messages inside the document's recovered array
@@ -500,16 +506,9 @@ func (c *Client) recovered(r transports.Receiver) (int, error) {
 		if !found {
 			continue
 		}
-		for {
-			m, more, err := c.recDec.Next()
-			if err != nil {
-				return n, err
-			}
-			if !more {
-				break
-			}
-			r.Message(m.Seq, m.Sent, m.PayloadSize)
-			n++
+		k, err := deliver(c.recDec, r)
+		if n += k; err != nil {
+			return n, err
 		}
 		if c.hasRecCur {
 			if v, ok := c.recDec.Lookup(c.recCursor); ok {
