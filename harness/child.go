@@ -40,7 +40,7 @@ func startChild(ctx context.Context, bin string, args, env []string, limit time.
 	}
 	c := &child{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{}}
 	cmd.Stderr = c.stderr
-	if err := c.launch(); err != nil {
+	if err := c.launch(syscall.SIGKILL); err != nil {
 		return nil, fmt.Errorf("failed to start %s %s: %w", bin, args[0], err)
 	}
 	ready := make(chan string, 1)
@@ -74,10 +74,11 @@ func startChild(ctx context.Context, bin string, args, env []string, limit time.
 	return nil, fmt.Errorf("%s %s: %w%s", bin, args[0], err, c.stderrTail())
 }
 
-// launch starts c.cmd so that it dies with the run (SIGKILL when the
-// starting thread ends) in a process group of its own, and reaps it.
-func (c *child) launch() error {
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+// launch starts c.cmd so that it gets deathsig when the run ends (its
+// starting thread, however it ends), in a process group of its own, and
+// reaps it.
+func (c *child) launch(deathsig syscall.Signal) error {
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: deathsig, Setpgid: true}
 	// Pdeathsig follows the starting thread, not the process: start the
 	// child from a locked thread that stays alive (Go keeps the thread
 	// after UnlockOSThread unless the goroutine exits while locked).

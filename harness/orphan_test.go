@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"github.com/pushbench/pushbench/harness/proc"
+
 	"bufio"
 	"bytes"
 	"os"
@@ -123,4 +125,85 @@ func procStat(pid int) (ppid int, state byte) {
 func alive(pid int) bool {
 	_, state := procStat(pid)
 	return state != 0 && state != 'Z' && state != 'X'
+}
+
+// TestKilledRunLeavesNoTargetProcess: a target server's own children (as
+// nginx's workers are) die with a run that is SIGKILLed, though the
+// kernel's parent-death signal reaches only direct children.
+func TestKilledRunLeavesNoTargetProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs pushbench and a Node target")
+	}
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("testdata", "targets", "reencode.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server starts a child of its own: the grandchild to outlive it.
+	tf := strings.Replace(string(b), `command: [node, "{{.Dir}}/reencode.mjs", "{{.Port}}"]`,
+		`command: [sh, -c, "sleep 600 & exec node {{.Dir}}/reencode.mjs {{.Port}}"]`, 1)
+	tf = strings.Replace(tf, "  sent: number\n", "", 1)
+	target := filepath.Join(dir, "forking.yaml")
+	sc := filepath.Join(dir, "orphan.json")
+	if err := os.WriteFile(target, []byte(tf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sc, []byte(`{"name":"orphan","kind":"idle","clients":[1],"warmup":"0s","duration":"60s"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := exec.Command(serverBin, "run", "--scenario", sc, "--target", target, "--no-pin", "--out", filepath.Join(dir, "out"))
+	stderr, err := run.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	measuring, runExited := make(chan struct{}), make(chan struct{})
+	var log bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		seen := false
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+			if !seen && strings.Contains(sc.Text(), "measuring") {
+				seen = true
+				close(measuring)
+			}
+		}
+		_ = run.Wait()
+		close(runExited)
+	}()
+	defer func() {
+		_ = run.Process.Kill()
+		<-runExited
+	}()
+	select {
+	case <-measuring:
+	case <-runExited:
+		t.Fatalf("run exited before measuring: %s", log.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("run not measuring within 30s")
+	}
+	var sleeps []int
+	for _, pid := range proc.Tree(run.Process.Pid) {
+		if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); strings.TrimSpace(string(comm)) == "sleep" {
+			sleeps = append(sleeps, pid)
+		}
+	}
+	if len(sleeps) != 1 {
+		t.Fatalf("%d sleep processes below the run, want the target's one", len(sleeps))
+	}
+	if err := run.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-runExited
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(sleeps[0]) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(sleeps[0], syscall.SIGKILL)
+			t.Fatalf("the target's child %d still running 10s after its run was SIGKILLed", sleeps[0])
+		}
+		time.Sleep(10 * time.Millisecond) // polling /proc, not synchronising
+	}
 }

@@ -171,17 +171,27 @@ func expandAll(argv, env []string, v scenarios.TemplateVars) (a, e []string, err
 
 // spawn starts bin as a child that dies with the run (see child), its
 // output kept in a tail for errors, in dir.
+//
+// A server's own children (nginx's workers, php-fpm's) outlive a parent
+// killed by the kernel, so the command runs under a shell that leads the
+// process group: when the run ends, however it ends, the shell gets
+// SIGTERM and passes it to the whole group, then waits for it.
 func spawn(bin string, args, env []string, dir string) (*child, error) {
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command("/bin/sh", append([]string{"-c", groupGuard, bin}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = dir
 	c := &child{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{}}
 	cmd.Stdout, cmd.Stderr = c.stderr, c.stderr
-	if err := c.launch(); err != nil {
+	if err := c.launch(syscall.SIGTERM); err != nil {
 		return nil, fmt.Errorf("failed to start %s: %w", bin, err)
 	}
 	return c, nil
 }
+
+// groupGuard is the shell that runs a target's command ("$0" "$@") and,
+// on SIGTERM or SIGINT, sends SIGTERM to its whole process group and
+// waits for the command.
+const groupGuard = `trap 'trap "" TERM INT; kill -TERM 0; wait; exit 143' TERM INT; "$0" "$@" & wait $!`
 
 // waitReady probes the target until it answers: an HTTP GET with a status
 // below 500, or a TCP connect to its address.
@@ -270,8 +280,7 @@ func (tp *targetProc) sample() (s proc.Sample, n int) {
 	if tp.child == nil {
 		return s, 0
 	}
-	s, n, _ = proc.ReadTree(tp.child.pid())
-	return s, n
+	return proc.ReadSum(proc.Tree(tp.child.pid())[1:]) // the guarding shell is not the server
 }
 
 func (tp *targetProc) dead() error {

@@ -161,12 +161,19 @@ func Tree(root int) []int {
 // descendants (a master and its workers) and says how many processes it
 // read. An error only when root itself cannot be read.
 func ReadTree(root int) (sum Sample, n int, err error) {
-	for _, pid := range Tree(root) {
+	if _, err := Read(root); err != nil {
+		return sum, 0, err
+	}
+	sum, n = ReadSum(Tree(root))
+	return sum, n, nil
+}
+
+// ReadSum sums RSS, CPU, open files and threads over the processes of
+// pids that can be read, and says how many were.
+func ReadSum(pids []int) (sum Sample, n int) {
+	for _, pid := range pids {
 		s, err := Read(pid)
 		if err != nil {
-			if pid == root {
-				return sum, n, err
-			}
 			continue
 		}
 		n++
@@ -176,7 +183,7 @@ func ReadTree(root int) (sum Sample, n int, err error) {
 		sum.Threads += s.Threads
 		sum.At = s.At
 	}
-	return sum, n, nil
+	return sum, n
 }
 
 // PinTree pins root and every process below it, each thread, to cpus.
