@@ -28,8 +28,11 @@ import (
 //     every later write at once so the library's loop drains fast.
 //
 // The queue bound (log head minus last seq written over opts.QueueLen) is
-// checked where push.Follow checks it first, before each replay batch, so a
-// resume too far behind is refused the same way. It is not checked on live
+// checked before each replay batch and, as in push.Follow, counts only the
+// messages published since the connection started: what was in the log
+// then is replay, read as fast as the client takes it, so a client that
+// resumes far behind (one the shared stream delayed, say) catches up
+// instead of being refused on every reconnect. It is not checked on live
 // writes: in the library a subscriber's own queue is its 64-slot channel,
 // and what lies beyond it backs up into the stream shared by everyone
 // (stream.go:77-79), so when one subscriber stalls every subscriber's
@@ -81,7 +84,8 @@ func (c *conn) WriteHeader(code int) {
 }
 
 // replay writes every entry after the cursor up to the head as it is now,
-// checking the queue bound before each batch as push.Follow does, and
+// checking the queue bound on what arrived since it started before each
+// batch, as push.Follow does, and
 // returns the last seq written. Entries after that head were appended after
 // the library registered this subscriber, so the library delivers them.
 func (c *conn) replay() (int64, error) {
@@ -95,7 +99,7 @@ func (c *conn) replay() (int64, error) {
 		if target < 0 {
 			target = head
 		}
-		if err := c.checkBacklog(head, cursor); err != nil {
+		if err := c.checkBacklog(head, max(cursor, target)); err != nil {
 			return cursor, err
 		}
 		b := c.buf[:0]
