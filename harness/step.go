@@ -59,6 +59,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	}
 	// Measure.
 	prog.phase(fmt.Sprintf("step %d: measuring", st.Index))
+	settled := r.settle(ctx, srv, fl, sc)
 	s0 := r.sampleAll(ctx, srv, false)
 	if err := fl.StartWindow(ctx, s0.head, windowLimit(sc, st)); err != nil {
 		return fmt.Errorf("window: %w", err)
@@ -80,6 +81,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	}
 	stopFaults := net.inject(ctx, sc.Fault, func(err error) { rec.Notes = append(rec.Notes, "fault injection: "+err.Error()) })
 	defer stopFaults()
+	caughtUp := true
 	published, restarted, err := load.measure(ctx, s0.head, rec)
 	if err != nil {
 		return r.phaseErr(srv, "measure", err)
@@ -101,7 +103,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		if sc.Fault != nil {
 			drain = max(drain, sc.ReadTimeout.Duration+2*time.Second, sc.Fault.Every.Duration+2*time.Second)
 		}
-		if err := r.drain(ctx, fl, s0.head+published, drain, max(time.Second, sc.SLO.Duration), rec); err != nil {
+		if caughtUp, err = r.drain(ctx, fl, s0.head+published, drain, max(time.Second, sc.SLO.Duration), rec); err != nil {
 			return err
 		}
 	}
@@ -115,6 +117,7 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		return fmt.Errorf("window: %w", err)
 	}
 	fill(rec, fw, published, window, before, s0, s1)
+	witness(&rec.Delivery, s0, s1, ledgerState{settled: settled, caughtUp: caughtUp, restarted: restarted, fault: sc.Fault != nil})
 	if share != nil {
 		p, n, err := share.stop()
 		if err != nil {
@@ -281,33 +284,34 @@ func windowLimit(sc scenarios.Scenario, st scenarios.Step) int64 {
 
 // drain waits until every client's cursor reaches last, for at most d. When
 // that deadline passes, arrivals over the next grace are counted late (their
-// latency still recorded) and the window closes after it. An interrupted
-// run is an interruption, never a timeout.
-func (r *Runner) drain(ctx context.Context, fl *fleet, last int64, d, grace time.Duration, rec *results.Record) error {
+// latency still recorded) and the window closes after it. caughtUp says
+// every client reached last. An interrupted run is an interruption, never
+// a timeout.
+func (r *Runner) drain(ctx context.Context, fl *fleet, last int64, d, grace time.Duration, rec *results.Record) (caughtUp bool, err error) {
 	dctx, cancel := context.WithTimeout(ctx, d)
-	err := fl.WaitCursors(dctx, last)
+	err = fl.WaitCursors(dctx, last)
 	cancel()
 	if err == nil {
-		return nil
+		return true, nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("drain: %w", ctx.Err())
+		return false, fmt.Errorf("drain: %w", ctx.Err())
 	}
 	if err := fl.MarkLate(ctx, time.Now()); err != nil {
-		return fmt.Errorf("drain: %w", err)
+		return false, fmt.Errorf("drain: %w", err)
 	}
 	gctx, cancel := context.WithTimeout(ctx, grace)
 	gerr := fl.WaitCursors(gctx, last)
 	cancel()
 	if ctx.Err() != nil {
-		return fmt.Errorf("drain: %w", ctx.Err())
+		return false, fmt.Errorf("drain: %w", ctx.Err())
 	}
 	outcome := "then all caught up"
 	if gerr != nil {
 		outcome = "after it, " + strings.TrimPrefix(gerr.Error(), context.DeadlineExceeded.Error()+": ")
 	}
 	rec.Notes = append(rec.Notes, fmt.Sprintf("not every client caught up within the %v drain (%v); arrivals in the next %v are counted late, %s", d, err, grace, outcome))
-	return nil
+	return gerr == nil, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -194,6 +194,8 @@ type samples struct {
 	srvGor  int
 	head    int64
 	slow    int64
+	sent    int64 // the server's ledger: messages written to subscribers
+	ledger  bool  // sent was read from pushbench's own server
 	selfCPU time.Duration // this coordinator (it hosts any in-process proxy)
 	balance []int64       // connections open on each server process
 	// A target's publisher (serve --relay): its CPU and account.
@@ -224,7 +226,9 @@ func (r *Runner) sampleAll(ctx context.Context, srv *servers, gc bool) samples {
 		s.relay = st.Relay
 		for _, t := range st.Transports {
 			s.slow += t.SlowDisconnects
+			s.sent += t.MessagesSent
 		}
+		s.ledger = !s.target
 		for _, p := range per {
 			var open int64
 			for _, t := range p.Transports {

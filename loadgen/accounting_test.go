@@ -51,7 +51,7 @@ func TestAccountingWithInjectedFaults(t *testing.T) {
 	// cs[6] receives nothing: all five lost.
 	w := g.Window(5) // 16 was not published in this window: unexpected
 	want := results.Counts{Expected: 35, Delivered: 27, Lost: 8, ClientsWithLoss: 3, Unexpected: 2,
-		Duplicates: 2, Reorders: 1, Holes: 2, GapSignals: 1, GapMessages: 2}
+		Duplicates: 2, Reorders: 1, Holes: 2, GapSignals: 1, GapMessages: 2, Raw: 32, Discarded: 1} // 32 fed in the window, 9 among them
 	if w.Counts != want {
 		t.Errorf("window counts\n got %+v\nwant %+v", w.Counts, want)
 	}
@@ -128,7 +128,7 @@ func TestWindowsDoNotLeak(t *testing.T) {
 	g.StartWindow(10, 1000)
 	cs[1].Message(11, time.Now().UnixNano(), 1)
 	w := g.Window(1)
-	want := results.Counts{Expected: 2, Delivered: 1, Lost: 1, ClientsWithLoss: 1}
+	want := results.Counts{Expected: 2, Delivered: 1, Lost: 1, ClientsWithLoss: 1, Raw: 1}
 	if w.Counts != want {
 		t.Errorf("second window\n got %+v\nwant %+v", w.Counts, want)
 	}

@@ -39,7 +39,7 @@ func TestPlantedStreamThroughARealClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := g.Window(10) // seqs 11..20 were "published"
-	want := results.Counts{Expected: 10, Delivered: 9, Lost: 1, ClientsWithLoss: 1, Unexpected: 1, Holes: 1}
+	want := results.Counts{Expected: 10, Delivered: 9, Lost: 1, ClientsWithLoss: 1, Unexpected: 1, Holes: 1, Raw: 10}
 	if w.Counts != want {
 		t.Errorf("counts\n got %+v\nwant %+v", w.Counts, want)
 	}
@@ -137,7 +137,7 @@ func TestReactorCountsAsGoroutines(t *testing.T) {
 		g.Close()
 	}
 	want := results.Counts{Expected: clients * 10, Delivered: clients * 9, Lost: clients, ClientsWithLoss: clients,
-		Unexpected: clients, Holes: clients, Duplicates: clients}
+		Unexpected: clients, Holes: clients, Duplicates: clients, Raw: clients * 11}
 	for mode, got := range counts {
 		if got != want {
 			t.Errorf("%s counts\n got %+v\nwant %+v", mode, got, want)

@@ -94,7 +94,7 @@ func TestReactorDeliversEveryMessageOnceInOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := g.Window(last - head)
-			want := results.Counts{Expected: clients * 100, Delivered: clients * 100}
+			want := results.Counts{Expected: clients * 100, Delivered: clients * 100, Raw: clients * 100}
 			if w.Counts != want {
 				t.Errorf("counts\n got %+v\nwant %+v", w.Counts, want)
 			}

@@ -106,14 +106,20 @@ func (c *vclient) messageAt(seq, sent, now int64) {
 		c.cursor.Store(seq)
 	}
 	w := c.gen.win.Load()
-	if w == nil || seq <= w.base {
-		return // warm-up, or before the window: not measured
+	if w == nil {
+		return // warm-up: not measured
 	}
 	cw := &c.w
 	cw.mu.Lock()
 	if !c.sync(w) {
 		cw.mu.Unlock()
 		return // in flight from a window already closed
+	}
+	cw.counts.Raw++ // the parser handed it over: what the server's ledger is compared with
+	if seq <= w.base {
+		cw.counts.Discarded++ // before the window (a replay after a reconnect): not measured
+		cw.mu.Unlock()
+		return
 	}
 	i := seq - w.base - 1
 	if i >= cw.limit {

@@ -97,7 +97,7 @@ func TestWorkerOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := results.Counts{Expected: 20, Delivered: 18, Lost: 2, ClientsWithLoss: 2, Unexpected: 2, Holes: 2}
+	want := results.Counts{Expected: 20, Delivered: 18, Lost: 2, ClientsWithLoss: 2, Unexpected: 2, Holes: 2, Raw: 20}
 	if rep.Counts != want {
 		t.Errorf("counts\n got %+v\nwant %+v", rep.Counts, want)
 	}

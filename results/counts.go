@@ -25,6 +25,13 @@ type Counts struct {
 	EmptyPolls      int64 `json:"empty_polls"`
 	ClampedSamples  int64 `json:"clamped_samples"` // latencies above 60 s, recorded as 60 s
 	UnderRange      int64 `json:"under_range"`     // negative latencies (clock skew), recorded as 1 µs
+	// Raw is every message a client's parser handed over while the window
+	// was open, counted before anything looks at its seq: the figure the
+	// server's ledger of messages written is compared with.
+	Raw int64 `json:"raw"`
+	// Discarded arrived in the window but belongs before it (a warm-up
+	// message replayed after a reconnect): not measured, but counted.
+	Discarded int64 `json:"discarded"`
 }
 
 // Add adds o to c.
@@ -46,12 +53,21 @@ func (c *Counts) Add(o Counts) {
 	c.EmptyPolls += o.EmptyPolls
 	c.ClampedSamples += o.ClampedSamples
 	c.UnderRange += o.UnderRange
+	c.Raw += o.Raw
+	c.Discarded += o.Discarded
 }
 
-// Reconcile checks that the independently counted figures agree: every
+// Reconcile checks that the counts agree with each other: every raw
+// arrival was delivered, a duplicate, unexpected or discarded (so a path
+// that drops a message after the parser handed it over shows here), every
 // expected message was either delivered or lost, and late ones are among
-// the delivered.
+// the delivered. The server's ledger is the other witness, compared with
+// Raw where the record has one (Delivery.ServerWritten).
 func (c Counts) Reconcile() error {
+	if sum := c.Delivered + c.Duplicates + c.Unexpected + c.Discarded; sum != c.Raw {
+		return fmt.Errorf("clients parsed %d messages but accounted for %d (delivered %d + duplicates %d + unexpected %d + discarded %d)",
+			c.Raw, sum, c.Delivered, c.Duplicates, c.Unexpected, c.Discarded)
+	}
 	if c.Delivered+c.Lost != c.Expected {
 		return fmt.Errorf("delivered %d + lost %d = %d, expected %d", c.Delivered, c.Lost, c.Delivered+c.Lost, c.Expected)
 	}

@@ -260,7 +260,13 @@ type Delivery struct {
 	SlowDisconnects int64 `json:"slow_disconnects"` // counted by the server
 	// Mismatch, when set, says the counts do not reconcile
 	// (Counts.Reconcile): the record cannot be trusted.
-	Mismatch      string   `json:"mismatch,omitempty"`
+	Mismatch string `json:"mismatch,omitempty"`
+	// ServerWritten is the server's ledger: the messages its transports
+	// wrote to subscribers during the window (replays included), the
+	// second witness to the clients' Raw; nil where there is none.
+	// Witnesses says which witnesses the counts have, and why only one.
+	ServerWritten *int64   `json:"server_written,omitempty"`
+	Witnesses     string   `json:"witnesses,omitempty"`
 	WindowS       float64  `json:"window_s"`         // publish start to drain end
 	DeliveredPerS float64  `json:"delivered_per_s"`  // delivered / window
 	OfferedPerS   float64  `json:"offered_per_s"`    // published x clients / publish time
