@@ -194,8 +194,8 @@ type samples struct {
 	srvGor  int
 	head    int64
 	slow    int64
-	sent    int64 // the server's ledger: messages written to subscribers
-	ledger  bool  // sent was read from pushbench's own server
+	sent    int64         // the server's ledger: messages written to subscribers
+	ledger  bool          // sent was read from pushbench's own server
 	selfCPU time.Duration // this coordinator (it hosts any in-process proxy)
 	balance []int64       // connections open on each server process
 	// A target's publisher (serve --relay): its CPU and account.
