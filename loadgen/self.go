@@ -39,9 +39,10 @@ type Sample struct {
 	Heap       uint64 // heap + stacks in use, after a GC
 	Goroutines int
 	// The GC before the sample's forced collection (where a window ends)
-	// and after it (where a window starts): the sample's own collection
-	// falls in no window.
+	// and after it (where a window starts), and the CPU after it (CPU is
+	// read before it): the sample's own collection falls in no window.
 	gcEnd, gcStart gcStat
+	cpuStart       time.Duration
 }
 
 func readGC() (gcStat, runtime.MemStats) {
@@ -62,6 +63,10 @@ func SampleSelf() Sample {
 	var ms runtime.MemStats
 	s.gcStart, ms = readGC()
 	s.Heap, s.Goroutines = ms.HeapInuse+ms.StackInuse, runtime.NumGoroutine()
+	s.cpuStart = s.CPU
+	if ps, err := proc.Read(os.Getpid()); err == nil {
+		s.cpuStart = ps.CPU
+	}
 	return s
 }
 
@@ -70,7 +75,7 @@ func SampleSelf() Sample {
 // share of the cores it may use, RSS, heap and goroutines per connection,
 // GC pauses, and whether it was saturated.
 func Usage(before, s0, s1 Sample, window time.Duration, clients int, delivered int64) results.Resources {
-	cpu := (s1.CPU - s0.CPU).Seconds()
+	cpu := (s1.CPU - s0.cpuStart).Seconds() // from after s0's collection to before s1's
 	res := results.Resources{CPUSeconds: cpu, RSSBytes: s1.RSS, HeapBytes: int64(s1.Heap), Goroutines: s1.Goroutines,
 		Cores: float64(runtime.GOMAXPROCS(0))}
 	if window > 0 {

@@ -17,7 +17,7 @@ func TestSaturatedLoadGeneratorIsFlagged(t *testing.T) {
 		busy      float64 // share of the cores
 		saturated bool
 	}{{0.5, false}, {0.84, false}, {0.9, true}, {1.0, true}} {
-		s0 := Sample{CPU: time.Second}
+		s0 := Sample{CPU: time.Second / 2, cpuStart: time.Second} // CPU read before its forced GC, cpuStart after
 		s1 := Sample{CPU: time.Second + time.Duration(tt.busy*cores*float64(window)), RSS: 50 << 20}
 		res := Usage(Sample{RSS: 10 << 20}, s0, s1, window, 1000, 0)
 		if (res.Saturated != "") != tt.saturated {
