@@ -65,6 +65,11 @@ type Config struct {
 	// ClientMode ModeReactor holds push connections in reactors when the
 	// scenario allows (see Generator.ClientMode); else goroutines.
 	ClientMode string
+	// PlantDiscardEvery, when set, makes every client drop each Nth message
+	// its parser handed over, after counting it raw and before accounting
+	// it: a planted client fault (pushbench selftest) that the counts'
+	// reconcile must catch. Never set in a measurement.
+	PlantDiscardEvery int64
 }
 
 // Reconnect defaults: the first delay, and the cap of a backoff.

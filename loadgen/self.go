@@ -35,14 +35,15 @@ func (b gcStat) since(a gcStat) (n int64, total, longest time.Duration) {
 // is computed from.
 type Sample struct {
 	CPU        time.Duration
+	RunWait    time.Duration // runnable, waiting for a CPU
 	RSS        int64
 	Heap       uint64 // heap + stacks in use, after a GC
 	Goroutines int
 	// The GC before the sample's forced collection (where a window ends)
 	// and after it (where a window starts), and the CPU after it (CPU is
 	// read before it): the sample's own collection falls in no window.
-	gcEnd, gcStart gcStat
-	cpuStart       time.Duration
+	gcEnd, gcStart      gcStat
+	cpuStart, waitStart time.Duration
 }
 
 func readGC() (gcStat, runtime.MemStats) {
@@ -56,18 +57,33 @@ func readGC() (gcStat, runtime.MemStats) {
 func SampleSelf() Sample {
 	var s Sample
 	if ps, err := proc.Read(os.Getpid()); err == nil {
-		s.CPU, s.RSS = ps.CPU, ps.RSS
+		s.CPU, s.RunWait, s.RSS = ps.CPU, ps.RunWait, ps.RSS
 	}
 	s.gcEnd, _ = readGC()
 	runtime.GC()
 	var ms runtime.MemStats
 	s.gcStart, ms = readGC()
 	s.Heap, s.Goroutines = ms.HeapInuse+ms.StackInuse, runtime.NumGoroutine()
-	s.cpuStart = s.CPU
+	s.cpuStart, s.waitStart = s.CPU, s.RunWait
 	if ps, err := proc.Read(os.Getpid()); err == nil {
-		s.cpuStart = ps.CPU
+		s.cpuStart, s.waitStart = ps.CPU, ps.RunWait
 	}
 	return s
+}
+
+// saturation is the verdict on a process that used cpu and waited wait (as
+// shares of its cores): saturated when what it used, or what it wanted
+// (used plus waited for), passed SaturatedAt. A generator starved by a
+// busy machine uses little CPU but waits: its clients fell behind all the
+// same.
+func saturation(cpu, wait, cores float64) string {
+	switch {
+	case cpu > SaturatedAt:
+		return fmt.Sprintf("load generator at %.0f%% of %g CPU", 100*cpu, cores)
+	case cpu+wait > SaturatedAt:
+		return fmt.Sprintf("load generator starved: it ran %.0f%% of %g CPU and waited %.0f%% more for one (the machine was busy)", 100*cpu, cores, 100*wait)
+	}
+	return ""
 }
 
 // Usage is the process's cost and health over a window from s0 to s1
@@ -80,12 +96,11 @@ func Usage(before, s0, s1 Sample, window time.Duration, clients int, delivered i
 		Cores: float64(runtime.GOMAXPROCS(0))}
 	if window > 0 {
 		res.CPUUtilization = cpu / window.Seconds() / res.Cores
+		res.RunWaitShare = max(0, (s1.RunWait-s0.waitStart).Seconds()) / window.Seconds() / res.Cores
 	}
 	n, total, longest := s1.gcEnd.since(s0.gcStart)
 	res.GCPauses, res.GCPauseTotalUs, res.GCPauseMaxUs = n, float64(total)/1e3, float64(longest)/1e3
-	if res.CPUUtilization > SaturatedAt {
-		res.Saturated = fmt.Sprintf("load generator at %.0f%% of %g CPU", 100*res.CPUUtilization, res.Cores)
-	}
+	res.Saturated = saturation(res.CPUUtilization, res.RunWaitShare, res.Cores)
 	if c := float64(clients); c > 0 {
 		res.RSSPerConn = float64(s1.RSS-before.RSS) / c
 		res.HeapPerConn = (float64(s1.Heap) - float64(before.Heap)) / c

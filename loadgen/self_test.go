@@ -47,3 +47,22 @@ func TestGCPausesAreCountedBetweenSamples(t *testing.T) {
 		t.Errorf("pauses %d, total %v µs, max %v µs; want the 2 collections between the samples, max <= total", res.GCPauses, res.GCPauseTotalUs, res.GCPauseMaxUs)
 	}
 }
+
+// TestStarvedLoadGeneratorIsFlagged: a generator that used little CPU but
+// waited for a CPU most of the window (a busy machine) is saturated all
+// the same; one that used and waited little is not.
+func TestStarvedLoadGeneratorIsFlagged(t *testing.T) {
+	for _, tt := range []struct {
+		cpu, wait float64
+		want      string
+	}{
+		{0.3, 0.6, "starved"},
+		{0.5, 0.2, ""},
+		{0.9, 0, "at 90%"},
+	} {
+		got := saturation(tt.cpu, tt.wait, 2)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("used %.0f%%, waited %.0f%%: %q, want %q", 100*tt.cpu, 100*tt.wait, got, tt.want)
+		}
+	}
+}

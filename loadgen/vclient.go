@@ -116,6 +116,10 @@ func (c *vclient) messageAt(seq, sent, now int64) {
 		return // in flight from a window already closed
 	}
 	cw.counts.Raw++ // the parser handed it over: what the server's ledger is compared with
+	if p := c.gen.cfg.PlantDiscardEvery; p > 0 && cw.counts.Raw%p == 0 {
+		cw.mu.Unlock()
+		return
+	}
 	if seq <= w.base {
 		cw.counts.Discarded++ // before the window (a replay after a reconnect): not measured
 		cw.mu.Unlock()

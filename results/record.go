@@ -325,6 +325,10 @@ type Resources struct {
 	// Record.Loadgen): CPU used as a share of the cores it may use, the
 	// cores, GC pauses, and the share of its CPU an in-process proxy took.
 	CPUUtilization float64 `json:"cpu_utilization,omitempty"` // 0..1 of Cores
+	// RunWaitShare is the time its threads were runnable but waited for a
+	// CPU, as a share of Cores over the window (the kernel's schedstat):
+	// CPU it wanted and did not get, because the machine was busy.
+	RunWaitShare   float64 `json:"run_wait_share,omitempty"`
 	Cores          float64 `json:"cores,omitempty"`
 	GCPauses       int64   `json:"gc_pauses,omitempty"`
 	GCPauseTotalUs float64 `json:"gc_pause_total_us,omitempty"`

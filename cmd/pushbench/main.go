@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"transports": {"list the registered transports", runTransports, transportsCLI},
 	"target":     {"list, show and check targets: push servers pushbench did not write", runTarget, func(w io.Writer) *cli { return targetCLI(new(checkConfig), w) }},
 	"worker":     {"run a load-generator worker for a coordinating pushbench run", runWorker, func(w io.Writer) *cli { return workerCLI(new(workerOpts), w) }},
+	"selftest":   {"plant faults on loopback and show that the instrument catches each one", runSelftest, selftestCLI},
 	"version":    {"print pushbench's version, the Go version and the platform", runVersion, versionCLI},
 }
 

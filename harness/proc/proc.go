@@ -23,6 +23,9 @@ type Sample struct {
 	At      time.Time
 	RSS     int64         // resident set size, bytes
 	CPU     time.Duration // user + system CPU time so far
+	// RunWait is the time the process's threads spent runnable, waiting
+	// for a CPU (the kernel's schedstat): what it wanted and did not get.
+	RunWait time.Duration
 	FDs     int           // open file descriptors
 	Threads int
 }
@@ -48,8 +51,8 @@ func Read(pid int) (Sample, error) {
 	threads, _ := strconv.Atoi(f[17])           // field 20
 	rssPages, _ := strconv.ParseInt(f[21], 10, 64)
 	s.CPU = time.Duration(utime+stime) * time.Second / clockTicks
-	if ns, ok := schedRuntime(pid); ok {
-		s.CPU = ns // nanosecond resolution instead of 10 ms ticks
+	if ns, wait, ok := schedRuntime(pid); ok {
+		s.CPU, s.RunWait = ns, wait // nanosecond resolution instead of 10 ms ticks
 	}
 	s.Threads = threads
 	s.RSS = rssPages * int64(os.Getpagesize())
@@ -59,31 +62,37 @@ func Read(pid int) (Sample, error) {
 	return s, nil
 }
 
-// schedRuntime sums the CPU time of every live thread of pid from
-// /proc/PID/task/TID/schedstat (first field, nanoseconds). Threads that have
+// schedRuntime sums the CPU time and the run-queue wait of every live
+// thread of pid from /proc/PID/task/TID/schedstat (first and second fields,
+// nanoseconds). Threads that have
 // exited are not counted; Go runtimes rarely end threads.
-func schedRuntime(pid int) (time.Duration, bool) {
+func schedRuntime(pid int) (cpu, wait time.Duration, ok bool) {
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	var total int64
+	var total, waited int64
 	for _, t := range tasks {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
 		if err != nil {
 			continue
 		}
 		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			return 0, false
+		if len(f) < 2 {
+			return 0, 0, false
 		}
 		ns, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, false
+			return 0, 0, false
+		}
+		w, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return 0, 0, false
 		}
 		total += ns
+		waited += w
 	}
-	return time.Duration(total), total > 0
+	return time.Duration(total), time.Duration(waited), total > 0
 }
 
 // Pin restricts every thread of process pid to the given CPUs. Threads the
