@@ -20,13 +20,13 @@ const clockTicks = 100
 
 // Sample is one reading of a process.
 type Sample struct {
-	At      time.Time
-	RSS     int64         // resident set size, bytes
-	CPU     time.Duration // user + system CPU time so far
+	At  time.Time
+	RSS int64         // resident set size, bytes
+	CPU time.Duration // user + system CPU time so far
 	// RunWait is the time the process's threads spent runnable, waiting
 	// for a CPU (the kernel's schedstat): what it wanted and did not get.
 	RunWait time.Duration
-	FDs     int           // open file descriptors
+	FDs     int // open file descriptors
 	Threads int
 }
 
