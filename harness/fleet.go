@@ -339,6 +339,7 @@ func (f *fleet) Window(ctx context.Context, published int64, window time.Duratio
 	})
 	var fw fleetWindow
 	var ok []loadgen.Report
+	var remote []bool
 	for i, m := range f.members {
 		if reports[i] == nil {
 			fw.FailedClients += int64(m.clients)
@@ -350,6 +351,7 @@ func (f *fleet) Window(ctx context.Context, published int64, window time.Duratio
 			continue
 		}
 		ok = append(ok, *reports[i])
+		remote = append(remote, m.proc == nil)
 	}
 	if len(ok) == 0 {
 		// Nothing was measured: an error, not a record of zero deliveries.
@@ -360,17 +362,26 @@ func (f *fleet) Window(ctx context.Context, published int64, window time.Duratio
 		return fw, err
 	}
 	fw.Window, fw.Workers = w, len(ok)
-	fw.Self = sumResources(ok, window, cores)
+	fw.Self = sumResources(ok, remote, window, cores)
 	return fw, nil
 }
 
-// sumResources adds the workers' own costs.
-func sumResources(reps []loadgen.Report, window time.Duration, cores float64) results.Resources {
+// sumResources adds the workers' own costs. Local workers share cores (this
+// host's load-generator cores); a remote worker brings its own (what it
+// reported), and is judged against them.
+func sumResources(reps []loadgen.Report, remote []bool, window time.Duration, cores float64) results.Resources {
 	var s results.Resources
 	var clients, perConnRSS, perConnHeap, perConnGor float64
 	var saturated []string
-	for _, r := range reps {
+	var localCPU, localCores, remoteCores float64
+	for i, r := range reps {
 		x := r.Self
+		if remote[i] {
+			remoteCores += x.Cores
+		} else {
+			localCPU += x.CPUSeconds
+			localCores += x.Cores
+		}
 		s.CPUSeconds += x.CPUSeconds
 		s.RSSBytes += x.RSSBytes
 		s.HeapBytes += x.HeapBytes
@@ -378,7 +389,7 @@ func sumResources(reps []loadgen.Report, window time.Duration, cores float64) re
 		s.GCPauses += x.GCPauses
 		s.GCPauseTotalUs += x.GCPauseTotalUs
 		s.GCPauseMaxUs = max(s.GCPauseMaxUs, x.GCPauseMaxUs)
-		s.Cores += x.Cores
+		s.RunWaitShare += x.RunWaitShare * x.Cores // weighted; divided by the cores below
 		c := float64(r.Clients)
 		clients += c
 		perConnRSS += x.RSSPerConn * c
@@ -388,11 +399,19 @@ func sumResources(reps []loadgen.Report, window time.Duration, cores float64) re
 			saturated = append(saturated, fmt.Sprintf("pid %d: %s", r.PID, x.Saturated))
 		}
 	}
-	if cores > 0 {
-		s.Cores = cores
+	if cores > 0 && localCores > 0 {
+		localCores = cores
+	}
+	s.Cores = localCores + remoteCores
+	if s.Cores > 0 {
+		s.RunWaitShare /= s.Cores
 	}
 	if window > 0 && s.Cores > 0 {
 		s.CPUUtilization = s.CPUSeconds / window.Seconds() / s.Cores
+	}
+	localUse := 0.0
+	if window > 0 && localCores > 0 {
+		localUse = localCPU / window.Seconds() / localCores
 	}
 	if clients > 0 {
 		s.RSSPerConn, s.HeapPerConn, s.GoroutinesPerConn = perConnRSS/clients, perConnHeap/clients, perConnGor/clients
@@ -406,8 +425,8 @@ func sumResources(reps []loadgen.Report, window time.Duration, cores float64) re
 	case len(saturated) > 0:
 		sort.Strings(saturated)
 		s.Saturated = fmt.Sprintf("%d of %d workers saturated (%s)", len(saturated), len(reps), strings.Join(saturated, "; "))
-	case s.CPUUtilization > loadgen.SaturatedAt:
-		s.Saturated = fmt.Sprintf("load generator at %.0f%% of %g CPU", 100*s.CPUUtilization, s.Cores)
+	case localUse > loadgen.SaturatedAt:
+		s.Saturated = fmt.Sprintf("load generator at %.0f%% of %g CPU", 100*localUse, localCores)
 	}
 	return s
 }

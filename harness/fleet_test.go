@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/results"
 )
 
 // TestWindowNamesEveryWorkerThatGaveNone: two workers that both answer
@@ -43,5 +45,31 @@ func TestWindowNamesEveryWorkerThatGaveNone(t *testing.T) {
 	}
 	if fw.FailedClients != 10 {
 		t.Errorf("failed clients %d, want both workers' 10", fw.FailedClients)
+	}
+}
+
+// TestRemoteWorkersAreJudgedAgainstTheirOwnCores: ten remote workers at
+// 30% of their own 4 cores are not saturated (they were once read as 600%
+// of the coordinator's 2); two local workers sharing one core, each busy
+// half the window, are.
+func TestRemoteWorkersAreJudgedAgainstTheirOwnCores(t *testing.T) {
+	window := 10 * time.Second
+	var reps []loadgen.Report
+	var remote []bool
+	for range 10 {
+		reps = append(reps, loadgen.Report{Clients: 100, Self: results.Resources{CPUSeconds: 0.3 * 4 * 10, Cores: 4}})
+		remote = append(remote, true)
+	}
+	s := sumResources(reps, remote, window, 2)
+	if s.Saturated != "" || s.Cores != 40 || math.Abs(s.CPUUtilization-0.3) > 1e-9 {
+		t.Errorf("remote: saturated %q, %v cores, utilisation %v; want none, 40, 0.3", s.Saturated, s.Cores, s.CPUUtilization)
+	}
+	local := []loadgen.Report{
+		{Clients: 100, Self: results.Resources{CPUSeconds: 5, Cores: 1}},
+		{Clients: 100, Self: results.Resources{CPUSeconds: 4.5, Cores: 1}},
+	}
+	s = sumResources(local, []bool{false, false}, window, 1)
+	if s.Saturated == "" || s.Cores != 1 {
+		t.Errorf("local: saturated %q on %v cores; want saturated on the 1 they share", s.Saturated, s.Cores)
 	}
 }
