@@ -12,6 +12,7 @@ import (
 
 	"github.com/pushbench/pushbench/harness/netem"
 	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
@@ -274,6 +275,11 @@ func (w *proxyWatch) fill(rec *results.Record) {
 	u.CPUSeconds = (s1.CPU - w.s0.CPU).Seconds()
 	if el := time.Since(w.t0).Seconds(); el > 0 {
 		u.CPUShare = u.CPUSeconds / el
+		u.Cores = float64(max(1, min(s1.Threads, proc.CPUs())))
+		u.Saturated = proxySaturation(p.Kind, u.CPUShare, max(0, (s1.RunWait-w.s0.RunWait).Seconds())/el, u.Cores)
+		if u.Saturated != "" {
+			rec.Notes = append(rec.Notes, "proxy saturated: "+u.Saturated+"; the figures measure the proxy as much as the transport")
+		}
 	}
 	if c := rec.Params.Clients; c > 0 {
 		u.RSSPerConn = float64(s1.RSS-u.RSSBase) / float64(c)
@@ -282,6 +288,19 @@ func (w *proxyWatch) fill(rec *results.Record) {
 		u.CPUPerMsgUs = u.CPUSeconds * 1e6 / float64(d)
 	}
 	rec.Proxy = u
+}
+
+// proxySaturation is the verdict on a proxy that used cpu and waited wait
+// (in cores) of the cores it can use: saturated past the load generator's
+// threshold on what it used, or on what it wanted.
+func proxySaturation(kind string, cpu, wait, cores float64) string {
+	switch {
+	case cpu > loadgen.SaturatedAt*cores:
+		return fmt.Sprintf("%s at %.0f%% of %g CPU", kind, 100*cpu/cores, cores)
+	case cpu+wait > loadgen.SaturatedAt*cores:
+		return fmt.Sprintf("%s starved: ran %.0f%% of %g CPU and waited %.0f%% more for one", kind, 100*cpu/cores, cores, 100*wait/cores)
+	}
+	return ""
 }
 
 // close stops the proxies; it may be called more than once.

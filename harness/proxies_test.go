@@ -143,6 +143,9 @@ func TestProxyWatchMeasuresTheProxy(t *testing.T) {
 	if p == nil || p.Kind != "nginx" || p.Form != "tuned" || !strings.Contains(p.Config, "proxy_buffering off") || p.RSSBytes <= 0 || p.RSSBase <= 0 || p.Processes < 1 || p.Fix == "" {
 		t.Fatalf("proxy usage %+v", p)
 	}
+	if p.Cores < 1 || p.Saturated != "" {
+		t.Errorf("an idle proxy: %v cores, saturated %q", p.Cores, p.Saturated)
+	}
 	if _, err := os.Stat(filepath.Join(r.cfg.Out, p.ConfigFile)); err != nil {
 		t.Errorf("config file %s not in the output folder: %v", p.ConfigFile, err)
 	}
@@ -158,5 +161,24 @@ func TestRealProxyRefusesToxiproxyFaults(t *testing.T) {
 	_, err := r.startNetwork(sc, &servers{base: "http://127.0.0.1:1"})
 	if err == nil || !strings.Contains(err.Error(), "--network loopback or proxy") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestProxySaturation: a proxy busy past 85% of the cores it can use, or
+// wanting to be (waiting for a CPU), is saturated; one at half is not.
+func TestProxySaturation(t *testing.T) {
+	for _, tt := range []struct {
+		cpu, wait, cores float64
+		want             string
+	}{
+		{0.9, 0, 1, "nginx at 90% of 1 CPU"},
+		{0.5, 0.5, 1, "starved"},
+		{0.9, 0, 2, ""},
+		{0.5, 0.1, 1, ""},
+	} {
+		got := proxySaturation("nginx", tt.cpu, tt.wait, tt.cores)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("cpu %v wait %v of %v cores: %q, want %q", tt.cpu, tt.wait, tt.cores, got, tt.want)
+		}
 	}
 }

@@ -139,23 +139,29 @@ type HTTP2Usage struct {
 
 // ProxyUsage is a real proxy's configuration and cost over the window.
 type ProxyUsage struct {
-	Kind        string   `json:"kind"`    // nginx or haproxy
-	Form        string   `json:"form"`    // stock, tuned or custom
-	Version     string   `json:"version"` // of the binary
-	ConfigFile  string   `json:"config_file"`
-	Config      string   `json:"config"`           // the configuration it ran, as written
-	Fix         string   `json:"fix,omitempty"`    // what the form changes from stock
-	IdleS       float64  `json:"idle_s,omitempty"` // every timeout set to this (idle-close fault)
-	NotProxied  []string `json:"not_proxied,omitempty"`
-	Processes   int      `json:"processes"`
-	RSSBytes    int64    `json:"rss_bytes"`      // all its processes, at the end of the window
-	RSSBase     int64    `json:"rss_base_bytes"` // just after start, no connection
-	RSSPerConn  float64  `json:"rss_per_conn"`   // (RSS - base) / clients
-	FDs         int      `json:"fds"`
-	CPUSeconds  float64  `json:"cpu_s"`              // over the window
-	CPUShare    float64  `json:"cpu_share"`          // of one core over the window
-	CPUPerMsgUs float64  `json:"cpu_per_message_us"` // CPU / delivered
-	Exited      string   `json:"exited,omitempty"`   // the proxy died during the window
+	Kind       string   `json:"kind"`    // nginx or haproxy
+	Form       string   `json:"form"`    // stock, tuned or custom
+	Version    string   `json:"version"` // of the binary
+	ConfigFile string   `json:"config_file"`
+	Config     string   `json:"config"`           // the configuration it ran, as written
+	Fix        string   `json:"fix,omitempty"`    // what the form changes from stock
+	IdleS      float64  `json:"idle_s,omitempty"` // every timeout set to this (idle-close fault)
+	NotProxied []string `json:"not_proxied,omitempty"`
+	Processes  int      `json:"processes"`
+	RSSBytes   int64    `json:"rss_bytes"`      // all its processes, at the end of the window
+	RSSBase    int64    `json:"rss_base_bytes"` // just after start, no connection
+	RSSPerConn float64  `json:"rss_per_conn"`   // (RSS - base) / clients
+	FDs        int      `json:"fds"`
+	CPUSeconds float64  `json:"cpu_s"`     // over the window
+	CPUShare   float64  `json:"cpu_share"` // of one core over the window
+	// Cores is what the proxy can use: its threads over all its
+	// processes, at most the machine's CPUs. Saturated says it used more
+	// than 85% of them, or wanted to (runnable, waiting for a CPU): the
+	// record then measures the proxy as much as the transport.
+	Cores       float64 `json:"cores,omitempty"`
+	Saturated   string  `json:"saturated,omitempty"`
+	CPUPerMsgUs float64 `json:"cpu_per_message_us"` // CPU / delivered
+	Exited      string  `json:"exited,omitempty"`   // the proxy died during the window
 }
 
 // Params are the scenario's settings for this step.

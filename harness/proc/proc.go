@@ -190,6 +190,7 @@ func ReadSum(pids []int) (sum Sample, n int) {
 		sum.CPU += s.CPU
 		sum.FDs += s.FDs
 		sum.Threads += s.Threads
+		sum.RunWait += s.RunWait
 		sum.At = s.At
 	}
 	return sum, n
