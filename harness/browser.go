@@ -3,9 +3,12 @@ package harness
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/loadgen/browser"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
@@ -49,6 +52,42 @@ func (r *Runner) runBrowser(ctx context.Context, sc scenarios.Scenario, tr trans
 		r.add(rec)
 		prog.stop()
 	}
+}
+
+// browserSide is the load-generator side of a browser step at one moment:
+// Chromium's process tree (its pages parse the streams) and this process
+// (which counts what the pages report).
+type browserSide struct {
+	chromium, self proc.Sample
+	procs          int
+}
+
+func sampleBrowserSide(chromium int) browserSide {
+	var s browserSide
+	s.chromium, s.procs, _ = proc.ReadTree(chromium)
+	s.self, _ = proc.Read(os.Getpid())
+	return s
+}
+
+// browserUsage is the load-generator side's cost over a browser window:
+// Chromium's tree and this process, against the machine's cores (Chromium
+// is not pinned), with the saturation verdict on CPU used and waited for.
+func browserUsage(s0, s1 browserSide, window time.Duration, cores float64, clients int) results.Resources {
+	cpu := (s1.chromium.CPU - s0.chromium.CPU + s1.self.CPU - s0.self.CPU).Seconds()
+	wait := (s1.chromium.RunWait - s0.chromium.RunWait + s1.self.RunWait - s0.self.RunWait).Seconds()
+	res := results.Resources{CPUSeconds: cpu, RSSBytes: s1.chromium.RSS + s1.self.RSS, Cores: cores, Processes: s1.procs + 1,
+		Threads: s1.chromium.Threads}
+	if window > 0 && cores > 0 {
+		res.CPUUtilization = cpu / window.Seconds() / cores
+		res.RunWaitShare = max(0, wait) / window.Seconds() / cores
+		if clients > 0 {
+			res.CPUPerConnSecUs = cpu * 1e6 / float64(clients) / window.Seconds()
+		}
+	}
+	if v := loadgen.Saturation(res.CPUUtilization, res.RunWaitShare, cores); v != "" {
+		res.Saturated = "Chromium and pushbench: " + v
+	}
+	return res
 }
 
 func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, tr transports.Transport, proto string,
@@ -104,6 +143,7 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 	}
 	before := r.sampleAll(ctx, srv, true)
 	var s0 samples
+	var c0 browserSide
 	prog.phase(fmt.Sprintf("%d tabs x %d streams over %s", sc.Browser.Tabs, sc.Browser.Streams, proto))
 	out, err := browser.Measure(ctx, b, sess, browser.Measurement{
 		Plan: browser.Plan{Transport: tr, Base: base, Tabs: sc.Browser.Tabs, Streams: sc.Browser.Streams, Since: head.Head,
@@ -118,6 +158,7 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 		},
 		Head: func(ctx context.Context) (int64, error) {
 			s0 = r.sampleAll(ctx, srv, false)
+			c0 = sampleBrowserSide(b.PID())
 			return s0.head, nil
 		},
 		Publish: func(ctx context.Context) (int64, int64, error) {
@@ -130,7 +171,8 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 		return err
 	}
 	s1 := r.sampleAll(ctx, srv, false)
-	fill(rec, fleetWindow{Window: out.Window}, out.Published, out.Elapsed, before, s0, s1)
+	self := browserUsage(c0, sampleBrowserSide(b.PID()), out.Elapsed, float64(proc.CPUs()), out.Window.Clients)
+	fill(rec, fleetWindow{Window: out.Window, Self: self, Workers: self.Processes}, out.Published, out.Elapsed, before, s0, s1)
 	rec.Browser = &out.Browser
 	rec.Notes = append(rec.Notes, out.Notes...)
 	rec.Notes = append(rec.Notes, fmt.Sprintf("browser-measured: %s, %d tabs x %d streams; receive times from the page's clock (%+.0f µs from this process's, ±%.0f)",

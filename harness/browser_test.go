@@ -1,9 +1,12 @@
 package harness
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/loadgen/browser"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/results/report"
@@ -27,6 +30,9 @@ func TestBrowserScenario(t *testing.T) {
 	by := map[string]results.Record{}
 	for _, rec := range recs {
 		by[rec.Transport] = rec
+		if g := rec.Loadgen; rec.Error == "" && (g.CPUSeconds <= 0 || g.Processes < 2 || g.RSSBytes <= 0 || g.Cores < 1) {
+			t.Errorf("%s: the browser side's cost is missing: cpu %v s, %d processes, rss %d, %v cores", rec.Transport, g.CPUSeconds, g.Processes, g.RSSBytes, g.Cores)
+		}
 		if rec.Client != results.ClientBrowser {
 			t.Errorf("%s: client %q, want browser", rec.Transport, rec.Client)
 		}
@@ -54,5 +60,22 @@ func TestBrowserScenario(t *testing.T) {
 		if c.ID == "C13" && c.Verdict != report.Supported {
 			t.Errorf("C13 %s: %s", c.Verdict, c.Evidence)
 		}
+	}
+}
+
+// TestBrowserUsageIsTheBrowsersSide: a browser record's load generator is
+// Chromium's tree and this process over the window, judged for saturation
+// like any load generator, never all zero.
+func TestBrowserUsageIsTheBrowsersSide(t *testing.T) {
+	at := func(chromium, self, wait time.Duration) browserSide {
+		return browserSide{chromium: proc.Sample{CPU: chromium, RSS: 300 << 20, RunWait: wait, Threads: 40}, self: proc.Sample{CPU: self, RSS: 50 << 20}, procs: 5}
+	}
+	res := browserUsage(at(time.Second, time.Second, 0), at(2*time.Second, 1500*time.Millisecond, 0), 10*time.Second, 2, 30)
+	if math.Abs(res.CPUSeconds-1.5) > 1e-9 || math.Abs(res.CPUUtilization-0.075) > 1e-9 || res.RSSBytes != 350<<20 || res.Processes != 6 || res.Saturated != "" {
+		t.Errorf("quiet browser: %+v", res)
+	}
+	res = browserUsage(at(0, 0, 0), at(4*time.Second, 0, 14*time.Second), 10*time.Second, 2, 30)
+	if !strings.Contains(res.Saturated, "Chromium") || !strings.Contains(res.Saturated, "starved") {
+		t.Errorf("a browser that waited 70%% of 2 CPU: saturated %q", res.Saturated)
 	}
 }

@@ -71,12 +71,12 @@ func SampleSelf() Sample {
 	return s
 }
 
-// saturation is the verdict on a process that used cpu and waited wait (as
+// Saturation is the verdict on a load generator that used cpu and waited wait (as
 // shares of its cores): saturated when what it used, or what it wanted
 // (used plus waited for), passed SaturatedAt. A generator starved by a
 // busy machine uses little CPU but waits: its clients fell behind all the
 // same.
-func saturation(cpu, wait, cores float64) string {
+func Saturation(cpu, wait, cores float64) string {
 	switch {
 	case cpu > SaturatedAt:
 		return fmt.Sprintf("load generator at %.0f%% of %g CPU", 100*cpu, cores)
@@ -100,7 +100,7 @@ func Usage(before, s0, s1 Sample, window time.Duration, clients int, delivered i
 	}
 	n, total, longest := s1.gcEnd.since(s0.gcStart)
 	res.GCPauses, res.GCPauseTotalUs, res.GCPauseMaxUs = n, float64(total)/1e3, float64(longest)/1e3
-	res.Saturated = saturation(res.CPUUtilization, res.RunWaitShare, res.Cores)
+	res.Saturated = Saturation(res.CPUUtilization, res.RunWaitShare, res.Cores)
 	if c := float64(clients); c > 0 {
 		res.RSSPerConn = float64(s1.RSS-before.RSS) / c
 		res.HeapPerConn = (float64(s1.Heap) - float64(before.Heap)) / c

@@ -60,7 +60,7 @@ func TestStarvedLoadGeneratorIsFlagged(t *testing.T) {
 		{0.5, 0.2, ""},
 		{0.9, 0, "at 90%"},
 	} {
-		got := saturation(tt.cpu, tt.wait, 2)
+		got := Saturation(tt.cpu, tt.wait, 2)
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("used %.0f%%, waited %.0f%%: %q, want %q", 100*tt.cpu, 100*tt.wait, got, tt.want)
 		}
