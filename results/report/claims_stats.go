@@ -42,6 +42,24 @@ type comparison struct {
 	signTest bool
 	unit     func(float64) string
 	factor   float64
+	// shared is the family's comparison of the same samples when another
+	// claim registered them first: its p-values and outcome are this one's.
+	shared *comparison
+}
+
+// sharedAs is c under another claim's label: one test in the family.
+func (c *comparison) sharedAs(label string) *comparison {
+	cp := *c
+	cp.label, cp.shared = label, c
+	return &cp
+}
+
+// result is the comparison whose p-values and outcome count.
+func (c *comparison) result() *comparison {
+	if c.shared != nil {
+		return c.shared
+	}
+	return c
 }
 
 // Outcomes of a comparison once corrected.
@@ -55,6 +73,7 @@ const (
 // after the correction, -1 when significantly below, 0 when the test
 // cannot tell them apart (or their medians tie).
 func (c *comparison) outcome() int {
+	c = c.result()
 	switch {
 	case !c.sig || c.tie:
 		return outOpen
@@ -69,7 +88,7 @@ func (c *comparison) outcome() int {
 // samples share one test in the family.
 func (j *judging) mannWhitney(key, label string, a, b results.Stat, factor float64, unit func(float64) string) *comparison {
 	if c := j.byKey[key]; c != nil {
-		return c
+		return c.sharedAs(label)
 	}
 	scaled := make([]float64, len(b.Values))
 	for i, v := range b.Values {
@@ -88,7 +107,7 @@ func (j *judging) mannWhitney(key, label string, a, b results.Stat, factor float
 // interval shows).
 func (j *judging) signTest(key, label string, a results.Stat, v float64, unit func(float64) string) *comparison {
 	if c := j.byKey[key]; c != nil {
-		return c
+		return c.sharedAs(label)
 	}
 	c := &comparison{label: label, p: signP(a.Values, v), a: a, fixed: v, signTest: true, unit: unit,
 		above: a.Center > v, tie: a.Center == v}
@@ -174,14 +193,15 @@ func (c *comparison) text() string {
 	case c.factor != 1:
 		right = fmt.Sprintf("%gx %s", c.factor, right)
 	}
-	s := fmt.Sprintf("%s: %s vs %s, p=%s, Holm p=%s", c.label, side(c.a, c.unit), right, pText(c.p), pText(c.adj))
+	r := c.result()
+	s := fmt.Sprintf("%s: %s vs %s, p=%s, Holm p=%s", c.label, side(c.a, c.unit), right, pText(r.p), pText(r.adj))
 	switch c.outcome() {
 	case outAbove:
 		s += ", above"
 	case outBelow:
 		s += ", below"
 	case outOpen:
-		if c.tie {
+		if r.tie {
 			s += ", medians tie: not decided"
 		} else {
 			s += ", not significant: not decided"
