@@ -275,7 +275,7 @@ func quarter(interval string) float64 {
 
 func c3(d claimData, j *judging) pending {
 	text := "Polling loads the server more than push under the same traffic."
-	rule := "latency scenario: server CPU per delivered message, each poll above each of sse-lean and websocket (Mann-Whitney per pair)"
+	rule := "latency scenario: server CPU per delivered message, each plaintext poll transport above each representative push transport, the floor left out (Mann-Whitney per pair)"
 	return compareGroups(d, j, "C3", text, rule, "latency", "server-cpu-per-msg", d.names(plainPolls), d.names(refPush), unitOf("µs CPU/msg"), 1)
 }
 
@@ -389,11 +389,13 @@ func c6(d claimData, j *judging) pending {
 	var lost, dups, reord, delivered int64
 	n := 0
 	faults := map[string]bool{}
+	seen := map[*group]bool{} // a targets- scenario's groups also stand under their role
 	for _, groups := range d {
 		for _, g := range groups {
-			if !g.known || !longPoll(g.facts) {
+			if !g.known || !longPoll(g.facts) || seen[g] {
 				continue
 			}
+			seen[g] = true
 			j.use(id, g)
 			for _, r := range g.ok {
 				if r.Params.Fault != "" {
@@ -432,7 +434,7 @@ func c6(d claimData, j *judging) pending {
 
 func c7(d claimData, j *judging) pending {
 	text := "Holding many long-poll connections open consumes server resources."
-	rule := "idle scenario: server heap per held long poll above each of sse-lean's and websocket's per connection (Mann-Whitney per pair)"
+	rule := "idle scenario: server heap per held long poll above each representative push transport's per connection, the floor left out (Mann-Whitney per pair)"
 	return compareGroups(d, j, "C7", text, rule, "idle", "server-heap-per-conn", d.names(plainLongPoll), d.names(refPush), unitOf("B heap/conn"), 1)
 }
 
@@ -657,7 +659,7 @@ func c10(d claimData) Claim {
 func c11(d claimData, j *judging) pending {
 	const id = "C11"
 	text := "SSE carries only UTF-8 text, so binary payloads cost more than over WebSocket."
-	rule := "binary payloads at the largest payload measured: bytes per delivered message of sse and sse-lean (base64) against 1.2x WebSocket's (raw binary frames), Mann-Whitney per pair; CPU per message shown beside"
+	rule := "binary payloads at the largest payload measured: bytes per delivered message of each plaintext SSE transport (base64) against 1.2x WebSocket's (raw binary frames), Mann-Whitney per pair; CPU per message shown beside"
 	var scen string
 	for _, name := range sortedNames(d) {
 		if gs := d[name]; len(gs) > 0 && gs[0].first().Params.Binary && (scen == "" || name == "payload-binary") {

@@ -303,9 +303,15 @@ func trustWhy(r results.Record) string {
 // are remembered for use.
 func (j *judging) trustedOnly(d claimData) claimData {
 	out := claimData{}
+	seen := map[*group]*group{} // a group under two scenarios (withRoles) stays one
 	for sc, gs := range d {
 		for _, g := range gs {
-			out[sc] = append(out[sc], j.trusted(g))
+			t := seen[g]
+			if t == nil {
+				t = j.trusted(g)
+				seen[g] = t
+			}
+			out[sc] = append(out[sc], t)
 		}
 	}
 	return out
