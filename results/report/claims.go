@@ -299,6 +299,18 @@ func compareGroups(d claimData, j *judging, id, text, rule, scenario, metric str
 	}
 }
 
+// measured: every transport named has a usable figure of metric in the
+// scenario's first step (so a claim that needs several figures registers
+// no comparison unless it can make them all).
+func (d claimData) measured(j *judging, id, scenario, metric string, names []string) bool {
+	for _, t := range names {
+		if g := d.pick(j, id, scenario, t, 0); g == nil || !g.stat(metric).OK() {
+			return false
+		}
+	}
+	return len(names) > 0
+}
+
 // comparePairs registers compareGroups' comparisons; ok is false when a
 // transport named has no usable figure.
 func comparePairs(d claimData, j *judging, id, scenario, metric string, more, less []string, unit func(float64) string, factor float64) ([]*comparison, bool) {
@@ -605,6 +617,10 @@ func c9(d claimData, j *judging) pending {
 	text := c9Text
 	rule := "idle scenario: server heap per connection and CPU per connection-second, WebSocket above each SSE transport on both (Mann-Whitney per pair); mixed when the two figures disagree"
 	ws, sse := d.names(refWebSocket), d.names(plainSSE)
+	both := append(append([]string(nil), ws...), sse...)
+	if !d.measured(j, id, "idle", "server-heap-per-conn", both) || !d.measured(j, id, "idle", "server-cpu-per-conn-s", both) {
+		return ready(missing(id, text, rule, strings.Join(both, ", ")+" in the idle scenario"))
+	}
 	mem, ok1 := comparePairs(d, j, id, "idle", "server-heap-per-conn", ws, sse, unitOf("B heap/conn"), 1)
 	cpu, ok2 := comparePairs(d, j, id, "idle", "server-cpu-per-conn-s", ws, sse, unitOf("µs CPU/conn-s"), 1)
 	if !ok1 || !ok2 {

@@ -503,7 +503,7 @@ func c9Pairs(j *judging, id string, ws, sse []idleSide) (mem, cpu []*comparison,
 	for _, s := range append(append([]idleSide(nil), ws...), sse...) {
 		j.use(id, s.g)
 	}
-	for i, m := range idleMetrics {
+	for _, m := range idleMetrics { // every figure present before any comparison enters the family
 		for _, s := range append(append([]idleSide(nil), ws...), sse...) {
 			if len(s.g.ok) == 0 {
 				return nil, nil, s.name + " idle: every repetition excluded"
@@ -512,6 +512,8 @@ func c9Pairs(j *judging, id string, ws, sse []idleSide) (mem, cpu []*comparison,
 				return nil, nil, s.name + " idle: " + m.unit + " not measured"
 			}
 		}
+	}
+	for i, m := range idleMetrics {
 		for _, h := range ws {
 			for _, l := range sse {
 				c := j.mannWhitney(fmt.Sprintf("%s|%s|%s|1", m.name, groupKey(h.g), groupKey(l.g)), m.unit+" "+h.name+" vs "+l.name,
