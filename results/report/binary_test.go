@@ -90,12 +90,12 @@ func TestC11FromBinaryRecords(t *testing.T) {
 		}
 		return float64(p + 30)
 	})
-	c := claim(base64ed, "C11")
-	if c.Verdict != report.Supported || !strings.Contains(c.Evidence, "sse 87451 B/msg, 1.33x websocket") || !strings.Contains(c.Evidence, "64.0 KiB payload") {
+	c := claim(repeated(base64ed, 8), "C11")
+	if c.Verdict != report.Supported || !strings.Contains(c.Evidence, "sse vs 1.2x websocket: 87.5k B/msg [87.5k B/msg, 87.5k B/msg] (n=8) vs 1.2x 65.6k B/msg") || !strings.Contains(c.Evidence, "64.0 KiB payload") {
 		t.Errorf("base64 over SSE: %s: %s", c.Verdict, c.Evidence)
 	}
 	same := payloadRecs(true, func(tr string, p int) float64 { return float64(p + 30) })
-	if c := claim(same, "C11"); c.Verdict != report.Contradicted {
+	if c := claim(repeated(same, 8), "C11"); c.Verdict != report.Contradicted {
 		t.Errorf("SSE as cheap as WebSocket: %s: %s", c.Verdict, c.Evidence)
 	}
 	half := payloadRecs(true, func(tr string, p int) float64 {
@@ -104,7 +104,7 @@ func TestC11FromBinaryRecords(t *testing.T) {
 		}
 		return float64(p + 30)
 	})
-	if c := claim(half, "C11"); c.Verdict != report.Mixed {
+	if c := claim(repeated(half, 8), "C11"); c.Verdict != report.Mixed {
 		t.Errorf("one SSE transport dearer: %s: %s", c.Verdict, c.Evidence)
 	}
 	text := payloadRecs(false, func(tr string, p int) float64 { return float64(p) })

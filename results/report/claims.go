@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,80 +104,165 @@ func joinOr(names []string, conj string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " " + conj + " " + names[len(names)-1]
 }
 
-func (d claimData) val(scenario, transport, metric string) (float64, bool) {
-	g := d.get(scenario, transport, 0)
-	if g == nil {
-		return 0, false
+// pick is claim id's group of a transport in a scenario at step (the last
+// step when step < 0), read through j: every group of that transport
+// there counts as read, and nil when none has a usable trusted
+// repetition.
+func (d claimData) pick(j *judging, id, scenario, transport string, step int) *group {
+	for _, g := range d[scenario] {
+		if g.key.Transport == transport && (step < 0 || g.key.Step == step) {
+			j.use(id, g)
+		}
 	}
-	return g.medianOf(metric)
+	return d.get(scenario, transport, step)
 }
 
-func evaluateClaims(byScenario map[string][]*group) []Claim {
-	d := claimData(byScenario)
-	claims := []Claim{
-		c1(d), c2(d), c3(d), c4(d), c5(d), c6(d), c7(d), c8(d), c9(d), c10(d),
-		c11(d),
-		c12(d),
-		c13(d), // browser.go
-		c14(d),
+// pending is a claim built before the family's correction, finished
+// after it.
+type pending func() Claim
+
+// ready is a claim that makes no comparison.
+func ready(c Claim) pending { return func() Claim { return c } }
+
+// pendingClaims builds the claims on d (every repetition, as grouped);
+// each reads d's trusted repetitions only, through j.
+func pendingClaims(d claimData, j *judging) []pending {
+	t := j.trustedOnly(d)
+	return []pending{
+		c1(t, j), c2(t, j), c3(t, j), c4(t, j), c5(t, j), c6(t, j), c7(t, j), c8(t, j), c9(t, j), ready(c10(t)),
+		c11(t, j),
+		c12(t, j),
+		ready(c13(t)), // browser.go
+		ready(c14(t)),
 	}
-	return claims
+}
+
+// finish corrects the family and finishes the pending claims, each with
+// the records it read and left out.
+func finish(j *judging, ps []pending) []Claim {
+	j.holm()
+	out := make([]Claim, len(ps))
+	for i, p := range ps {
+		c := p()
+		c.Evidence += j.excluded(c.ID)
+		out[i] = c
+	}
+	return out
+}
+
+// evaluateClaims judges the claims on byScenario, one family; the note
+// states the family and its correction.
+func evaluateClaims(byScenario map[string][]*group) ([]Claim, string) {
+	j := newJudging()
+	cs := finish(j, pendingClaims(claimData(byScenario), j))
+	return cs, j.note()
 }
 
 func missing(id, text, rule, what string) Claim {
-	return Claim{ID: id, Text: text, Rule: rule, Verdict: NotMeasured, Evidence: what + " not in this run."}
+	return Claim{ID: id, Text: text, Rule: rule, Verdict: NotMeasured, Evidence: what + " not in this run (or every record of it excluded)."}
 }
 
-func c1(d claimData) Claim {
+func pct(v float64) string    { return fmt.Sprintf("%.0f%%", v*100) }
+func fixed3(v float64) string { return fmt.Sprintf("%.3f", v) }
+
+// unitOf formats a figure with its unit.
+func unitOf(unit string) func(float64) string {
+	return func(v float64) string { return num(v) + " " + unit }
+}
+
+// outOf is c's outcome, and whether there is a comparison at all.
+func outOf(c *comparison) (int, bool) {
+	if c == nil {
+		return outOpen, false
+	}
+	return c.outcome(), true
+}
+
+func c1(d claimData, j *judging) pending {
+	const id = "C1"
 	text := "Short polling wastes most of its requests: most answers carry no new data."
-	rule := "share of empty short-poll answers: supported when over half are empty in the latency scenario; mixed when only the idle scenario's are"
+	rule := "share of empty short-poll answers against one half, sign test over the repetitions: supported when the latency scenario's is significantly above; mixed when it is below and the idle scenario's above; contradicted when below in both (or in latency with no idle record)"
 	sp := d.name(shortPoll)
-	lat := d.get("latency", sp, 0)
-	idle := d.get("idle", sp, 0)
+	lat := d.pick(j, id, "latency", sp, 0)
+	idle := d.pick(j, id, "idle", sp, 0)
 	if lat == nil && idle == nil {
-		return missing("C1", text, rule, sp+" in the latency or idle scenario")
+		return ready(missing(id, text, rule, sp+" in the latency or idle scenario"))
+	}
+	share := func(r results.Record) float64 { return r.Wire.EmptyPollShare }
+	polls := func(g *group) string {
+		return num(statOver(g, func(r results.Record) float64 { return float64(r.Delivery.Polls) }, nil).Center)
 	}
 	var ev []string
-	latShare, idleShare := -1.0, -1.0
+	var tl, ti *comparison
 	if lat != nil {
 		r := lat.first()
-		latShare = medianOver(lat, func(r results.Record) float64 { return r.Wire.EmptyPollShare })
-		ev = append(ev, fmt.Sprintf("latency (%g msg/s, polls every %s): %.0f%% of %s polls empty", r.Params.Rate, r.Params.PollInterval, latShare*100, num(medianOver(lat, func(r results.Record) float64 { return float64(r.Delivery.Polls) }))))
+		tl = j.signTest("C1|share|"+groupKey(lat), "latency empty share", statOver(lat, share, nil), 0.5, pct)
+		ev = append(ev, fmt.Sprintf("latency (%g msg/s, polls every %s, median %s polls)", r.Params.Rate, r.Params.PollInterval, polls(lat)))
 	}
 	if idle != nil {
-		idleShare = medianOver(idle, func(r results.Record) float64 { return r.Wire.EmptyPollShare })
+		ti = j.signTest("C1|share|"+groupKey(idle), "idle empty share", statOver(idle, share, nil), 0.5, pct)
 		bpm, _ := idle.medianOf("bytes-per-conn-min")
-		ev = append(ev, fmt.Sprintf("idle: %.0f%% of %s polls empty, %.0f B per connection-minute", idleShare*100, num(medianOver(idle, func(r results.Record) float64 { return float64(r.Delivery.Polls) })), bpm))
+		ev = append(ev, fmt.Sprintf("idle (median %s polls, %.0f B per connection-minute)", polls(idle), bpm))
 	}
-	if n := max(repsOf(lat), repsOf(idle)); n > 1 {
-		ev = append(ev, fmt.Sprintf("medians over %d repetitions", n))
+	return func() Claim {
+		ol, hasL := outOf(tl)
+		oi, hasI := outOf(ti)
+		var cs []*comparison
+		for _, c := range []*comparison{tl, ti} {
+			if c != nil {
+				cs = append(cs, c)
+			}
+		}
+		v := NotDecided
+		switch {
+		case ol == outAbove:
+			v = Supported
+		case ol == outBelow && oi == outAbove:
+			v = Mixed // true when messages are rarer than polls, false at the latency scenario's rate
+		case ol == outBelow && (!hasI || oi == outBelow):
+			v = Contradicted
+		case !hasL && oi == outAbove:
+			v = Mixed
+		}
+		return Claim{id, text, rule, v, strings.Join(ev, "; ") + ". " + comparisonsText(cs) + "."}
 	}
-	v := Contradicted
-	switch {
-	case latShare > 0.5:
-		v = Supported
-	case idleShare > 0.5:
-		v = Mixed // true when messages are rarer than polls, false at the latency scenario's rate
-	}
-	return Claim{"C1", text, rule, v, strings.Join(ev, "; ") + "."}
 }
 
-func c2(d claimData) Claim {
+func c2(d claimData, j *judging) pending {
+	const id = "C2"
 	text := "Short polling delivers data late: a client is only as fresh as its poll interval."
-	rule := "latency scenario: short-poll median at least a quarter of the interval and over 10x WebSocket's"
+	rule := "latency scenario: short-poll p50 over 10x WebSocket's (Mann-Whitney) and at least a quarter of the poll interval (sign test): supported when both are significantly above, contradicted when either is significantly below"
 	spName, wsName := d.name(shortPoll), d.name(refWebSocket)
-	sp, ok1 := d.val("latency", spName, "p50")
-	ws, ok2 := d.val("latency", wsName, "p50")
-	g := d.get("latency", spName, 0)
-	if !ok1 || !ok2 || g == nil {
-		return missing("C2", text, rule, spName+" and "+wsName+" in the latency scenario")
+	sp, ws := d.pick(j, id, "latency", spName, 0), d.pick(j, id, "latency", wsName, 0)
+	if sp == nil || ws == nil || !sp.stat("p50").OK() || !ws.stat("p50").OK() {
+		return ready(missing(id, text, rule, spName+" and "+wsName+" in the latency scenario"))
 	}
-	iv := g.first().Params.PollInterval
-	v := Contradicted
-	if sp > 10*ws && sp >= quarter(iv) {
-		v = Supported
+	iv := sp.first().Params.PollInterval
+	a := j.mannWhitney("C2|p50|"+groupKey(sp)+"|10x|"+groupKey(ws), spName+" p50 vs 10x "+wsName+"'s", sp.stat("p50"), ws.stat("p50"), 10, us)
+	var b *comparison
+	if q := quarter(iv); q > 0 {
+		b = j.signTest("C2|p50|"+groupKey(sp)+"|quarter", spName+" p50 vs a quarter of its "+iv+" interval", sp.stat("p50"), q, us)
 	}
-	return Claim{"C2", text, rule, v, fmt.Sprintf("short poll (every %s) p50 %s vs WebSocket p50 %s (%.0fx).", iv, us(sp), us(ws), sp/ws)}
+	return func() Claim {
+		cs := []*comparison{a}
+		outs := []int{a.outcome()}
+		if b != nil {
+			cs = append(cs, b)
+			outs = append(outs, b.outcome())
+		}
+		v := NotDecided
+		switch {
+		case slices.Contains(outs, outBelow):
+			v = Contradicted
+		case b != nil && verdictOf(outs) == Supported:
+			v = Supported
+		}
+		ev := fmt.Sprintf("short poll polls every %s. %s.", iv, comparisonsText(cs))
+		if b == nil {
+			ev += " The poll interval is not recorded, so the freshness half is not decided."
+		}
+		return Claim{id, text, rule, v, ev}
+	}
 }
 
 func quarter(interval string) float64 {
@@ -187,107 +273,142 @@ func quarter(interval string) float64 {
 	return d
 }
 
-func c3(d claimData) Claim {
+func c3(d claimData, j *judging) pending {
 	text := "Polling loads the server more than push under the same traffic."
-	rule := "latency scenario: server CPU per delivered message, both polls above both sse-lean and websocket"
-	return compareGroups(d, "C3", text, rule, "latency", "server-cpu-per-msg", d.names(plainPolls), d.names(refPush), "µs CPU/msg", 1)
+	rule := "latency scenario: server CPU per delivered message, each plaintext poll transport above each representative push transport, the floor left out (Mann-Whitney per pair)"
+	return compareGroups(d, j, "C3", text, rule, "latency", "server-cpu-per-msg", d.names(plainPolls), d.names(refPush), unitOf("µs CPU/msg"), 1)
 }
 
-func c4(d claimData) Claim {
+func c4(d claimData, j *judging) pending {
 	text := "Per-request HTTP headers make polling expensive on the wire."
-	rule := "latency scenario: bytes per delivered message, both polls at least 2x WebSocket"
-	return compareGroups(d, "C4", text, rule, "latency", "bytes-per-msg", d.names(plainPolls), d.names(refWebSocket), "B/msg", 2)
+	rule := "latency scenario: bytes per delivered message, each poll above 2x WebSocket's (Mann-Whitney per pair)"
+	return compareGroups(d, j, "C4", text, rule, "latency", "bytes-per-msg", d.names(plainPolls), d.names(refWebSocket), unitOf("B/msg"), 2)
 }
 
-// compareGroups supports a claim when every "more" transport's metric is
-// at least factor times every "less" transport's, contradicts it when
-// none is, and calls it mixed otherwise.
-func compareGroups(d claimData, id, text, rule, scenario, metric string, more, less []string, unit string, factor float64) Claim {
-	var ev []string
-	hi := map[string]float64{}
-	lo := map[string]float64{}
-	for _, t := range more {
-		if v, ok := d.val(scenario, t, metric); ok {
-			hi[t] = v
-			ev = append(ev, t+" "+num(v))
-		}
+// compareGroups registers, for claim id, one Mann-Whitney comparison of
+// every "more" transport's metric against factor times every "less"
+// transport's (first step of the scenario); the claim finishes with
+// pairsVerdict.
+func compareGroups(d claimData, j *judging, id, text, rule, scenario, metric string, more, less []string, unit func(float64) string, factor float64) pending {
+	cs, ok := comparePairs(d, j, id, scenario, metric, more, less, unit, factor)
+	if !ok {
+		return ready(missing(id, text, rule, strings.Join(append(append([]string(nil), more...), less...), ", ")+" in the "+scenario+" scenario"))
 	}
-	for _, t := range less {
-		if v, ok := d.val(scenario, t, metric); ok {
-			lo[t] = v
-			ev = append(ev, t+" "+num(v))
-		}
+	return func() Claim {
+		return Claim{id, text, rule, pairsVerdict(cs), fmt.Sprintf("%s scenario, %s: %s.", scenario, metric, comparisonsText(cs))}
 	}
-	if len(hi) != len(more) || len(lo) != len(less) || len(more) == 0 || len(less) == 0 {
-		return missing(id, text, rule, strings.Join(append(more, less...), ", ")+" in the "+scenario+" scenario")
-	}
-	return Claim{id, text, rule, pairVerdict(hi, lo, factor), fmt.Sprintf("%s (%s, %s scenario).", strings.Join(ev, ", "), unit, scenario)}
 }
 
-// pairVerdict is compareGroups' verdict on the values found: supported
-// when every hi value is at least factor times every lo value,
-// contradicted when none is, mixed otherwise.
-func pairVerdict(hi, lo map[string]float64, factor float64) string {
-	pairs, yes := 0, 0
-	for _, h := range hi {
-		for _, l := range lo {
-			pairs++
-			if h >= factor*l {
-				yes++
+// measured: every transport named has a usable figure of metric in the
+// scenario's first step (so a claim that needs several figures registers
+// no comparison unless it can make them all).
+func (d claimData) measured(j *judging, id, scenario, metric string, names []string) bool {
+	for _, t := range names {
+		if g := d.pick(j, id, scenario, t, 0); g == nil || !g.stat(metric).OK() {
+			return false
+		}
+	}
+	return len(names) > 0
+}
+
+// comparePairs registers compareGroups' comparisons; ok is false when a
+// transport named has no usable figure.
+func comparePairs(d claimData, j *judging, id, scenario, metric string, more, less []string, unit func(float64) string, factor float64) ([]*comparison, bool) {
+	if len(more) == 0 || len(less) == 0 {
+		return nil, false
+	}
+	groups := map[string]*group{}
+	complete := true
+	for _, t := range append(append([]string(nil), more...), less...) {
+		g := d.pick(j, id, scenario, t, 0)
+		if g == nil || !g.stat(metric).OK() {
+			complete = false
+			continue
+		}
+		groups[t] = g
+	}
+	if !complete {
+		return nil, false
+	}
+	var cs []*comparison
+	for _, h := range more {
+		for _, l := range less {
+			gh, gl := groups[h], groups[l]
+			label := h + " vs " + l
+			if factor != 1 {
+				label = fmt.Sprintf("%s vs %gx %s", h, factor, l)
 			}
+			key := fmt.Sprintf("%s|%s|%s|%g", metric, groupKey(gh), groupKey(gl), factor)
+			cs = append(cs, j.mannWhitney(key, label, gh.stat(metric), gl.stat(metric), factor, unit))
 		}
 	}
-	switch yes {
-	case pairs:
-		return Supported
-	case 0:
-		return Contradicted
-	}
-	return Mixed
+	return cs, true
 }
 
-func c5(d claimData) Claim {
+func c5(d claimData, j *judging) pending {
+	const id = "C5"
 	text := "Long polling cuts requests compared with short polling, but pays a round trip per batch."
-	rule := "latency scenario: polls per delivered message, long poll below short poll (the round trip needs the wan profile)"
-	sp := d.get("latency", d.name(shortPoll), 0)
-	lp := d.get("latency", d.name(plainLongPoll), 0)
+	rule := "latency scenario: polls per delivered message, long poll below short poll (Mann-Whitney); on a network with a round trip (not loopback), long-poll p50 above WebSocket's: supported when both hold, contradicted when long poll makes significantly more polls, not decided when the round trip cannot be priced"
+	spName, lpName := d.name(shortPoll), d.name(plainLongPoll)
+	sp, lp := d.pick(j, id, "latency", spName, 0), d.pick(j, id, "latency", lpName, 0)
 	if sp == nil || lp == nil {
-		return missing("C5", text, rule, "both polls in the latency scenario")
+		return ready(missing(id, text, rule, "both polls in the latency scenario"))
 	}
 	polls := func(r results.Record) float64 { return r.Wire.PollsPerMessage }
-	s, l := medianOver(sp, polls), medianOver(lp, polls)
+	fewer := j.mannWhitney("C5|polls|"+groupKey(sp)+"|"+groupKey(lp), spName+" vs "+lpName+" polls per delivered message", statOver(sp, polls, nil), statOver(lp, polls, nil), 1, fixed3)
 	net := lp.first().Params.Network
-	ev := fmt.Sprintf("polls per delivered message: long poll %.3f, short poll %.3f", l, s)
-	v := Contradicted
-	if l < s {
-		v = Mixed // the first half holds; the round-trip half needs a network with a round trip
+	var trip *comparison
+	why := ""
+	wsName := d.name(refWebSocket)
+	switch ws := d.pick(j, id, "latency", wsName, 0); {
+	case net == "" || net == "loopback":
+		why = "this run's records are on loopback, where a round trip costs nothing: no record on a wan or mobile network is present to price it"
+	case ws == nil || !ws.stat("p50").OK():
+		why = fmt.Sprintf("on the %s network no WebSocket latency record is present to price the round trip", net)
+	default:
+		trip = j.mannWhitney("C5|p50|"+groupKey(lp)+"|"+groupKey(ws), fmt.Sprintf("%s vs %s p50 on the %s network", lpName, wsName, net), lp.stat("p50"), ws.stat("p50"), 1, us)
 	}
-	if net == "" || net == "loopback" {
-		ev += "; this run's records are on loopback, where a round trip costs nothing: no record on a wan or mobile network is present to price it."
-	} else if ws := d.get("latency", d.name(refWebSocket), 0); ws != nil {
-		lp50, _ := lp.medianOf("p50")
-		wp50, _ := ws.medianOf("p50")
-		ev += fmt.Sprintf("; on the %s network, long poll p50 %s vs WebSocket p50 %s.", net, us(lp50), us(wp50))
-		if l < s && lp50 > wp50 {
-			v = Supported
+	return func() Claim {
+		cs := []*comparison{fewer}
+		v := NotDecided
+		o := fewer.outcome()
+		switch {
+		case o == outBelow:
+			v = Contradicted // long poll makes more polls per message
+		case o == outAbove && trip != nil:
+			cs = append(cs, trip)
+			switch trip.outcome() {
+			case outAbove:
+				v = Supported
+			case outBelow:
+				v = Mixed // fewer requests, no round-trip cost
+			}
+		case trip != nil:
+			cs = append(cs, trip)
 		}
-	} else {
-		ev += fmt.Sprintf("; on the %s network no WebSocket latency record is present to price the round trip.", net)
+		ev := comparisonsText(cs)
+		if why != "" {
+			ev += "; " + why
+		}
+		return Claim{id, text, rule, v, ev + "."}
 	}
-	return Claim{"C5", text, rule, v, ev}
 }
 
-func c6(d claimData) Claim {
+func c6(d claimData, j *judging) pending {
+	const id = "C6"
 	text := "Long polling can lose, duplicate or reorder messages."
-	rule := "every long-poll record of the run: lost, duplicates, reorderings"
+	rule := "every trusted long-poll record: supported when any lost, duplicated or reordered a message; contradicted only when fault-scenario records (which could show it) did none of it; not decided without a fault scenario"
 	var lost, dups, reord, delivered int64
 	n := 0
 	faults := map[string]bool{}
+	seen := map[*group]bool{} // a targets- scenario's groups also stand under their role
 	for _, groups := range d {
 		for _, g := range groups {
-			if !g.known || !longPoll(g.facts) {
+			if !g.known || !longPoll(g.facts) || seen[g] {
 				continue
 			}
+			seen[g] = true
+			j.use(id, g)
 			for _, r := range g.ok {
 				if r.Params.Fault != "" {
 					faults[r.Scenario] = true
@@ -301,37 +422,69 @@ func c6(d claimData) Claim {
 		}
 	}
 	if n == 0 {
-		return missing("C6", text, rule, "long poll")
+		return ready(missing(id, text, rule, "long poll"))
 	}
-	v := Contradicted
-	if lost+dups+reord > 0 {
+	names := make([]string, 0, len(faults))
+	for f := range faults {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	ev := fmt.Sprintf("%d long-poll records, %d messages delivered: %d lost, %d duplicated, %d reordered (with a resume cursor", n, delivered, lost, dups, reord)
+	v := NotDecided
+	switch {
+	case lost+dups+reord > 0:
 		v = Supported
+		ev += ")"
+	case len(names) > 0:
+		v = Contradicted
+		ev += "; under the faults of " + strings.Join(names, ", ") + ")"
+	default:
+		ev += "): not decided: no fault scenario in these records, and records without a disconnect cannot show what one costs"
 	}
-	fs := "no fault-scenario record of long poll is present"
-	if len(faults) > 0 {
-		names := make([]string, 0, len(faults))
-		for f := range faults {
-			names = append(names, f)
-		}
-		sort.Strings(names)
-		fs = "fault scenarios included: " + strings.Join(names, ", ")
-	}
-	return Claim{"C6", text, rule, v, fmt.Sprintf("%d long-poll records, %d messages delivered: %d lost, %d duplicated, %d reordered (with a resume cursor; %s).", n, delivered, lost, dups, reord, fs)}
+	return ready(Claim{id, text, rule, v, ev + "."})
 }
 
-func c7(d claimData) Claim {
+func c7(d claimData, j *judging) pending {
 	text := "Holding many long-poll connections open consumes server resources."
-	rule := "idle scenario: server heap per held long poll above both sse-lean's and websocket's per connection"
-	return compareGroups(d, "C7", text, rule, "idle", "server-heap-per-conn", d.names(plainLongPoll), d.names(refPush), "B heap/conn", 1)
+	rule := "idle scenario: server heap per held long poll above each representative push transport's per connection, the floor left out (Mann-Whitney per pair)"
+	return compareGroups(d, j, "C7", text, rule, "idle", "server-heap-per-conn", d.names(plainLongPoll), d.names(refPush), unitOf("B heap/conn"), 1)
 }
 
 const (
 	c8Text = "SSE is simpler and lighter than WebSocket but does not scale as far."
-	c8Rule = "fanout scenario: largest client count within the SLO without loss, SSE (both) below WebSocket; not decided while a transport compared has not reached its limit"
+	c8Rule = "fanout scenario: largest client count within the SLO without loss (trusted steps only), SSE against WebSocket; where one stopped below the other, their p99s at the step where it left the SLO are compared (Mann-Whitney): supported when every SSE transport stopped significantly below every WebSocket one; not decided while a limit is not reached or the limits tie"
 )
 
-func c8(d claimData) Claim {
-	return c8Judge(d, d.names(plainSSE), d.names(refWebSocket))
+func c8(d claimData, j *judging) pending {
+	var sse, ws []fanSeries
+	for _, t := range d.names(plainSSE) {
+		sse = append(sse, seriesOf(d, j, "C8", t, t, nil))
+	}
+	for _, t := range d.names(refWebSocket) {
+		ws = append(ws, seriesOf(d, j, "C8", t, t, nil))
+	}
+	return c8Judge(j, "C8", c8Text, c8Rule, sse, ws)
+}
+
+// fanSeries is one transport's fanout groups of one implementation (or of
+// any, for a report of one), steps in order, named as the evidence names
+// it.
+type fanSeries struct {
+	name   string
+	groups []*group
+}
+
+// seriesOf is transport t's fanout series in d, read by claim id; only
+// groups of implementation im when im is not nil.
+func seriesOf(d claimData, j *judging, id, name, t string, im *implID) fanSeries {
+	s := fanSeries{name: name}
+	for _, g := range d["fanout"] {
+		if g.key.Transport == t && (im == nil || idOf(g.impl) == *im) {
+			j.use(id, g)
+			s.groups = append(s.groups, g)
+		}
+	}
+	return s
 }
 
 // fanoutLimit is the largest step within the SLO (withinSLO) of one
@@ -355,79 +508,96 @@ func fanoutLimit(groups []*group) (v float64, top bool) {
 	return v, top
 }
 
-// c8Judge judges C8 on the fanout groups of d between the SSE transports
-// and the WebSocket ones named.
-func c8Judge(d claimData, sseNames, wsNames []string) Claim {
-	text, rule := c8Text, c8Rule
-	best := func(t string) (v float64, seen, top bool) {
-		var groups []*group
-		for _, g := range d["fanout"] {
-			if g.key.Transport == t {
-				groups = append(groups, g)
-			}
+// leftSLO is the first trusted step above limit v whose p99 left the SLO
+// (or that lost messages), nil when none.
+func leftSLO(groups []*group, v float64) *group {
+	for _, g := range groups {
+		if !anyUntrusted(g) && g.first().StepValue > v && !withinSLO(g) {
+			return g
 		}
-		v, top = fanoutLimit(groups)
-		return v, len(groups) > 0, top
 	}
-	type limit struct {
-		name string
-		v    float64
-		top  bool
-	}
-	limits := func(names []string) ([]limit, bool) {
-		var out []limit
-		for _, n := range names {
-			v, seen, top := best(n)
-			if !seen {
-				return nil, false
-			}
-			out = append(out, limit{n, v, top})
+	return nil
+}
+
+// atStep is the series' group at client count v, nil when none.
+func atStep(groups []*group, v float64) *group {
+	for _, g := range groups {
+		if g.first().StepValue == v {
+			return g
 		}
-		return out, len(out) > 0
 	}
-	sse, okS := limits(sseNames)
-	ws, okW := limits(wsNames)
-	if !okS || !okW {
-		return missing("C8", text, rule, joinOr(append(sseNames, wsNames...), "and")+" in the fanout scenario")
+	return nil
+}
+
+// c8Judge judges C8 between the SSE series and the WebSocket ones: for
+// each pair, the one that stopped first is compared with the other at the
+// step where it left the SLO.
+func c8Judge(j *judging, id, text, rule string, sse, ws []fanSeries) pending {
+	for _, s := range append(append([]fanSeries(nil), sse...), ws...) {
+		if len(s.groups) == 0 {
+			var names []string
+			for _, s := range append(append([]fanSeries(nil), sse...), ws...) {
+				names = append(names, s.name)
+			}
+			return ready(missing(id, text, rule, joinOr(names, "and")+" in the fanout scenario"))
+		}
+	}
+	if len(sse) == 0 || len(ws) == 0 {
+		return ready(missing(id, text, rule, "SSE and WebSocket in the fanout scenario"))
 	}
 	var parts []string
-	for _, l := range append(append([]limit(nil), sse...), ws...) {
-		parts = append(parts, l.name+" "+limitText(l.v, l.top))
+	for _, s := range append(append([]fanSeries(nil), sse...), ws...) {
+		v, top := fanoutLimit(s.groups)
+		parts = append(parts, s.name+" "+limitText(v, top))
 	}
-	ev := "largest client count within the SLO: " + strings.Join(parts, ", ")
-	// below: 1 when a's limit is known to be below b's, -1 when known not
-	// to be, 0 when a limit not reached leaves it open.
-	below := func(a, b limit) int {
-		switch {
-		case a.v < b.v && !a.top:
-			return 1
-		case a.v >= b.v && !b.top:
-			return -1
-		}
-		return 0
+	type pair struct {
+		c    *comparison
+		sign int    // outAbove when c's first side is the SSE series
+		why  string // why the pair is open, when c is nil
 	}
-	open, yes, no := false, 0, 0
+	var pairs []pair
+	p99, _ := results.MetricByName("p99")
 	for _, a := range sse {
 		for _, b := range ws {
-			switch below(a, b) {
-			case 0:
-				open = true
-			case 1:
-				yes++
+			va, ta := fanoutLimit(a.groups)
+			vb, tb := fanoutLimit(b.groups)
+			first, second, sign := a, b, outAbove // first stopped below second
+			switch {
+			case va < vb && !ta:
+			case vb < va && !tb:
+				first, second, sign = b, a, outBelow
+			case va == vb && !ta && !tb:
+				pairs = append(pairs, pair{why: fmt.Sprintf("%s and %s stopped at the same step (%s): the steps cannot order them", a.name, b.name, num(va))})
+				continue
 			default:
-				no++
+				pairs = append(pairs, pair{why: fmt.Sprintf("%s vs %s: a limit not reached leaves the comparison open", a.name, b.name)})
+				continue
 			}
+			vf, _ := fanoutLimit(first.groups)
+			gf := leftSLO(first.groups, vf)
+			gs := atStep(second.groups, gf.first().StepValue)
+			if gs == nil || anyUntrusted(gs) || !withinSLO(gs) {
+				pairs = append(pairs, pair{why: fmt.Sprintf("%s left the SLO at clients=%s, where %s has no trusted step within it", first.name, num(gf.first().StepValue), second.name)})
+				continue
+			}
+			label := fmt.Sprintf("p99 at clients=%s, %s (left the SLO) vs %s", num(gf.first().StepValue), first.name, second.name)
+			c := j.mannWhitney("C8|p99|"+groupKey(gf)+"|"+groupKey(gs), label, gf.Stat(p99), gs.Stat(p99), 1, us)
+			pairs = append(pairs, pair{c: c, sign: sign})
 		}
 	}
-	switch {
-	case open:
-		return Claim{"C8", text, rule, NotDecided, ev + "; a transport that passed the largest step tried has not reached its limit, so the comparison is open."}
-	case no == 0:
-		return Claim{"C8", text, rule, Supported, ev + "."}
-	case yes == 0:
-		return Claim{"C8", text, rule, Contradicted, ev + "."}
+	return func() Claim {
+		outs := make([]int, len(pairs))
+		var ev []string
+		for i, p := range pairs {
+			if p.c == nil {
+				ev = append(ev, p.why)
+				continue
+			}
+			outs[i] = p.c.outcome() * p.sign
+			ev = append(ev, p.c.text())
+		}
+		return Claim{id, text, rule, verdictOf(outs), "largest client count within the SLO: " + strings.Join(parts, ", ") + ". " + strings.Join(ev, "; ") + "."}
 	}
-	return Claim{"C8", text, rule, Mixed, ev + "."}
 }
 
 func limitText(v float64, top bool) string {
@@ -442,20 +612,36 @@ func limitText(v float64, top bool) string {
 
 const c9Text = "WebSocket uses more resources (memory, CPU) than SSE."
 
-func c9(d claimData) Claim {
+func c9(d claimData, j *judging) pending {
+	const id = "C9"
 	text := c9Text
-	rule := "idle scenario: server heap per connection and CPU per connection-second, WebSocket above both SSE transports on both"
+	rule := "idle scenario: server heap per connection and CPU per connection-second, WebSocket above each SSE transport on both (Mann-Whitney per pair); mixed when the two figures disagree"
 	ws, sse := d.names(refWebSocket), d.names(plainSSE)
-	mem := compareGroups(d, "C9", text, rule, "idle", "server-heap-per-conn", ws, sse, "B heap/conn", 1)
-	cpu := compareGroups(d, "C9", text, rule, "idle", "server-cpu-per-conn-s", ws, sse, "µs CPU/conn-s", 1)
-	if mem.Verdict == NotMeasured || cpu.Verdict == NotMeasured {
-		return mem
+	both := append(append([]string(nil), ws...), sse...)
+	if !d.measured(j, id, "idle", "server-heap-per-conn", both) || !d.measured(j, id, "idle", "server-cpu-per-conn-s", both) {
+		return ready(missing(id, text, rule, strings.Join(both, ", ")+" in the idle scenario"))
 	}
-	v := Mixed
-	if mem.Verdict == cpu.Verdict {
-		v = mem.Verdict
+	mem, ok1 := comparePairs(d, j, id, "idle", "server-heap-per-conn", ws, sse, unitOf("B heap/conn"), 1)
+	cpu, ok2 := comparePairs(d, j, id, "idle", "server-cpu-per-conn-s", ws, sse, unitOf("µs CPU/conn-s"), 1)
+	if !ok1 || !ok2 {
+		return ready(missing(id, text, rule, strings.Join(append(append([]string(nil), ws...), sse...), ", ")+" in the idle scenario"))
 	}
-	return Claim{"C9", text, rule, v, "memory: " + mem.Evidence + " CPU: " + cpu.Evidence}
+	return func() Claim {
+		return Claim{id, text, rule, bothVerdict(pairsVerdict(mem), pairsVerdict(cpu)),
+			"memory: " + comparisonsText(mem) + ". CPU: " + comparisonsText(cpu) + "."}
+	}
+}
+
+// bothVerdict combines the verdicts of two figures a claim needs both of:
+// not decided when either is, mixed when they differ.
+func bothVerdict(a, b string) string {
+	switch {
+	case a == NotDecided || b == NotDecided:
+		return NotDecided
+	case a != b:
+		return Mixed
+	}
+	return a
 }
 
 func c10(d claimData) Claim {
@@ -486,9 +672,10 @@ func c10(d claimData) Claim {
 // scenario, or any scenario of binary records) at their largest payload,
 // where framing no longer hides the encoding: SSE carries base64, 4 bytes
 // per 3, WebSocket the raw bytes.
-func c11(d claimData) Claim {
+func c11(d claimData, j *judging) pending {
+	const id = "C11"
 	text := "SSE carries only UTF-8 text, so binary payloads cost more than over WebSocket."
-	rule := "binary payloads at the largest payload measured: bytes per delivered message of sse and sse-lean (base64) against WebSocket's (raw binary frames); supported when both are at least 1.2x WebSocket's, contradicted when neither is; CPU per message shown beside"
+	rule := "binary payloads at the largest payload measured: bytes per delivered message of each plaintext SSE transport (base64) against 1.2x WebSocket's (raw binary frames), Mann-Whitney per pair; CPU per message shown beside"
 	var scen string
 	for _, name := range sortedNames(d) {
 		if gs := d[name]; len(gs) > 0 && gs[0].first().Params.Binary && (scen == "" || name == "payload-binary") {
@@ -496,7 +683,7 @@ func c11(d claimData) Claim {
 		}
 	}
 	if scen == "" {
-		return missing("C11", text, rule, "a scenario with binary payloads (payload-binary)")
+		return ready(missing(id, text, rule, "a scenario with binary payloads (payload-binary)"))
 	}
 	step, payload := -1, -1
 	for _, g := range d[scen] {
@@ -505,93 +692,167 @@ func c11(d claimData) Claim {
 		}
 	}
 	wsName := d.name(refWebSocket)
-	ws := d.get(scen, wsName, step)
-	wsB, okW := 0.0, false
-	if ws != nil {
-		wsB, okW = ws.medianOf("bytes-per-msg")
-	}
-	if !okW {
-		return missing("C11", text, rule, "websocket with binary payloads")
+	ws := d.pick(j, id, scen, wsName, step)
+	if ws == nil || !ws.stat("bytes-per-msg").OK() {
+		return ready(missing(id, text, rule, "websocket with binary payloads"))
 	}
 	cpu := func(g *group) string {
 		s, _ := g.medianOf("server-cpu-per-msg")
-		return fmt.Sprintf("server %.2f µs, load generator %.2f µs CPU/msg", s, medianOver(g, func(r results.Record) float64 { return r.Loadgen.CPUPerMessageUs }))
+		return fmt.Sprintf("%s: server %.2f µs, load generator %.2f µs CPU/msg", g.key.Transport, s, medianOver(g, func(r results.Record) float64 { return r.Loadgen.CPUPerMessageUs }))
 	}
-	ev := []string{fmt.Sprintf("%s, %s payload: %s %.0f B/msg (%s)", scen, fmtBytes(float64(payload)), wsName, wsB, cpu(ws))}
-	measured, more := 0, 0
+	cpus := []string{cpu(ws)}
+	var cs []*comparison
 	for _, tr := range d.names(plainSSE) {
-		g := d.get(scen, tr, step)
-		if g == nil {
+		g := d.pick(j, id, scen, tr, step)
+		if g == nil || !g.stat("bytes-per-msg").OK() {
 			continue
 		}
-		b, ok := g.medianOf("bytes-per-msg")
-		if !ok {
-			continue
-		}
-		measured++
-		if b >= 1.2*wsB {
-			more++
-		}
-		ev = append(ev, fmt.Sprintf("%s %.0f B/msg, %.2fx %s (%s)", tr, b, b/wsB, wsName, cpu(g)))
+		cs = append(cs, j.mannWhitney("C11|bpm|"+groupKey(g)+"|"+groupKey(ws), fmt.Sprintf("%s vs 1.2x %s", tr, wsName), g.stat("bytes-per-msg"), ws.stat("bytes-per-msg"), 1.2, unitOf("B/msg")))
+		cpus = append(cpus, cpu(g))
 	}
-	if measured == 0 {
-		return missing("C11", text, rule, "sse or sse-lean with binary payloads")
+	if len(cs) == 0 {
+		return ready(missing(id, text, rule, "sse or sse-lean with binary payloads"))
 	}
-	if n := repsOf(ws); n > 1 {
-		ev = append(ev, fmt.Sprintf("medians over %d repetitions", n))
+	return func() Claim {
+		return Claim{id, text, rule, pairsVerdict(cs), fmt.Sprintf("%s, %s payload: %s (%s).", scen, fmtBytes(float64(payload)), comparisonsText(cs), strings.Join(cpus, "; "))}
 	}
-	v := Mixed
-	switch more {
-	case measured:
-		v = Supported
-	case 0:
-		v = Contradicted
-	}
-	return Claim{"C11", text, rule, v, strings.Join(ev, "; ") + "."}
 }
 
-func c12(d claimData) Claim {
+// Scenarios C12 reads: the idle-closing fault without and with heartbeats.
+const (
+	idleClose          = "fault-idle-close"
+	idleCloseHeartbeat = "fault-idle-close-heartbeat"
+)
+
+// c12 judges C12 per network the idle-close records ran on (the fault
+// injector, or a real proxy) and per streaming transport: the unplanned
+// disconnects of every trusted repetition without heartbeats against
+// those with them.
+func c12(d claimData, j *judging) pending {
+	const id = "C12"
 	text := "Without heartbeats, proxies and middleboxes cut idle streaming connections."
-	rule := "fault-idle-close vs fault-idle-close-heartbeat: streaming transports disconnected without heartbeats and not with them"
-	var without, with []string
-	cutWithout, keptWith, n := 0, 0, 0
-	streams := d.names(plainPush)
-	for _, t := range streams {
-		a, b := d.get("fault-idle-close", t, 0), d.get("fault-idle-close-heartbeat", t, 0)
-		if a == nil || b == nil {
+	rule := "fault-idle-close vs fault-idle-close-heartbeat, per network and streaming transport: disconnects per repetition without heartbeats above those with them (Mann-Whitney over every repetition)"
+	type key struct{ net, tr string }
+	without, with := map[key][]results.Record{}, map[key][]results.Record{}
+	var keys []key
+	seen := map[key]bool{}
+	for _, t := range d.names(plainPush) {
+		for _, sc := range []string{idleClose, idleCloseHeartbeat} {
+			for _, g := range d[sc] {
+				if g.key.Transport != t {
+					continue
+				}
+				j.use(id, g)
+				for _, r := range g.recs {
+					k := key{r.Params.Network, t}
+					if !seen[k] {
+						seen[k] = true
+						keys = append(keys, k)
+					}
+				}
+				for _, r := range g.ok {
+					k := key{r.Params.Network, t}
+					if sc == idleClose {
+						without[k] = append(without[k], r)
+					} else {
+						with[k] = append(with[k], r)
+					}
+				}
+			}
+		}
+	}
+	sort.SliceStable(keys, func(a, b int) bool { return keys[a].net < keys[b].net })
+	drops := func(rs []results.Record) results.Stat {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = float64(r.Delivery.Drops)
+		}
+		return results.StatOf(v)
+	}
+	type netCase struct {
+		net, settings string
+		cs            []*comparison
+		absent        []string
+	}
+	var cases []*netCase
+	byNet := map[string]*netCase{}
+	var all []*comparison
+	for _, k := range keys {
+		nc := byNet[k.net]
+		if nc == nil {
+			nc = &netCase{net: k.net}
+			byNet[k.net] = nc
+			cases = append(cases, nc)
+		}
+		a, b := without[k], with[k]
+		if len(a) == 0 || len(b) == 0 {
+			nc.absent = append(nc.absent, k.tr)
 			continue
 		}
-		n++
-		da, db := sumCounts(a).Drops, sumCounts(b).Drops
-		without = append(without, fmt.Sprintf("%s %d", t, da))
-		with = append(with, fmt.Sprintf("%s %d", t, db))
-		if da > 0 {
-			cutWithout++
+		if nc.settings == "" {
+			nc.settings = idleCloseSettings(a, b)
 		}
-		if db == 0 {
-			keptWith++
+		c := j.mannWhitney("C12|drops|"+k.net+"|"+k.tr, k.tr+" disconnects per repetition without vs with heartbeats", drops(a), drops(b), 1, num)
+		nc.cs = append(nc.cs, c)
+		all = append(all, c)
+	}
+	if len(all) == 0 {
+		m := missing(id, text, rule, "the fault-idle-close scenarios with and without heartbeats")
+		for _, nc := range cases {
+			m.Evidence += fmt.Sprintf(" Through %s, %s did not run both (see the proxies section).", nc.net, strings.Join(nc.absent, ", "))
+		}
+		return ready(m)
+	}
+	return func() Claim {
+		var ev []string
+		for _, nc := range cases {
+			s := "on " + nc.net
+			if nc.settings != "" {
+				s += " (" + nc.settings + ")"
+			}
+			if len(nc.cs) > 0 {
+				s += ": " + pairsVerdict(nc.cs) + ": " + comparisonsText(nc.cs)
+			}
+			if len(nc.absent) > 0 {
+				s += fmt.Sprintf("; %s did not run both scenarios through it (see the proxies section)", strings.Join(nc.absent, ", "))
+			}
+			ev = append(ev, s)
+		}
+		return Claim{id, text, rule, pairsVerdict(all), strings.Join(ev, ". ") + "."}
+	}
+}
+
+// idleCloseSettings describes, from the records, what an idle-close pair
+// ran with: the fault, the server heartbeat without and with, and a real
+// proxy's idle timeout.
+func idleCloseSettings(without, with []results.Record) string {
+	s := distinct(without, func(r results.Record) string { return r.Params.Fault })
+	s += ", server heartbeat " + orNotRecorded(distinct(without, func(r results.Record) string { return r.Params.Heartbeat }))
+	if hb := distinct(with, func(r results.Record) string { return r.Params.Heartbeat }); hb != "" {
+		s += ", with a " + hb + " heartbeat"
+	} else {
+		s += ", with heartbeats (interval not recorded)"
+	}
+	if idle := distinct(append(append([]results.Record(nil), without...), with...), func(r results.Record) string {
+		if r.Proxy == nil || r.Proxy.IdleS == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%gs", r.Proxy.IdleS)
+	}); idle != "" {
+		s += ", proxy idle timeout " + idle
+	}
+	return s
+}
+
+// distinct lists f's distinct non-empty values over recs, in order.
+func distinct(recs []results.Record, f func(results.Record) string) string {
+	var out []string
+	for _, r := range recs {
+		if v := f(r); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
 		}
 	}
-	if n == 0 {
-		return missing("C12", text, rule, "the fault-idle-close scenarios")
-	}
-	idle, hb := "", "a heartbeat (interval not recorded)"
-	for _, t := range streams {
-		if g := d.get("fault-idle-close", t, 0); g != nil && idle == "" {
-			idle = " (" + g.first().Params.Fault + ", server heartbeat " + orNotRecorded(g.first().Params.Heartbeat) + ")"
-		}
-		if g := d.get("fault-idle-close-heartbeat", t, 0); g != nil && g.first().Params.Heartbeat != "" {
-			hb = "a " + g.first().Params.Heartbeat + " heartbeat"
-		}
-	}
-	v := Mixed
-	switch {
-	case cutWithout == n && keptWith == n:
-		v = Supported
-	case cutWithout == 0:
-		v = Contradicted
-	}
-	return Claim{"C12", text, rule, v, fmt.Sprintf("disconnects without heartbeats%s: %s; with %s: %s.", idle, strings.Join(without, ", "), hb, strings.Join(with, ", ")) + c12RealProxies(d)}
+	return strings.Join(out, " / ")
 }
 
 func orNotRecorded(s string) string {

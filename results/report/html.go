@@ -52,6 +52,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 {{end}}
 <h2 id="claims">Claims</h2>
 <p>Each common belief about push transports, judged by this run's numbers.</p>
+<p class="note">{{.R.ClaimsNote}}</p>
 <table class="claims"><thead><tr><th>id</th><th>claim</th><th>verdict</th><th>evidence</th><th>rule</th></tr></thead><tbody>
 {{range .R.Claims}}<tr><td>{{.ID}}</td><td>{{.Text}}</td><td class="{{verdictClass .Verdict}}">{{.Verdict}}</td><td>{{.Evidence}}</td><td>{{.Rule}}</td></tr>{{end}}
 </tbody></table>

@@ -374,29 +374,52 @@ func modelOf(im results.Implementation) string {
 // claimsByImplementation judges the claims on one implementation's records
 // (pushbench's own when present: results.ImplementationOf), and with
 // several implementations adds C8 and C9 judged per implementation with a
-// line across them.
-func claimsByImplementation(byScenario map[string][]*group, impls []results.Implementation) []Claim {
+// line across them, and per server model (claims_model.go); all in one
+// family of comparisons. It returns the family's note too.
+func claimsByImplementation(byScenario map[string][]*group, impls []results.Implementation) ([]Claim, string) {
 	if len(impls) < 2 {
 		return evaluateClaims(byScenario)
 	}
 	byScenario = withRoles(byScenario)
+	j := newJudging()
 	ref := impls[0]
-	claims := evaluateClaims(ofImplementation(byScenario, idOf(ref)))
-	for i := range claims {
-		claims[i].Evidence = "On " + implName(ref) + "'s records only: " + claims[i].Evidence
+	ps := pendingClaims(ofImplementation(byScenario, idOf(ref)), j)
+	for i, p := range ps {
+		ps[i] = func() Claim {
+			c := p()
+			c.Evidence = "On " + implName(ref) + "'s records only: " + c.Evidence
+			return c
+		}
 	}
-	figs, _ := figuresOf(byScenario)
-	var c8s, c9s []implVerdict
+	t := j.trustedOnly(claimData(byScenario))
+	var c8s, c9s []func() implVerdict
 	for _, im := range impls {
-		c8s = append(c8s, c8Of(byScenario, figs, im))
-		c9s = append(c9s, c9Of(figs, im))
+		c8s = append(c8s, c8Of(t, j, im))
+		c9s = append(c9s, c9Of(t, j, im))
 	}
-	return append(claims,
-		across("C8/impl", c8Text, "per implementation with SSE and WebSocket fanout records, C8's rule ("+c8Rule+"); "+acrossRule,
-			"SSE stops below WebSocket", c8s),
-		across("C9/impl", c9Text, "per implementation with SSE and WebSocket idle records (largest step, qualifying repetitions): server RSS per connection and CPU per connection-second, "+
-			"WebSocket above every SSE transport of the same implementation on both (RSS, the memory figure every implementation has; C9 itself reads pushbench's heap); equal medians are not decided; "+acrossRule,
-			"WebSocket heavier than SSE", c9s))
+	per := map[string][]implVerdict{}
+	ps = append(ps,
+		func() Claim {
+			per["C8"] = finishAll(c8s)
+			return across("C8/impl", c8Text, "per implementation with SSE and WebSocket fanout records, C8's rule ("+c8Rule+"); "+acrossRule,
+				"SSE stops below WebSocket", per["C8"])
+		},
+		func() Claim {
+			per["C9"] = finishAll(c9s)
+			return across("C9/impl", c9Text, "per implementation with SSE and WebSocket idle records (largest step, trusted repetitions): server RSS per connection and CPU per connection-second, "+
+				"WebSocket above every SSE transport of the same implementation on both, Mann-Whitney per pair (RSS, the memory figure every implementation has; C9 itself reads pushbench's heap); "+acrossRule,
+				"WebSocket heavier than SSE", per["C9"])
+		})
+	ps = append(ps, modelClaims(t, j, impls, per)...)
+	return finish(j, ps), j.note()
+}
+
+func finishAll(fs []func() implVerdict) []implVerdict {
+	out := make([]implVerdict, len(fs))
+	for i, f := range fs {
+		out[i] = f()
+	}
+	return out
 }
 
 const acrossRule = "the claim holds for the transport only where it holds in every implementation that measured it"
@@ -408,147 +431,131 @@ type implVerdict struct {
 	evidence string
 }
 
-// implFacts are the facts of the transports im measured in scenario sc.
-func implFacts(figs map[string]map[implID]*implFigures, im results.Implementation, sc string) map[string]results.TransportFacts {
+// transportsOf are the transports im measured in scenario sc of t (every
+// implementation when im is nil), with their facts.
+func transportsOf(t claimData, sc string, ims ...results.Implementation) map[string]results.TransportFacts {
 	out := map[string]results.TransportFacts{}
-	for t, byImpl := range figs {
-		f := byImpl[idOf(im)]
-		if f == nil {
-			continue
-		}
-		if (sc == implIdle && f.idleRan) || (sc == implFanout && f.fanoutTried) {
-			out[t] = f.facts
+	for _, g := range t[sc] {
+		for _, im := range ims {
+			if idOf(g.impl) == idOf(im) {
+				if _, ok := out[g.key.Transport]; !ok || g.known {
+					out[g.key.Transport] = g.facts
+				}
+			}
 		}
 	}
 	return out
 }
 
-// c8Of judges C8 on im's fanout groups (every repetition, as the tables
-// and C8 read them) with C8's own judgement.
-func c8Of(byScenario map[string][]*group, figs map[string]map[implID]*implFigures, im results.Implementation) implVerdict {
-	facts := implFacts(figs, im, implFanout)
+// c8Of judges C8 on im's fanout groups with C8's own judgement.
+func c8Of(t claimData, j *judging, im results.Implementation) func() implVerdict {
+	facts := transportsOf(t, implFanout, im)
 	sse, ws := namesWhere(facts, plainSSE), namesWhere(facts, refWebSocket)
 	if len(sse) == 0 || len(ws) == 0 {
-		return implVerdict{im, NotMeasured, "no fanout record of both SSE and WebSocket"}
+		return func() implVerdict { return implVerdict{im, NotMeasured, "no fanout record of both SSE and WebSocket"} }
 	}
-	c := c8Judge(ofImplementation(byScenario, idOf(im)), sse, ws)
-	return implVerdict{im, c.Verdict, strings.TrimSuffix(c.Evidence, ".")}
+	id := idOf(im)
+	series := func(names []string) []fanSeries {
+		var out []fanSeries
+		for _, n := range names {
+			out = append(out, seriesOf(t, j, "C8/impl", n, n, &id))
+		}
+		return out
+	}
+	p := c8Judge(j, "C8/impl", c8Text, c8Rule, series(sse), series(ws))
+	return func() implVerdict {
+		c := p()
+		return implVerdict{im, c.Verdict, strings.TrimSuffix(c.Evidence, ".")}
+	}
 }
 
-// c9Of judges C9 on im's idle figures, the section's: server RSS and CPU
-// per connection at the idle scenario's largest step, qualifying
-// repetitions only, compared by pairVerdict (C9's comparison); a pair of
-// equal medians leaves it not decided.
-func c9Of(figs map[string]map[implID]*implFigures, im results.Implementation) implVerdict {
-	facts := implFacts(figs, im, implIdle)
-	sse, ws := namesWhere(facts, plainSSE), namesWhere(facts, refWebSocket)
+// idleAt is transport tr's idle group of im at its largest step, nil when
+// none.
+func idleAt(t claimData, tr string, im results.Implementation) *group {
+	var last *group
+	for _, g := range t[implIdle] {
+		if g.key.Transport == tr && idOf(g.impl) == idOf(im) {
+			last = g
+		}
+	}
+	return last
+}
+
+// idleMetrics are the figures C9 compares per implementation and model.
+var idleMetrics = []struct {
+	name, unit string
+	f          func(float64) string
+}{
+	{"server-rss-per-conn", "RSS/conn", fmtBytes},
+	{"server-cpu-per-conn-s", "CPU/conn-s", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + " µs" }},
+}
+
+// idleSide is one side of a C9 comparison: a transport of an
+// implementation, named as the evidence names it.
+type idleSide struct {
+	name string
+	g    *group
+}
+
+// c9Pairs registers C9's comparisons between the WebSocket sides and
+// the SSE ones, per figure; why is not empty when a figure is missing.
+func c9Pairs(j *judging, id string, ws, sse []idleSide) (mem, cpu []*comparison, why string) {
+	for _, s := range append(append([]idleSide(nil), ws...), sse...) {
+		j.use(id, s.g)
+	}
+	for _, m := range idleMetrics { // every figure present before any comparison enters the family
+		for _, s := range append(append([]idleSide(nil), ws...), sse...) {
+			if len(s.g.ok) == 0 {
+				return nil, nil, s.name + " idle: every repetition excluded"
+			}
+			if !s.g.stat(m.name).OK() {
+				return nil, nil, s.name + " idle: " + m.unit + " not measured"
+			}
+		}
+	}
+	for i, m := range idleMetrics {
+		for _, h := range ws {
+			for _, l := range sse {
+				c := j.mannWhitney(fmt.Sprintf("%s|%s|%s|1", m.name, groupKey(h.g), groupKey(l.g)), m.unit+" "+h.name+" vs "+l.name,
+					h.g.stat(m.name), l.g.stat(m.name), 1, m.f)
+				if i == 0 {
+					mem = append(mem, c)
+				} else {
+					cpu = append(cpu, c)
+				}
+			}
+		}
+	}
+	return mem, cpu, ""
+}
+
+// c9Of judges C9 on im's idle groups at the idle scenario's largest step:
+// server RSS and CPU per connection, WebSocket against each SSE
+// transport.
+func c9Of(t claimData, j *judging, im results.Implementation) func() implVerdict {
+	facts := transportsOf(t, implIdle, im)
+	sseN, wsN := namesWhere(facts, plainSSE), namesWhere(facts, refWebSocket)
+	fixed := func(v, ev string) func() implVerdict { return func() implVerdict { return implVerdict{im, v, ev} } }
 	switch {
-	case len(sse) == 0 || len(ws) == 0:
-		return implVerdict{im, NotMeasured, "no idle record of both SSE and WebSocket"}
+	case len(sseN) == 0 || len(wsN) == 0:
+		return fixed(NotMeasured, "no idle record of both SSE and WebSocket")
 	case !im.Local:
-		return implVerdict{im, NotMeasured, "the server runs elsewhere: its memory and CPU are not measured"}
+		return fixed(NotMeasured, "the server runs elsewhere: its memory and CPU are not measured")
 	}
-	var verdicts, ev []string
-	for _, m := range []struct {
-		name, unit string
-		f          func(float64) string
-	}{
-		{"server-rss-per-conn", "RSS/conn", fmtBytes},
-		{"server-cpu-per-conn-s", "CPU/conn-s", func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + " µs" }},
-	} {
-		metric, _ := results.MetricByName(m.name)
-		values := func(names []string) (map[string]results.Stat, []string, string) {
-			out := map[string]results.Stat{}
-			var parts []string
-			for _, t := range names {
-				g := figs[t][idOf(im)].idlePick
-				if g == nil {
-					return nil, nil, t + " idle: every repetition excluded"
-				}
-				st := g.Stat(metric)
-				if !st.OK() {
-					return nil, nil, t + " idle: " + m.unit + " not measured"
-				}
-				out[t] = st
-				parts = append(parts, fmt.Sprintf("%s %s (n=%d)", t, m.f(st.Center), st.N))
-			}
-			return out, parts, ""
+	sides := func(names []string) []idleSide {
+		var out []idleSide
+		for _, n := range names {
+			out = append(out, idleSide{n, idleAt(t, n, im)})
 		}
-		hi, hiEv, why := values(ws)
-		if why != "" {
-			return implVerdict{im, NotMeasured, why}
-		}
-		lo, loEv, why := values(sse)
-		if why != "" {
-			return implVerdict{im, NotMeasured, why}
-		}
-		v, ps := significantPair(hi, lo)
-		verdicts = append(verdicts, v)
-		ev = append(ev, m.unit+": "+strings.Join(append(hiEv, loEv...), ", ")+" ("+ps+")")
+		return out
 	}
-	v := verdicts[0]
-	switch {
-	case verdicts[0] == NotDecided || verdicts[1] == NotDecided:
-		v = NotDecided
-	case verdicts[0] != verdicts[1]:
-		v = Mixed
+	mem, cpu, why := c9Pairs(j, "C9/impl", sides(wsN), sides(sseN))
+	if why != "" {
+		return fixed(NotMeasured, why)
 	}
-	return implVerdict{im, v, strings.Join(ev, "; ")}
-}
-
-// significantPair judges hi above lo through the repetitions, as the
-// tables compare: every pair's Mann-Whitney U test below results.Alpha
-// with hi's median above lo's supports it, every pair significant the
-// other way contradicts it; a pair the test cannot tell apart (too few
-// repetitions, or overlapping ones) leaves it not decided. It returns
-// each pair's p-value too.
-func significantPair(hi, lo map[string]results.Stat) (string, string) {
-	var ps []string
-	up, down, pairs := 0, 0, 0
-	for _, h := range sortedStatKeys(hi) {
-		for _, l := range sortedStatKeys(lo) {
-			pairs++
-			p, sig := results.Significance(hi[h].Values, lo[l].Values)
-			ps = append(ps, fmt.Sprintf("%s vs %s p=%.3f", h, l, p))
-			switch {
-			case sig && hi[h].Center > lo[l].Center:
-				up++
-			case sig && hi[h].Center < lo[l].Center:
-				down++
-			}
-		}
+	return func() implVerdict {
+		return implVerdict{im, bothVerdict(pairsVerdict(mem), pairsVerdict(cpu)), comparisonsText(mem) + "; " + comparisonsText(cpu)}
 	}
-	switch {
-	case up == pairs:
-		return Supported, strings.Join(ps, ", ")
-	case down == pairs:
-		return Contradicted, strings.Join(ps, ", ")
-	case up+down < pairs:
-		return NotDecided, strings.Join(ps, ", ")
-	}
-	return Mixed, strings.Join(ps, ", ")
-}
-
-func sortedStatKeys(m map[string]results.Stat) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// tied: some pair of hi and lo medians is equal, which no comparison
-// decides.
-func tied(hi, lo map[string]float64) bool {
-	for _, h := range hi {
-		for _, l := range lo {
-			if h == l {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // across is the line across implementations: how many of those that

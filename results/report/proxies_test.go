@@ -90,29 +90,61 @@ func mustSection(t *testing.T, recs []results.Record) Section {
 	return s
 }
 
-// C12 through a real proxy: cut without heartbeats, kept with them.
+// C12 through a real proxy: cut without heartbeats, kept with them, over
+// every repetition (8), with the heartbeats and the idle timeout the
+// records ran with; a transport the proxy refused is named, not judged.
 func TestC12WithARealProxy(t *testing.T) {
 	var recs []results.Record
 	for _, tr := range []string{"sse", "websocket"} {
 		a := pxRec("nginx-tuned", "fault-idle-close", tr, 1000, 2000, "")
-		a.Params.Fault = "nginx (tuned) closes connections idle for 3s"
+		a.Params.Fault, a.Params.Heartbeat = "nginx (tuned) closes connections idle for 3s", "20s"
+		a.Proxy = &results.ProxyUsage{Kind: "nginx", Form: "tuned", IdleS: 3}
 		a.Delivery.Drops = 4
 		b := pxRec("nginx-tuned", "fault-idle-close-heartbeat", tr, 1000, 2000, "")
+		b.Params.Heartbeat = "1500ms"
+		b.Proxy = a.Proxy
 		recs = append(recs, a, b)
 	}
 	recs = append(recs, pxRec("nginx-stock", "fault-idle-close", "websocket", 0, 0, "upgrade refused by proxy: x"))
-	rep := Build(recs)
+	var reps []results.Record
+	for rep := 1; rep <= 8; rep++ {
+		for _, r := range recs {
+			r.Repetition = rep
+			if rep == 1 && r.Params.Network == "nginx-tuned" && r.Transport == "sse" && r.Scenario == "fault-idle-close" {
+				r.Delivery.Drops = 5 // repetition 1 differs: the claim reads every repetition
+			}
+			reps = append(reps, r)
+		}
+	}
+	rep := Build(reps)
 	var c12 Claim
 	for _, c := range rep.Claims {
 		if c.ID == "C12" {
 			c12 = c
 		}
 	}
-	if c12.Verdict != Supported || !strings.Contains(c12.Evidence, "With a real proxy: ") || !strings.Contains(c12.Evidence, "through nginx-tuned (nginx (tuned) closes connections idle for 3s): supported. Disconnects without/with a 1 s heartbeat: sse 4/0, websocket 4/0.") {
-		t.Errorf("C12 %+v", c12)
+	for _, want := range []string{
+		"on nginx-tuned (nginx (tuned) closes connections idle for 3s, server heartbeat 20s, with a 1500ms heartbeat, proxy idle timeout 3s): supported: ",
+		"sse disconnects per repetition without vs with heartbeats: 4 [4, 4] (n=8) vs 0 [0, 0] (n=8)",
+		"websocket disconnects per repetition without vs with heartbeats: 4 [4, 4] (n=8) vs 0 [0, 0] (n=8)",
+		"on nginx-stock; websocket did not run both scenarios through it",
+		"Records: 40 read, 8 excluded (8 error).",
+	} {
+		if !strings.Contains(c12.Evidence, want) {
+			t.Errorf("C12 evidence lacks %q: %s", want, c12.Evidence)
+		}
 	}
-	if !strings.Contains(c12.Evidence, "through nginx-stock: not measured: websocket did not run through it") {
-		t.Errorf("C12 evidence %q does not say websocket could not run through stock nginx", c12.Evidence)
+	if c12.Verdict != Supported || strings.Contains(c12.Evidence, "1 s heartbeat") {
+		t.Errorf("C12 %s: %s", c12.Verdict, c12.Evidence)
+	}
+	var summary string
+	for _, s := range rep.Sections {
+		if s.Scenario == ProxySectionName {
+			summary = strings.Join(s.Summary, "\n")
+		}
+	}
+	if !strings.Contains(summary, "C12 through nginx-tuned (nginx (tuned) closes connections idle for 3s, server heartbeat 20s, with a 1500ms heartbeat, proxy idle timeout 3s): disconnects per repetition without / with heartbeats: sse 5 4 4 4 4 4 4 4 / 0 0 0 0 0 0 0 0") {
+		t.Errorf("the proxies section's C12 line does not give every repetition and the recorded settings:\n%s", summary)
 	}
 	found := false
 	for _, s := range rep.Sections {

@@ -26,6 +26,9 @@ type Report struct {
 	Records  int
 	Sections []Section
 	Claims   []Claim
+	// ClaimsNote states how the claims were judged: the family of
+	// comparisons, its correction and alpha, what was excluded.
+	ClaimsNote string
 }
 
 // Section is one scenario.
@@ -133,7 +136,7 @@ func Build(recs []results.Record) *Report {
 		rep.Sections = append(rep.Sections, sec)
 	}
 	rep.Sections = appendVariantSection(rep.Sections, byScenario) // TLS and HTTP/2 variants: variants.go
-	rep.Claims = claimsByImplementation(byScenario, impls)
+	rep.Claims, rep.ClaimsNote = claimsByImplementation(byScenario, impls)
 	return rep
 }
 

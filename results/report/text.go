@@ -57,6 +57,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if len(r.Claims) > 0 {
 		fmt.Fprintln(w, "\n== claims")
+		fmt.Fprintln(w, r.ClaimsNote)
 		for _, c := range r.Claims {
 			fmt.Fprintf(w, "%-4s %-13s %s\n     %s\n", c.ID, c.Verdict, c.Text, c.Evidence)
 		}
@@ -103,6 +104,8 @@ func (r *Report) WriteMarkdown(w io.Writer, plots []PlotRef) error {
 		}
 	}
 	fmt.Fprintln(w, "## Claims\n\nEach common belief about push transports (docs/CLAIMS.md in pushbench's repository), judged by this run's numbers.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, escapeMD(r.ClaimsNote))
 	fmt.Fprintln(w)
 	ct := Table{Header: []string{"id", "claim", "verdict", "evidence", "rule"}}
 	for _, c := range r.Claims {
