@@ -58,6 +58,10 @@ type sioPacket struct {
 	ack  int64
 }
 
+// maxAckDigits bounds an acknowledgement id: Socket.IO's ids are
+// JavaScript numbers, exact below 2^53 (16 digits).
+const maxAckDigits = 15
+
 // eioSeparator separates the packets of a polling answer (and of a POST).
 const eioSeparator = 0x1e
 
@@ -149,8 +153,8 @@ func parseMessage(p []byte, stack []byte) (sioPacket, []byte, error) {
 		start := i
 		var id int64
 		for i < len(p) && p[i] >= '0' && p[i] <= '9' {
-			if id > (1<<53)/10 { // Socket.IO's ids are JavaScript numbers
-				return pk, stack, packetError(p, "an acknowledgement id past 2^53")
+			if i-start == maxAckDigits {
+				return pk, stack, packetError(p, "an acknowledgement id of more than %d digits", maxAckDigits)
 			}
 			id = id*10 + int64(p[i]-'0')
 			i++
