@@ -382,7 +382,7 @@ func TestMalformedMessageEndsConnection(t *testing.T) {
 	}
 	for _, framing := range scenarios.Framings {
 		if scenarios.SocketIO(framing) {
-			continue // their broken messages need a Socket.IO server
+			continue // TestSocketIOSessionEnds, against a Socket.IO server
 		}
 		for _, d := range docs {
 			t.Run(framing+"/"+d.name, func(t *testing.T) {
