@@ -17,8 +17,9 @@
 // default and left off, so a client that reconnects gets messages from then
 // on.
 //
-// node socketio-server.js --port=P [--heartbeat=SECONDS]; --version prints
-// the versions of socket.io and node.
+// node socketio-server.js --port=P [--heartbeat=SECONDS] [--ping-timeout=SECONDS];
+// --version prints the versions of socket.io and node. The target leaves
+// --ping-timeout at Socket.IO's default (20 s); tests shorten it.
 const http = require('node:http');
 const { parseArgs } = require('node:util');
 const { Server } = require('socket.io');
@@ -27,6 +28,7 @@ const { values: opts } = parseArgs({
   options: {
     port: { type: 'string', default: '8080' },
     heartbeat: { type: 'string', default: '25' },
+    'ping-timeout': { type: 'string', default: '20' },
     version: { type: 'boolean', default: false },
   },
 });
@@ -52,10 +54,14 @@ const httpServer = http.createServer((req, res) => {
   res.writeHead(404).end();
 });
 
-// Socket.IO's defaults (both transports, pingTimeout 20 s, no
-// per-message deflate, no connection state recovery) but pingInterval:
-// the server pings every client at the run's heartbeat (25 s by default)
-// and closes one whose pong has not come within pingTimeout.
-const io = new Server(httpServer, { pingInterval: Number(opts.heartbeat) * 1000 });
+// Socket.IO's defaults (both transports, no per-message deflate, no
+// connection state recovery) but the heartbeat: the server pings every
+// client each pingInterval (the run's heartbeat; Socket.IO's default is
+// 25 s) and closes one whose pong has not come within pingTimeout
+// (Socket.IO's default, 20 s, unless --ping-timeout says otherwise).
+const io = new Server(httpServer, {
+  pingInterval: Number(opts.heartbeat) * 1000,
+  pingTimeout: Number(opts['ping-timeout']) * 1000,
+});
 
 httpServer.listen(Number(opts.port), '127.0.0.1');
