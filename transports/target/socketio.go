@@ -25,6 +25,10 @@ import (
 // polling a GET answers with packets separated by 0x1e and the client's
 // packets go up in POSTs. The client is connected once the server's
 // connect reply arrives: the server broadcasts to the socket from then.
+// An event that asks for an acknowledgement is taken without one (a
+// broadcast asks for none). The client sends no close packet: over
+// WebSocket the closed connection ends the session, over polling the
+// server ends it when its next ping goes unanswered.
 
 // defaultEvent is the event whose argument is the document when the
 // endpoint names none.
