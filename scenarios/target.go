@@ -113,10 +113,14 @@ type Publish struct {
 // Endpoint is how one transport of a target is subscribed to.
 type Endpoint struct {
 	// Framing is the wire form: "sse", "websocket", "longpoll" (a held
-	// GET answered with one message or an array) or "shortpoll" (a GET
-	// on an interval).
+	// GET answered with one message or an array), "shortpoll" (a GET on
+	// an interval), or Socket.IO (Engine.IO v4 and Socket.IO protocol v5,
+	// main namespace) over its WebSocket transport, "socketio-websocket",
+	// or its HTTP long-polling transport, "socketio-polling".
 	Framing string `json:"framing"`
-	// URL is the subscribe URL (template; ws:// or wss:// for websocket).
+	// URL is the subscribe URL (template; ws:// or wss:// for websocket
+	// and socketio-websocket). For Socket.IO it is the server's Engine.IO
+	// path ({{.Base}}/socket.io/); the client adds EIO=4 and transport.
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers,omitempty"`
 	// Message is a JSON Pointer (RFC 6901) to pushbench's message in
@@ -126,6 +130,11 @@ type Endpoint struct {
 	// messages.
 	Message string `json:"message,omitempty"`
 	Array   bool   `json:"array,omitempty"`
+	// Event is, for the Socket.IO framings, the event whose first
+	// argument is the document ("message" by default): a string
+	// argument's contents, any other value's JSON text. Events of other
+	// names are documents without a message.
+	Event string `json:"event,omitempty"`
 	// Empty lists the statuses a poll answers with when nothing is new
 	// (304 and 204 by default; 408 for a long poll's expired hold).
 	Empty []int `json:"empty,omitempty"`
@@ -171,10 +180,15 @@ type Recovered struct {
 
 // Framings and resume kinds a target may name.
 var (
-	Framings    = []string{"sse", "websocket", "longpoll", "shortpoll"}
+	Framings    = []string{"sse", "websocket", "longpoll", "shortpoll", "socketio-websocket", "socketio-polling"}
 	ResumeKinds = []string{"", "none", "last-event-id", "headers", "url"}
 	Models      = []string{"event loop", "thread pool", "process per connection"}
 )
+
+// SocketIO says whether framing is one of the Socket.IO framings.
+func SocketIO(framing string) bool {
+	return framing == "socketio-websocket" || framing == "socketio-polling"
+}
 
 // TemplateVars are what a target's templates see.
 type TemplateVars struct {
@@ -342,6 +356,12 @@ func (t Target) Validate() error {
 		}
 		if e.Drain && e.Framing != "shortpoll" {
 			bad("transports.%s.drain: only for shortpoll framing", name)
+		}
+		if SocketIO(e.Framing) && e.Resume.Kind != "" && e.Resume.Kind != "none" {
+			bad("transports.%s.resume: none for the Socket.IO framings (the client does not speak connection state recovery)", name)
+		}
+		if e.Event != "" && !SocketIO(e.Framing) {
+			bad("transports.%s.event: only for the Socket.IO framings", name)
 		}
 		if e.Resume.Kind == "last-event-id" && e.Framing != "sse" {
 			bad("transports.%s.resume: last-event-id is for sse framing", name)

@@ -79,6 +79,8 @@ transports:
 		"template":  {"url: \"{{.Base}}/pub\"", "template"},
 		"resume":    {"url: \"{{.Base}}/sub\"}", "last-event-id is for sse"},
 		"noaddress": {"address: http://127.0.0.1:1", "address: required"},
+		"sioresume": {"url: \"{{.Base}}/sub\"}", "none for the Socket.IO framings"},
+		"sioevent":  {"url: \"{{.Base}}/sub\"}", "event: only for the Socket.IO framings"},
 	}
 	repl := map[string]string{
 		"model":     "model: threads",
@@ -89,6 +91,8 @@ transports:
 		"template":  "url: \"{{.Base\"",
 		"resume":    "url: \"{{.Base}}/sub\"}\n  websocket: {framing: websocket, url: \"ws://h\", resume: {kind: last-event-id}}",
 		"noaddress": "",
+		"sioresume": "url: \"{{.Base}}/sub\"}\n  longpoll: {framing: socketio-polling, url: \"{{.Base}}/socket.io/\", resume: {kind: url, cursor: /seq}}",
+		"sioevent":  "url: \"{{.Base}}/sub\", event: message}",
 	}
 	for name, c := range cases {
 		src := strings.Replace(base, c.edit, repl[name], 1)

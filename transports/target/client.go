@@ -66,6 +66,13 @@ type Client struct {
 
 	docs, skipped atomic.Int64
 	body          []byte // poll answer or WebSocket message, reused
+
+	// Socket.IO framings: the event whose argument is the document, and
+	// scratch space reused across packets (validate's stack, a string
+	// argument's decoded contents).
+	event    string
+	sioStack []byte
+	sioDoc   []byte
 }
 
 type capture struct {
@@ -122,7 +129,7 @@ func (c *Client) check() error {
 	if !slices.Contains(scenarios.ResumeKinds, c.kind) {
 		return fmt.Errorf("resume.kind %q: one of %q", ep.Resume.Kind, scenarios.ResumeKinds)
 	}
-	push := ep.Framing == "sse" || ep.Framing == "websocket"
+	push := ep.Framing == "sse" || ep.Framing == "websocket" || scenarios.SocketIO(ep.Framing)
 	if push && (c.opts.HTTP2 || c.opts.Shared != nil) {
 		return fmt.Errorf("framing %s: HTTP/2 is not supported by the target client (only longpoll and shortpoll run over HTTP/2)", ep.Framing)
 	}
@@ -153,7 +160,10 @@ func (c *Client) check() error {
 	if err := c.checkEmpty(); err != nil {
 		return err
 	}
-	return c.checkTemplates()
+	if err := c.checkTemplates(); err != nil {
+		return err
+	}
+	return c.checkSocketIO()
 }
 
 func (c *Client) checkResume() error {
@@ -246,13 +256,14 @@ func (c *Client) checkTemplates() error {
 }
 
 func (c *Client) checkURL(u *url.URL, h http.Header) error {
+	ws := c.ep.Framing == "websocket" || c.ep.Framing == "socketio-websocket"
 	want := []string{"http", "https"}
-	if c.ep.Framing == "websocket" {
+	if ws {
 		want = []string{"ws", "wss"}
 	}
 	if !slices.Contains(want, u.Scheme) || u.Host == "" {
 		hint := "{{.Base}}"
-		if c.ep.Framing == "websocket" {
+		if ws {
 			hint = "{{.WSBase}}"
 		}
 		return fmt.Errorf("url %q: a %s:// or %s:// URL with a host is required for framing %s (start it with %s)", u, want[0], want[1], c.ep.Framing, hint)
@@ -260,7 +271,7 @@ func (c *Client) checkURL(u *url.URL, h http.Header) error {
 	if (u.Scheme == "https" || u.Scheme == "wss") && c.opts.TLS == nil {
 		return fmt.Errorf("url %q is TLS but no TLS configuration was given: give the server's certificate", u)
 	}
-	if c.ep.Framing == "websocket" {
+	if ws {
 		for _, k := range []string{"Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions"} {
 			if _, ok := h[k]; ok {
 				return fmt.Errorf("headers.%s: the WebSocket handshake sets it; remove it", k)
@@ -416,6 +427,10 @@ func (c *Client) Run(ctx context.Context, since int64, r transports.Receiver) er
 		return c.runSSE(ctx, r)
 	case "websocket":
 		return c.runWebSocket(ctx, r)
+	case "socketio-websocket":
+		return c.runSocketIOWebSocket(ctx, r)
+	case "socketio-polling":
+		return c.runSocketIOPolling(ctx, r)
 	default:
 		return c.runPoll(ctx, r, c.ep.Framing == "longpoll")
 	}

@@ -381,6 +381,9 @@ func TestMalformedMessageEndsConnection(t *testing.T) {
 		{"not JSON", `seq=1`, target.ErrNotJSON, ""},
 	}
 	for _, framing := range scenarios.Framings {
+		if scenarios.SocketIO(framing) {
+			continue // TestSocketIOSessionEnds, against a Socket.IO server
+		}
 		for _, d := range docs {
 			t.Run(framing+"/"+d.name, func(t *testing.T) {
 				f := newFake(t, nchanRoutes)
@@ -428,7 +431,7 @@ func TestRefusalIsStatusError(t *testing.T) {
 	for _, framing := range scenarios.Framings {
 		t.Run(framing, func(t *testing.T) {
 			url := "{{.Base}}/sub"
-			if framing == "websocket" {
+			if framing == "websocket" || framing == "socketio-websocket" {
 				url = "{{.WSBase}}/sub"
 			}
 			c, err := target.NewClient(scenarios.Endpoint{Framing: framing, URL: url}, f.vars(), testOptions(&countingDial{}))

@@ -5,7 +5,9 @@
 // as its own clients.
 //
 // Each framing carries documents: an SSE event's data, a WebSocket text or
-// binary message, a poll answer's body. The endpoint's message pointer
+// binary message, a poll answer's body, a Socket.IO event's first argument
+// (Engine.IO v4 and Socket.IO protocol v5 over WebSocket or long-polling;
+// a packet the client cannot take is an ErrNotSocketIO). The endpoint's message pointer
 // (RFC 6901) says where pushbench's message sits in a document; a document
 // where it does not resolve (a connect reply, a ping) holds no message and
 // is skipped, counted (Client.Documents) and shown to a Receiver that
@@ -24,5 +26,6 @@
 // forgets it and connects from now. A long poll is connected once its
 // first request has a connection, since its answer may wait for the next
 // message; a short poll at its first answer; SSE and WebSocket once the
-// server accepted the stream (200, 101).
+// server accepted the stream (200, 101); Socket.IO at the server's reply
+// to the namespace connect.
 package target

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -27,10 +28,36 @@ func (c *Client) runWebSocket(ctx context.Context, r transports.Receiver) error 
 	if err != nil {
 		return err
 	}
+	conn, release, err := c.dialWebSocket(ctx, u, h)
+	defer release()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer conn.Close()
+	r.Connected()
+	err = c.receiveWebSocket(conn, r)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// dialWebSocket dials u and completes the handshake, keeping the response
+// headers a headers resume sends back. The connection is closed when ctx
+// ends: call release (always, error or not) before returning, after
+// closing the connection.
+func (c *Client) dialWebSocket(ctx context.Context, u *url.URL, h http.Header) (*gws.Conn, func(), error) {
 	// Closing the connection when ctx ends: armed once the TCP connection
-	// exists, disarmed (or waited for) before Run returns.
-	release := func() {}
-	defer func() { release() }()
+	// exists, disarmed (or waited for) by release.
+	var disarm func()
+	release := func() {
+		if disarm != nil {
+			disarm()
+		}
+	}
 	dial := c.opts.Dial
 	if u.Scheme == "wss" {
 		dial = transports.DialTLS(c.opts, "http/1.1")
@@ -40,7 +67,7 @@ func (c *Client) runWebSocket(ctx context.Context, r transports.Receiver) error 
 		if err != nil {
 			return nil, err
 		}
-		release = transports.OnDone(ctx, func() { conn.Close() })
+		disarm = transports.OnDone(ctx, func() { conn.Close() })
 		return conn, nil
 	}
 	d := gws.Dialer{
@@ -53,19 +80,10 @@ func (c *Client) runWebSocket(ctx context.Context, r transports.Receiver) error 
 	}
 	conn, resp, err := d.DialContext(ctx, u.String(), h)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return wsDialError(u.String(), resp, err)
+		return nil, release, wsDialError(u.String(), resp, err)
 	}
-	defer conn.Close()
 	c.keep(resp.Header)
-	r.Connected()
-	err = c.receiveWebSocket(conn, r)
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
+	return conn, release, nil
 }
 
 func (c *Client) receiveWebSocket(conn *gws.Conn, r transports.Receiver) error {
