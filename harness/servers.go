@@ -213,6 +213,10 @@ func (s *servers) pids() []int {
 	return out
 }
 
+// readable says whether this process's /proc can be read here: a child,
+// or a remote process on this kernel.
+func (p *serverProc) readable() bool { return p.child != nil || p.samePID > 0 }
+
 // hookPID is the first process's pid, for tests' hooks.
 func (s *servers) hookPID() int {
 	if pids := s.pids(); len(pids) > 0 {

@@ -134,6 +134,10 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 		prog.logf("step %d: counts do not reconcile: %s", st.Index, rec.Delivery.Mismatch)
 	}
 	rec.Server.RSSPeakBytes, rec.Server.FDsPeak = peak.stop()
+	if s1.remoteSelf > 0 {
+		rec.Server.RSSPeakBytes = max(rec.Server.RSSPeakBytes, rec.Server.RSSBytes) // the peak watcher reads /proc here only
+		rec.Notes = append(rec.Notes, fmt.Sprintf("%d server processes run on another host: their CPU, RSS and open files are their own readings through the control API", s1.remoteSelf))
+	}
 	pxw.fill(rec)
 	return nil
 }

@@ -186,18 +186,19 @@ func (r *Runner) baseRecord(sc scenarios.Scenario, st scenarios.Step, tr transpo
 // samples is the state of the server, and of this coordinator, at one
 // moment (the workers sample themselves).
 type samples struct {
-	at      time.Time
-	srvRSS  int64
-	srvCPU  time.Duration
-	srvFDs  int
-	srvHeap uint64 // heap + stacks in use
-	srvGor  int
-	head    int64
-	slow    int64
-	sent    int64         // the server's ledger: messages written to subscribers
-	ledger  bool          // sent was read from pushbench's own server
-	selfCPU time.Duration // this coordinator (it hosts any in-process proxy)
-	balance []int64       // connections open on each server process
+	at         time.Time
+	srvRSS     int64
+	srvCPU     time.Duration
+	srvFDs     int
+	srvHeap    uint64 // heap + stacks in use
+	srvGor     int
+	head       int64
+	slow       int64
+	remoteSelf int           // server processes on another host: their CPU and RSS are their own readings
+	sent       int64         // the server's ledger: messages written to subscribers
+	ledger     bool          // sent was read from pushbench's own server
+	selfCPU    time.Duration // this coordinator (it hosts any in-process proxy)
+	balance    []int64       // connections open on each server process
 	// A target's publisher (serve --relay): its CPU and account.
 	pubCPU  time.Duration
 	relay   *serve.RelayStats
@@ -229,12 +230,18 @@ func (r *Runner) sampleAll(ctx context.Context, srv *servers, gc bool) samples {
 			s.sent += t.MessagesSent
 		}
 		s.ledger = !s.target
-		for _, p := range per {
+		procs := srv.now()
+		for i, p := range per {
 			var open int64
 			for _, t := range p.Transports {
 				open += t.Open
 			}
 			s.balance = append(s.balance, open)
+			if i < len(procs) && !procs[i].readable() && p.SelfErr == "" {
+				// Another host's process: its own reading, through the control API.
+				s.srvRSS, s.srvCPU, s.srvFDs = s.srvRSS+p.RSS, s.srvCPU+time.Duration(p.CPUNs), s.srvFDs+p.FDs
+				s.remoteSelf++
+			}
 		}
 	}
 	if ps, err := proc.Read(os.Getpid()); err == nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
@@ -169,6 +170,13 @@ type Status struct {
 	// Relay is the relay's account when the process publishes through a
 	// target's API (Config.Relay).
 	Relay *RelayStats `json:"relay,omitempty"`
+	// The process's own CPU time (ns), RSS and open files from its /proc,
+	// for a coordinator that cannot read them (another host); 0 with
+	// SelfErr set when they could not be read.
+	CPUNs   int64  `json:"cpu_ns"`
+	RSS     int64  `json:"rss"`
+	FDs     int    `json:"fds"`
+	SelfErr string `json:"self_err,omitempty"`
 }
 
 // bootID is this kernel's boot id ("" where it cannot be read).
@@ -192,6 +200,11 @@ func (s *Service) controlStatus(w http.ResponseWriter, r *http.Request) {
 	if s.relay != nil {
 		rs := s.relay.Stats()
 		st.Relay = &rs
+	}
+	if ps, err := proc.Read(os.Getpid()); err == nil {
+		st.CPUNs, st.RSS, st.FDs = ps.CPU.Nanoseconds(), ps.RSS, ps.FDs
+	} else {
+		st.SelfErr = err.Error()
 	}
 	answerDeadline(w, s.cfg.Server.WriteTimeout)
 	w.Header().Set("Content-Type", "application/json")

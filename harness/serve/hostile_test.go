@@ -232,6 +232,10 @@ func TestStatusGCParameter(t *testing.T) {
 		if err != nil || st.HeapAlloc == 0 || st.GOMAXPROCS == 0 {
 			t.Errorf("status%s = %+v, %v", q, st, err)
 		}
+		// Its own CPU, RSS and files, for a coordinator on another host.
+		if st.CPUNs <= 0 || st.RSS <= 0 || st.FDs <= 0 || st.SelfErr != "" {
+			t.Errorf("status%s: cpu %d ns, rss %d, fds %d, err %q: the process's own figures are missing", q, st.CPUNs, st.RSS, st.FDs, st.SelfErr)
+		}
 	}
 }
 
