@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/pushbench/pushbench/results"
@@ -158,6 +159,9 @@ func TestServerRestartIsRecoveredAndAccounted(t *testing.T) {
 		}
 		if d.Lost > 0 && d.GapSignals == 0 {
 			t.Errorf("%s: %d lost without a gap signal", rec.Transport, d.Lost)
+		}
+		if d.ServerWritten != nil || !strings.Contains(d.Witnesses, "restarted") || rec.Server.CPUSeconds <= 0 {
+			t.Errorf("%s: ledger %v (%s), server CPU %v s: a restart takes the ledger, not the CPU of the killed processes", rec.Transport, d.ServerWritten, d.Witnesses, rec.Server.CPUSeconds)
 		}
 	}
 }

@@ -35,6 +35,10 @@ type servers struct {
 	// target is the server measured when the run has a target: procs
 	// then hold its publisher (a serve --relay process), not the server.
 	target *targetProc
+	// retiredCPU is the CPU time of the processes restart killed, each
+	// read just before its kill: sample adds it, so a window's server CPU
+	// covers every process that served in it.
+	retiredCPU time.Duration
 }
 
 // now is the current processes.
@@ -248,6 +252,11 @@ func (s *servers) restart(ctx context.Context, firstSeq int64) error {
 	}
 	old := s.now()
 	for _, p := range old {
+		if ps, err := proc.Read(p.pid()); err == nil {
+			s.mu.Lock()
+			s.retiredCPU += ps.CPU
+			s.mu.Unlock()
+		}
 		p.kill()
 	}
 	a := s.args
@@ -292,6 +301,9 @@ func (s *servers) sample() (rss int64, cpu time.Duration, fds int) {
 			rss, cpu, fds = rss+ps.RSS, cpu+ps.CPU, fds+ps.FDs
 		}
 	}
+	s.mu.RLock()
+	cpu += s.retiredCPU
+	s.mu.RUnlock()
 	return rss, cpu, fds
 }
 

@@ -86,9 +86,6 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	if err != nil {
 		return r.phaseErr(srv, "measure", err)
 	}
-	if restarted {
-		s0.srvCPU = 0 // the last processes' CPU since they started
-	}
 	if load.drains() {
 		// The window lasts its whole duration even when the last message is
 		// due earlier (a low rate publishes its last message 1/rate early).

@@ -81,7 +81,7 @@ func (w restartLoad) measure(ctx context.Context, _ int64, rec *results.Record) 
 	if err != nil {
 		return n, restarted > 0, err
 	}
-	rec.Notes = append(rec.Notes, fmt.Sprintf("server killed and restarted %d times: its CPU and memory figures cover the last process only", restarted))
+	rec.Notes = append(rec.Notes, fmt.Sprintf("server killed and restarted %d times: its CPU covers every process that served in the window (each killed one read just before its kill), its memory figures the last process only", restarted))
 	return n, restarted > 0, nil
 }
 
