@@ -1,8 +1,8 @@
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -154,8 +154,8 @@ public final class SpringMvcServer {
     static final class LongPollServlet extends HttpServlet {
         private final MessageRing ring;
         private final long holdMillis;
-        private final Set<AsyncContext> waiting = new LinkedHashSet<>(); // guarded by ring
-        private final java.util.Map<AsyncContext, Long> cursors = new java.util.HashMap<>(); // guarded by ring
+        /** Parked polls and their cursors; guarded by the ring's monitor. */
+        private Map<AsyncContext, Long> parked = new LinkedHashMap<>();
 
         LongPollServlet(MessageRing ring, int holdSeconds) {
             this.ring = ring;
@@ -200,21 +200,25 @@ public final class SpringMvcServer {
                     @Override
                     public void onStartAsync(AsyncEvent e) {}
                 });
-                waiting.add(ac);
-                cursors.put(ac, cursor);
+                parked.put(ac, cursor);
             }
         }
 
+        /** Whether ac was parked (and is no longer). */
         private boolean forget(AsyncContext ac) {
-            cursors.remove(ac);
-            return waiting.remove(ac);
+            return parked.remove(ac) != null;
         }
 
         /** Answers every parked poll; the caller holds the ring's monitor. */
         void wake() {
-            for (AsyncContext ac : waiting) {
+            // complete() may run the poll's onComplete listener on this
+            // thread, which forgets it: iterate over the polls taken out.
+            Map<AsyncContext, Long> woken = parked;
+            parked = new LinkedHashMap<>();
+            for (Map.Entry<AsyncContext, Long> p : woken.entrySet()) {
+                AsyncContext ac = p.getKey();
                 try {
-                    answer((HttpServletResponse) ac.getResponse(), ring.pollAnswer(cursors.get(ac), POLL_MAX));
+                    answer((HttpServletResponse) ac.getResponse(), ring.pollAnswer(p.getValue(), POLL_MAX));
                 } catch (IOException | IllegalStateException e) {
                     // the client left
                 }
@@ -224,8 +228,6 @@ public final class SpringMvcServer {
                     // already completed
                 }
             }
-            waiting.clear();
-            cursors.clear();
         }
 
         private static void answer(HttpServletResponse resp, byte[] body) throws IOException {
