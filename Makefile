@@ -4,7 +4,7 @@ GO      ?= go
 OUT     ?= out
 BIN     := bin/pushbench
 
-.PHONY: target-deps bench-targets stack-node stack-python stack-php
+.PHONY: target-deps bench-targets stack-node stack-python stack-php stack-java java-deps
 .PHONY: all build bench bench-quick bench-faults bench-proxies bench-scale bench-deploy bench-go test test-short fuzz vet fmt clean node-deps lint-workflows system-deps proxies test-deps
 
 all: build
@@ -62,7 +62,7 @@ bench-targets: build target-deps
 CENTRIFUGO_VERSION := v6.9.1
 PUSHBENCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pushbench
 CENTRIFUGO := $(PUSHBENCH_CACHE)/targets/centrifugo-$(CENTRIFUGO_VERSION)/centrifugo
-target-deps: $(CENTRIFUGO) stack-node stack-python stack-php
+target-deps: $(CENTRIFUGO) stack-node stack-python stack-php stack-java
 	@deps="$(TARGET_DEPS)"; $(DEPS_INSTALL)
 $(CENTRIFUGO):
 	@echo "building Centrifugo $(CENTRIFUGO_VERSION) with go install into $(dir $@) (about 2.5 minutes on 2 cores)"
@@ -101,6 +101,33 @@ stack-python: $(STACKS)/python/.stamp
 stack-php: $(STACKS)/php/.stamp
 	@deps="$(PHP_STACK_DEPS)"; $(DEPS_INSTALL)
 
+# The Java servers (scenarios/targets/stacks/java; the targets java-*.yaml):
+# plain .java files compiled with Debian's JDK against Debian's jars in
+# JAVA_SHARE, no build tool and no download, into the cache folder. Each
+# server gets an argument file there, SERVER.args, holding its class path
+# (the classes and the jars JAVA_CP_SERVER lists), which its target's
+# start command hands to java as @FILE. Compiled again only when a source
+# or this Makefile changed.
+JAVA_SHARE ?= /usr/share/java
+JAVA_STACK := $(STACKS)/java
+JAVA_SERVERS := spring-mvc netty jetty-websocket
+JETTY_JARS := servlet-api jetty9-server jetty9-http jetty9-io jetty9-util jetty9-servlet jetty9-security
+JAVA_CP_spring-mvc := $(JETTY_JARS) spring3-core spring3-beans spring3-context spring3-aop spring3-expression \
+	spring3-web spring3-web.servlet commons-logging
+JAVA_CP_netty := netty-common netty-buffer netty-transport netty-codec netty-codec-http netty-handler netty-resolver
+JAVA_CP_jetty-websocket := $(JETTY_JARS) jetty9-websocket-api jetty9-websocket-common jetty9-websocket-server \
+	jetty9-websocket-servlet jetty9-websocket-client jetty9-client
+JAVA_SPACE := $(subst ,, )
+java_cp = $(subst $(JAVA_SPACE),:,$(patsubst %,$(JAVA_SHARE)/%.jar,$(1)))
+stack-java: $(JAVA_STACK)/.stamp
+$(JAVA_STACK)/.stamp: $(wildcard scenarios/targets/stacks/java/*.java) Makefile | java-deps
+	rm -rf $(JAVA_STACK) && mkdir -p $(JAVA_STACK)/classes
+	javac --release 17 -d $(JAVA_STACK)/classes \
+	  -cp "$(call java_cp,$(sort $(foreach s,$(JAVA_SERVERS),$(JAVA_CP_$(s)))))" scenarios/targets/stacks/java/*.java
+	@$(foreach s,$(JAVA_SERVERS),printf -- '-cp "%s"\n' "$(JAVA_STACK)/classes:$(call java_cp,$(JAVA_CP_$(s)))" >$(JAVA_STACK)/$(s).args &&) touch $@
+java-deps:
+	@deps="$(JAVA_STACK_DEPS)"; $(DEPS_INSTALL)
+
 # Go micro-benchmarks: per-transport delivery to one client, hot paths.
 bench-go:
 	@mkdir -p $(OUT)
@@ -109,7 +136,7 @@ bench-go:
 # After the tests, alone on the machine, the instrument's own selftest: its
 # timing plants (a 50 ms hold, a stall, a starved load generator) need the
 # CPU that the parallel test packages take.
-test: test-deps $(CENTRIFUGO) stack-node stack-python stack-php vet lint-workflows node-deps
+test: test-deps $(CENTRIFUGO) stack-node stack-python stack-php stack-java vet lint-workflows node-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) build -o $(BIN) ./cmd/pushbench && $(BIN) selftest
 
@@ -161,6 +188,13 @@ TARGET_DEPS := nginx:nginx nginx_nchan:libnginx-mod-nchan
 DEBIAN_PYTHON ?= /usr/bin/python3
 PYTHON_STACK_DEPS := tornado:python3-tornado
 PHP_STACK_DEPS := nginx:nginx php_fpm:php8.2-fpm
+# The JDK compiles and runs the Java servers; each jar package gives them
+# the jar of JAVA_SHARE its check reads: Jetty 9.4 (libjetty9-java), its
+# WebSocket API (libjetty9-extra-java), Netty 4.1 (libnetty-java) and
+# Spring MVC 4.3 with the rest of Spring it needs (libspring-web-servlet-
+# java): the java-*.yaml targets (make stack-java).
+JAVA_STACK_DEPS := javac:openjdk-17-jdk-headless jetty:libjetty9-java jetty_websocket:libjetty9-extra-java \
+	netty:libnetty-java spring_mvc:libspring-web-servlet-java
 
 # DEPS_INSTALL runs every check of the shell variable deps in one pass,
 # installs all the missing packages with one apt-get install when running
@@ -202,6 +236,12 @@ DEPS_INSTALL = \
 	check_haproxy() { haproxy -v; }; \
 	check_tornado() { $(DEBIAN_PYTHON) -c 'import tornado; print(tornado.version)'; }; \
 	check_php_fpm() { php-fpm8.2 -v; }; \
+	check_javac() { javac -version; }; \
+	java_jar() { [ -r "$(JAVA_SHARE)/$$1.jar" ] || { echo "$(JAVA_SHARE)/$$1.jar: not found"; return 1; }; }; \
+	check_jetty() { java_jar jetty9-servlet; }; \
+	check_jetty_websocket() { java_jar jetty9-websocket-servlet; }; \
+	check_netty() { java_jar netty-codec-http; }; \
+	check_spring_mvc() { java_jar spring3-web.servlet; }; \
 	check_all() { \
 	  need=""; failed=""; \
 	  for d in $$deps; do \
@@ -237,7 +277,7 @@ proxies:
 # Everything make test needs, checked and installed in one pass (one
 # apt-get install on a fresh machine).
 test-deps:
-	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS) nginx_nchan:libnginx-mod-nchan $(PYTHON_STACK_DEPS) $(filter-out nginx:nginx,$(PHP_STACK_DEPS))"; $(DEPS_INSTALL)
+	@deps="$(SYSTEM_DEPS) $(PROXY_DEPS) nginx_nchan:libnginx-mod-nchan $(PYTHON_STACK_DEPS) $(filter-out nginx:nginx,$(PHP_STACK_DEPS)) $(JAVA_STACK_DEPS)"; $(DEPS_INSTALL)
 
 # The example CI workflow must stay valid: actionlint from the module proxy.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12

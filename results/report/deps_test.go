@@ -80,6 +80,9 @@ func newFakeSystem(t *testing.T) *fakeSystem {
 		"nginx": {"nginx": fakeNginx}, "libnginx-mod-stream": {"modules/ngx_stream_module.so": ""},
 		"libnginx-mod-nchan": {"modules/ngx_nchan_module.so": ""},
 		"python3-tornado":    {"python3": stub}, "php8.2-fpm": {"php-fpm8.2": stub},
+		"openjdk-17-jdk-headless": {"javac": stub}, "libjetty9-java": {"jetty9-servlet.jar": ""},
+		"libjetty9-extra-java": {"jetty9-websocket-servlet.jar": ""}, "libnetty-java": {"netty-codec-http.jar": ""},
+		"libspring-web-servlet-java": {"spring3-web.servlet.jar": ""},
 	} {
 		for name, body := range files {
 			s.write(filepath.Join(pool, pkg, name), body)
@@ -104,7 +107,7 @@ func (s *fakeSystem) write(path, body string) {
 func (s *fakeSystem) make(target, uid string) (out string, aptCalls []string, err error) {
 	s.t.Helper()
 	cmd := exec.Command(s.mk, "-s", "-C", "../..", target, "UID_NOW="+uid, "APT_GET="+filepath.Join(s.dir, "apt-get"), "SBIN_PATH=",
-		"DEBIAN_PYTHON=python3")
+		"DEBIAN_PYTHON=python3", "JAVA_SHARE="+s.dir)
 	cmd.Env = s.env
 	b, err := cmd.CombinedOutput()
 	log, _ := os.ReadFile(s.log)
@@ -246,7 +249,8 @@ func TestMakeTestDepsInstallInOnePass(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make test-deps: %v\n%s", err, out)
 	}
-	want := "install -y -qq --no-install-recommends nodejs npm chromium iproute2 curl nginx libnginx-mod-stream haproxy libnginx-mod-nchan python3-tornado php8.2-fpm"
+	want := "install -y -qq --no-install-recommends nodejs npm chromium iproute2 curl nginx libnginx-mod-stream haproxy libnginx-mod-nchan python3-tornado php8.2-fpm" +
+		" openjdk-17-jdk-headless libjetty9-java libjetty9-extra-java libnetty-java libspring-web-servlet-java"
 	if got := installs(calls); len(got) != 1 || got[0] != want {
 		t.Errorf("apt-get installs %q, want one %q", got, want)
 	}
