@@ -300,7 +300,10 @@ func (c *checker) orderRow(got []checkMsg, sent map[int64]int64) CheckRow {
 
 // latencyRow: messages paced at checkRate on loopback arrive within a few
 // milliseconds unless something holds them back and releases them in
-// batches (a buffering proxy, a server's flush interval).
+// batches (a buffering proxy, a server's flush interval: hundreds of
+// milliseconds to seconds). The limit, twenty publish intervals, leaves
+// room for a server just started on a busy machine (a cold JVM under a
+// parallel test run: p50 75 ms seen) and none for a buffer (TestTargetCheckFindsWhatIsBroken).
 func (c *checker) latencyRow(got []checkMsg) CheckRow {
 	lat := make([]time.Duration, 0, len(got))
 	for _, m := range got {
@@ -308,7 +311,7 @@ func (c *checker) latencyRow(got []checkMsg) CheckRow {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	p50 := lat[len(lat)/2]
-	limit := 5 * time.Second / checkRate // five publish intervals
+	limit := 20 * time.Second / checkRate // twenty publish intervals
 	if c.tp.t.Transports[c.name].Framing == "shortpoll" {
 		limit += checkPollInterval // a short poll waits up to its interval
 	}

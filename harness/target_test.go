@@ -75,6 +75,13 @@ func TestTargetCheckFindsWhatIsBroken(t *testing.T) {
 	if fixed.Failed() != 0 {
 		t.Errorf("sent as a string still fails: %+v", fixed.Rows)
 	}
+	late, err := CheckTarget(ctx, nodeTarget(t, "batching.yaml", nil), CheckOptions{Messages: 40, CPU: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(t, late, "on time"); r.OK || late.Failed() != 1 || !strings.Contains(r.Fix, "batches") {
+		t.Errorf("a server that releases its events once a second: %+v (failed %d), want only the on-time row failing", r, late.Failed())
+	}
 }
 
 // A run against a target measures it like pushbench's own server: every
