@@ -175,7 +175,7 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 	fill(rec, fleetWindow{Window: out.Window, Self: self, Workers: self.Processes}, out.Published, out.Elapsed, before, s0, s1)
 	rec.Browser = &out.Browser
 	rec.Notes = append(rec.Notes, out.Notes...)
-	rec.Notes = append(rec.Notes, fmt.Sprintf("browser-measured: %s, %d tabs x %d streams; receive times from the page's clock (%+.0f µs from this process's, ±%.0f)",
+	rec.Notes = append(rec.Notes, fmt.Sprintf("browser-measured: %s, %d tabs x %d streams; receive times from the page's clock, less its offset from this process's (%+.0f µs, ±%.0f)",
 		out.Browser.Version, out.Browser.Tabs, out.Browser.StreamsPerTab, out.Browser.ClockOffsetUs, out.Browser.ClockUncertaintyUs))
 	return nil
 }

@@ -312,7 +312,9 @@ func (s *Session) apply(ev []json.RawMessage) error {
 			return fmt.Errorf("bad message event %s: %w", ev, err)
 		}
 		at := flt(4)
-		recv := time.Unix(0, int64(at*1e6))
+		// The page's clock read on this process's: less the offset measured
+		// when the tab opened (within its uncertainty, at most a millisecond).
+		recv := time.Unix(0, int64(at*1e6)-int64(s.clock.OffsetUs*1e3))
 		if !s.firstSeen[id] {
 			s.firstSeen[id] = true
 			st.FirstMs = rel(at)
