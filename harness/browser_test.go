@@ -74,8 +74,12 @@ func TestBrowserUsageIsTheBrowsersSide(t *testing.T) {
 	if math.Abs(res.CPUSeconds-1.5) > 1e-9 || math.Abs(res.CPUUtilization-0.075) > 1e-9 || res.RSSBytes != 350<<20 || res.Processes != 6 || res.Saturated != "" {
 		t.Errorf("quiet browser: %+v", res)
 	}
+	res = browserUsage(at(0, 0, 0), at(18*time.Second, 0, 0), 10*time.Second, 2, 30)
+	if !strings.Contains(res.Saturated, "Chromium") || !strings.Contains(res.Saturated, "90%") {
+		t.Errorf("a browser at 90%% of 2 CPU: saturated %q", res.Saturated)
+	}
 	res = browserUsage(at(0, 0, 0), at(4*time.Second, 0, 14*time.Second), 10*time.Second, 2, 30)
-	if !strings.Contains(res.Saturated, "Chromium") || !strings.Contains(res.Saturated, "starved") {
-		t.Errorf("a browser that waited 70%% of 2 CPU: saturated %q", res.Saturated)
+	if res.Saturated != "" || math.Abs(res.RunWaitShare-0.7) > 1e-9 {
+		t.Errorf("a browser at 20%% that waited 70%% of 2 CPU: saturated %q, wait %v: the wait is recorded, not judged", res.Saturated, res.RunWaitShare)
 	}
 }
