@@ -127,7 +127,8 @@ FUZZ_TARGETS := \
 	./transports/wire:FuzzDecodeBinary ./transports/wire:FuzzBinaryRoundTrip \
 	./transports/sselean:FuzzParser \
 	./transports/rawtcp:FuzzHandshake ./transports/rawtcp:FuzzFrames ./transports/rawtcp:FuzzErrorFrame \
-	./loadgen:FuzzRawParser ./loadgen:FuzzSSEParser ./loadgen:FuzzWSParser ./loadgen:FuzzSpecDecode \
+	./transports/rawtcp:FuzzStreamParser ./transports/sselean:FuzzStreamParser ./transports/websocket:FuzzStreamParser \
+	./loadgen:FuzzSpecDecode \
 	./scenarios:FuzzParse ./scenarios:FuzzParseNetwork \
 	./results:FuzzLoad
 fuzz:

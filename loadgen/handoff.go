@@ -19,15 +19,6 @@ import (
 // connection's descriptor is duplicated for the reactor and the client's
 // next read fails, so its Run returns and closes its own descriptor.
 
-// handshakeEnd says where a transport's handshake ends in the server's
-// bytes.
-type handshakeEnd uint8
-
-const (
-	httpHead handshakeEnd = iota + 1 // the response head's blank line
-	rawAck                           // rawtcp's empty acknowledgement frame
-)
-
 // maxHead bounds the response head kept to learn the body's framing.
 const maxHead = 64 << 10
 
@@ -37,7 +28,7 @@ var errHandedOff = errors.New("connection handed to the reactor")
 // connection it dialled. It is used by the handshake's goroutine only.
 type handoff struct {
 	c    *vclient
-	kind handshakeEnd
+	kind transports.HandshakeEnd
 	conn *handoffConn
 	fd   int // the reactor's descriptor once handed off; -1 before
 	err  error
@@ -113,7 +104,7 @@ func (h *handoff) Retry(d time.Duration)             { h.c.Retry(d) }
 // what arrived after (left); once handed off, reads fail.
 type handoffConn struct {
 	net.Conn
-	kind        handshakeEnd
+	kind        transports.HandshakeEnd
 	ended       bool // the handshake's end was seen
 	through     bool // reads pass through (the handshake failed or ended)
 	handed      bool
@@ -153,7 +144,7 @@ func (hc *handoffConn) Read(p []byte) (int, error) {
 
 // scan looks for the handshake's end in b: the index just past it, or -1.
 func (hc *handoffConn) scan(b []byte) int {
-	if hc.kind == rawAck {
+	if hc.kind == transports.HandshakeEmptyFrame {
 		k := copy(hc.ack[hc.ackN:], b)
 		hc.ackN += k
 		if hc.ackN < len(hc.ack) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pushbench/pushbench/transports"
 )
 
 // A reactor holds idle push connections without a goroutine each: their
@@ -45,7 +47,7 @@ type reactor struct {
 	conns []*rconn // by slot (the epoll event's data)
 	free  []int32
 	buf   []byte
-	env   env
+	env   transports.StreamEnv
 }
 
 // rconn is one held connection.
@@ -53,7 +55,7 @@ type rconn struct {
 	fd       int
 	slot     int32
 	rc       *rclient
-	p        pushParser
+	p        transports.StreamParser
 	lastRead int64 // Unix ns
 	lifeEnd  int64 // Unix ns; 0: no churn lifetime
 }
@@ -231,10 +233,10 @@ func (r *reactor) read(c *rconn, now int64) {
 		}
 		c.rc.c.bytesIn.Add(int64(n))
 		c.lastRead = now
-		r.env.sink, r.env.out = c.rc.c, c
-		if err := c.p.feed(r.buf[:n], &r.env); err != nil {
-			if errors.Is(err, errStreamEnd) {
-				err = c.p.end(err, &r.env)
+		r.env.Sink, r.env.Out = c.rc.c, c
+		if err := c.p.Feed(r.buf[:n], &r.env); err != nil {
+			if errors.Is(err, transports.ErrStreamEnd) {
+				err = c.p.End(err, &r.env)
 			}
 			r.close(c, err, false)
 		}
@@ -244,8 +246,8 @@ func (r *reactor) read(c *rconn, now int64) {
 
 // end ends a connection whose stream ended or failed with err.
 func (r *reactor) end(c *rconn, err error) {
-	r.env.sink, r.env.out = c.rc.c, c
-	r.close(c, c.p.end(err, &r.env), false)
+	r.env.Sink, r.env.Out = c.rc.c, c
+	r.close(c, c.p.End(err, &r.env), false)
 }
 
 // sweep ends connections silent for the read timeout and those whose
@@ -257,8 +259,8 @@ func (r *reactor) sweep(now int64, readTimeout time.Duration) {
 		case c.lifeEnd > 0 && now >= c.lifeEnd:
 			r.close(c, nil, true)
 		case now-c.lastRead > int64(readTimeout):
-			r.env.sink, r.env.out = c.rc.c, c
-			r.close(c, c.p.end(fmt.Errorf("stream silent for %v: %w", readTimeout, os.ErrDeadlineExceeded), &r.env), false)
+			r.env.Sink, r.env.Out = c.rc.c, c
+			r.close(c, c.p.End(fmt.Errorf("stream silent for %v: %w", readTimeout, os.ErrDeadlineExceeded), &r.env), false)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/transports"
 )
 
 // Client modes: how a generator runs its clients (Config.ClientMode,
@@ -34,7 +36,7 @@ type reactorState struct {
 	once     sync.Once
 	mode     string
 	why      string // why the goroutine path was chosen, when reactor was asked for
-	kind     handshakeEnd
+	kind     transports.HandshakeEnd
 	reactors []*reactor
 	next     atomic.Uint32
 
@@ -69,15 +71,14 @@ func (g *Generator) decideMode() {
 			return
 		}
 		tr := g.cfg.Transport
-		kind, ok := reactorProtocols[tr.Name]
 		g.mu.Lock()
 		slow := g.slowFraction > 0
 		g.mu.Unlock()
 		switch {
 		case g.cfg.Target != "":
 			g.rx.why = fmt.Sprintf("target %s: its endpoints are read by the target client, one goroutine per client", g.cfg.Target)
-		case !ok || tr.Variant != "":
-			g.rx.why = fmt.Sprintf("%s: the reactor reads rawtcp, sse-lean and websocket in plaintext only", tr.Name)
+		case tr.Stream == nil:
+			g.rx.why = fmt.Sprintf("%s: the reactor reads only %s (plaintext)", tr.Name, strings.Join(streamTransports(), ", "))
 		case g.cfg.Upstream:
 			g.rx.why = "chat clients send upstream on their connection"
 		case slow:
@@ -98,7 +99,7 @@ func (g *Generator) decideMode() {
 			}
 			g.rx.reactors = append(g.rx.reactors, r)
 		}
-		g.rx.mode, g.rx.kind = ModeReactor, kind
+		g.rx.mode, g.rx.kind = ModeReactor, tr.Stream.Handshake
 		rt := g.cfg.Options.ReadTimeout
 		sweep := rt / 8
 		if g.cfg.Lifetime > 0 {
@@ -178,17 +179,17 @@ func (g *Generator) rdial(rc *rclient) {
 // rhold parses what arrived with the handshake and registers the
 // connection with the client's reactor.
 func (g *Generator) rhold(rc *rclient, h *handoff, lifeEnd int64) {
-	p, err := newParser(g.cfg.Transport.Name, h.head)
+	p, err := g.cfg.Transport.Stream.NewParser(h.head)
 	if err != nil {
 		unix.Close(h.fd)
 		g.rended(rc, err, false)
 		return
 	}
 	conn := &rconn{fd: h.fd, rc: rc, p: p, lifeEnd: lifeEnd}
-	e := env{sink: rc.c, out: conn}
-	if err := p.feed(h.left, &e); err != nil {
-		if errors.Is(err, errStreamEnd) {
-			err = p.end(err, &e)
+	e := transports.StreamEnv{Sink: rc.c, Out: conn}
+	if err := p.Feed(h.left, &e); err != nil {
+		if errors.Is(err, transports.ErrStreamEnd) {
+			err = p.End(err, &e)
 		}
 		unix.Close(h.fd)
 		g.rended(rc, err, false)
@@ -255,4 +256,16 @@ func (g *Generator) stopReactorClients() {
 			g.wg.Done()
 		}
 	}
+}
+
+// streamTransports are the registered transports whose held connection the
+// reactor can read (a Stream in their descriptor).
+func streamTransports() []string {
+	var names []string
+	for _, t := range transports.All() {
+		if t.Stream != nil {
+			names = append(names, t.Name)
+		}
+	}
+	return names
 }

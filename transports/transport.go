@@ -81,6 +81,12 @@ type Transport struct {
 	// raw frames) behind wire's binary header; otherwise it is base64 in
 	// the JSON message (SSE, polls). results.Carried sizes either.
 	RawBinary bool
+
+	// Stream, when set, lets a reader other than the client (the load
+	// generator's reactor) take a held connection after the client's
+	// handshake: where the handshake ends and a parser of what follows.
+	// Variants have none: their bytes are TLS or HTTP/2.
+	Stream *Stream
 }
 
 // Family is the base transport's name: Base for a variant, else Name.
@@ -300,6 +306,7 @@ func Register(t Transport) {
 		// the variants apart.
 		d.Style = Style{}
 		d.Floor = false // one floor: the plaintext base
+		d.Stream = nil  // the parser reads plaintext HTTP/1.1 or TCP
 		add(d)
 	}
 }

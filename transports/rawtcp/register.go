@@ -26,6 +26,7 @@ func init() {
 		Style:                 transports.Style{Color: "#000000", Dashes: []float64{6, 3}, Width: 2.2, Glyph: "cross"},
 		FramingMinimum:        framingMinimum,
 		RawBinary:             true,
+		Stream:                stream,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			s, err := NewServer(log, opts)
 			if err != nil {

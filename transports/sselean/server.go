@@ -31,7 +31,7 @@ func init() {
 		Name: "sse-lean", Path: "/sse-lean", Library: "net/http (own SSE framing and parser)",
 		Push: true, IsolatesSlowConsumers: true, EventSource: true, HonoursRetry: true,
 		Representative: true, Order: 30, Style: transports.Style{Color: "#009E73", Glyph: "triangle"},
-		FramingMinimum: framingMinimum,
+		FramingMinimum: framingMinimum, Stream: stream,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			return &server{log: log, opts: opts.WithDefaults(), life: transports.NewLifecycle()}, nil
 		},

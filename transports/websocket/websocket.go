@@ -69,6 +69,7 @@ func init() {
 		Style:                 transports.Style{Color: "#0072B2", Glyph: "circle"},
 		FramingMinimum:        framingMinimum,
 		RawBinary:             true,
+		Stream:                stream,
 		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 			s, err := NewServer(log, opts)
 			if err != nil {
