@@ -10,6 +10,7 @@ import (
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/facts"
 )
 
 // runBrowser measures a browser scenario on one transport: one record per
@@ -25,10 +26,10 @@ func (r *Runner) runBrowser(ctx context.Context, sc scenarios.Scenario, tr trans
 			// The h2 variant's descriptor, so the record's name and facts
 			// (Variant "h2") say what the browser spoke; WebSocket has none
 			// (no RFC 8441 in gorilla), and browserStep says so.
-			if v, err := transports.Lookup(tr.Name + "+" + transports.VariantH2); err == nil {
+			if v, err := transports.Lookup(facts.VariantName(tr.Name, facts.VariantH2)); err == nil {
 				rt = v
 			} else {
-				rt.Name, rt.Base, rt.Variant = tr.Name+"+"+transports.VariantH2, tr.Name, transports.VariantH2
+				rt.Name, rt.Base, rt.Variant = facts.VariantName(tr.Name, facts.VariantH2), tr.Name, facts.VariantH2
 			}
 		}
 		rec := r.baseRecord(sc, st, rt, rep)
@@ -77,7 +78,7 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 	// variant's clients reach it; HTTP/1.1: its plaintext port.
 	start := func() (*servers, error) { return startServers(ctx, r.cfg.Binary, a, 1) }
 	if proto == scenarios.HTTP2 {
-		h2, err := transports.Lookup(tr.Name + "+" + transports.VariantH2)
+		h2, err := transports.Lookup(facts.VariantName(tr.Name, facts.VariantH2))
 		if err != nil {
 			return fmt.Errorf("%s has no HTTP/2 variant: %w", tr.Name, err)
 		}

@@ -309,7 +309,7 @@ func (c *checker) latencyRow(got []checkMsg) CheckRow {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	p50 := lat[len(lat)/2]
 	limit := 5 * time.Second / checkRate // five publish intervals
-	if c.tp.t.Transports[c.name].Framing == "shortpoll" {
+	if c.tp.t.Transports[c.name].Framing == scenarios.FramingShortPoll {
 		limit += checkPollInterval // a short poll waits up to its interval
 	}
 	return c.row("on time", p50 < limit, fmt.Sprintf("p50 %v at %d msg/s", p50.Round(10*time.Microsecond), checkRate),
