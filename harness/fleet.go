@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 )

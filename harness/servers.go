@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
 )

@@ -20,9 +20,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 )
