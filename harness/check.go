@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/serve"
 	"github.com/pushbench/pushbench/transports/target"
 )
 

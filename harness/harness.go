@@ -16,11 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // Config configures a run.

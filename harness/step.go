@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 // runStep connects the step's clients, warms up, measures one window and

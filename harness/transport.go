@@ -8,12 +8,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/serve"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 

@@ -18,10 +18,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pushbench/pushbench/harness"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/results/report"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 const runDoc = `usage: pushbench run [flags]

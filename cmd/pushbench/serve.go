@@ -15,11 +15,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
 	"github.com/pushbench/pushbench/transports/msglog"
+	"github.com/pushbench/pushbench/transports/serve"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/loadgen"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/loadgen/proc"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 const workerDoc = `usage: pushbench worker [flags]
