@@ -158,7 +158,8 @@ FUZZ_TARGETS := \
 	./transports/wire:FuzzDecodeBinary ./transports/wire:FuzzBinaryRoundTrip \
 	./transports/sselean:FuzzParser \
 	./transports/rawtcp:FuzzHandshake ./transports/rawtcp:FuzzFrames ./transports/rawtcp:FuzzErrorFrame \
-	./loadgen:FuzzRawParser ./loadgen:FuzzSSEParser ./loadgen:FuzzWSParser ./loadgen:FuzzSpecDecode \
+	./transports/rawtcp:FuzzStreamParser ./transports/sselean:FuzzStreamParser ./transports/websocket:FuzzStreamParser \
+	./loadgen:FuzzSpecDecode \
 	./scenarios:FuzzParse ./scenarios:FuzzParseNetwork \
 	./results:FuzzLoad
 fuzz:
@@ -286,10 +287,10 @@ lint-workflows:
 
 # Node packages for the tests, installed from their locks when node_modules
 # is absent or older than the lock: the interop clients
-# (harness/serve/interop_test.go) and the browser check of the HTML
+# (transports/serve/interop_test.go) and the browser check of the HTML
 # report (results/report/browser_test.go; it drives Debian's chromium,
 # never a downloaded browser).
-NODE_DIRS := harness/serve/testdata/node results/report/testdata/browser
+NODE_DIRS := transports/serve/testdata/node results/report/testdata/browser
 # Under make test, test-deps has already checked node and npm with the rest.
 node-deps: $(if $(filter test,$(MAKECMDGOALS)),test-deps,system-deps) $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
 %/node_modules/.package-lock.json: %/package-lock.json

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/loadgen/browser"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/facts"
 )
 
 // runBrowser measures a browser scenario on one transport: one record per
@@ -28,10 +29,10 @@ func (r *Runner) runBrowser(ctx context.Context, sc scenarios.Scenario, tr trans
 			// The h2 variant's descriptor, so the record's name and facts
 			// (Variant "h2") say what the browser spoke; WebSocket has none
 			// (no RFC 8441 in gorilla), and browserStep says so.
-			if v, err := transports.Lookup(tr.Name + "+" + transports.VariantH2); err == nil {
+			if v, err := transports.Lookup(facts.VariantName(tr.Name, facts.VariantH2)); err == nil {
 				rt = v
 			} else {
-				rt.Name, rt.Base, rt.Variant = tr.Name+"+"+transports.VariantH2, tr.Name, transports.VariantH2
+				rt.Name, rt.Base, rt.Variant = facts.VariantName(tr.Name, facts.VariantH2), tr.Name, facts.VariantH2
 			}
 		}
 		rec := r.baseRecord(sc, st, rt, rep)
@@ -96,17 +97,8 @@ func browserUsage(s0, s1 browserSide, window time.Duration, cores float64, clien
 
 func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, tr transports.Transport, proto string,
 	rec *results.Record, prog *progress) error {
-	if len(r.cfg.Servers) > 0 {
-		return fmt.Errorf("the %s scenario needs a server this run starts (its --cors names the pages' origin), not --server", sc.Name)
-	}
-	if r.cfg.Network.Name != "loopback" {
-		return fmt.Errorf("the %s scenario runs browser to server on loopback only, not through network %q", sc.Name, r.cfg.Network.Name)
-	}
-	if _, err := browser.KindOf(tr); err != nil {
+	if err := r.browserRefusal(sc, tr, proto); err != nil {
 		return err
-	}
-	if proto == scenarios.HTTP2 && tr.Upgrades {
-		return fmt.Errorf("%s over HTTP/2 (RFC 8441 extended CONNECT) is not in gorilla/websocket: not measured", tr.Name)
 	}
 	sess, err := browser.Listen()
 	if err != nil {
@@ -114,27 +106,12 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 	}
 	defer sess.Close()
 	prog.phase("starting the server")
-	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU, Control: r.cfg.Control,
-		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue, CORS: sess.Origin()}
-	// h2: the server's own TLS listener (TLS 1.3, ALPN h2), as the h2
-	// variant's clients reach it; HTTP/1.1: its plaintext port.
-	start := func() (*servers, error) { return startServers(ctx, r.cfg.Binary, a, 1) }
-	if proto == scenarios.HTTP2 {
-		h2, err := transports.Lookup(tr.Name + "+" + transports.VariantH2)
-		if err != nil {
-			return fmt.Errorf("%s has no HTTP/2 variant: %w", tr.Name, err)
-		}
-		start = func() (*servers, error) { return startTLSServers(ctx, r.cfg.Binary, a, 1, h2) }
-	}
-	srv, err := start()
+	srv, err := r.startBrowserServer(ctx, sc, tr, proto, sess.Origin())
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
 	base := srv.base
-	if proto == scenarios.HTTP2 && !strings.HasPrefix(base, "https://") {
-		return fmt.Errorf("the server's TLS listener was not reported (base %s)", base)
-	}
 	prog.phase("launching chromium")
 	b, err := browser.Launch(ctx, browser.Config{IgnoreCertErrors: proto == scenarios.HTTP2})
 	if err != nil {
@@ -182,4 +159,46 @@ func (r *Runner) browserStep(ctx context.Context, sc scenarios.Scenario, st scen
 	rec.Notes = append(rec.Notes, fmt.Sprintf("browser-measured: %s, %d tabs x %d streams; receive times from the page's clock, less its offset from this process's (%+.0f µs, ±%.0f)",
 		out.Browser.Version, out.Browser.Tabs, out.Browser.StreamsPerTab, out.Browser.ClockOffsetUs, out.Browser.ClockUncertaintyUs))
 	return nil
+}
+
+// browserRefusal says why the browser scenario cannot run tr over proto in
+// this run, or nil.
+func (r *Runner) browserRefusal(sc scenarios.Scenario, tr transports.Transport, proto string) error {
+	if len(r.cfg.Servers) > 0 {
+		return fmt.Errorf("the %s scenario needs a server this run starts (its --cors names the pages' origin), not --server", sc.Name)
+	}
+	if r.cfg.Network.Name != "loopback" {
+		return fmt.Errorf("the %s scenario runs browser to server on loopback only, not through network %q", sc.Name, r.cfg.Network.Name)
+	}
+	if _, err := browser.KindOf(tr); err != nil {
+		return err
+	}
+	if proto == scenarios.HTTP2 && tr.Upgrades {
+		return fmt.Errorf("%s over HTTP/2 (RFC 8441 extended CONNECT) is not in gorilla/websocket: not measured", tr.Name)
+	}
+	return nil
+}
+
+// startBrowserServer starts one serve child for the pages of origin: for
+// h2 its own TLS listener (TLS 1.3, ALPN h2), as the h2 variant's clients
+// reach it; for HTTP/1.1 its plaintext port.
+func (r *Runner) startBrowserServer(ctx context.Context, sc scenarios.Scenario, tr transports.Transport, proto, origin string) (*servers, error) {
+	a := serverArgs{Transport: tr.Name, Ring: sc.Ring, RingBytes: sc.RingBytes, GOMAXPROCS: r.srvProcs, CPU: r.srvCPU, Control: r.cfg.Control,
+		Heartbeat: sc.Heartbeat.Duration, Hold: sc.HoldTimeout.Duration, Queue: sc.Queue, CORS: origin}
+	if proto != scenarios.HTTP2 {
+		return startServers(ctx, r.cfg.Binary, a, 1)
+	}
+	h2, err := transports.Lookup(facts.VariantName(tr.Name, facts.VariantH2))
+	if err != nil {
+		return nil, fmt.Errorf("%s has no HTTP/2 variant: %w", tr.Name, err)
+	}
+	srv, err := startTLSServers(ctx, r.cfg.Binary, a, 1, h2)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(srv.base, "https://") {
+		srv.stop()
+		return nil, fmt.Errorf("the server's TLS listener was not reported (base %s)", srv.base)
+	}
+	return srv, nil
 }

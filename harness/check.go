@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/serve"
 	"github.com/pushbench/pushbench/transports/target"
 )
 
@@ -312,7 +312,7 @@ func (c *checker) latencyRow(got []checkMsg) CheckRow {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	p50 := lat[len(lat)/2]
 	limit := 20 * time.Second / checkRate // twenty publish intervals
-	if c.tp.t.Transports[c.name].Framing == "shortpoll" {
+	if c.tp.t.Transports[c.name].Framing == scenarios.FramingShortPoll {
 		limit += checkPollInterval // a short poll waits up to its interval
 	}
 	return c.row("on time", p50 < limit, fmt.Sprintf("p50 %v at %d msg/s", p50.Round(10*time.Microsecond), checkRate),

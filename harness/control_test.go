@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/loadgen"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // TestLocalChildrenGetTheRunsToken: a run with a token hands it to the

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/loadgen"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // TestWindowNamesEveryWorkerThatGaveNone: two workers that both answer

@@ -16,11 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // Config configures a run.
@@ -69,7 +69,7 @@ type Config struct {
 type Runner struct {
 	cfg        Config
 	store      *results.Store
-	machine    proc.Machine
+	machine    results.Machine
 	pinning    string
 	runID      string
 	defaultSel bool // no --transports given: each scenario runs its own list

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // hosts is a test network of its own: a bridge in this namespace and one

@@ -1,7 +1,7 @@
 package harness
 
 import (
-	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/loadgen/proc"
 
 	"bufio"
 	"bytes"

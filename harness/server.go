@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/loadgen/proc"
+	"github.com/pushbench/pushbench/transports/controlplane"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 // serverProc is one pushbench serve --control process: a child of this run,

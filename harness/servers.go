@@ -9,11 +9,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 // servers is the server side of a run, and owns its processes and their

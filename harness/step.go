@@ -8,60 +8,91 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
+// stepRun is one step's inputs, the same for every kind of step: the
+// scenario and step, the servers, the network in between, the fleet of
+// load generators, the samples taken before the first step, and where the
+// step's measurements go.
+type stepRun struct {
+	sc     scenarios.Scenario
+	st     scenarios.Step
+	srv    *servers
+	net    *network
+	fl     *fleet
+	before samples
+	rec    *results.Record
+	prog   *progress
+}
+
 // runStep connects the step's clients, warms up, measures one window and
-// fills rec. Every phase has a deadline.
-func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenarios.Step, srv *servers, net *network,
-	fl *fleet, before samples, rec *results.Record, prog *progress) error {
-	// Connect, within the open-file limit.
-	if err := r.checkFileBudget(sc, st, net, len(fl.members), len(srv.pids())); err != nil {
+// fills s.rec. Every phase has a deadline.
+func (r *Runner) runStep(ctx context.Context, s *stepRun) error {
+	if err := r.connect(ctx, s); err != nil {
 		return err
 	}
-	if add := st.Clients - fl.clients; add > 0 {
-		prog.phase(fmt.Sprintf("step %d: connecting %d clients", st.Index, st.Clients))
-		// Twice the paced time plus a minute: at 100,000 clients on two
-		// cores the handshakes themselves take their time.
-		limit := time.Duration(float64(add)/sc.ConnectRate*float64(time.Second))*2 + time.Minute
-		cctx, cancel := context.WithTimeout(ctx, limit)
-		t0 := time.Now()
-		err := fl.Add(cctx, add)
-		if err == nil {
-			err = fl.WaitConnected(cctx, int64(st.Clients))
-		}
-		cancel()
-		rec.Loadgen.ConnectS = time.Since(t0).Seconds()
-		if err != nil {
-			if top := fl.Errors(ctx); len(top) > 0 {
-				err = fmt.Errorf("%w (client errors: %s)", err, strings.Join(top, "; "))
-			}
-			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-				// The limit, its value and the knobs that move it.
-				err = fmt.Errorf("%w: the connect limit of %v (twice %d clients at connect_rate %g/s, plus a minute) passed; "+
-					"a lower connect_rate gives more time, fewer clients per worker (--worker-procs) or per server process (--server-procs) more CPU each",
-					err, limit.Round(time.Second), add, sc.ConnectRate)
-			}
-			return r.phaseErr(srv, "connect", err)
-		}
-	}
 	if r.cfg.hook != nil {
-		r.cfg.hook("connected", srv.hookPID())
+		r.cfg.hook("connected", s.srv.hookPID())
 	}
 	// Warm up: traffic that is not measured.
-	load := r.workloadFor(sc, st, srv, fl)
-	prog.phase(fmt.Sprintf("step %d: warm-up", st.Index))
+	load := r.workloadFor(s.sc, s.st, s.srv, s.fl)
+	s.prog.phase(fmt.Sprintf("step %d: warm-up", s.st.Index))
 	if err := load.warmUp(ctx); err != nil {
-		return r.phaseErr(srv, "warm-up", err)
+		return r.phaseErr(s.srv, "warm-up", err)
 	}
-	// Measure.
-	prog.phase(fmt.Sprintf("step %d: measuring", st.Index))
-	settled := r.settle(ctx, srv, fl, sc)
+	return r.measure(ctx, s, load)
+}
+
+// connect brings the fleet to the step's clients, within the open-file
+// limit and a deadline from the connect rate.
+func (r *Runner) connect(ctx context.Context, s *stepRun) error {
+	sc, st, fl := s.sc, s.st, s.fl
+	if err := r.checkFileBudget(sc, st, s.net, len(fl.members), len(s.srv.pids())); err != nil {
+		return err
+	}
+	add := st.Clients - fl.clients
+	if add <= 0 {
+		return nil
+	}
+	s.prog.phase(fmt.Sprintf("step %d: connecting %d clients", st.Index, st.Clients))
+	// Twice the paced time plus a minute: at 100,000 clients on two
+	// cores the handshakes themselves take their time.
+	limit := time.Duration(float64(add)/sc.ConnectRate*float64(time.Second))*2 + time.Minute
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	t0 := time.Now()
+	err := fl.Add(cctx, add)
+	if err == nil {
+		err = fl.WaitConnected(cctx, int64(st.Clients))
+	}
+	cancel()
+	s.rec.Loadgen.ConnectS = time.Since(t0).Seconds()
+	if err == nil {
+		return nil
+	}
+	if top := fl.Errors(ctx); len(top) > 0 {
+		err = fmt.Errorf("%w (client errors: %s)", err, strings.Join(top, "; "))
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// The limit, its value and the knobs that move it.
+		err = fmt.Errorf("%w: the connect limit of %v (twice %d clients at connect_rate %g/s, plus a minute) passed; "+
+			"a lower connect_rate gives more time, fewer clients per worker (--worker-procs) or per server process (--server-procs) more CPU each",
+			err, limit.Round(time.Second), add, sc.ConnectRate)
+	}
+	return r.phaseErr(s.srv, "connect", err)
+}
+
+// measure opens the window on every worker, runs the workload's measured
+// traffic (with the scenario's faults), drains it and fills s.rec.
+func (r *Runner) measure(ctx context.Context, s *stepRun, load workload) error {
+	sc, st, srv, rec := s.sc, s.st, s.srv, s.rec
+	s.prog.phase(fmt.Sprintf("step %d: measuring", st.Index))
+	settled := r.settle(ctx, srv, s.fl, sc)
 	s0 := r.sampleAll(ctx, srv, false)
-	if err := fl.StartWindow(ctx, s0.head, windowLimit(sc, st)); err != nil {
+	if err := s.fl.StartWindow(ctx, s0.head, windowLimit(sc, st)); err != nil {
 		return fmt.Errorf("window: %w", err)
 	}
 	if r.cfg.hook != nil {
@@ -70,37 +101,24 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	t0 := time.Now()
 	peak := watchPeak(srv)
 	defer peak.stop()
-	pxw := net.watchProxy()
+	pxw := s.net.watchProxy()
 	var share *cpuShare
-	if net.inProcess() {
+	if s.net.inProcess() {
 		var err error
 		if share, err = startCPUShare(); err != nil {
 			rec.Notes = append(rec.Notes, err.Error())
 		}
 		defer share.stop()
 	}
-	stopFaults := net.inject(ctx, sc.Fault, func(err error) { rec.Notes = append(rec.Notes, "fault injection: "+err.Error()) })
+	stopFaults := s.net.inject(ctx, sc.Fault, func(err error) { rec.Notes = append(rec.Notes, "fault injection: "+err.Error()) })
 	defer stopFaults()
-	caughtUp := true
 	published, restarted, err := load.measure(ctx, s0.head, rec)
 	if err != nil {
 		return r.phaseErr(srv, "measure", err)
 	}
+	caughtUp := true
 	if load.drains() {
-		// The window lasts its whole duration even when the last message is
-		// due earlier (a low rate publishes its last message 1/rate early).
-		if err := sleepCtx(ctx, time.Until(t0.Add(sc.Duration.Duration))); err != nil {
-			return err
-		}
-		stopFaults() // the window's faults end with its publishing; the drain shows the recovery
-		pubTime := time.Since(t0)
-		rec.Delivery.OfferedPerS = float64(published*int64(st.Clients)) / pubTime.Seconds()
-		prog.phase(fmt.Sprintf("step %d: draining", st.Index))
-		drain := max(2*time.Second, 2*sc.SLO.Duration)
-		if sc.Fault != nil {
-			drain = max(drain, sc.ReadTimeout.Duration+2*time.Second, sc.Fault.Every.Duration+2*time.Second)
-		}
-		if caughtUp, err = r.drain(ctx, fl, s0.head+published, drain, max(time.Second, sc.SLO.Duration), rec); err != nil {
+		if caughtUp, err = r.drainWindow(ctx, s, t0, s0.head, published, stopFaults); err != nil {
 			return err
 		}
 	}
@@ -109,27 +127,16 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	if err := srv.dead(); err != nil {
 		return fmt.Errorf("%w: %v", errServerDown, err)
 	}
-	fw, err := fl.Window(ctx, published, window, r.loadgenCores())
+	fw, err := s.fl.Window(ctx, published, window, r.loadgenCores())
 	if err != nil {
 		return fmt.Errorf("window: %w", err)
 	}
-	fill(rec, fw, published, window, before, s0, s1)
+	fill(rec, fw, published, window, s.before, s0, s1)
 	witness(&rec.Delivery, s0, s1, ledgerState{settled: settled, caughtUp: caughtUp, restarted: restarted, fault: sc.Fault != nil})
 	if share != nil {
-		p, n, err := share.stop()
-		if err != nil {
-			rec.Notes = append(rec.Notes, err.Error())
-		} else if n < 20 {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("the in-process proxy's CPU share (%.0f%%) rests on %d CPU samples: rough", 100*p, n))
-		}
-		addProxy(&rec.Loadgen, (s1.selfCPU-s0.selfCPU).Seconds()*p, window)
+		noteProxyShare(rec, share, (s1.selfCPU - s0.selfCPU).Seconds(), window)
 	}
-	if rec.Loadgen.Saturated != "" {
-		prog.logf("step %d: load generator saturated (%s): this figure measures pushbench, not the transport; fix: fewer clients per load-generator process, more CPUs, or a leaner client (sse-lean beside sse)", st.Index, rec.Loadgen.Saturated)
-	}
-	if rec.Delivery.Mismatch != "" {
-		prog.logf("step %d: counts do not reconcile: %s", st.Index, rec.Delivery.Mismatch)
-	}
+	r.logVerdicts(s)
 	rec.Server.RSSPeakBytes, rec.Server.FDsPeak = peak.stop()
 	if s1.remoteSelf > 0 {
 		rec.Server.RSSPeakBytes = max(rec.Server.RSSPeakBytes, rec.Server.RSSBytes) // the peak watcher reads /proc here only
@@ -137,6 +144,50 @@ func (r *Runner) runStep(ctx context.Context, sc scenarios.Scenario, st scenario
 	}
 	pxw.fill(rec)
 	return nil
+}
+
+// drainWindow lets the window last its whole duration, ends its faults and
+// waits for the clients to receive up to head+published (late ones are
+// marked as such); caughtUp says they all did. t0 is the window's start.
+func (r *Runner) drainWindow(ctx context.Context, s *stepRun, t0 time.Time, head, published int64, stopFaults func()) (caughtUp bool, err error) {
+	sc := s.sc
+	// The window lasts its whole duration even when the last message is
+	// due earlier (a low rate publishes its last message 1/rate early).
+	if err := sleepCtx(ctx, time.Until(t0.Add(sc.Duration.Duration))); err != nil {
+		return false, err
+	}
+	stopFaults() // the window's faults end with its publishing; the drain shows the recovery
+	pubTime := time.Since(t0)
+	s.rec.Delivery.OfferedPerS = float64(published*int64(s.st.Clients)) / pubTime.Seconds()
+	s.prog.phase(fmt.Sprintf("step %d: draining", s.st.Index))
+	drain := max(2*time.Second, 2*sc.SLO.Duration)
+	if sc.Fault != nil {
+		drain = max(drain, sc.ReadTimeout.Duration+2*time.Second, sc.Fault.Every.Duration+2*time.Second)
+	}
+	return r.drain(ctx, s.fl, head+published, drain, max(time.Second, sc.SLO.Duration), s.rec)
+}
+
+// noteProxyShare adds the in-process proxy's share of this process's CPU
+// (selfCPU seconds over the window) to rec, with a note when the share
+// rests on few samples or could not be taken.
+func noteProxyShare(rec *results.Record, share *cpuShare, selfCPU float64, window time.Duration) {
+	p, n, err := share.stop()
+	if err != nil {
+		rec.Notes = append(rec.Notes, err.Error())
+	} else if n < 20 {
+		rec.Notes = append(rec.Notes, fmt.Sprintf("the in-process proxy's CPU share (%.0f%%) rests on %d CPU samples: rough", 100*p, n))
+	}
+	addProxy(&rec.Loadgen, selfCPU*p, window)
+}
+
+// logVerdicts tells the terminal what makes the step's figures suspect.
+func (r *Runner) logVerdicts(s *stepRun) {
+	if s.rec.Loadgen.Saturated != "" {
+		s.prog.logf("step %d: load generator saturated (%s): this figure measures pushbench, not the transport; fix: fewer clients per load-generator process, more CPUs, or a leaner client (sse-lean beside sse)", s.st.Index, s.rec.Loadgen.Saturated)
+	}
+	if s.rec.Delivery.Mismatch != "" {
+		s.prog.logf("step %d: counts do not reconcile: %s", s.st.Index, s.rec.Delivery.Mismatch)
+	}
 }
 
 // peakWatcher samples a process every 200 ms during a window and keeps

@@ -20,11 +20,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 // targetProc is a target's server: a child of this run started from the

@@ -8,12 +8,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/serve"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
@@ -22,39 +22,72 @@ import (
 func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr transports.Transport, rep int) {
 	prog := newProgress(r.cfg.Log, r.cfg.Terminal, fmt.Sprintf("%s/%s rep %d", sc.Name, tr.Name, rep))
 	defer prog.stop()
-	steps := sc.Steps()
-	fail := func(from int, err error) {
-		for _, st := range steps[from:] {
-			rec := r.baseRecord(sc, st, tr, rep)
-			rec.Error = err.Error()
-			r.add(rec)
-		}
-		prog.logf("error: %v", err)
-	}
+	tx := &transportRun{r: r, sc: sc, tr: tr, rep: rep, prog: prog, steps: sc.Steps()}
 	srv, err := r.startServers(ctx, sc, tr)
 	if err != nil {
-		fail(0, err)
+		tx.fail(0, err)
 		return
 	}
 	defer srv.stop()
 	st, _, err := srv.status(ctx, false)
 	if err != nil {
-		fail(0, err)
+		tx.fail(0, err)
 		return
 	}
 	var net *network
 	labelProxy(func() { net, err = r.startNetwork(sc, srv) })
 	if err != nil {
-		fail(0, err)
+		tx.fail(0, err)
 		return
 	}
 	defer net.close()
+	spec, err := clientSpec(sc, tr, srv, net, st.Head)
+	if err != nil {
+		tx.fail(0, err)
+		return
+	}
+	fl, err := startFleet(ctx, r.fleetPlan(sc), spec)
+	if err != nil {
+		tx.fail(0, err)
+		return
+	}
+	closeFleet := sync.OnceFunc(fl.close)
+	defer closeFleet()
+	prog.live = fl
+	tx.runSteps(ctx, srv, net, fl, closeFleet)
+}
+
+// transportRun is one (scenario, repetition, transport): what every step's
+// record is made from.
+type transportRun struct {
+	r     *Runner
+	sc    scenarios.Scenario
+	tr    transports.Transport
+	rep   int
+	prog  *progress
+	steps []scenarios.Step
+}
+
+// fail records the steps from index from on as failed with err.
+func (tx *transportRun) fail(from int, err error) {
+	for _, st := range tx.steps[from:] {
+		rec := tx.r.baseRecord(tx.sc, st, tx.tr, tx.rep)
+		rec.Error = err.Error()
+		tx.r.add(rec)
+	}
+	tx.prog.logf("error: %v", err)
+}
+
+// clientSpec is what every load-generator worker of the run is given: the
+// transport, where to reach it (after the network), the scenario's client
+// settings, and the cursor head to resume after.
+func clientSpec(sc scenarios.Scenario, tr transports.Transport, srv *servers, net *network, head int64) (loadgen.Spec, error) {
 	readTimeout := 45 * time.Second
 	if sc.ReadTimeout.Duration > 0 {
 		readTimeout = sc.ReadTimeout.Duration
 	}
 	spec := loadgen.Spec{Transport: tr.Name, BaseURL: net.base, RawAddr: net.raw, PollInterval: sc.PollInterval.Duration,
-		Timeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, Since: st.Head, ConnectRate: sc.ConnectRate,
+		Timeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, Since: head, ConnectRate: sc.ConnectRate,
 		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat, ClientMode: sc.ClientMode}
 	if rc := sc.Reconnect; rc != nil {
 		spec.Reconnect, spec.Backoff, spec.MaxReconnect, spec.SSEDefault = rc.Delay.Duration, rc.Backoff, rc.Max.Duration, rc.SSEDefault.Duration
@@ -65,25 +98,25 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	spec.TLSCert, spec.NoResumption = srv.certPEM, !resumes(sc)
 	spec.HTTP2, spec.StreamsPerConn = tr.HTTP2(), sc.StreamsPerConn
 	if srv.target != nil {
+		var err error
 		if spec.Target, err = srv.target.clientSpec(tr.Name, net.base); err != nil {
-			fail(0, err)
-			return
+			return loadgen.Spec{}, err
 		}
 	}
-	fl, err := startFleet(ctx, r.fleetPlan(sc), spec)
-	if err != nil {
-		fail(0, err)
-		return
-	}
-	closeFleet := sync.OnceFunc(fl.close)
-	defer closeFleet()
-	prog.live = fl
+	return spec, nil
+}
+
+// runSteps runs and records the steps in order: an interrupted one ends
+// the run's steps, a failed one records the rest as not run, and with
+// StopAtSLO a step past the SLO is the last.
+func (tx *transportRun) runSteps(ctx context.Context, srv *servers, net *network, fl *fleet, closeFleet func()) {
+	r, sc := tx.r, tx.sc
 	before := r.sampleAll(ctx, srv, true)
-	for i, step := range steps {
-		rec := r.baseRecord(sc, step, tr, rep)
+	for i, step := range tx.steps {
+		rec := r.baseRecord(sc, step, tx.tr, tx.rep)
 		rec.Params.Network, rec.Params.Fault = net.name, net.fault
 		srv.describe(&rec)
-		err := r.runStep(ctx, sc, step, srv, net, fl, before, &rec, prog)
+		err := r.runStep(ctx, &stepRun{sc: sc, st: step, srv: srv, net: net, fl: fl, before: before, rec: &rec, prog: tx.prog})
 		if err != nil && ctx.Err() != nil {
 			// Interrupted (Ctrl-C, the run's deadline): not a failure of
 			// the transport and not loss. Saved as such, left out of
@@ -91,7 +124,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 			rec.Interrupted = true
 			rec.Notes = append(rec.Notes, fmt.Sprintf("interrupted (%v): this step's numbers are incomplete", err))
 			r.add(rec)
-			prog.logf("step %d: interrupted", step.Index)
+			tx.prog.logf("step %d: interrupted", step.Index)
 			return
 		}
 		if err != nil {
@@ -101,15 +134,15 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 			net.close()
 			rec.Error = err.Error()
 			r.add(rec)
-			prog.logf("step %d: error: %v", step.Index, err)
-			if i+1 < len(steps) {
-				fail(i+1, fmt.Errorf("not run: an earlier step failed: %w", err))
+			tx.prog.logf("step %d: error: %v", step.Index, err)
+			if i+1 < len(tx.steps) {
+				tx.fail(i+1, fmt.Errorf("not run: an earlier step failed: %w", err))
 			}
 			return
 		}
 		r.add(rec)
-		if sc.StopAtSLO && i+1 < len(steps) && (rec.Error != "" || rec.Latency.P99 > sc.SLO.Microseconds() || rec.Delivery.Lost > 0) {
-			prog.logf("stopping after step %d: p99 %s, lost %d (SLO p99 %v)", step.Index, us(rec.Latency.P99), rec.Delivery.Lost, sc.SLO.Duration)
+		if sc.StopAtSLO && i+1 < len(tx.steps) && (rec.Error != "" || rec.Latency.P99 > sc.SLO.Microseconds() || rec.Delivery.Lost > 0) {
+			tx.prog.logf("stopping after step %d: p99 %s, lost %d (SLO p99 %v)", step.Index, us(rec.Latency.P99), rec.Delivery.Lost, sc.SLO.Duration)
 			return
 		}
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 // workload is what a step's servers and clients do around its window. It

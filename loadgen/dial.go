@@ -32,6 +32,9 @@ type countingConn struct {
 	in, out *atomic.Int64
 }
 
+// NetConn is the connection c counts (the reactor's handoff unwraps it).
+func (c *countingConn) NetConn() net.Conn { return c.Conn }
+
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.in.Add(int64(n))

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/transports"
 	_ "github.com/pushbench/pushbench/transports/all"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 // reactorTransports are the transports the reactor reads.

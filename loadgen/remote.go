@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // ErrUnreachable marks a call that got no answer from the worker (it died,

@@ -2,17 +2,19 @@ package loadgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pushbench/pushbench/loadgen/reactor"
 	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/transports"
 )
 
 // Client modes: how a generator runs its clients (Config.ClientMode,
@@ -21,7 +23,7 @@ const (
 	// ModeGoroutine runs each client in a goroutine of its own, in the
 	// transport's client (the default; every transport and fault).
 	ModeGoroutine = "goroutine"
-	// ModeReactor holds each push connection in a reactor (reactor.go):
+	// ModeReactor holds each push connection in a reactor (package reactor):
 	// no goroutine and no read buffer per idle connection. The handshake
 	// and every reconnect still run in the transport's client, in a
 	// short-lived goroutine.
@@ -34,8 +36,8 @@ type reactorState struct {
 	once     sync.Once
 	mode     string
 	why      string // why the goroutine path was chosen, when reactor was asked for
-	kind     handshakeEnd
-	reactors []*reactor
+	kind     transports.HandshakeEnd
+	reactors []*reactor.Reactor
 	next     atomic.Uint32
 
 	mu      sync.Mutex
@@ -48,9 +50,25 @@ type rclient struct {
 	c     *vclient
 	index int   // run-wide client index (source address)
 	since int64 // the cursor its next connection resumes after
-	r     *reactor
+	r     *reactor.Reactor
 	timer atomic.Pointer[time.Timer] // a pending reconnect
 }
+
+// rclient is the reactor's Owner of its connection.
+var _ reactor.Owner = (*rclient)(nil)
+
+// Message, Gap and Retry are the vclient's.
+func (rc *rclient) Message(seq, sent int64, size int) { rc.c.Message(seq, sent, size) }
+func (rc *rclient) Gap(first, last int64)             { rc.c.Gap(first, last) }
+func (rc *rclient) Retry(d time.Duration)             { rc.c.Retry(d) }
+
+// BytesRead and BytesWritten count the socket's bytes, as the dial's
+// counting connection does on the goroutine path.
+func (rc *rclient) BytesRead(n int)    { rc.c.bytesIn.Add(int64(n)) }
+func (rc *rclient) BytesWritten(n int) { rc.c.bytesOut.Add(int64(n)) }
+
+// Ended is the end of the connection the reactor held.
+func (rc *rclient) Ended(err error, planned bool) { rc.c.gen.rended(rc, err, planned) }
 
 // ClientMode is how the generator runs its clients and, when it was asked
 // for the reactor but runs goroutines, why. Before the first client it is
@@ -69,15 +87,14 @@ func (g *Generator) decideMode() {
 			return
 		}
 		tr := g.cfg.Transport
-		kind, ok := reactorProtocols[tr.Name]
 		g.mu.Lock()
 		slow := g.slowFraction > 0
 		g.mu.Unlock()
 		switch {
 		case g.cfg.Target != "":
 			g.rx.why = fmt.Sprintf("target %s: its endpoints are read by the target client, one goroutine per client", g.cfg.Target)
-		case !ok || tr.Variant != "":
-			g.rx.why = fmt.Sprintf("%s: the reactor reads rawtcp, sse-lean and websocket in plaintext only", tr.Name)
+		case tr.Stream == nil:
+			g.rx.why = fmt.Sprintf("%s: the reactor reads only %s (plaintext)", tr.Name, strings.Join(streamTransports(), ", "))
 		case g.cfg.Upstream:
 			g.rx.why = "chat clients send upstream on their connection"
 		case slow:
@@ -88,17 +105,17 @@ func (g *Generator) decideMode() {
 		}
 		n := max(1, runtime.GOMAXPROCS(0))
 		for i := 0; i < n; i++ {
-			r, err := newReactor(g)
+			r, err := reactor.New()
 			if err != nil {
 				for _, r := range g.rx.reactors {
-					r.shutdown(nil)
+					r.Shutdown(nil)
 				}
 				g.rx.reactors, g.rx.why = nil, err.Error()
 				return
 			}
 			g.rx.reactors = append(g.rx.reactors, r)
 		}
-		g.rx.mode, g.rx.kind = ModeReactor, kind
+		g.rx.mode, g.rx.kind = ModeReactor, tr.Stream.Handshake
 		rt := g.cfg.Options.ReadTimeout
 		sweep := rt / 8
 		if g.cfg.Lifetime > 0 {
@@ -107,7 +124,10 @@ func (g *Generator) decideMode() {
 		sweep = min(max(sweep, 10*time.Millisecond), time.Second)
 		for _, r := range g.rx.reactors {
 			g.wg.Add(1)
-			go r.run(sweep, rt)
+			go func() {
+				defer g.wg.Done()
+				r.Run(g.ctx, sweep, rt)
+			}()
 		}
 		context.AfterFunc(g.ctx, g.stopReactorClients)
 	})
@@ -156,47 +176,37 @@ func (g *Generator) rdial(rc *rclient) {
 		ctx, cancel = context.WithDeadline(g.ctx, end)
 		lifeEnd = end.UnixNano()
 	}
-	h := &handoff{c: c, kind: g.rx.kind, fd: -1}
+	h := reactor.NewHandoff(c, g.rx.kind)
 	opts := g.cfg.Options
-	opts.Dial = h.dial(dialer(sourceFor(rc.index), opts.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut, &c.tcpUp))
+	opts.Dial = h.Dial(dialer(sourceFor(rc.index), opts.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut, &c.tcpUp))
 	client, err := g.cfg.Transport.NewClient(opts)
 	if err == nil {
 		err = client.Run(ctx, rc.since, h)
 	}
 	churned := ctx.Err() != nil
 	cancel()
+	fd, head, left, herr := h.Taken()
 	switch {
-	case h.fd >= 0:
-		g.rhold(rc, h, lifeEnd)
-	case h.err != nil:
-		g.rended(rc, h.err, false)
+	case fd >= 0:
+		g.rhold(rc, fd, head, left, lifeEnd)
+	case herr != nil:
+		g.rended(rc, herr, false)
 	default:
 		g.rended(rc, err, churned)
 	}
 }
 
-// rhold parses what arrived with the handshake and registers the
-// connection with the client's reactor.
-func (g *Generator) rhold(rc *rclient, h *handoff, lifeEnd int64) {
-	p, err := newParser(g.cfg.Transport.Name, h.head)
+// rhold gives the handed-off connection fd, with its parser and what
+// arrived past the handshake, to the client's reactor.
+func (g *Generator) rhold(rc *rclient, fd int, head, left []byte, lifeEnd int64) {
+	p, err := g.cfg.Transport.Stream.NewParser(head)
+	if err == nil {
+		err = rc.r.Hold(fd, p, rc, left, lifeEnd)
+	} else {
+		unix.Close(fd)
+	}
 	if err != nil {
-		unix.Close(h.fd)
 		g.rended(rc, err, false)
-		return
-	}
-	conn := &rconn{fd: h.fd, rc: rc, p: p, lifeEnd: lifeEnd}
-	e := env{sink: rc.c, out: conn}
-	if err := p.feed(h.left, &e); err != nil {
-		if errors.Is(err, errStreamEnd) {
-			err = p.end(err, &e)
-		}
-		unix.Close(h.fd)
-		g.rended(rc, err, false)
-		return
-	}
-	if !rc.r.register(conn) {
-		unix.Close(h.fd)
-		g.rended(rc, errors.New("the reactor has stopped"), false)
 	}
 }
 
@@ -245,7 +255,7 @@ func (g *Generator) rended(rc *rclient, err error, planned bool) {
 // closes (the reactors close their connections themselves).
 func (g *Generator) stopReactorClients() {
 	for _, r := range g.rx.reactors {
-		r.wake()
+		r.Wake()
 	}
 	g.rx.mu.Lock()
 	clients := g.rx.clients
@@ -255,4 +265,16 @@ func (g *Generator) stopReactorClients() {
 			g.wg.Done()
 		}
 	}
+}
+
+// streamTransports are the registered transports whose held connection the
+// reactor can read (a Stream in their descriptor).
+func streamTransports() []string {
+	var names []string
+	for _, t := range transports.All() {
+		if t.Stream != nil {
+			names = append(names, t.Name)
+		}
+	}
+	return names
 }

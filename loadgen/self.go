@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/results"
 )
 

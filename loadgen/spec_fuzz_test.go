@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // FuzzSpecDecode feeds arbitrary bodies to the worker's spec decoder (the

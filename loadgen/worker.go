@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // Worker serves one Generator to a coordinator over HTTP (pushbench

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 const hostileSecret = "4f1c9a0e7b3d52c86a9e0f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f"

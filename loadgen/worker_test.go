@@ -11,8 +11,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 // TestMergeIsExact: two workers' histograms, shipped in the V2 encoding and

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchunit"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/results"
 )
 
@@ -22,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata")
 // scenario, a record on another network (a configuration change), a record
 // that delivered nothing and one with an error.
 func benchRecords() []results.Record {
-	machine := proc.Machine{CPUModel: "Test CPU @ 2.00GHz", GOMAXPROCS: 1, Commit: "5405a052113673ee"}
+	machine := results.Machine{CPUModel: "Test CPU @ 2.00GHz", GOMAXPROCS: 1, Commit: "5405a052113673ee"}
 	pin := "server on CPU 0 (GOMAXPROCS 1), load generator on CPU 1 (GOMAXPROCS 1)"
 	rec := func(sc string, step int, param string, value float64, tr string, rep int, p99 int64) results.Record {
 		return results.Record{

@@ -112,9 +112,6 @@ type Key struct {
 // KeyOf is r's key.
 func KeyOf(r Record) Key { return Key{r.Scenario, r.Step, r.Transport} }
 
-// Floor is the transport every ratio is taken against.
-const Floor = "rawtcp"
-
 // Confidence is the level of every interval pushbench prints: tables,
 // summaries, plots and compare.
 const Confidence = 0.95

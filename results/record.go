@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/pushbench/pushbench/harness/proc"
 )
 
 // SchemaVersion changes whenever a field's meaning changes; readers reject
@@ -18,21 +16,21 @@ const SchemaVersion = 2
 // Record is one measured (scenario, step, transport, repetition). Times are
 // microseconds unless a name says otherwise; byte counts are at the socket.
 type Record struct {
-	Schema     int          `json:"schema"`
-	RunID      string       `json:"run_id"`
-	Scenario   string       `json:"scenario"`
-	Kind       string       `json:"kind"`
-	Step       int          `json:"step"`
-	StepParam  string       `json:"step_param,omitempty"` // clients, rate or payload
-	StepValue  float64      `json:"step_value,omitempty"`
-	Transport  string       `json:"transport"`
-	Library    string       `json:"library"`
-	Repetition int          `json:"repetition"`
-	Started    time.Time    `json:"started"`
-	Params     Params       `json:"params"`
-	Machine    proc.Machine `json:"machine"`
-	Pinning    string       `json:"pinning"`
-	Error      string       `json:"error,omitempty"`
+	Schema     int       `json:"schema"`
+	RunID      string    `json:"run_id"`
+	Scenario   string    `json:"scenario"`
+	Kind       string    `json:"kind"`
+	Step       int       `json:"step"`
+	StepParam  string    `json:"step_param,omitempty"` // clients, rate or payload
+	StepValue  float64   `json:"step_value,omitempty"`
+	Transport  string    `json:"transport"`
+	Library    string    `json:"library"`
+	Repetition int       `json:"repetition"`
+	Started    time.Time `json:"started"`
+	Params     Params    `json:"params"`
+	Machine    Machine   `json:"machine"`
+	Pinning    string    `json:"pinning"`
+	Error      string    `json:"error,omitempty"`
 	// Interrupted marks a step cut short by the user (Ctrl-C) or the run's
 	// deadline: its numbers are incomplete, never loss, and compare and the
 	// claims leave it out.
@@ -198,7 +196,7 @@ type Params struct {
 	HTTP2 *HTTP2Params `json:"http2,omitempty"`
 	// ClientMode is how the load generator ran its clients: "goroutine"
 	// (one each, in the transport's client) or "reactor" (held push
-	// connections read by a few epoll loops; loadgen/reactor.go), "mixed"
+	// connections read by a few epoll loops; package loadgen/reactor), "mixed"
 	// when workers differed. ClientModeWhy says why a scenario that asked
 	// for the reactor fell back to goroutines.
 	ClientMode    string `json:"client_mode,omitempty"`

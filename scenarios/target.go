@@ -178,16 +178,28 @@ type Recovered struct {
 	Cursor  string `json:"cursor,omitempty"`
 }
 
+// The framings a target's endpoint may name (Endpoint.Framing).
+const (
+	FramingSSE       = "sse"
+	FramingWebSocket = "websocket"
+	FramingLongPoll  = "longpoll"  // a held GET answered with one message or an array
+	FramingShortPoll = "shortpoll" // a GET on an interval
+	// Socket.IO v5 over Engine.IO v4, on its WebSocket or its HTTP
+	// long-polling transport.
+	FramingSocketIOWebSocket = "socketio-websocket"
+	FramingSocketIOPolling   = "socketio-polling"
+)
+
 // Framings and resume kinds a target may name.
 var (
-	Framings    = []string{"sse", "websocket", "longpoll", "shortpoll", "socketio-websocket", "socketio-polling"}
+	Framings    = []string{FramingSSE, FramingWebSocket, FramingLongPoll, FramingShortPoll, FramingSocketIOWebSocket, FramingSocketIOPolling}
 	ResumeKinds = []string{"", "none", "last-event-id", "headers", "url"}
 	Models      = []string{"event loop", "thread pool", "process per connection"}
 )
 
 // SocketIO says whether framing is one of the Socket.IO framings.
 func SocketIO(framing string) bool {
-	return framing == "socketio-websocket" || framing == "socketio-polling"
+	return framing == FramingSocketIOWebSocket || framing == FramingSocketIOPolling
 }
 
 // TemplateVars are what a target's templates see.
@@ -297,9 +309,9 @@ func (t *Target) defaults() {
 		if e.Resume.Kind == "none" {
 			e.Resume.Kind = ""
 		}
-		if len(e.Empty) == 0 && (e.Framing == "longpoll" || e.Framing == "shortpoll") {
+		if len(e.Empty) == 0 && (e.Framing == FramingLongPoll || e.Framing == FramingShortPoll) {
 			e.Empty = []int{204, 304}
-			if e.Framing == "longpoll" {
+			if e.Framing == FramingLongPoll {
 				e.Empty = append(e.Empty, 408)
 			}
 		}
@@ -354,7 +366,7 @@ func (t Target) Validate() error {
 		if e.Resume.Kind == "headers" && len(e.Resume.Headers) == 0 {
 			bad("transports.%s.resume.headers: name the response headers to send back", name)
 		}
-		if e.Drain && e.Framing != "shortpoll" {
+		if e.Drain && e.Framing != FramingShortPoll {
 			bad("transports.%s.drain: only for shortpoll framing", name)
 		}
 		if SocketIO(e.Framing) && e.Resume.Kind != "" && e.Resume.Kind != "none" {
@@ -363,7 +375,7 @@ func (t Target) Validate() error {
 		if e.Event != "" && !SocketIO(e.Framing) {
 			bad("transports.%s.event: only for the Socket.IO framings", name)
 		}
-		if e.Resume.Kind == "last-event-id" && e.Framing != "sse" {
+		if e.Resume.Kind == "last-event-id" && e.Framing != FramingSSE {
 			bad("transports.%s.resume: last-event-id is for sse framing", name)
 		}
 		ptrs := append([]string{e.Message, e.Resume.Cursor}, mapValues(e.Resume.Capture)...)

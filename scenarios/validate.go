@@ -47,26 +47,43 @@ func EntryBytes(payload int, binary bool) int64 {
 // Validate checks every field and names the first bad one and what is
 // allowed.
 func (sc Scenario) Validate() error {
-	bad := func(field, format string, args ...any) error {
-		return fmt.Errorf("field %q: %s", field, fmt.Sprintf(format, args...))
+	for _, check := range []func() error{
+		sc.validateKind, sc.validateSteps, sc.validateTraffic, sc.validateTimes,
+		sc.validateServer, sc.validateClients, sc.validateRun,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// badField names a bad field and what is wrong with it.
+func badField(field, format string, args ...any) error {
+	return fmt.Errorf("field %q: %s", field, fmt.Sprintf(format, args...))
+}
+
+// validateKind checks the name, the kind and a browser scenario's fields.
+func (sc Scenario) validateKind() error {
 	if !nameRE.MatchString(sc.Name) {
-		return bad("name", "%q: want 1-40 characters of a-z, 0-9, _ or -, starting with a letter or digit", sc.Name)
+		return badField("name", "%q: want 1-40 characters of a-z, 0-9, _ or -, starting with a letter or digit", sc.Name)
 	}
 	switch sc.Kind {
 	case Broadcast, Idle, Churn, Chat, Browser:
 	default:
-		return bad("kind", "%q: allowed: %s, %s, %s, %s, %s", sc.Kind, Broadcast, Idle, Churn, Chat, Browser)
+		return badField("kind", "%q: allowed: %s, %s, %s, %s, %s", sc.Kind, Broadcast, Idle, Churn, Chat, Browser)
 	}
-	if err := sc.validateBrowser(); err != nil {
-		return err
-	}
+	return sc.validateBrowser()
+}
+
+// validateSteps checks the stepped lists: clients, rate and payload.
+func (sc Scenario) validateSteps() error {
 	if len(sc.Clients) == 0 || len(sc.Clients) > MaxSteps {
-		return bad("clients", "want 1 to %d client counts", MaxSteps)
+		return badField("clients", "want 1 to %d client counts", MaxSteps)
 	}
 	for _, c := range sc.Clients {
 		if c < 1 || c > MaxClients {
-			return bad("clients", "%d: allowed 1 to %d", c, MaxClients)
+			return badField("clients", "%d: allowed 1 to %d", c, MaxClients)
 		}
 	}
 	stepped := 0
@@ -76,109 +93,136 @@ func (sc Scenario) Validate() error {
 		}
 	}
 	if stepped > 1 {
-		return bad("clients", "only one of clients, rate and payload may list several values (it is the stepped parameter)")
+		return badField("clients", "only one of clients, rate and payload may list several values (it is the stepped parameter)")
 	}
 	if len(sc.Rate) > MaxSteps || len(sc.Payload) > MaxSteps {
-		return bad("rate", "at most %d steps", MaxSteps)
+		return badField("rate", "at most %d steps", MaxSteps)
 	}
 	for _, r := range sc.Rate {
 		if !(r >= 0.001 && r <= MaxRate) { // also NaN
-			return bad("rate", "%g: allowed 0.001 up to %g messages per second", r, MaxRate)
+			return badField("rate", "%g: allowed 0.001 up to %g messages per second", r, MaxRate)
 		}
 		if r*(sc.Warmup.Seconds()+sc.Duration.Seconds()) > MaxMessages {
-			return bad("rate", "%g for %v would publish over %d messages in one step", r, sc.Warmup.Duration+sc.Duration.Duration, MaxMessages)
+			return badField("rate", "%g for %v would publish over %d messages in one step", r, sc.Warmup.Duration+sc.Duration.Duration, MaxMessages)
 		}
 	}
 	for _, p := range sc.Payload {
 		if p < 0 || p > MaxPayload {
-			return bad("payload", "%d: allowed 0 to %d bytes", p, MaxPayload)
+			return badField("payload", "%d: allowed 0 to %d bytes", p, MaxPayload)
 		}
 	}
+	return nil
+}
+
+// validateTraffic checks that the kind has the traffic it needs: a rate
+// or a burst, none for idle, a lifetime for churn.
+func (sc Scenario) validateTraffic() error {
 	switch {
 	case sc.Kind != Idle && len(sc.Rate) == 0 && sc.Burst == nil:
-		return bad("rate", "a %s scenario needs a rate or a burst", sc.Kind)
+		return badField("rate", "a %s scenario needs a rate or a burst", sc.Kind)
 	case sc.Kind == Idle && (len(sc.Rate) > 0 || sc.Burst != nil):
-		return bad("rate", "an idle scenario publishes nothing: remove rate and burst")
+		return badField("rate", "an idle scenario publishes nothing: remove rate and burst")
 	case sc.Kind == Chat && (len(sc.Rate) == 0 || sc.Burst != nil):
-		return bad("rate", "a chat scenario needs a per-client send rate and no burst")
+		return badField("rate", "a chat scenario needs a per-client send rate and no burst")
 	case sc.Kind == Churn && sc.Lifetime.Duration <= 0:
-		return bad("lifetime", "a churn scenario needs a connection lifetime, e.g. \"2s\"")
+		return badField("lifetime", "a churn scenario needs a connection lifetime, e.g. \"2s\"")
 	}
 	if sc.Burst != nil && (sc.Burst.Size < 1 || sc.Burst.Size > 100000 || sc.Burst.Every.Duration < MinSetting || sc.Burst.Every.Duration > MaxDuration) {
-		return bad("burst", "want size 1 to 100000 and every %v to %v", MinSetting, MaxDuration)
+		return badField("burst", "want size 1 to 100000 and every %v to %v", MinSetting, MaxDuration)
 	}
 	if sc.Burst != nil && float64(sc.Burst.Size)*float64(sc.Warmup.Duration+sc.Duration.Duration)/float64(sc.Burst.Every.Duration) > MaxMessages {
-		return bad("burst", "%d every %v would publish over %d messages in one step", sc.Burst.Size, sc.Burst.Every.Duration, MaxMessages)
+		return badField("burst", "%d every %v would publish over %d messages in one step", sc.Burst.Size, sc.Burst.Every.Duration, MaxMessages)
 	}
+	return nil
+}
+
+// validateTimes checks the durations and rates of the run's clock.
+func (sc Scenario) validateTimes() error {
 	if sc.Duration.Duration <= 0 || sc.Duration.Duration > MaxDuration {
-		return bad("duration", "%v: allowed above 0 up to %v", sc.Duration.Duration, MaxDuration)
+		return badField("duration", "%v: allowed above 0 up to %v", sc.Duration.Duration, MaxDuration)
 	}
 	if sc.Warmup.Duration < 0 || sc.Warmup.Duration > MaxDuration {
-		return bad("warmup", "%v: allowed 0 up to %v", sc.Warmup.Duration, MaxDuration)
+		return badField("warmup", "%v: allowed 0 up to %v", sc.Warmup.Duration, MaxDuration)
 	}
 	if sc.PollInterval.Duration < time.Millisecond || sc.PollInterval.Duration > MaxSetting {
-		return bad("poll_interval", "%v: allowed 1ms to %v", sc.PollInterval.Duration, MaxSetting)
+		return badField("poll_interval", "%v: allowed 1ms to %v", sc.PollInterval.Duration, MaxSetting)
 	}
 	if !(sc.ConnectRate > 0 && sc.ConnectRate <= 100000) {
-		return bad("connect_rate", "%g: allowed above 0 up to 100000 clients per second", sc.ConnectRate)
+		return badField("connect_rate", "%g: allowed above 0 up to 100000 clients per second", sc.ConnectRate)
 	}
 	if sc.SLO.Duration <= 0 || sc.SLO.Duration > time.Minute {
-		return bad("slo", "%v: want a positive p99 target up to 1m", sc.SLO.Duration)
+		return badField("slo", "%v: want a positive p99 target up to 1m", sc.SLO.Duration)
 	}
 	if sc.Lifetime.Duration < 0 || sc.Lifetime.Duration > MaxDuration {
-		return bad("lifetime", "%v: allowed 0 up to %v", sc.Lifetime.Duration, MaxDuration)
+		return badField("lifetime", "%v: allowed 0 up to %v", sc.Lifetime.Duration, MaxDuration)
 	}
+	return nil
+}
+
+// validateServer checks the server's settings: the ring, binary payloads
+// and what fits the ring's byte budget, the fault.
+func (sc Scenario) validateServer() error {
 	if sc.Ring < 100 || sc.Ring > 10_000_000 {
-		return bad("ring", "%d: allowed 100 to 10000000 messages", sc.Ring)
+		return badField("ring", "%d: allowed 100 to 10000000 messages", sc.Ring)
 	}
 	if sc.RingBytes != 0 && (sc.RingBytes < MinRingBytes || sc.RingBytes > MaxRingBytes) {
-		return bad("ring_bytes", "%d: allowed 0 (serve's default, %d) or %d to %d bytes", sc.RingBytes, defaultRingBytes, MinRingBytes, int64(MaxRingBytes))
+		return badField("ring_bytes", "%d: allowed 0 (serve's default, %d) or %d to %d bytes", sc.RingBytes, defaultRingBytes, MinRingBytes, int64(MaxRingBytes))
 	}
 	budget := sc.RingBytes
 	if budget == 0 {
 		budget = defaultRingBytes
 	}
 	if sc.Binary && sc.Kind != Broadcast && sc.Kind != Churn {
-		return bad("binary", "%s scenarios have no server-published payload to make binary: binary is for %s and %s scenarios", sc.Kind, Broadcast, Churn)
+		return badField("binary", "%s scenarios have no server-published payload to make binary: binary is for %s and %s scenarios", sc.Kind, Broadcast, Churn)
 	}
 	for _, p := range sc.Payload {
 		if need := EntryBytes(p, sc.Binary); need > budget {
-			return bad("payload", "%d bytes does not fit the ring's byte budget %d: raise ring_bytes to at least %d", p, budget, need)
+			return badField("payload", "%d bytes does not fit the ring's byte budget %d: raise ring_bytes to at least %d", p, budget, need)
 		}
 	}
 	if err := sc.Fault.validate(); err != nil {
 		return err
 	}
+	return nil
+}
+
+// validateClients checks the clients' and connections' settings.
+func (sc Scenario) validateClients() error {
 	for _, f := range []struct {
 		field string
 		v     int
 	}{{"streams_per_conn", sc.StreamsPerConn}, {"max_streams", sc.MaxStreams}} {
 		if f.v < 0 || f.v > 100_000 {
-			return bad(f.field, "%d: allowed 0 (the default) or 1 to 100000 streams", f.v)
+			return badField(f.field, "%d: allowed 0 (the default) or 1 to 100000 streams", f.v)
 		}
 	}
 	if m := sc.ClientMode; m != "" && m != "goroutine" && m != "reactor" {
-		return bad("client_mode", "%.20q: allowed \"reactor\", \"goroutine\" or absent (goroutines)", m)
+		return badField("client_mode", "%.20q: allowed \"reactor\", \"goroutine\" or absent (goroutines)", m)
 	}
 	if sc.Queue < 0 || sc.Queue > 10_000_000 {
-		return bad("queue", "%d: allowed 0 (serve's default) or 1 to 10000000 messages", sc.Queue)
+		return badField("queue", "%d: allowed 0 (serve's default) or 1 to 10000000 messages", sc.Queue)
 	}
 	for _, d := range []struct {
 		field string
 		v     time.Duration
 	}{{"heartbeat", sc.Heartbeat.Duration}, {"hold_timeout", sc.HoldTimeout.Duration}, {"read_timeout", sc.ReadTimeout.Duration}} {
 		if d.v != 0 && (d.v < MinSetting || d.v > MaxSetting) {
-			return bad(d.field, "%v: allowed 0 (the default) or %v to %v", d.v, MinSetting, MaxSetting)
+			return badField(d.field, "%v: allowed 0 (the default) or %v to %v", d.v, MinSetting, MaxSetting)
 		}
 	}
 	if err := sc.Reconnect.validate(); err != nil {
 		return err
 	}
+	return nil
+}
+
+// validateRun checks the suite and the repetitions.
+func (sc Scenario) validateRun() error {
 	if !slices.Contains(Suites, sc.Suite) {
-		return bad("suite", "%q: allowed \"\" (the default suite), %q", sc.Suite, Suites[1:])
+		return badField("suite", "%q: allowed \"\" (the default suite), %q", sc.Suite, Suites[1:])
 	}
 	if sc.Repetitions < 1 || sc.Repetitions > 100 {
-		return bad("repetitions", "%d: allowed 1 to 100", sc.Repetitions)
+		return badField("repetitions", "%d: allowed 1 to 100", sc.Repetitions)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pushbench/pushbench/transports/facts"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
 
@@ -42,7 +43,7 @@ type Transport struct {
 	// (ClientOptions.PollInterval), which results then record.
 	PollInterval bool
 	// Variants are the variants Register derives from a base transport,
-	// each registered as Name+"+"+variant with Base and Variant set and the
+	// each registered as facts.VariantName(Name, variant) with Base and Variant set and the
 	// same halves (the harness and serve choose TLS or HTTP/2 from Variant;
 	// the halves follow ClientOptions.TLS and HTTP2). nil takes
 	// DefaultVariants; an empty slice registers none.
@@ -50,7 +51,8 @@ type Transport struct {
 	// Base is the transport a variant is built on ("sse" for "sse+h2");
 	// "" for a base transport. Variant names the variant: "tls" (the same
 	// protocol over TLS 1.3), "h2" (HTTP/2 over TLS with ALPN) or "h2c"
-	// (HTTP/2 in cleartext). A variant's Name is Base+"+"+Variant.
+	// (HTTP/2 in cleartext). A variant's Name is
+	// facts.VariantName(Base, Variant).
 	Base      string
 	Variant   string
 	NewServer func(log *msglog.Log, opts ServerOptions) (Server, error)
@@ -70,7 +72,7 @@ type Transport struct {
 	// where they compare protocols rather than libraries.
 	Representative bool
 	// Style is how the plots draw it; a variant with none takes its
-	// base's colour and marker with a dash of its own (results.VariantOf).
+	// base's colour and marker with a dash of its own (facts.VariantOf).
 	Style Style
 	// FramingMinimum is the fewest bytes the protocol needs on the wire
 	// to deliver a message of size bytes, as the transport carries it, to
@@ -79,8 +81,14 @@ type Transport struct {
 	FramingMinimum func(size int) int
 	// RawBinary: a binary payload travels raw (WebSocket binary frames,
 	// raw frames) behind wire's binary header; otherwise it is base64 in
-	// the JSON message (SSE, polls). results.Carried sizes either.
+	// the JSON message (SSE, polls). facts.Carried sizes either.
 	RawBinary bool
+
+	// Stream, when set, lets a reader other than the client (the load
+	// generator's reactor) take a held connection after the client's
+	// handshake: where the handshake ends and a parser of what follows.
+	// Variants have none: their bytes are TLS or HTTP/2.
+	Stream *Stream
 }
 
 // Family is the base transport's name: Base for a variant, else Name.
@@ -245,11 +253,11 @@ var (
 	registry = map[string]Transport{}
 )
 
-// The variants a base transport can have.
+// The variants a base transport can have (facts' names).
 const (
-	VariantTLS = "tls" // the same protocol over TLS 1.3
-	VariantH2  = "h2"  // HTTP/2 over TLS, negotiated with ALPN
-	VariantH2C = "h2c" // HTTP/2 in cleartext, with prior knowledge
+	VariantTLS = facts.VariantTLS // the same protocol over TLS 1.3
+	VariantH2  = facts.VariantH2  // HTTP/2 over TLS, negotiated with ALPN
+	VariantH2C = facts.VariantH2C // HTTP/2 in cleartext, with prior knowledge
 )
 
 // DefaultVariants are the variants of t when its descriptor names none:
@@ -294,12 +302,13 @@ func Register(t Transport) {
 			panic("transports: unknown variant " + v + " of " + t.Name)
 		}
 		d := t
-		d.Name, d.Base, d.Variant, d.Variants = t.Name+"+"+v, t.Name, v, []string{}
+		d.Name, d.Base, d.Variant, d.Variants = facts.VariantName(t.Name, v), t.Name, v, []string{}
 		// Its look derives from the base's (same colour and marker, a
 		// dash of the variant's own: Transport.Facts), so plots tell
 		// the variants apart.
 		d.Style = Style{}
 		d.Floor = false // one floor: the plaintext base
+		d.Stream = nil  // the parser reads plaintext HTTP/1.1 or TCP
 		add(d)
 	}
 }

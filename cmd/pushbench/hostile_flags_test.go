@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/transports/controlplane"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 // TestHostileFlagsAreUsageErrors: every value that used to crash the

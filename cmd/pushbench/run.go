@@ -18,10 +18,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pushbench/pushbench/harness"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/results/report"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 const runDoc = `usage: pushbench run [flags]
@@ -106,64 +106,15 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err := runCLI(&o, stderr).parse(args); err != nil {
 		return err
 	}
-	scs, trs, remotes, srvs := o.scs, o.trs, o.remotes, o.srvs
-	quick, noPin, count, workers, serverProcs := &o.quick, &o.noPin, &o.count, &o.workers, &o.serverProcs
-	out, clientBase, clientRaw, targetName := &o.out, &o.clientBase, &o.clientRaw, &o.targetName
-	tokenFile, controlCA, network := &o.tokenFile, &o.controlCA, &o.network
-	var err error
-	if remotes, err = expandAddrs("--worker", remotes); err != nil {
+	cfg, list, err := o.config()
+	if err != nil {
 		return err
 	}
-	if srvs, err = expandAddrs("--server", srvs); err != nil {
-		return err
-	}
-	var control controlplane.Client
-	if control.Token, err = controlplane.LoadToken("--token-file", *tokenFile, os.Getenv); err != nil {
-		return usageError{err.Error()}
-	}
-	if control.Roots, err = controlplane.LoadCA(*controlCA); err != nil {
-		return usageError{err.Error()}
-	}
-	if (*clientBase != "" || *clientRaw != "") && len(srvs) == 0 {
-		return usageError{"--client-base and --client-raw go with --server (servers this run does not start)"}
-	}
-	var target *scenarios.Target
-	if *targetName != "" {
-		t, err := scenarios.FindTarget(*targetName)
-		if err != nil {
-			return usageError{"--target: " + err.Error()}
-		}
-		if len(srvs) > 0 && !t.Serve {
-			return usageError{"--target and --server: a target is its own server; give one of them"}
-		}
-		target = &t
-	}
-	list, err := pickScenarios(scs)
-	if err != nil {
-		return usageError{"--scenario: " + err.Error()}
-	}
-	if err := harness.CheckSelection(trs, list); err != nil {
-		return usageError{err.Error()}
-	}
-	if target != nil {
-		if err := harness.CheckTargetScenarios(*target, list); err != nil {
-			return usageError{err.Error()}
-		}
-	}
-	profile, err := scenarios.FindNetwork(*network)
-	if err != nil {
-		return usageError{"--network: " + err.Error()}
-	}
-	if *out == "" {
-		*out = filepath.Join("out", "run-"+time.Now().Format("20060102-150405"))
-	}
-	isTerm := false
+	cfg.Log = stderr
 	if f, ok := stderr.(*os.File); ok {
-		isTerm = term.IsTerminal(int(f.Fd()))
+		cfg.Terminal = term.IsTerminal(int(f.Fd()))
 	}
-	r, err := harness.New(harness.Config{Out: *out, Transports: trs, Quick: *quick, Count: *count, Pin: !*noPin, Network: profile,
-		Log: stderr, Terminal: isTerm, Workers: *workers, WorkerAddrs: remotes, ServerProcs: *serverProcs,
-		Servers: srvs, ClientBase: *clientBase, ClientRaw: *clientRaw, Target: target, Control: control})
+	r, err := harness.New(cfg)
 	if err != nil {
 		var unknown *transports.UnknownError
 		if errors.As(err, &unknown) {
@@ -174,16 +125,92 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runErr := r.Run(ctx, list)
+	return finishRun(r, runErr, cfg.Out, stdout, stderr)
+}
+
+// config checks what the flags' own ranges do not (addresses, the control
+// plane's token and CA, the target, the scenarios against the transports,
+// the network) and returns the run's configuration (without its log) and
+// scenarios; a bad value is a usageError.
+func (o *runOpts) config() (harness.Config, []scenarios.Scenario, error) {
+	remotes, err := expandAddrs("--worker", o.remotes)
+	if err != nil {
+		return harness.Config{}, nil, err
+	}
+	srvs, err := expandAddrs("--server", o.srvs)
+	if err != nil {
+		return harness.Config{}, nil, err
+	}
+	var control controlplane.Client
+	if control.Token, err = controlplane.LoadToken("--token-file", o.tokenFile, os.Getenv); err != nil {
+		return harness.Config{}, nil, usageError{err.Error()}
+	}
+	if control.Roots, err = controlplane.LoadCA(o.controlCA); err != nil {
+		return harness.Config{}, nil, usageError{err.Error()}
+	}
+	if (o.clientBase != "" || o.clientRaw != "") && len(srvs) == 0 {
+		return harness.Config{}, nil, usageError{"--client-base and --client-raw go with --server (servers this run does not start)"}
+	}
+	target, list, err := o.selection(len(srvs) > 0)
+	if err != nil {
+		return harness.Config{}, nil, err
+	}
+	profile, err := scenarios.FindNetwork(o.network)
+	if err != nil {
+		return harness.Config{}, nil, usageError{"--network: " + err.Error()}
+	}
+	out := o.out
+	if out == "" {
+		out = filepath.Join("out", "run-"+time.Now().Format("20060102-150405"))
+	}
+	return harness.Config{Out: out, Transports: o.trs, Quick: o.quick, Count: o.count, Pin: !o.noPin, Network: profile,
+		Workers: o.workers, WorkerAddrs: remotes, ServerProcs: o.serverProcs,
+		Servers: srvs, ClientBase: o.clientBase, ClientRaw: o.clientRaw, Target: target, Control: control}, list, nil
+}
+
+// selection is the target (nil: pushbench's own server) and the scenarios
+// to run, checked against the transports and the target; servers says
+// that --server names servers this run does not start.
+func (o *runOpts) selection(servers bool) (*scenarios.Target, []scenarios.Scenario, error) {
+	var target *scenarios.Target
+	if o.targetName != "" {
+		t, err := scenarios.FindTarget(o.targetName)
+		if err != nil {
+			return nil, nil, usageError{"--target: " + err.Error()}
+		}
+		if servers && !t.Serve {
+			return nil, nil, usageError{"--target and --server: a target is its own server; give one of them"}
+		}
+		target = &t
+	}
+	list, err := pickScenarios(o.scs)
+	if err != nil {
+		return nil, nil, usageError{"--scenario: " + err.Error()}
+	}
+	if err := harness.CheckSelection(o.trs, list); err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	if target != nil {
+		if err := harness.CheckTargetScenarios(*target, list); err != nil {
+			return nil, nil, usageError{err.Error()}
+		}
+	}
+	return target, list, nil
+}
+
+// finishRun writes results.json and the report of what r recorded in out
+// and returns the run's error, or one counting the results that are errors.
+func finishRun(r *harness.Runner, runErr error, out string, stdout, stderr io.Writer) error {
 	if err := r.Store().Close(); err != nil {
 		fmt.Fprintf(stderr, "pushbench run: failed to write results.json (records/ holds every result): %v\n", err)
 	}
 	recs := r.Store().Records()
 	if len(recs) > 0 {
-		if _, err := report.Render(*out, recs, stdout); err != nil {
-			fmt.Fprintf(stderr, "pushbench run: the report failed (results are saved; retry with pushbench report %s): %v\n", *out, err)
+		if _, err := report.Render(out, recs, stdout); err != nil {
+			fmt.Fprintf(stderr, "pushbench run: the report failed (results are saved; retry with pushbench report %s): %v\n", out, err)
 		}
 	}
-	fmt.Fprintf(stdout, "\n%d results in %s (report.html, report.md, plots/, bench.txt, results.json)\n", len(recs), *out)
+	fmt.Fprintf(stdout, "\n%d results in %s (report.html, report.md, plots/, bench.txt, results.json)\n", len(recs), out)
 	if runErr != nil {
 		return runErr
 	}
@@ -194,7 +221,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d results are errors (see the error column and %s/results.json)", failed, len(recs), *out)
+		return fmt.Errorf("%d of %d results are errors (see the error column and %s/results.json)", failed, len(recs), out)
 	}
 	return nil
 }

@@ -15,11 +15,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
-	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/loadgen/proc"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
 	"github.com/pushbench/pushbench/transports/msglog"
+	"github.com/pushbench/pushbench/transports/serve"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
@@ -136,51 +136,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	cfg := o.cfg
-	rate, payload, binaryPayload := o.rate, int(o.payload), o.binary
-	names, allowRemote, tokenFile := o.names, o.allowRemote, o.tokenFile
-	relayFile, certFile, keyFile, ticketFile := o.relayFile, o.certFile, o.keyFile, o.ticketFile
-	controlCert, controlKey := o.controlCert, o.controlKey
-	if relayFile != "" {
-		b, err := os.ReadFile(relayFile)
-		if err != nil {
-			return fmt.Errorf("--relay: %w", err)
-		}
-		cfg.Relay = &serve.RelaySpec{}
-		if err := json.Unmarshal(b, cfg.Relay); err != nil || cfg.Relay.URL == "" {
-			return usageError{fmt.Sprintf("--relay %s: not a relay spec (JSON with url, method, body_prefix, body_suffix): %v", relayFile, err)}
-		}
-	}
-	if err := loadTLSFiles(&cfg, certFile, keyFile, ticketFile); err != nil {
+	cfg, err := o.config(stderr)
+	if err != nil {
 		return err
-	}
-	if err := checkServeFlags(payload, binaryPayload, cfg); err != nil {
-		return err
-	}
-	var err error
-	if cfg.ControlToken, err = controlplane.LoadToken("--token-file", tokenFile, os.Getenv); err != nil {
-		return usageError{err.Error()}
-	}
-	if cfg.ControlTLS, err = controlplane.ServerTLS(controlCert, controlKey); err != nil {
-		return usageError{err.Error()}
-	}
-	if cfg.ControlTLS != nil && (!cfg.Control || cfg.ControlAddr == "") {
-		return usageError{"--control-tls-cert serves the control API on an address of its own: give --control and --control-addr"}
-	}
-	cfg.ControlLog = stderr
-	if err := checkExposure(cfg, allowRemote, stderr); err != nil {
-		return err
-	}
-	if names != "" {
-		cfg.Transports = strings.Split(names, ",")
-		if len(cfg.Transports) > 64 {
-			return usageError{"--transports: too many names"}
-		}
-		for _, n := range cfg.Transports {
-			if _, err := transports.Lookup(n); err != nil {
-				return usageError{"--transports: " + err.Error()}
-			}
-		}
 	}
 	if _, err := proc.RaiseFileLimit(1 << 20); err != nil {
 		fmt.Fprintf(stderr, "pushbench serve: warning: %v\n", err)
@@ -195,17 +153,24 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "READY %s\n", ready)
 	}
 	kind := "text"
-	if binaryPayload {
+	if o.binary {
 		kind = "binary"
 	}
-	fmt.Fprintf(stdout, "pushbench serving (publisher %.4g msg/s, %d-byte %s payload, ring %d):\n", rate, payload, kind, cfg.Ring)
+	fmt.Fprintf(stdout, "pushbench serving (publisher %.4g msg/s, %d-byte %s payload, ring %d):\n", o.rate, int(o.payload), kind, cfg.Ring)
 	for _, line := range svc.URLs() {
 		fmt.Fprintln(stdout, "  "+line)
 	}
+	return serveUntilStopped(svc, o.rate, serve.MessageOf(int(o.payload), o.binary), stdout)
+}
+
+// serveUntilStopped runs svc's publisher at rate until an interrupt,
+// SIGTERM or a listener's error, then shuts svc down.
+func serveUntilStopped(svc *serve.Service, rate float64, msg serve.Message, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	pubDone := make(chan int64, 1)
-	go func() { pubDone <- svc.RunPublisher(ctx, rate, serve.MessageOf(payload, binaryPayload)) }()
+	go func() { pubDone <- svc.RunPublisher(ctx, rate, msg) }()
+	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-svc.Errors():
@@ -219,6 +184,57 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "pushbench: stopped after publishing %d messages (head %d)\n", published, svc.Log.Head())
 	return err
+}
+
+// config completes the flags' server configuration with what they name
+// (the relay spec, TLS files, the control plane's token and certificate,
+// the transports) and checks what no one flag's range does; a bad value is
+// a usageError. stderr takes the control API's refusals and the exposure
+// warnings.
+func (o *serveOpts) config(stderr io.Writer) (serve.Config, error) {
+	cfg := o.cfg
+	if o.relayFile != "" {
+		b, err := os.ReadFile(o.relayFile)
+		if err != nil {
+			return cfg, fmt.Errorf("--relay: %w", err)
+		}
+		cfg.Relay = &serve.RelaySpec{}
+		if err := json.Unmarshal(b, cfg.Relay); err != nil || cfg.Relay.URL == "" {
+			return cfg, usageError{fmt.Sprintf("--relay %s: not a relay spec (JSON with url, method, body_prefix, body_suffix): %v", o.relayFile, err)}
+		}
+	}
+	if err := loadTLSFiles(&cfg, o.certFile, o.keyFile, o.ticketFile); err != nil {
+		return cfg, err
+	}
+	if err := checkServeFlags(int(o.payload), o.binary, cfg); err != nil {
+		return cfg, err
+	}
+	var err error
+	if cfg.ControlToken, err = controlplane.LoadToken("--token-file", o.tokenFile, os.Getenv); err != nil {
+		return cfg, usageError{err.Error()}
+	}
+	if cfg.ControlTLS, err = controlplane.ServerTLS(o.controlCert, o.controlKey); err != nil {
+		return cfg, usageError{err.Error()}
+	}
+	if cfg.ControlTLS != nil && (!cfg.Control || cfg.ControlAddr == "") {
+		return cfg, usageError{"--control-tls-cert serves the control API on an address of its own: give --control and --control-addr"}
+	}
+	cfg.ControlLog = stderr
+	if err := checkExposure(cfg, o.allowRemote, stderr); err != nil {
+		return cfg, err
+	}
+	if o.names != "" {
+		cfg.Transports = strings.Split(o.names, ",")
+		if len(cfg.Transports) > 64 {
+			return cfg, usageError{"--transports: too many names"}
+		}
+		for _, n := range cfg.Transports {
+			if _, err := transports.Lookup(n); err != nil {
+				return cfg, usageError{"--transports: " + err.Error()}
+			}
+		}
+	}
+	return cfg, nil
 }
 
 // checkServeFlags checks what no one flag's value can: that the payload

@@ -14,9 +14,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/loadgen"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
+	"github.com/pushbench/pushbench/loadgen/proc"
+	"github.com/pushbench/pushbench/transports/controlplane"
 )
 
 const workerDoc = `usage: pushbench worker [flags]

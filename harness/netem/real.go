@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
+	"github.com/pushbench/pushbench/loadgen/proc"
 )
 
 // RealConfig says which real reverse proxy to run and how.

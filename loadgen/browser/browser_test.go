@@ -12,10 +12,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/loadgen/browser"
 	"github.com/pushbench/pushbench/transports"
 	_ "github.com/pushbench/pushbench/transports/all"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

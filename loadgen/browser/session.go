@@ -152,50 +152,76 @@ func (s *Session) Open(ctx context.Context, b *Browser, plan Plan, gen *loadgen.
 		s.streams[i] = results.BrowserStream{Tab: i/plan.Streams + 1, Stream: i%plan.Streams + 1, OpenedMs: -1, FirstMs: -1, ClosedMs: -1}
 		s.ext = append(s.ext, gen.Attach())
 	}
-	host := target.Host
 	for t := 0; t < plan.Tabs; t++ {
-		tctx, cancel := chromedp.NewContext(b.ctx)
-		s.tabs, s.cancels = append(s.tabs, tctx), append(s.cancels, cancel)
-		if err := chromedp.Do(tctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{})
+		if err := s.openTab(b, t, target.Host); err != nil {
 			return err
-		})); err != nil {
-			return fmt.Errorf("tab %d: failed to watch its network: %w", t+1, err)
-		}
-		if err := chromedp.Listen(tctx, func(ev any) {
-			var e *network.EventResponseReceived
-			switch v := ev.(type) {
-			case *network.EventResponseReceived:
-				e = v
-			case network.EventResponseReceived:
-				e = &v
-			}
-			if e != nil && e.Response != nil {
-				if u, err := url.Parse(e.Response.URL); err == nil && u.Host == host {
-					s.mu.Lock()
-					s.protocols[e.Response.Protocol]++
-					s.conns[strconv.FormatFloat(e.Response.ConnectionID, 'f', -1, 64)] = true
-					s.mu.Unlock()
-				}
-			}
-		}); err != nil {
-			return fmt.Errorf("tab %d: %w", t+1, err)
-		}
-		if err := chromedp.Do(tctx, chromedp.Navigate(s.origin+"/index.html")); err != nil {
-			return fmt.Errorf("tab %d: failed to load the client page: %w", t+1, err)
-		}
-		if t == 0 {
-			if s.clock, err = checkClock(tctx); err != nil {
-				return fmt.Errorf("failed to read the page's clock: %w", err)
-			}
-			// One host clock: a page clock further off than the round trip
-			// and a millisecond of timer coarsening would make every
-			// latency wrong.
-			if math.Abs(s.clock.OffsetUs) > s.clock.UncertaintyUs+1000 {
-				return fmt.Errorf("the page's clock is %.0f µs off this process's (±%.0f µs): latencies would be wrong", s.clock.OffsetUs, s.clock.UncertaintyUs)
-			}
 		}
 	}
+	if err := s.startStreams(kind, plan); err != nil {
+		return err
+	}
+	pctx, stop := context.WithCancel(context.Background())
+	s.stopPump, s.pumpDone = stop, make(chan struct{})
+	go s.pump(pctx)
+	return nil
+}
+
+// openTab opens tab t (from 0) on the client page, counting the protocols
+// and connections of its responses from host; the first tab's page clock
+// is checked against this process's.
+func (s *Session) openTab(b *Browser, t int, host string) error {
+	tctx, cancel := chromedp.NewContext(b.ctx)
+	s.tabs, s.cancels = append(s.tabs, tctx), append(s.cancels, cancel)
+	if err := chromedp.Do(tctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{})
+		return err
+	})); err != nil {
+		return fmt.Errorf("tab %d: failed to watch its network: %w", t+1, err)
+	}
+	if err := chromedp.Listen(tctx, func(ev any) { s.noteResponse(ev, host) }); err != nil {
+		return fmt.Errorf("tab %d: %w", t+1, err)
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(s.origin+"/index.html")); err != nil {
+		return fmt.Errorf("tab %d: failed to load the client page: %w", t+1, err)
+	}
+	if t > 0 {
+		return nil
+	}
+	var err error
+	if s.clock, err = checkClock(tctx); err != nil {
+		return fmt.Errorf("failed to read the page's clock: %w", err)
+	}
+	// One host clock: a page clock further off than the round trip and a
+	// millisecond of timer coarsening would make every latency wrong.
+	if math.Abs(s.clock.OffsetUs) > s.clock.UncertaintyUs+1000 {
+		return fmt.Errorf("the page's clock is %.0f µs off this process's (±%.0f µs): latencies would be wrong", s.clock.OffsetUs, s.clock.UncertaintyUs)
+	}
+	return nil
+}
+
+// noteResponse counts the protocol and connection of a response from host
+// (ev: a DevTools event of a tab).
+func (s *Session) noteResponse(ev any, host string) {
+	var e *network.EventResponseReceived
+	switch v := ev.(type) {
+	case *network.EventResponseReceived:
+		e = v
+	case network.EventResponseReceived:
+		e = &v
+	}
+	if e == nil || e.Response == nil {
+		return
+	}
+	if u, err := url.Parse(e.Response.URL); err == nil && u.Host == host {
+		s.mu.Lock()
+		s.protocols[e.Response.Protocol]++
+		s.conns[strconv.FormatFloat(e.Response.ConnectionID, 'f', -1, 64)] = true
+		s.mu.Unlock()
+	}
+}
+
+// startStreams starts each tab's streams of the given kind.
+func (s *Session) startStreams(kind string, plan Plan) error {
 	for t, tctx := range s.tabs {
 		cfg, _ := json.Marshal(map[string]any{"kind": kind, "base": strings.TrimSuffix(plan.Base, "/"), "path": plan.Transport.Path,
 			"streams": plan.Streams, "first": t * plan.Streams, "since": strconv.FormatInt(plan.Since, 10),
@@ -208,9 +234,6 @@ func (s *Session) Open(ctx context.Context, b *Browser, plan Plan, gen *loadgen.
 		}
 		s.isolated = res.Isolated
 	}
-	pctx, stop := context.WithCancel(context.Background())
-	s.stopPump, s.pumpDone = stop, make(chan struct{})
-	go s.pump(pctx)
 	return nil
 }
 
@@ -261,93 +284,114 @@ func (s *Session) takeAll() error {
 	return nil
 }
 
+// pageEvent is one event a page queued: its kind, its stream's index,
+// then the kind's fields.
+type pageEvent []json.RawMessage
+
+// str is field i as a string ("" when absent or not one).
+func (ev pageEvent) str(i int) string {
+	var v string
+	if i < len(ev) {
+		_ = json.Unmarshal(ev[i], &v)
+	}
+	return v
+}
+
+// num is field i as a number (0 when absent or not one).
+func (ev pageEvent) num(i int) float64 {
+	var v float64
+	if i < len(ev) {
+		_ = json.Unmarshal(ev[i], &v)
+	}
+	return v
+}
+
+// pair is fields i and i+1 as integers written as strings (they exceed
+// 2^53).
+func (ev pageEvent) pair(i int) (a, b int64, err error) {
+	a, err1 := strconv.ParseInt(ev.str(i), 10, 64)
+	b, err2 := strconv.ParseInt(ev.str(i+1), 10, 64)
+	return a, b, errors.Join(err1, err2)
+}
+
 // apply feeds one page event to its stream's external client.
-func (s *Session) apply(ev []json.RawMessage) error {
+func (s *Session) apply(raw []json.RawMessage) error {
+	ev := pageEvent(raw)
 	if len(ev) < 2 {
-		return fmt.Errorf("bad event %s", ev)
+		return fmt.Errorf("bad event %s", raw)
 	}
 	var kind string
 	var id int
 	if json.Unmarshal(ev[0], &kind) != nil || json.Unmarshal(ev[1], &id) != nil || id < 0 || id >= len(s.ext) {
-		return fmt.Errorf("bad event %s", ev)
+		return fmt.Errorf("bad event %s", raw)
 	}
-	str := func(i int) string {
-		var v string
-		if i < len(ev) {
-			_ = json.Unmarshal(ev[i], &v)
-		}
-		return v
-	}
-	flt := func(i int) float64 {
-		var v float64
-		if i < len(ev) {
-			_ = json.Unmarshal(ev[i], &v)
-		}
-		return v
-	}
-	integer := func(i int) (int64, error) { return strconv.ParseInt(str(i), 10, 64) }
 	ext, st := s.ext[id], &s.streams[id]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rel := func(at float64) float64 { return at - s.start }
 	switch kind {
 	case "c":
-		at := flt(2)
+		at := ev.num(2)
 		s.created[id] = at
 		if s.start == 0 || at < s.start {
 			s.start = at
 		}
 	case "o":
-		at := flt(2)
+		at := ev.num(2)
 		if st.OpenedMs < 0 {
-			st.OpenedMs = rel(at)
+			st.OpenedMs = at - s.start
 			s.opened++
 		}
 		st.Opens++
 		ext.Connected(time.Duration((at - s.created[id]) * float64(time.Millisecond)))
 	case "m":
-		seq, err1 := integer(2)
-		sent, err2 := integer(3)
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("bad message event %s: %w", ev, err)
-		}
-		at := flt(4)
-		// The page's clock read on this process's: less the offset measured
-		// when the tab opened (within its uncertainty, at most a millisecond).
-		recv := time.Unix(0, int64(at*1e6)-int64(s.clock.OffsetUs*1e3))
-		if !s.firstSeen[id] {
-			s.firstSeen[id] = true
-			st.FirstMs = rel(at)
-			st.FirstSeq = seq
-			st.FirstLatencyUs = recv.Sub(time.Unix(0, sent)).Microseconds()
-		}
-		st.Messages++
-		ext.Message(seq, sent, recv)
+		return s.applyMessage(id, ev)
 	case "g":
-		first, err1 := integer(2)
-		last, err2 := integer(3)
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("bad gap event %s: %w", ev, err)
+		first, last, err := ev.pair(2)
+		if err != nil {
+			return fmt.Errorf("bad gap event %s: %w", raw, err)
 		}
 		ext.Gap(first, last)
 	case "p":
 		ext.Polled()
-		if flt(2) == 1 {
+		if ev.num(2) == 1 {
 			ext.Empty()
 		}
 	case "e":
 		st.Errors++
-		msg := str(3)
+		msg := ev.str(3)
 		if _, ok := s.errs[msg]; ok || len(s.errs) < 20 {
 			s.errs[msg]++
 		}
 		ext.Dropped()
 	case "x":
-		st.ClosedMs = rel(flt(2))
+		st.ClosedMs = ev.num(2) - s.start
 		ext.Closed()
 	default:
-		return fmt.Errorf("unknown event %s", ev)
+		return fmt.Errorf("unknown event %s", raw)
 	}
+	return nil
+}
+
+// applyMessage takes a message event of stream id: seq, sent and the
+// page's receive time. s.mu is held.
+func (s *Session) applyMessage(id int, ev pageEvent) error {
+	seq, sent, err := ev.pair(2)
+	if err != nil {
+		return fmt.Errorf("bad message event %s: %w", []json.RawMessage(ev), err)
+	}
+	at := ev.num(4)
+	// The page's clock read on this process's: less the offset measured
+	// when the tab opened (within its uncertainty, at most a millisecond).
+	recv := time.Unix(0, int64(at*1e6)-int64(s.clock.OffsetUs*1e3))
+	st := &s.streams[id]
+	if !s.firstSeen[id] {
+		s.firstSeen[id] = true
+		st.FirstMs = at - s.start
+		st.FirstSeq = seq
+		st.FirstLatencyUs = recv.Sub(time.Unix(0, sent)).Microseconds()
+	}
+	st.Messages++
+	s.ext[id].Message(seq, sent, recv)
 	return nil
 }
 

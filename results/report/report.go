@@ -11,7 +11,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/scenarios"
 )
@@ -20,7 +19,7 @@ import (
 type Report struct {
 	RunID    string
 	Started  time.Time
-	Machine  proc.Machine
+	Machine  results.Machine
 	Pinning  string
 	Network  string
 	Records  int

@@ -4,22 +4,22 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/facts"
 )
 
-// The facts old records fall back to (results.Builtin) are those the six
+// The facts old records fall back to (facts.Builtin) are those the six
 // base transports' descriptors give new records, so a report reads both
 // alike.
 func TestBuiltinFactsAreTheDescriptors(t *testing.T) {
-	for _, name := range results.BuiltinTransports() {
+	for _, name := range facts.BuiltinNames() {
 		tr, err := transports.Lookup(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, size := range []int{1, 100, 125, 126, 65535, 65536, 1 << 20} {
 			for _, binary := range []bool{false, true} {
-				want, _ := results.Builtin(name, size, binary)
+				want, _ := facts.Builtin(name, size, binary)
 				if got := tr.Facts(size, binary); !reflect.DeepEqual(*got, want) {
 					t.Errorf("%s (size %d, binary %v): descriptor facts %+v, built in %+v", name, size, binary, *got, want)
 				}

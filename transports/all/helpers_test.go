@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/netem/cutnet"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/internal/cutnet"
 	"github.com/pushbench/pushbench/transports/internal/testrec"
 	"github.com/pushbench/pushbench/transports/msglog"
 )

@@ -18,34 +18,29 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/facts"
 	"github.com/pushbench/pushbench/transports/msglog"
 	"github.com/pushbench/pushbench/transports/push"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
 func init() {
-	transports.Register(transports.Transport{
-		Name: "shortpoll", Path: "/poll", Library: "net/http",
-		IsolatesSlowConsumers: true, PollInterval: true, Representative: true, Order: 60, Style: transports.Style{Color: "#D55E00", Glyph: "ring"},
-		FramingMinimum: framingMinimum,
-		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
-			return newServer(log, opts, false), nil
-		},
-		NewClient: func(opts transports.ClientOptions) (transports.Client, error) {
-			return newClient(opts, false, "/poll"), nil
-		},
-	})
-	transports.Register(transports.Transport{
-		Name: "longpoll", Path: "/longpoll", Library: "net/http",
-		IsolatesSlowConsumers: true, Representative: true, Order: 50, Style: transports.Style{Color: "#CC79A7", Glyph: "pyramid"},
-		FramingMinimum: framingMinimum,
-		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
-			return newServer(log, opts, true), nil
-		},
-		NewClient: func(opts transports.ClientOptions) (transports.Client, error) {
-			return newClient(opts, true, "/longpoll"), nil
-		},
-	})
+	register(facts.ShortPoll, "/poll", false)
+	register(facts.LongPoll, "/longpoll", true)
+}
+
+// register registers the poll transport name served at path; hold: the
+// server holds a poll until a message arrives (long poll).
+func register(name, path string, hold bool) {
+	t := transports.Describe(name)
+	t.Path, t.Library, t.IsolatesSlowConsumers = path, "net/http", true
+	t.NewServer = func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
+		return newServer(log, opts, hold), nil
+	}
+	t.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
+		return newClient(opts, hold, path), nil
+	}
+	transports.Register(t)
 }
 
 // server answers polls. It is safe for concurrent use.
@@ -179,12 +174,4 @@ func (s *server) answer(w http.ResponseWriter, entries []*msglog.Entry, gap *msg
 		}
 	}
 	_, _ = w.Write(closeBracket)
-}
-
-// framingMinimum is the message in a poll answer's JSON array + its share
-// of the brackets and commas, taken as 1 byte (the HTTP headers are paid
-// per poll, not per message); a binary message goes as base64 text: 4 bytes
-// per 3.
-func framingMinimum(size int) int {
-	return size + 1
 }

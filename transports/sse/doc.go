@@ -90,33 +90,19 @@ package sse
 
 import (
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/facts"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
 
 func init() {
-	transports.Register(transports.Transport{
-		Name:                  "sse",
-		Path:                  "/sse",
-		Library:               "github.com/r3labs/sse/v2 v2.10.0 (server and client)",
-		Push:                  true,
-		EventSource:           true,
-		IsolatesSlowConsumers: false,
-		Order:                 40,
-		Style:                 transports.Style{Color: "#E69F00", Glyph: "square"},
-		FramingMinimum:        framingMinimum,
-		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
-			return NewServer(log, opts)
-		},
-		NewClient: func(opts transports.ClientOptions) (transports.Client, error) {
-			return NewClient(opts)
-		},
-	})
-}
-
-// framingMinimum is the event "id: N\ndata: <message>\n\n" with a 1-digit
-// id (14 bytes of framing; the HTTP/1.1 chunk framing is left out, as a
-// batch of events shares one chunk). SSE carries text only, so a binary
-// message goes as base64: 4 bytes per 3.
-func framingMinimum(size int) int {
-	return len("id: 1\ndata: ") + size + len("\n\n")
+	t := transports.Describe(facts.SSE)
+	t.Path, t.Library = "/sse", "github.com/r3labs/sse/v2 v2.10.0 (server and client)"
+	t.IsolatesSlowConsumers = false
+	t.NewServer = func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
+		return NewServer(log, opts)
+	}
+	t.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
+		return NewClient(opts)
+	}
+	transports.Register(t)
 }

@@ -21,24 +21,23 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/facts"
 	"github.com/pushbench/pushbench/transports/msglog"
 	"github.com/pushbench/pushbench/transports/push"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
 func init() {
-	transports.Register(transports.Transport{
-		Name: "sse-lean", Path: "/sse-lean", Library: "net/http (own SSE framing and parser)",
-		Push: true, IsolatesSlowConsumers: true, EventSource: true, HonoursRetry: true,
-		Representative: true, Order: 30, Style: transports.Style{Color: "#009E73", Glyph: "triangle"},
-		FramingMinimum: framingMinimum,
-		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
-			return &server{log: log, opts: opts.WithDefaults(), life: transports.NewLifecycle()}, nil
-		},
-		NewClient: func(opts transports.ClientOptions) (transports.Client, error) {
-			return newClient(opts)
-		},
-	})
+	t := transports.Describe(facts.SSELean)
+	t.Path, t.Library = "/sse-lean", "net/http (own SSE framing and parser)"
+	t.IsolatesSlowConsumers, t.Stream = true, stream
+	t.NewServer = func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
+		return &server{log: log, opts: opts.WithDefaults(), life: transports.NewLifecycle()}, nil
+	}
+	t.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
+		return newClient(opts)
+	}
+	transports.Register(t)
 }
 
 // server streams the log to each connection. It is safe for concurrent use.
@@ -163,12 +162,4 @@ func (sw *writer) Flush() error {
 		return err
 	}
 	return sw.rc.Flush()
-}
-
-// framingMinimum is the event "id: N\ndata: <message>\n\n" with a 1-digit
-// id (14 bytes of framing; the HTTP/1.1 chunk framing is left out, as a
-// batch of events shares one chunk). SSE carries text only, so a binary
-// message goes as base64: 4 bytes per 3.
-func framingMinimum(size int) int {
-	return len("id: 1\ndata: ") + size + len("\n\n")
 }

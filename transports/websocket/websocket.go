@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/facts"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
 
@@ -57,44 +58,21 @@ const closeGrace = time.Second
 const pongWaitBeats = 3
 
 func init() {
-	transports.Register(transports.Transport{
-		Name:                  "websocket",
-		Path:                  Path,
-		Library:               Library,
-		Push:                  true,
-		Upgrades:              true,
-		IsolatesSlowConsumers: true,
-		Representative:        true,
-		Order:                 20,
-		Style:                 transports.Style{Color: "#0072B2", Glyph: "circle"},
-		FramingMinimum:        framingMinimum,
-		RawBinary:             true,
-		NewServer: func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
-			s, err := NewServer(log, opts)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
-		NewClient: func(opts transports.ClientOptions) (transports.Client, error) {
-			c, err := NewClient(opts)
-			if err != nil {
-				return nil, err
-			}
-			return c, nil
-		},
-	})
-}
-
-// framingMinimum is a server frame header (unmasked: no masking key) of 2
-// bytes up to 125 bytes of message, 4 up to 65535, 10 above, + the message;
-// a binary message goes raw in a binary frame.
-func framingMinimum(size int) int {
-	switch {
-	case size <= 125:
-		return 2 + size
-	case size <= 65535:
-		return 4 + size
+	t := transports.Describe(facts.WebSocket)
+	t.Path, t.Library, t.IsolatesSlowConsumers, t.Stream = Path, Library, true, stream
+	t.NewServer = func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
+		s, err := NewServer(log, opts)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
-	return 10 + size
+	t.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
+		c, err := NewClient(opts)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	transports.Register(t)
 }

@@ -1,6 +1,11 @@
-package loadgen
+// Package reactor holds idle push connections without a goroutine each, for
+// the load generator's reactor mode: Handoff takes a connection out of Go's
+// netpoller once the transport's own client has made its handshake, and a
+// Reactor reads it with the transport's StreamParser.
+package reactor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,9 +15,11 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pushbench/pushbench/transports"
 )
 
-// A reactor holds idle push connections without a goroutine each: their
+// A Reactor holds idle push connections without a goroutine each: their
 // descriptors (duplicated out of Go's netpoller at handoff) are registered
 // with an epoll instance of its own, one goroutine waits on it, reads each
 // ready connection into one buffer shared by all of them and hands the bytes
@@ -30,30 +37,44 @@ import (
 // netpoller (wait). Measured on 6,000 idle loopback connections: 6.5 KiB a
 // connection parked in RawConn.Read, 1.7 in an epoll set (both ends in one
 // process); docs/ARCHITECTURE.md has the rest.
-type reactor struct {
-	g    *Generator
+//
+// Hold, Wake and Shutdown are safe for concurrent use; Run is the loop,
+// run by one goroutine.
+type Reactor struct {
 	epfd int
 	ep   *os.File        // epfd, in Go's netpoller: the loop parks there
 	raw  syscall.RawConn // ep's
 	evfd int             // eventfd: wakes the loop for new connections and shutdown
 
 	mu      sync.Mutex
-	pending []*rconn // handed off, not yet registered
+	pending []*conn // handed off, not yet registered
 	closed  bool
 
 	// Owned by the loop's goroutine.
-	conns []*rconn // by slot (the epoll event's data)
+	conns []*conn // by slot (the epoll event's data)
 	free  []int32
 	buf   []byte
-	env   env
+	env   transports.StreamEnv
 }
 
-// rconn is one held connection.
-type rconn struct {
+// Owner is the client a held connection belongs to: it takes what the
+// connection's parser decodes, counts the bytes read and written, and is
+// told of the connection's end (planned: its lifetime is over), after which
+// the reactor holds the connection no more. Its methods are called from the
+// reactor's loop, or from the goroutine that calls Hold or Shutdown.
+type Owner interface {
+	transports.StreamSink
+	BytesRead(n int)
+	BytesWritten(n int)
+	Ended(err error, planned bool)
+}
+
+// conn is one held connection.
+type conn struct {
 	fd       int
 	slot     int32
-	rc       *rclient
-	p        pushParser
+	o        Owner
+	p        transports.StreamParser
 	lastRead int64 // Unix ns
 	lifeEnd  int64 // Unix ns; 0: no churn lifetime
 }
@@ -63,7 +84,8 @@ const reactorBuffer = 64 << 10
 
 const wakeSlot = -1
 
-func newReactor(g *Generator) (*reactor, error) {
+// New returns a reactor with its epoll set; Run starts its loop.
+func New() (*Reactor, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("epoll_create1: %w", err)
@@ -99,12 +121,34 @@ func newReactor(g *Generator) (*reactor, error) {
 		unix.Close(evfd)
 		return nil, fmt.Errorf("epoll in Go's netpoller: %w", err)
 	}
-	return &reactor{g: g, epfd: epfd, ep: ep, raw: raw, evfd: evfd, buf: make([]byte, reactorBuffer)}, nil
+	return &Reactor{epfd: epfd, ep: ep, raw: raw, evfd: evfd, buf: make([]byte, reactorBuffer)}, nil
 }
 
-// register gives the reactor a handed-off connection; false when the
-// reactor has shut down (the caller closes the descriptor).
-func (r *reactor) register(c *rconn) bool {
+// Hold gives the reactor a handed-off connection: fd (the reactor's to
+// close from now on), the parser of its stream, and left, the bytes that
+// arrived with the handshake, parsed at once; lifeEnd (Unix ns; 0 for none)
+// is when the sweep ends it as planned. An error (left failed to parse, or
+// the reactor has shut down) means the connection is closed and o will not
+// hear of it.
+func (r *Reactor) Hold(fd int, p transports.StreamParser, o Owner, left []byte, lifeEnd int64) error {
+	c := &conn{fd: fd, o: o, p: p, lifeEnd: lifeEnd}
+	e := transports.StreamEnv{Sink: o, Out: c}
+	if err := p.Feed(left, &e); err != nil {
+		if errors.Is(err, transports.ErrStreamEnd) {
+			err = p.End(err, &e)
+		}
+		unix.Close(fd)
+		return err
+	}
+	if !r.register(c) {
+		unix.Close(fd)
+		return errors.New("the reactor has stopped")
+	}
+	return nil
+}
+
+// register queues c for the loop; false when the reactor has shut down.
+func (r *Reactor) register(c *conn) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -115,7 +159,8 @@ func (r *reactor) register(c *rconn) bool {
 	return true
 }
 
-func (r *reactor) wake() {
+// Wake makes the loop look at its context and its pending connections.
+func (r *Reactor) Wake() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.closed {
@@ -123,25 +168,26 @@ func (r *reactor) wake() {
 	}
 }
 
-func (r *reactor) wakeLocked() {
+func (r *Reactor) wakeLocked() {
 	var one = [8]byte{1}
 	_, _ = unix.Write(r.evfd, one[:]) // EAGAIN: a wake-up is already pending
 }
 
-// run is the loop; it ends when the generator closes, after closing every
-// connection and its own descriptors.
-func (r *reactor) run(sweepEvery time.Duration, readTimeout time.Duration) {
-	defer r.g.wg.Done()
+// Run is the loop: it reads the connections as they become readable and,
+// every sweepEvery, ends those silent for readTimeout and those whose
+// lifetime is over. It returns when ctx is done (noticed at the next wake:
+// call Wake), after closing every connection and its own descriptors.
+func (r *Reactor) Run(ctx context.Context, sweepEvery time.Duration, readTimeout time.Duration) {
 	events := make([]unix.EpollEvent, 256)
 	next := time.Now().Add(sweepEvery)
 	for {
 		n, err := r.wait(events, next)
 		if err != nil {
-			r.shutdown(err)
+			r.Shutdown(err)
 			return
 		}
-		if r.g.ctx.Err() != nil {
-			r.shutdown(nil)
+		if ctx.Err() != nil {
+			r.Shutdown(nil)
 			return
 		}
 		now := time.Now()
@@ -164,7 +210,7 @@ func (r *reactor) run(sweepEvery time.Duration, readTimeout time.Duration) {
 }
 
 // wait returns the ready events, or none at the deadline.
-func (r *reactor) wait(events []unix.EpollEvent, deadline time.Time) (int, error) {
+func (r *Reactor) wait(events []unix.EpollEvent, deadline time.Time) (int, error) {
 	if err := r.ep.SetReadDeadline(deadline); err != nil {
 		return 0, fmt.Errorf("epoll deadline: %w", err)
 	}
@@ -190,7 +236,7 @@ func (r *reactor) wait(events []unix.EpollEvent, deadline time.Time) (int, error
 }
 
 // adopt registers the pending connections.
-func (r *reactor) adopt(now int64) {
+func (r *Reactor) adopt(now int64) {
 	r.mu.Lock()
 	pending := r.pending
 	r.pending = nil
@@ -214,7 +260,7 @@ func (r *reactor) adopt(now int64) {
 
 // read reads once from a ready connection (level-triggered: more is
 // reported again) and parses what arrived.
-func (r *reactor) read(c *rconn, now int64) {
+func (r *Reactor) read(c *conn, now int64) {
 	for {
 		n, err := unix.Read(c.fd, r.buf)
 		switch {
@@ -229,12 +275,12 @@ func (r *reactor) read(c *rconn, now int64) {
 			r.end(c, io.EOF)
 			return
 		}
-		c.rc.c.bytesIn.Add(int64(n))
+		c.o.BytesRead(n)
 		c.lastRead = now
-		r.env.sink, r.env.out = c.rc.c, c
-		if err := c.p.feed(r.buf[:n], &r.env); err != nil {
-			if errors.Is(err, errStreamEnd) {
-				err = c.p.end(err, &r.env)
+		r.env.Sink, r.env.Out = c.o, c
+		if err := c.p.Feed(r.buf[:n], &r.env); err != nil {
+			if errors.Is(err, transports.ErrStreamEnd) {
+				err = c.p.End(err, &r.env)
 			}
 			r.close(c, err, false)
 		}
@@ -243,40 +289,41 @@ func (r *reactor) read(c *rconn, now int64) {
 }
 
 // end ends a connection whose stream ended or failed with err.
-func (r *reactor) end(c *rconn, err error) {
-	r.env.sink, r.env.out = c.rc.c, c
-	r.close(c, c.p.end(err, &r.env), false)
+func (r *Reactor) end(c *conn, err error) {
+	r.env.Sink, r.env.Out = c.o, c
+	r.close(c, c.p.End(err, &r.env), false)
 }
 
 // sweep ends connections silent for the read timeout and those whose
 // lifetime is over.
-func (r *reactor) sweep(now int64, readTimeout time.Duration) {
+func (r *Reactor) sweep(now int64, readTimeout time.Duration) {
 	for _, c := range r.conns {
 		switch {
 		case c == nil:
 		case c.lifeEnd > 0 && now >= c.lifeEnd:
 			r.close(c, nil, true)
 		case now-c.lastRead > int64(readTimeout):
-			r.env.sink, r.env.out = c.rc.c, c
-			r.close(c, c.p.end(fmt.Errorf("stream silent for %v: %w", readTimeout, os.ErrDeadlineExceeded), &r.env), false)
+			r.env.Sink, r.env.Out = c.o, c
+			r.close(c, c.p.End(fmt.Errorf("stream silent for %v: %w", readTimeout, os.ErrDeadlineExceeded), &r.env), false)
 		}
 	}
 }
 
-// close closes a connection and lets its client reconnect (planned: its
-// lifetime is over).
-func (r *reactor) close(c *rconn, err error, planned bool) {
+// close closes a connection and tells its owner (planned: its lifetime is
+// over).
+func (r *Reactor) close(c *conn, err error, planned bool) {
 	unix.Close(c.fd)
 	if r.conns[c.slot] == c {
 		r.conns[c.slot] = nil
 		r.free = append(r.free, c.slot)
 	}
-	r.g.rended(c.rc, err, planned)
+	c.o.Ended(err, planned)
 }
 
-// shutdown closes every connection, the pending ones too, and the
-// reactor's descriptors.
-func (r *reactor) shutdown(err error) {
+// Shutdown closes every connection, the pending ones too (their owners are
+// told, with err), and the reactor's descriptors. Run calls it as it ends;
+// call it only for a reactor whose Run never started.
+func (r *Reactor) Shutdown(err error) {
 	r.mu.Lock()
 	r.closed = true
 	pending := r.pending
@@ -284,7 +331,7 @@ func (r *reactor) shutdown(err error) {
 	r.mu.Unlock()
 	for _, c := range pending {
 		unix.Close(c.fd)
-		r.g.rended(c.rc, err, false)
+		c.o.Ended(err, false)
 	}
 	for _, c := range r.conns {
 		if c != nil {
@@ -299,13 +346,13 @@ func (r *reactor) shutdown(err error) {
 // Write writes a whole reply (a WebSocket pong or close) on a non-blocking
 // socket; a full send buffer is an error, not a wait: the reactor never
 // blocks on one connection.
-func (c *rconn) Write(b []byte) (int, error) {
+func (c *conn) Write(b []byte) (int, error) {
 	done := 0
 	for done < len(b) {
 		n, err := unix.Write(c.fd, b[done:])
 		if n > 0 {
 			done += n
-			c.rc.c.bytesOut.Add(int64(n))
+			c.o.BytesWritten(n)
 		}
 		switch {
 		case errors.Is(err, unix.EINTR):

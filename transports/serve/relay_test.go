@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 // publishSink is a target's publish API: it keeps every body in arrival

@@ -24,15 +24,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/netem/cutnet"
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/internal/cutnet"
 	"github.com/pushbench/pushbench/transports/msglog"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 const (
 	nodeDir        = "testdata/node"
-	nodeDepsHint   = "run `make node-deps` (npm ci --prefix harness/serve/testdata/node --no-audit --no-fund) from the repository root"
+	nodeDepsHint   = "run `make node-deps` (npm ci --prefix transports/serve/testdata/node --no-audit --no-fund) from the repository root"
 	interopRetry   = 100 * time.Millisecond // SSE retry: so EventSource reconnects fast
 	interopRate    = 200                    // publisher, messages per second
 	interopCount   = 200                    // messages each Node client must receive

@@ -13,8 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 func request(t *testing.T, method, url, origin, ctype, body string) (int, string) {

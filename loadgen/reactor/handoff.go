@@ -1,4 +1,4 @@
-package loadgen
+package reactor
 
 import (
 	"context"
@@ -13,31 +13,29 @@ import (
 	"github.com/pushbench/pushbench/transports"
 )
 
-// The reactor path lets the transport's own client make the handshake (its
-// request, its checks, its errors), on a connection that never hands it a
-// byte past the handshake's end. When the client reports Connected, the
-// connection's descriptor is duplicated for the reactor and the client's
-// next read fails, so its Run returns and closes its own descriptor.
-
-// handshakeEnd says where a transport's handshake ends in the server's
-// bytes.
-type handshakeEnd uint8
-
-const (
-	httpHead handshakeEnd = iota + 1 // the response head's blank line
-	rawAck                           // rawtcp's empty acknowledgement frame
-)
-
-// maxHead bounds the response head kept to learn the body's framing.
-const maxHead = 64 << 10
+// MaxHead bounds the response head kept to learn the body's framing.
+const MaxHead = 64 << 10
 
 var errHandedOff = errors.New("connection handed to the reactor")
 
-// handoff is the transports.Receiver a handshake runs with, and the
-// connection it dialled. It is used by the handshake's goroutine only.
-type handoff struct {
-	c    *vclient
-	kind handshakeEnd
+// Receiver is what a Handoff passes the client's reports on to.
+type Receiver interface {
+	transports.Receiver
+	transports.RetryReceiver
+}
+
+// Handoff lets the transport's own client make the handshake (its request,
+// its checks, its errors) on a connection that never hands it a byte past
+// the handshake's end. When the client reports Connected, the connection's
+// descriptor is duplicated for the reactor and the client's next read
+// fails, so its Run returns and closes its own descriptor.
+//
+// A Handoff is the transports.Receiver the client runs with (passing every
+// report on to its Receiver) and wraps the client's dial (Dial). It is used
+// by the handshake's goroutine only, for one connection attempt.
+type Handoff struct {
+	r    Receiver
+	kind transports.HandshakeEnd
 	conn *handoffConn
 	fd   int // the reactor's descriptor once handed off; -1 before
 	err  error
@@ -45,7 +43,25 @@ type handoff struct {
 	left []byte // bytes read past the handshake
 }
 
-func (h *handoff) dial(d transports.DialFunc) transports.DialFunc {
+// NewHandoff returns a Handoff for a transport whose handshake ends as kind
+// says, passing the client's reports to r.
+func NewHandoff(r Receiver, kind transports.HandshakeEnd) *Handoff {
+	return &Handoff{r: r, kind: kind, fd: -1}
+}
+
+// Taken is what the handoff took once the client's Run returned: the
+// duplicated descriptor (fd < 0: none; the connection stayed the client's
+// and ended with Run's error), the HTTP response head and the bytes that
+// arrived past the handshake; err says why a connection that reached
+// Connected could not be taken.
+func (h *Handoff) Taken() (fd int, head, left []byte, err error) {
+	return h.fd, h.head, h.left, h.err
+}
+
+// Dial wraps the client's dial: the connection it opens is the one handed
+// off. d's connections must unwrap (NetConn() net.Conn, as tls.Conn does)
+// to a *net.TCPConn.
+func (h *Handoff) Dial(d transports.DialFunc) transports.DialFunc {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := d(ctx, network, addr)
 		if err != nil {
@@ -57,14 +73,14 @@ func (h *handoff) dial(d transports.DialFunc) transports.DialFunc {
 }
 
 // Connected takes the connection for the reactor.
-func (h *handoff) Connected() {
-	h.c.Connected()
+func (h *Handoff) Connected() {
+	h.r.Connected()
 	if err := h.take(); err != nil {
 		h.err = fmt.Errorf("failed to hand the connection to the reactor: %w", err)
 	}
 }
 
-func (h *handoff) take() error {
+func (h *Handoff) take() error {
 	hc := h.conn
 	if hc == nil {
 		return errors.New("no connection")
@@ -74,15 +90,19 @@ func (h *handoff) take() error {
 		return errors.New("the handshake's end was not seen")
 	}
 	if hc.headTooLong {
-		return fmt.Errorf("response head over %d bytes", maxHead)
+		return fmt.Errorf("response head over %d bytes", MaxHead)
 	}
-	cc, ok := hc.Conn.(*countingConn)
-	if !ok {
-		return errors.New("not a counted connection")
+	nc := hc.Conn
+	for {
+		w, ok := nc.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		nc = w.NetConn()
 	}
-	tcp, ok := cc.Conn.(*net.TCPConn)
+	tcp, ok := nc.(*net.TCPConn)
 	if !ok {
-		return fmt.Errorf("a %T, not TCP", cc.Conn)
+		return fmt.Errorf("a %T, not TCP", nc)
 	}
 	raw, err := tcp.SyscallConn()
 	if err != nil {
@@ -103,17 +123,24 @@ func (h *handoff) take() error {
 	return nil
 }
 
-// The handshake's client never receives a message: the reactor does.
-func (h *handoff) Message(seq, sent int64, size int) { h.c.Message(seq, sent, size) }
-func (h *handoff) Gap(first, last int64)             { h.c.Gap(first, last) }
-func (h *handoff) Empty()                            { h.c.Empty() }
-func (h *handoff) Retry(d time.Duration)             { h.c.Retry(d) }
+// Message passes a message the client read before the handoff on (none
+// does: the reactor reads what follows the handshake).
+func (h *Handoff) Message(seq, sent int64, size int) { h.r.Message(seq, sent, size) }
+
+// Gap passes a gap signal on.
+func (h *Handoff) Gap(first, last int64) { h.r.Gap(first, last) }
+
+// Empty passes an empty poll on.
+func (h *Handoff) Empty() { h.r.Empty() }
+
+// Retry passes a server's reconnect delay on.
+func (h *Handoff) Retry(d time.Duration) { h.r.Retry(d) }
 
 // handoffConn gives its reader the handshake and nothing past it, keeping
 // what arrived after (left); once handed off, reads fail.
 type handoffConn struct {
 	net.Conn
-	kind        handshakeEnd
+	kind        transports.HandshakeEnd
 	ended       bool // the handshake's end was seen
 	through     bool // reads pass through (the handshake failed or ended)
 	handed      bool
@@ -153,7 +180,7 @@ func (hc *handoffConn) Read(p []byte) (int, error) {
 
 // scan looks for the handshake's end in b: the index just past it, or -1.
 func (hc *handoffConn) scan(b []byte) int {
-	if hc.kind == rawAck {
+	if hc.kind == transports.HandshakeEmptyFrame {
 		k := copy(hc.ack[hc.ackN:], b)
 		hc.ackN += k
 		if hc.ackN < len(hc.ack) {
@@ -182,7 +209,7 @@ func (hc *handoffConn) scan(b []byte) int {
 	if end >= 0 {
 		seen = b[:end]
 	}
-	if len(hc.head)+len(seen) > maxHead {
+	if len(hc.head)+len(seen) > MaxHead {
 		hc.headTooLong = true
 	} else {
 		hc.head = append(hc.head, seen...)

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/proc"
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
@@ -201,9 +200,7 @@ func (s *Service) controlStatus(w http.ResponseWriter, r *http.Request) {
 		rs := s.relay.Stats()
 		st.Relay = &rs
 	}
-	if ps, err := proc.Read(os.Getpid()); err == nil {
-		st.CPUNs, st.RSS, st.FDs = ps.CPU.Nanoseconds(), ps.RSS, ps.FDs
-	} else {
+	if err := readSelf(&st); err != nil {
 		st.SelfErr = err.Error()
 	}
 	answerDeadline(w, s.cfg.Server.WriteTimeout)

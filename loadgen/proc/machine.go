@@ -9,23 +9,13 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pushbench/pushbench/results"
 )
 
-// Machine describes where a result was measured.
-type Machine struct {
-	CPUModel   string            `json:"cpu_model"`
-	CPUs       int               `json:"cpus"`
-	MemoryGiB  float64           `json:"memory_gib"`
-	Kernel     string            `json:"kernel"`
-	GoVersion  string            `json:"go_version"`
-	GOMAXPROCS int               `json:"gomaxprocs"`
-	Commit     string            `json:"commit"`
-	Libraries  map[string]string `json:"libraries"`
-}
-
-// Describe reads the machine facts recorded in every result.
-func Describe() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), Libraries: map[string]string{}}
+// Describe reads the machine facts recorded in every result (results.Machine).
+func Describe() results.Machine {
+	m := results.Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), Libraries: map[string]string{}}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {

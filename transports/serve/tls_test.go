@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 func tlsService(t *testing.T, certPEM, keyPEM, ticket []byte) *serve.Service {

@@ -1,4 +1,4 @@
-package loadgen
+package websocket
 
 import (
 	"encoding/binary"
@@ -12,8 +12,19 @@ import (
 
 	gws "github.com/gorilla/websocket"
 
+	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/wire"
 )
+
+// stream is how a held websocket connection is read past its upgrade.
+var stream = &transports.Stream{
+	Handshake: transports.HandshakeHTTPHead,
+	NewParser: func([]byte) (transports.StreamParser, error) { return NewStreamParser(), nil },
+}
+
+// NewStreamParser returns a parser of the server's frames after the
+// upgrade; it writes its replies (pongs, close) to the env's Out.
+func NewStreamParser() transports.StreamParser { return &wsParser{} }
 
 // wsParser reads the server side of a WebSocket as the websocket
 // transport's client (gorilla/websocket, no compression, no read limit)
@@ -50,7 +61,8 @@ const (
 // (anywhere: between frames too).
 var errWSUnexpectedEOF = &gws.CloseError{Code: gws.CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}
 
-func (p *wsParser) feed(b []byte, e *env) error {
+// Feed implements transports.StreamParser.
+func (p *wsParser) Feed(b []byte, e *transports.StreamEnv) error {
 	for len(b) > 0 {
 		if !p.inFrame {
 			var err error
@@ -108,7 +120,7 @@ func (p *wsParser) feed(b []byte, e *env) error {
 
 // header reads a frame header from b (or what of it b holds) and returns
 // the rest of b.
-func (p *wsParser) header(b []byte, e *env) ([]byte, error) {
+func (p *wsParser) header(b []byte, e *transports.StreamEnv) ([]byte, error) {
 	need := 2
 	if p.hdrN >= 2 {
 		need = wsHeaderLen(p.hdr[1])
@@ -158,7 +170,7 @@ func wsHeaderLen(b1 byte) int {
 }
 
 // check applies gorilla's checks of a frame's first two bytes.
-func (p *wsParser) check(e *env) error {
+func (p *wsParser) check(e *transports.StreamEnv) error {
 	b0, b1 := p.hdr[0], p.hdr[1]
 	p.op, p.fin = b0&0xf, b0&0x80 != 0
 	var problems []string
@@ -205,13 +217,13 @@ func (p *wsParser) check(e *env) error {
 
 // frameDone handles a whole frame: payload is a control frame's payload or
 // a whole single-frame message (nil: the message is in p.msg).
-func (p *wsParser) frameDone(payload []byte, e *env) error {
+func (p *wsParser) frameDone(payload []byte, e *transports.StreamEnv) error {
 	p.inFrame = false
 	switch p.op {
 	case wsPong:
 		return nil
 	case wsPing:
-		if err := wsWrite(e.out, wsPong, payload); err != nil {
+		if err := wsWrite(e.Out, wsPong, payload); err != nil {
 			return fmt.Errorf("failed to read frame: failed to answer ping: %w", err)
 		}
 		return nil
@@ -227,7 +239,7 @@ func (p *wsParser) frameDone(payload []byte, e *env) error {
 				return p.protocolError("invalid utf8 payload in close frame", e)
 			}
 		}
-		_ = wsWrite(e.out, wsClose, gws.FormatCloseMessage(code, ""))
+		_ = wsWrite(e.Out, wsClose, gws.FormatCloseMessage(code, ""))
 		return p.fail(&gws.CloseError{Code: code, Text: text})
 	}
 	if p.inMsg {
@@ -249,9 +261,9 @@ func (p *wsParser) frameDone(payload []byte, e *env) error {
 		return err
 	}
 	if f.Gap {
-		e.sink.Gap(f.First, f.Last)
+		e.Sink.Gap(f.First, f.Last)
 	} else {
-		e.sink.Message(f.Seq, f.Sent, f.PayloadSize)
+		e.Sink.Message(f.Seq, f.Sent, f.PayloadSize)
 	}
 	return nil
 }
@@ -267,12 +279,12 @@ func validCloseCode(code int) bool {
 }
 
 // protocolError answers close 1002 naming the problem, as gorilla does.
-func (p *wsParser) protocolError(msg string, e *env) error {
+func (p *wsParser) protocolError(msg string, e *transports.StreamEnv) error {
 	data := gws.FormatCloseMessage(gws.CloseProtocolError, msg)
 	if len(data) > 125 {
 		data = data[:125]
 	}
-	_ = wsWrite(e.out, wsClose, data)
+	_ = wsWrite(e.Out, wsClose, data)
 	return p.fail(errors.New("websocket: " + msg))
 }
 
@@ -285,7 +297,8 @@ func (p *wsParser) fail(err error) error {
 	return fmt.Errorf("failed to read frame: %w", err)
 }
 
-func (p *wsParser) end(err error, _ *env) error {
+// End implements transports.StreamParser.
+func (p *wsParser) End(err error, _ *transports.StreamEnv) error {
 	if err == io.EOF {
 		err = errWSUnexpectedEOF
 	}

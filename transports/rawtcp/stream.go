@@ -1,26 +1,37 @@
-package loadgen
+package rawtcp
 
 import (
 	"encoding/binary"
 	"fmt"
 	"io"
 
-	"github.com/pushbench/pushbench/transports/rawtcp"
+	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/wire"
 )
 
-// rawParser reads rawtcp frames (4-byte big-endian length, then the body)
-// as rawtcp.Client does: empty frames are heartbeats, an error frame ends
-// the connection with the server's reason, a frame over
-// rawtcp.MaxFrameSize is refused, every other body goes to wire.Decode.
-type rawParser struct {
+// stream is how a held rawtcp connection is read past its handshake (the
+// server's empty acknowledgement frame).
+var stream = &transports.Stream{
+	Handshake: transports.HandshakeEmptyFrame,
+	NewParser: func([]byte) (transports.StreamParser, error) { return NewStreamParser(), nil },
+}
+
+// NewStreamParser returns a parser of a rawtcp stream past the handshake.
+func NewStreamParser() transports.StreamParser { return &streamParser{} }
+
+// streamParser reads frames (4-byte big-endian length, then the body) as
+// Client does: empty frames are heartbeats, an error frame ends the
+// connection with the server's reason, a frame over MaxFrameSize is
+// refused, every other body goes to wire.DecodeFrame.
+type streamParser struct {
 	hdr  [4]byte
 	hdrN uint8
 	need int    // length of the body being assembled
 	body []byte // the partial body; nil between frames
 }
 
-func (p *rawParser) feed(b []byte, e *env) error {
+// Feed implements transports.StreamParser.
+func (p *streamParser) Feed(b []byte, e *transports.StreamEnv) error {
 	for len(b) > 0 {
 		if p.body == nil {
 			var n uint32
@@ -34,14 +45,14 @@ func (p *rawParser) feed(b []byte, e *env) error {
 				}
 				n, p.hdrN = binary.BigEndian.Uint32(p.hdr[:]), 0
 			}
-			if n > rawtcp.MaxFrameSize {
-				return fmt.Errorf("failed to read frame: frame of %d bytes is over the %d-byte limit", n, rawtcp.MaxFrameSize)
+			if n > MaxFrameSize {
+				return fmt.Errorf("failed to read frame: frame of %d bytes is over the %d-byte limit", n, MaxFrameSize)
 			}
 			if n == 0 {
 				continue // heartbeat
 			}
 			if int(n) <= len(b) {
-				if err := rawFrame(b[:n], e); err != nil {
+				if err := streamFrame(b[:n], e); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -60,7 +71,7 @@ func (p *rawParser) feed(b []byte, e *env) error {
 		if len(p.body) == p.need {
 			body := p.body
 			p.body = nil
-			if err := rawFrame(body, e); err != nil {
+			if err := streamFrame(body, e); err != nil {
 				return err
 			}
 		}
@@ -68,8 +79,8 @@ func (p *rawParser) feed(b []byte, e *env) error {
 	return nil
 }
 
-func rawFrame(body []byte, e *env) error {
-	if se, ok := rawtcp.ErrorFrame(body); ok {
+func streamFrame(body []byte, e *transports.StreamEnv) error {
+	if se, ok := ErrorFrame(body); ok {
 		return fmt.Errorf("failed to receive: %w", se)
 	}
 	f, err := wire.DecodeFrame(body)
@@ -77,14 +88,15 @@ func rawFrame(body []byte, e *env) error {
 		return fmt.Errorf("failed to decode frame: %w", err)
 	}
 	if f.Gap {
-		e.sink.Gap(f.First, f.Last)
+		e.Sink.Gap(f.First, f.Last)
 	} else {
-		e.sink.Message(f.Seq, f.Sent, f.PayloadSize)
+		e.Sink.Message(f.Seq, f.Sent, f.PayloadSize)
 	}
 	return nil
 }
 
-func (p *rawParser) end(err error, _ *env) error {
+// End implements transports.StreamParser.
+func (p *streamParser) End(err error, _ *transports.StreamEnv) error {
 	if err == io.EOF && (p.body != nil || p.hdrN > 0) {
 		err = io.ErrUnexpectedEOF
 	}

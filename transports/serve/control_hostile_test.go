@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushbench/pushbench/harness/serve"
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 const controlSecret = "9b8a7c6d5e4f30211f2e3d4c5b6a79880a1b2c3d4e5f60718293a4b5c6d7e8f9"

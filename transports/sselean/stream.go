@@ -1,4 +1,4 @@
-package loadgen
+package sselean
 
 import (
 	"bufio"
@@ -11,14 +11,25 @@ import (
 	"slices"
 	"time"
 
-	"github.com/pushbench/pushbench/transports/sselean"
+	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/wire"
 )
+
+// stream is how a held sse-lean connection is read past its response head.
+var stream = &transports.Stream{
+	Handshake: transports.HandshakeHTTPHead,
+	NewParser: func(head []byte) (transports.StreamParser, error) { return NewStreamParser(head) },
+}
+
+// NewStreamParser returns a parser of the body that follows head, an HTTP
+// response head with its blank line: head says how the body is framed
+// (chunked, sized, or to the connection's end).
+func NewStreamParser(head []byte) (transports.StreamParser, error) { return newSSEParser(head) }
 
 // sseParser reads an sse-lean stream as the sse-lean client does: the HTTP
 // body de-chunked as net/http's chunked reader does it (over the client's
 // 1 KiB head buffer, so a chunk-size line may be at most 1 KiB), then the
-// event stream as sselean.Parser reads it: lines are taken an LF-ended
+// event stream as Parser reads it: lines are taken an LF-ended
 // piece at a time (a piece's trailing CR dropped, lone CRs inside it ending
 // lines too), the last unterminated piece is read only at a clean end of
 // the body, a leading byte-order mark is skipped, "data" fields gather the
@@ -61,9 +72,9 @@ const (
 // chunked reader reads each chunk-size line within it.
 const sseHeadBuffer = 1024
 
-// sseLineLimit is where sselean.Parser gives up on a line without an LF:
+// sseLineLimit is where Parser gives up on a line without an LF:
 // its 4 KiB read buffer filled past MaxEventBytes.
-const sseLineLimit = sselean.MaxEventBytes + 4096
+const sseLineLimit = MaxEventBytes + 4096
 
 func newSSEParser(head []byte) (*sseParser, error) {
 	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(head)), nil)
@@ -80,7 +91,8 @@ func newSSEParser(head []byte) (*sseParser, error) {
 	return p, nil
 }
 
-func (p *sseParser) feed(b []byte, e *env) error {
+// Feed implements transports.StreamParser.
+func (p *sseParser) Feed(b []byte, e *transports.StreamEnv) error {
 	p.begin(e)
 	err := p.body(b, e)
 	p.settle(e)
@@ -89,17 +101,17 @@ func (p *sseParser) feed(b []byte, e *env) error {
 
 // begin gathers the event's data in the env's scratch buffer unless an
 // event that spans reads already has its own.
-func (p *sseParser) begin(e *env) {
+func (p *sseParser) begin(e *transports.StreamEnv) {
 	if p.data == nil {
-		p.data, p.scratch = e.scratch[:0], true
+		p.data, p.scratch = e.Scratch[:0], true
 	}
 }
 
 // settle gives the scratch buffer back, keeping a copy of the data of an
 // event that is still partial: between reads a parser holds only that.
-func (p *sseParser) settle(e *env) {
+func (p *sseParser) settle(e *transports.StreamEnv) {
 	if p.scratch && cap(p.data) <= 1<<20 {
-		e.scratch = p.data[:0]
+		e.Scratch = p.data[:0]
 	}
 	switch {
 	case len(p.data) == 0:
@@ -112,14 +124,14 @@ func (p *sseParser) settle(e *env) {
 
 // take gives events the next p.left bytes of b at most (a sized body, or
 // a chunk's data) and returns what follows them.
-func (p *sseParser) take(b []byte, e *env) ([]byte, error) {
+func (p *sseParser) take(b []byte, e *transports.StreamEnv) ([]byte, error) {
 	k := min(uint64(len(b)), p.left)
 	p.left -= k
 	return b[k:], p.events(b[:k], e)
 }
 
 // body takes the body's framing off b and gives the data to events.
-func (p *sseParser) body(b []byte, e *env) error {
+func (p *sseParser) body(b []byte, e *transports.StreamEnv) error {
 	switch p.framing {
 	case bodyToEOF:
 		return p.events(b, e)
@@ -193,7 +205,7 @@ func (p *sseParser) body(b []byte, e *env) error {
 }
 
 // chunkLine reads a chunk-size line (with its CRLF) as net/http does.
-func (p *sseParser) chunkLine(line []byte, e *env) error {
+func (p *sseParser) chunkLine(line []byte, e *transports.StreamEnv) error {
 	if i := bytes.IndexByte(line, '\r'); i < 0 {
 		return sseErr(errors.New("chunked line ends with bare LF"))
 	} else if i != len(line)-2 {
@@ -247,7 +259,7 @@ func parseHex(v []byte) (uint64, error) {
 
 // trailer reads what follows the last chunk as net/http does: a CRLF alone
 // ends the body; trailer fields end with a blank line within its buffer.
-func (p *sseParser) trailer(e *env) error {
+func (p *sseParser) trailer(e *transports.StreamEnv) error {
 	if len(p.ctl) < 2 {
 		return nil
 	}
@@ -269,8 +281,8 @@ func (p *sseParser) trailer(e *env) error {
 }
 
 // finish ends a body that ended cleanly: the unterminated piece is read
-// as sselean.Parser reads it at EOF.
-func (p *sseParser) finish(e *env) error {
+// as Parser reads it at EOF.
+func (p *sseParser) finish(e *transports.StreamEnv) error {
 	if p.bomN < 3 {
 		pending := p.bom[:p.bomN]
 		p.bomN = 3
@@ -283,7 +295,7 @@ func (p *sseParser) finish(e *env) error {
 	for {
 		i := bytes.IndexByte(chunk, '\r')
 		if i < 0 {
-			return errStreamEnd
+			return transports.ErrStreamEnd
 		}
 		if err := p.field(chunk[:i], e); err != nil {
 			return err
@@ -292,13 +304,14 @@ func (p *sseParser) finish(e *env) error {
 	}
 }
 
-func (p *sseParser) end(err error, e *env) error {
+// End implements transports.StreamParser.
+func (p *sseParser) End(err error, e *transports.StreamEnv) error {
 	if err == io.EOF {
 		if p.framing == bodyToEOF {
 			p.begin(e)
 			err = p.finish(e)
 			p.settle(e)
-			if !errors.Is(err, errStreamEnd) {
+			if !errors.Is(err, transports.ErrStreamEnd) {
 				p.line, p.ctl, p.data = nil, nil, nil
 				return err // already described
 			}
@@ -307,7 +320,7 @@ func (p *sseParser) end(err error, e *env) error {
 		}
 	}
 	p.line, p.ctl, p.data = nil, nil, nil
-	if errors.Is(err, errStreamEnd) {
+	if errors.Is(err, transports.ErrStreamEnd) {
 		return errors.New("SSE stream ended by the server")
 	}
 	return sseErr(err)
@@ -318,7 +331,7 @@ func sseErr(err error) error { return fmt.Errorf("failed to read SSE stream: %w"
 var sseBOM = [3]byte{0xef, 0xbb, 0xbf}
 
 // events reads body data: the byte-order mark, then lines.
-func (p *sseParser) events(d []byte, e *env) error {
+func (p *sseParser) events(d []byte, e *transports.StreamEnv) error {
 	if p.bomN < 3 {
 		k := copy(p.bom[p.bomN:], d)
 		p.bomN += uint8(k)
@@ -336,18 +349,18 @@ func (p *sseParser) events(d []byte, e *env) error {
 }
 
 // lines reads LF-ended pieces of d, keeping an unterminated one.
-func (p *sseParser) lines(d []byte, e *env) error {
+func (p *sseParser) lines(d []byte, e *transports.StreamEnv) error {
 	for len(d) > 0 {
 		i := bytes.IndexByte(d, '\n')
 		if i < 0 {
 			if len(p.line)+len(d) >= sseLineLimit {
-				return sseErr(sselean.ErrEventTooLarge)
+				return sseErr(ErrEventTooLarge)
 			}
 			p.line = append(p.line, d...)
 			return nil
 		}
 		if len(p.line)+i >= sseLineLimit {
-			return sseErr(sselean.ErrEventTooLarge)
+			return sseErr(ErrEventTooLarge)
 		}
 		chunk := d[:i]
 		d = d[i+1:]
@@ -375,39 +388,39 @@ func (p *sseParser) lines(d []byte, e *env) error {
 	return nil
 }
 
-func (p *sseParser) field(line []byte, e *env) error {
+func (p *sseParser) field(line []byte, e *transports.StreamEnv) error {
 	if len(line) == 0 {
 		return p.dispatch(e)
 	}
 	if line[0] == ':' {
 		return nil
 	}
-	name, value := sselean.SplitField(line)
+	name, value := SplitField(line)
 	switch string(name) {
 	case "data":
 		if p.hasData {
 			p.data = append(p.data, '\n')
 		}
-		if len(p.data)+len(value) > sselean.MaxEventBytes {
-			return sseErr(sselean.ErrEventTooLarge)
+		if len(p.data)+len(value) > MaxEventBytes {
+			return sseErr(ErrEventTooLarge)
 		}
 		p.data = append(p.data, value...)
 		p.hasData = true
 	case "event":
 		p.gap = string(value) == "gap"
 	case "retry":
-		if ms, ok := sselean.RetryValue(value); ok {
-			e.sink.Retry(time.Duration(ms) * time.Millisecond)
+		if ms, ok := RetryValue(value); ok {
+			e.Sink.Retry(time.Duration(ms) * time.Millisecond)
 		}
 	}
 	return nil
 }
 
-func (p *sseParser) dispatch(e *env) error {
+func (p *sseParser) dispatch(e *transports.StreamEnv) error {
 	hasData, gap, data := p.hasData, p.gap, p.data
 	p.data, p.gap, p.hasData = p.data[:0], false, false
 	if !p.scratch {
-		p.data, p.scratch = e.scratch[:0], true // the event that spanned reads is done
+		p.data, p.scratch = e.Scratch[:0], true // the event that spanned reads is done
 	}
 	if !hasData {
 		return nil
@@ -417,9 +430,9 @@ func (p *sseParser) dispatch(e *env) error {
 		return sseErr(err)
 	}
 	if f.Gap || gap {
-		e.sink.Gap(f.First, f.Last)
+		e.Sink.Gap(f.First, f.Last)
 	} else {
-		e.sink.Message(f.Seq, f.Sent, f.PayloadSize)
+		e.Sink.Message(f.Seq, f.Sent, f.PayloadSize)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/facts"
 )
 
 // tlsListenerFor is the address a TLS variant is served on, and the flag
@@ -132,13 +133,13 @@ func (s *Service) tlsURLs() []string {
 	for _, t := range s.order {
 		switch {
 		case t.Path != "" && s.tlsLn != nil:
-			name := t.Name + "+tls"
-			if slices.Contains(t.Variants, transports.VariantH2) {
-				name += ", +h2 by ALPN"
+			name := facts.VariantName(t.Name, facts.VariantTLS)
+			if slices.Contains(t.Variants, facts.VariantH2) {
+				name += ", " + facts.VariantName("", facts.VariantH2) + " by ALPN"
 			}
 			out = append(out, fmt.Sprintf("%-10s %s%s", name, s.TLSBaseURL(), t.Path))
 		case t.Path == "" && s.rawTLSLn != nil:
-			out = append(out, fmt.Sprintf("%-10s tls://%s", t.Name+"+tls", s.RawTLSAddr()))
+			out = append(out, fmt.Sprintf("%-10s tls://%s", facts.VariantName(t.Name, facts.VariantTLS), s.RawTLSAddr()))
 		}
 	}
 	return out

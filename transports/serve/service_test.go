@@ -11,8 +11,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/pushbench/pushbench/harness/serve"
 	_ "github.com/pushbench/pushbench/transports/all"
+	"github.com/pushbench/pushbench/transports/serve"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,9 +1,10 @@
-// Package serve is the server process: what `pushbench serve` runs. It runs
+// Package serve is the server process: what `pushbench serve` runs. It hosts
 // the server halves of the transports together: every HTTP transport on one
-// mux at its path,
-// raw-TCP transports on their own listener, one shared log, the open-loop
-// publisher (pacing is the harness's, which is why this lives here),
-// POST /publish for external publishers and GET /stats for the harness.
+// mux at its path, raw-TCP transports on their own listener, one shared log,
+// the open-loop publisher (it runs, on this process's clock, the schedule
+// the harness sends to /control/publish: rate, count and start instant are
+// the harness's), POST /publish for external publishers and GET /stats for
+// the harness.
 package serve
 
 import (
@@ -23,8 +24,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/pushbench/pushbench/loadgen/controlplane"
 	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/controlplane"
 	"github.com/pushbench/pushbench/transports/msglog"
 )
 

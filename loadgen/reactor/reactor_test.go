@@ -1,0 +1,186 @@
+package reactor_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
+
+	"github.com/pushbench/pushbench/loadgen/reactor"
+	"github.com/pushbench/pushbench/transports"
+	"github.com/pushbench/pushbench/transports/rawtcp"
+	"github.com/pushbench/pushbench/transports/wire"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const testTimeout = 10 * time.Second
+
+// owner records what the reactor reports for one connection.
+type owner struct {
+	mu        sync.Mutex
+	seqs      []int64
+	read, out int
+	ended     chan error
+}
+
+func newOwner() *owner { return &owner{ended: make(chan error, 1)} }
+
+func (o *owner) Message(seq, _ int64, _ int) {
+	o.mu.Lock()
+	o.seqs = append(o.seqs, seq)
+	o.mu.Unlock()
+}
+func (o *owner) Gap(int64, int64)    {}
+func (o *owner) Retry(time.Duration) {}
+func (o *owner) BytesRead(n int)     { o.mu.Lock(); o.read += n; o.mu.Unlock() }
+func (o *owner) BytesWritten(n int)  { o.mu.Lock(); o.out += n; o.mu.Unlock() }
+func (o *owner) Ended(err error, planned bool) {
+	if planned {
+		err = errors.New("planned end")
+	}
+	o.ended <- err
+}
+
+// TestReactorReadsAHeldConnection holds one end of a socket pair: the
+// bytes that came with the handshake and those written later arrive as
+// messages in order, the socket's bytes are counted, and the peer's close
+// ends the connection with the parser's error; Run returns once its
+// context is done and it is woken.
+func TestReactorReadsAHeldConnection(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream []byte
+	for seq := int64(1); seq <= 5; seq++ {
+		msg := wire.AppendMessageJSON(nil, seq, 1000+seq, strings.Repeat("p", int(seq)*100))
+		stream = binary.BigEndian.AppendUint32(stream, uint32(len(msg)))
+		stream = append(stream, msg...)
+	}
+	left, rest := stream[:150], stream[150:] // the first message split across the handoff
+	r, err := reactor.New()
+	if err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); r.Run(ctx, 10*time.Millisecond, time.Minute) }()
+	o := newOwner()
+	if err := r.Hold(fds[0], rawtcp.NewStreamParser(), o, left, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := unix.Write(fds[1], rest); err != nil || n != len(rest) {
+		t.Fatalf("write: %d %v", n, err)
+	}
+	unix.Close(fds[1])
+	select {
+	case err := <-o.ended:
+		if !errors.Is(err, io.EOF) {
+			t.Errorf("ended with %v, want the parser's EOF", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("the connection never ended")
+	}
+	o.mu.Lock()
+	if len(o.seqs) != 5 || o.seqs[0] != 1 || o.seqs[4] != 5 || o.read != len(rest) {
+		t.Errorf("seqs %v, %d bytes read; want 1..5 and %d", o.seqs, o.read, len(rest))
+	}
+	o.mu.Unlock()
+	cancel()
+	r.Wake()
+	select {
+	case <-ran:
+	case <-time.After(testTimeout):
+		t.Fatal("Run did not return")
+	}
+}
+
+// receiver is a transports.Receiver that only notes Connected.
+type receiver struct{ connected bool }
+
+func (r *receiver) Connected()                { r.connected = true }
+func (r *receiver) Message(int64, int64, int) {}
+func (r *receiver) Gap(int64, int64)          {}
+func (r *receiver) Empty()                    {}
+func (r *receiver) Retry(time.Duration)       {}
+
+// TestHandoffStopsAtTheHandshakesEnd: a client reading through the
+// handoff's connection sees the HTTP response head and nothing past it,
+// however the server's bytes arrive; at Connected the handoff takes a
+// descriptor, the head, and the bytes past the head, and the client's next
+// read fails.
+func TestHandoffStopsAtTheHandshakesEnd(t *testing.T) {
+	head := "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+	body := "data: first\n\n"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer c.Close()
+		_, err = c.Write([]byte(head + body)) // one write: the head and body may arrive together
+		if err == nil {
+			_, err = c.Read(make([]byte, 1)) // until the client closes
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+		}
+		served <- err
+	}()
+	rec := &receiver{}
+	h := reactor.NewHandoff(rec, transports.HandshakeHTTPHead)
+	d := &net.Dialer{Timeout: testTimeout}
+	conn, err := h.Dial(d.DialContext)(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	for !strings.HasSuffix(string(got), "\r\n\r\n") {
+		if err := conn.SetReadDeadline(time.Now().Add(testTimeout)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil || len(got) > len(head) {
+			t.Fatalf("read %q, %v: want exactly the head", got, err)
+		}
+	}
+	h.Connected()
+	fd, gotHead, left, err := h.Taken()
+	if err != nil || fd < 0 || !rec.connected {
+		t.Fatalf("Taken: fd %d, err %v, connected %v", fd, err, rec.connected)
+	}
+	unix.Close(fd)
+	if string(gotHead) != head || string(got) != head {
+		t.Errorf("head %q, client read %q; want %q", gotHead, got, head)
+	}
+	if !strings.HasPrefix(body, string(left)) {
+		t.Errorf("left %q: not the start of the body %q", left, body)
+	}
+	if _, err := conn.Read(buf); err == nil {
+		t.Error("the client read after the handoff")
+	}
+	conn.Close()
+	if err := <-served; err != nil {
+		t.Errorf("server: %v", err)
+	}
+}
