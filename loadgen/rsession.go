@@ -52,13 +52,26 @@ type rclient struct {
 	since int64 // the cursor its next connection resumes after
 	r     *reactor.Reactor
 	timer atomic.Pointer[time.Timer] // a pending reconnect
+	at    int64                      // when the bytes being parsed were read (Unix ns)
 }
 
 // rclient is the reactor's Owner of its connection.
 var _ reactor.Owner = (*rclient)(nil)
 
-// Message, Gap and Retry are the vclient's.
-func (rc *rclient) Message(seq, sent int64, size int) { rc.c.Message(seq, sent, size) }
+// Arrived keeps the time the bytes being parsed were read.
+func (rc *rclient) Arrived(at int64) { rc.at = at }
+
+// Message accounts a message at the time its read returned (a slow reader,
+// whose vclient sleeps per message, reads the clock itself); Gap and Retry
+// are the vclient's.
+func (rc *rclient) Message(seq, sent int64, size int) {
+	if rc.c.slow > 0 || rc.at == 0 {
+		rc.c.Message(seq, sent, size)
+		return
+	}
+	rc.c.messageAt(seq, sent, rc.at)
+}
+
 func (rc *rclient) Gap(first, last int64)             { rc.c.Gap(first, last) }
 func (rc *rclient) Retry(d time.Duration)             { rc.c.Retry(d) }
 

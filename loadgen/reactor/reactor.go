@@ -60,10 +60,15 @@ type Reactor struct {
 // Owner is the client a held connection belongs to: it takes what the
 // connection's parser decodes, counts the bytes read and written, and is
 // told of the connection's end (planned: its lifetime is over), after which
-// the reactor holds the connection no more. Its methods are called from the
-// reactor's loop, or from the goroutine that calls Hold or Shutdown.
+// the reactor holds the connection no more. Arrived comes before the bytes
+// of each read are parsed, with the time they were read (Unix ns): one
+// clock reading per read, shared by the messages it carried, so the
+// parse time of a read's last message does not count as its latency. Its
+// methods are called from the reactor's loop, or from the goroutine that
+// calls Hold or Shutdown.
 type Owner interface {
 	transports.StreamSink
+	Arrived(at int64)
 	BytesRead(n int)
 	BytesWritten(n int)
 	Ended(err error, planned bool)
@@ -133,6 +138,7 @@ func New() (*Reactor, error) {
 func (r *Reactor) Hold(fd int, p transports.StreamParser, o Owner, left []byte, lifeEnd int64) error {
 	c := &conn{fd: fd, o: o, p: p, lifeEnd: lifeEnd}
 	e := transports.StreamEnv{Sink: o, Out: c}
+	o.Arrived(time.Now().UnixNano())
 	if err := p.Feed(left, &e); err != nil {
 		if errors.Is(err, transports.ErrStreamEnd) {
 			err = p.End(err, &e)
@@ -199,7 +205,7 @@ func (r *Reactor) Run(ctx context.Context, sweepEvery time.Duration, readTimeout
 				continue
 			}
 			if c := r.conns[ev.Fd]; c != nil {
-				r.read(c, now.UnixNano())
+				r.read(c)
 			}
 		}
 		if !now.Before(next) {
@@ -260,7 +266,7 @@ func (r *Reactor) adopt(now int64) {
 
 // read reads once from a ready connection (level-triggered: more is
 // reported again) and parses what arrived.
-func (r *Reactor) read(c *conn, now int64) {
+func (r *Reactor) read(c *conn) {
 	for {
 		n, err := unix.Read(c.fd, r.buf)
 		switch {
@@ -275,8 +281,10 @@ func (r *Reactor) read(c *conn, now int64) {
 			r.end(c, io.EOF)
 			return
 		}
+		at := time.Now().UnixNano() // one reading per read, for every message in it
 		c.o.BytesRead(n)
-		c.lastRead = now
+		c.o.Arrived(at)
+		c.lastRead = at
 		r.env.Sink, r.env.Out = c.o, c
 		if err := c.p.Feed(r.buf[:n], &r.env); err != nil {
 			if errors.Is(err, transports.ErrStreamEnd) {

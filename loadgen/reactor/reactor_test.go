@@ -28,6 +28,8 @@ const testTimeout = 10 * time.Second
 type owner struct {
 	mu        sync.Mutex
 	seqs      []int64
+	at        []int64 // each message's arrival time, as Arrived last said
+	arrived   int64
 	read, out int
 	ended     chan error
 }
@@ -37,8 +39,10 @@ func newOwner() *owner { return &owner{ended: make(chan error, 1)} }
 func (o *owner) Message(seq, _ int64, _ int) {
 	o.mu.Lock()
 	o.seqs = append(o.seqs, seq)
+	o.at = append(o.at, o.arrived)
 	o.mu.Unlock()
 }
+func (o *owner) Arrived(at int64) { o.mu.Lock(); o.arrived = at; o.mu.Unlock() }
 func (o *owner) Gap(int64, int64)    {}
 func (o *owner) Retry(time.Duration) {}
 func (o *owner) BytesRead(n int)     { o.mu.Lock(); o.read += n; o.mu.Unlock() }
@@ -95,6 +99,14 @@ func TestReactorReadsAHeldConnection(t *testing.T) {
 	o.mu.Lock()
 	if len(o.seqs) != 5 || o.seqs[0] != 1 || o.seqs[4] != 5 || o.read != len(rest) {
 		t.Errorf("seqs %v, %d bytes read; want 1..5 and %d", o.seqs, o.read, len(rest))
+	}
+	// Message 1 came with the handshake, read when it was held; 2..5 in
+	// the one read of rest (written at once, 1.5 KB through a socket pair):
+	// one arrival time for all four, later than message 1's.
+	for i, at := range o.at[1:] {
+		if at != o.at[1] || at <= o.at[0] {
+			t.Errorf("message %d arrived at %d, message 2 at %d, message 1 at %d: want one reading per read", o.seqs[i+1], at, o.at[1], o.at[0])
+		}
 	}
 	o.mu.Unlock()
 	cancel()
