@@ -72,8 +72,8 @@ func (rc *rclient) Message(seq, sent int64, size int) {
 	rc.c.messageAt(seq, sent, rc.at)
 }
 
-func (rc *rclient) Gap(first, last int64)             { rc.c.Gap(first, last) }
-func (rc *rclient) Retry(d time.Duration)             { rc.c.Retry(d) }
+func (rc *rclient) Gap(first, last int64) { rc.c.Gap(first, last) }
+func (rc *rclient) Retry(d time.Duration) { rc.c.Retry(d) }
 
 // BytesRead and BytesWritten count the socket's bytes, as the dial's
 // counting connection does on the goroutine path.

@@ -42,7 +42,7 @@ func (o *owner) Message(seq, _ int64, _ int) {
 	o.at = append(o.at, o.arrived)
 	o.mu.Unlock()
 }
-func (o *owner) Arrived(at int64) { o.mu.Lock(); o.arrived = at; o.mu.Unlock() }
+func (o *owner) Arrived(at int64)    { o.mu.Lock(); o.arrived = at; o.mu.Unlock() }
 func (o *owner) Gap(int64, int64)    {}
 func (o *owner) Retry(time.Duration) {}
 func (o *owner) BytesRead(n int)     { o.mu.Lock(); o.read += n; o.mu.Unlock() }
