@@ -389,6 +389,7 @@ func sumResources(reps []loadgen.Report, remote []bool, window time.Duration, co
 		s.GCPauses += x.GCPauses
 		s.GCPauseTotalUs += x.GCPauseTotalUs
 		s.GCPauseMaxUs = max(s.GCPauseMaxUs, x.GCPauseMaxUs)
+		s.LoopLagMaxUs = max(s.LoopLagMaxUs, x.LoopLagMaxUs)
 		s.RunWaitShare += x.RunWaitShare * x.Cores // weighted; divided by the cores below
 		c := float64(r.Clients)
 		clients += c

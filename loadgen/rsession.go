@@ -39,6 +39,7 @@ type reactorState struct {
 	kind     transports.HandshakeEnd
 	reactors []*reactor.Reactor
 	next     atomic.Uint32
+	running  atomic.Pointer[[]*reactor.Reactor] // reactors, once running: read by the windows
 
 	mu      sync.Mutex
 	clients []*rclient // for stopping their reconnect timers at Close
@@ -142,8 +143,22 @@ func (g *Generator) decideMode() {
 				r.Run(g.ctx, sweep, rt)
 			}()
 		}
+		running := g.rx.reactors
+		g.rx.running.Store(&running)
 		context.AfterFunc(g.ctx, g.stopReactorClients)
 	})
+}
+
+// takeLoopLag is the most any reactor loop ran behind its schedule since
+// the last call (0 without reactors), and starts over.
+func (g *Generator) takeLoopLag() time.Duration {
+	var lag time.Duration
+	if rs := g.rx.running.Load(); rs != nil {
+		for _, r := range *rs {
+			lag = max(lag, r.TakeLag())
+		}
+	}
+	return lag
 }
 
 // startReactor starts client i in reactor mode; false when the generator

@@ -86,6 +86,24 @@ func Saturation(cpu, wait, cores float64) string {
 	return ""
 }
 
+// LoopLagSaturated is how far behind its schedule a reactor loop may run
+// before the load generator is taken to be the bottleneck: its reads, and
+// the latencies timed at them, waited that long.
+const LoopLagSaturated = 100 * time.Millisecond
+
+// lagVerdict records a window's reactor loop lag in res and, past
+// LoopLagSaturated, says the generator was saturated (when nothing else
+// already did).
+func lagVerdict(res *results.Resources, lag time.Duration) {
+	if lag <= 0 {
+		return
+	}
+	res.LoopLagMaxUs = float64(lag.Microseconds())
+	if lag > LoopLagSaturated && res.Saturated == "" {
+		res.Saturated = fmt.Sprintf("a reactor loop ran up to %v behind its schedule (over %v): reads waited on it", lag.Round(time.Millisecond), LoopLagSaturated)
+	}
+}
+
 // Usage is the process's cost and health over a window from s0 to s1
 // holding clients connections, against before (no clients yet): CPU as a
 // share of the cores it may use, RSS, heap and goroutines per connection,

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushbench/pushbench/results"
 )
 
 // TestSaturatedLoadGeneratorIsFlagged: a load generator busy for more than
@@ -64,5 +66,26 @@ func TestStarvedLoadGeneratorIsFlagged(t *testing.T) {
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("used %.0f%%, waited %.0f%%: %q, want %q", 100*tt.cpu, 100*tt.wait, got, tt.want)
 		}
+	}
+}
+
+// TestLoopLagPastTheLimitIsSaturation: a reactor loop 250 ms behind its
+// schedule makes the window saturated, naming the lag; 20 ms is recorded
+// and not; an earlier verdict is kept.
+func TestLoopLagPastTheLimitIsSaturation(t *testing.T) {
+	var res results.Resources
+	lagVerdict(&res, 250*time.Millisecond)
+	if res.LoopLagMaxUs != 250000 || !strings.Contains(res.Saturated, "250ms") {
+		t.Errorf("250 ms: %+v", res)
+	}
+	res = results.Resources{}
+	lagVerdict(&res, 20*time.Millisecond)
+	if res.LoopLagMaxUs != 20000 || res.Saturated != "" {
+		t.Errorf("20 ms: %+v", res)
+	}
+	res = results.Resources{Saturated: "load generator at 95% of 1 CPU"}
+	lagVerdict(&res, time.Second)
+	if res.Saturated != "load generator at 95% of 1 CPU" {
+		t.Errorf("an earlier verdict was replaced: %q", res.Saturated)
 	}
 }

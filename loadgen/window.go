@@ -123,6 +123,7 @@ func (g *Generator) StartWindow(base, limit int64) {
 		s.mu.Unlock()
 	}
 	g.delivered.Store(0)
+	g.takeLoopLag() // the window's lag counts from here
 	g.startGroups()
 	g.win.Store(w)
 	// Every client starts the window now, not at its first event: the
@@ -164,6 +165,9 @@ type Window struct {
 	// when merged workers differ), ClientModeWhy why not the reactor when
 	// it was asked for.
 	ClientMode, ClientModeWhy string
+	// LoopLag is the most a reactor loop ran behind its schedule in the
+	// window (0 without the reactor).
+	LoopLag time.Duration
 }
 
 // Window counts the current window. published is how many messages the
@@ -199,6 +203,7 @@ func (g *Generator) Window(published int64) Window {
 	}
 	w.Errors = g.Errors()
 	w.ClientMode, w.ClientModeWhy = g.ClientMode()
+	w.LoopLag = g.takeLoopLag()
 	return w
 }
 

@@ -277,6 +277,7 @@ func (w *Worker) report(rw http.ResponseWriter, r *http.Request, g *Generator, _
 		return
 	}
 	rep.Self = Usage(before, s0, s1, time.Since(t0), win.Clients, win.Delivered)
+	lagVerdict(&rep.Self, win.LoopLag)
 	rep.PID = os.Getpid()
 	reply(rw, rep)
 }

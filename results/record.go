@@ -332,7 +332,11 @@ type Resources struct {
 	// RunWaitShare is the time its threads were runnable but waited for a
 	// CPU, as a share of Cores over the window (the kernel's schedstat):
 	// CPU it wanted and did not get, because the machine was busy.
-	RunWaitShare   float64 `json:"run_wait_share,omitempty"`
+	RunWaitShare float64 `json:"run_wait_share,omitempty"`
+	// LoopLagMaxUs is the most a reactor loop of the load generator ran
+	// behind its schedule in the window (absent without the reactor): a
+	// loop that falls behind delays every read it holds.
+	LoopLagMaxUs   float64 `json:"loop_lag_max_us,omitempty"`
 	Cores          float64 `json:"cores,omitempty"`
 	GCPauses       int64   `json:"gc_pauses,omitempty"`
 	GCPauseTotalUs float64 `json:"gc_pause_total_us,omitempty"`

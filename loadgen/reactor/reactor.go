@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,6 +50,8 @@ type Reactor struct {
 	mu      sync.Mutex
 	pending []*conn // handed off, not yet registered
 	closed  bool
+
+	lag atomic.Int64 // the most the loop ran behind its sweep schedule (ns), see TakeLag
 
 	// Owned by the loop's goroutine.
 	conns []*conn // by slot (the epoll event's data)
@@ -209,11 +212,28 @@ func (r *Reactor) Run(ctx context.Context, sweepEvery time.Duration, readTimeout
 			}
 		}
 		if !now.Before(next) {
+			r.noteLag(now.Sub(next))
 			r.sweep(now.UnixNano(), readTimeout)
 			next = now.Add(sweepEvery)
 		}
 	}
 }
+
+// noteLag keeps the most the loop ran behind its sweep schedule: a loop
+// busy parsing (or starved of CPU) notices its deadline late, and so do
+// the reads waiting on it.
+func (r *Reactor) noteLag(d time.Duration) {
+	for {
+		old := r.lag.Load()
+		if int64(d) <= old || r.lag.CompareAndSwap(old, int64(d)) {
+			return
+		}
+	}
+}
+
+// TakeLag returns the most the loop ran behind its sweep schedule since
+// the last call, and starts over.
+func (r *Reactor) TakeLag() time.Duration { return time.Duration(r.lag.Swap(0)) }
 
 // wait returns the ready events, or none at the deadline.
 func (r *Reactor) wait(events []unix.EpollEvent, deadline time.Time) (int, error) {

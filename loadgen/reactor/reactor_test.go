@@ -196,3 +196,53 @@ func TestHandoffStopsAtTheHandshakesEnd(t *testing.T) {
 		t.Errorf("server: %v", err)
 	}
 }
+
+// slowParser holds the loop for d on the first bytes it is fed.
+type slowParser struct {
+	d    time.Duration
+	done bool
+}
+
+func (p *slowParser) Feed(b []byte, _ *transports.StreamEnv) error {
+	if !p.done && len(b) > 0 {
+		p.done = true
+		time.Sleep(p.d) // the loop itself is what is held up
+	}
+	return nil
+}
+func (p *slowParser) End(err error, _ *transports.StreamEnv) error { return err }
+
+// TestLoopLagIsMeasured: a loop held 200 ms by one read reports that it
+// ran about that far behind its 10 ms sweep schedule, once.
+func TestLoopLagIsMeasured(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[1])
+	r, err := reactor.New()
+	if err != nil {
+		unix.Close(fds[0])
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); r.Run(ctx, 10*time.Millisecond, time.Minute) }()
+	defer func() { cancel(); r.Wake(); <-ran }()
+	o := newOwner()
+	if err := r.Hold(fds[0], &slowParser{d: 200 * time.Millisecond}, o, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.Write(fds[1], []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(testTimeout)
+	var lag time.Duration
+	for lag < 150*time.Millisecond && time.Now().Before(deadline) {
+		lag = max(lag, r.TakeLag())
+		time.Sleep(5 * time.Millisecond) // polling a figure the loop raises
+	}
+	if lag < 150*time.Millisecond {
+		t.Errorf("loop lag %v after a 200 ms hold, want about 200 ms", lag)
+	}
+}
