@@ -78,6 +78,16 @@ func (tx *transportRun) fail(from int, err error) {
 	tx.prog.logf("error: %v", err)
 }
 
+// clientMode is the scenario's client mode: the reactor unless it asks
+// for goroutines. The load generator falls back to goroutines where the
+// reactor cannot read a transport or a scenario (and the record says why).
+func clientMode(sc scenarios.Scenario) string {
+	if sc.ClientMode == loadgen.ModeGoroutine {
+		return loadgen.ModeGoroutine
+	}
+	return loadgen.ModeReactor
+}
+
 // clientSpec is what every load-generator worker of the run is given: the
 // transport, where to reach it (after the network), the scenario's client
 // settings, and the cursor head to resume after.
@@ -88,7 +98,7 @@ func clientSpec(sc scenarios.Scenario, tr transports.Transport, srv *servers, ne
 	}
 	spec := loadgen.Spec{Transport: tr.Name, BaseURL: net.base, RawAddr: net.raw, PollInterval: sc.PollInterval.Duration,
 		Timeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, Since: head, ConnectRate: sc.ConnectRate,
-		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat, ClientMode: sc.ClientMode}
+		Lifetime: sc.Lifetime.Duration, Upstream: sc.Kind == scenarios.Chat, ClientMode: clientMode(sc)}
 	if rc := sc.Reconnect; rc != nil {
 		spec.Reconnect, spec.Backoff, spec.MaxReconnect, spec.SSEDefault = rc.Delay.Duration, rc.Backoff, rc.Max.Duration, rc.SSEDefault.Duration
 	}

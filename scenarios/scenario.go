@@ -71,9 +71,11 @@ type Scenario struct {
 	StreamsPerConn int `json:"streams_per_conn,omitempty"`
 	MaxStreams     int `json:"max_streams,omitempty"`
 	// ClientMode is how the load generator holds its clients: "" or
-	// "goroutine" (one each), "reactor" (held rawtcp, sse-lean and
-	// WebSocket connections read by a few epoll loops; the others fall
-	// back, and the record says why). Scale scenarios use the reactor.
+	// "reactor" (held connections of the transports whose descriptor has a
+	// stream parser, read by a few epoll loops; the others, and scenarios
+	// the reactor cannot serve, fall back to goroutines and the record says
+	// why), or "goroutine" (one goroutine per client in the transport's own
+	// client: the reference mode).
 	ClientMode string `json:"client_mode,omitempty"`
 	// Suite names the suite of a scenario left out of the default one
 	// (one of Suites); pushbench run --scenario SUITE runs it (make
