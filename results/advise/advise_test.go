@@ -345,3 +345,49 @@ func rowSummary(a advise.Advice) []string {
 	}
 	return out
 }
+
+// Behind a stock nginx: records through it where every WebSocket step
+// failed make WebSocket infeasible with the proxy's reason, over TLS too
+// (its +tls variant has no records through the proxy); SSE, which
+// delivered through it, is sized on its records there.
+func TestRankStockProxyBreaksWebSocket(t *testing.T) {
+	ev := browserSet()
+	var recs []results.Record
+	for rep := 1; rep <= 2; rep++ {
+		for _, n := range []int{100, 1000} {
+			ws := fanoutRecord("websocket", rep, n, 0, 0)
+			ws.Error = "upgrade refused: 400 (fix: proxy_set_header Upgrade)"
+			sse := fanoutRecord("sse-lean", rep, n, 5000+int64(n), 0.002+2e-6*float64(n))
+			for _, r := range []*results.Record{&ws, &sse} {
+				r.Params.Network = "nginx-stock"
+				recs = append(recs, *r)
+			}
+		}
+		tlsRec := fanoutRecord("websocket+tls", rep, 100, 1500, 0.01)
+		recs = append(recs, tlsRec)
+	}
+	for i, r := range recs {
+		ev = append(ev, advise.Evidence{Record: r, File: fmt.Sprintf("proxy/%03d.json", i+1)})
+	}
+	set := advise.Build(ev)
+	w := advise.DefaultWorkload()
+	w.Clients, w.Rate, w.Proxy = 1000, 1, "nginx"
+	a, err := advise.Rank(w, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(t, a, "websocket"); r.Feasible != advise.Infeasible || !strings.Contains(strings.Join(r.Why, " "), "upgrade refused") {
+		t.Errorf("websocket behind stock nginx: %s %q; want infeasible with the proxy's reason", r.Feasible, r.Why)
+	}
+	sse := rowOf(t, a, "sse-lean")
+	if sse.Key.Network != "nginx-stock" || sse.Feasible != advise.Feasible {
+		t.Errorf("sse-lean: %s via %s %q; want feasible on its nginx-stock records", sse.Feasible, sse.Key.Network, sse.Why)
+	}
+	w.TLS = true
+	if a, err = advise.Rank(w, set); err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(t, a, "websocket+tls"); r.Feasible != advise.Infeasible {
+		t.Errorf("websocket+tls behind stock nginx: %s %q; want infeasible from the plaintext records through it", r.Feasible, r.Why)
+	}
+}

@@ -227,12 +227,37 @@ func size(w Workload, c candidate, set Set) Row {
 	if w.Resume && m.Resume == "none" {
 		no("no resume: %s offers none for %s", m.Implementation, m.Transport)
 	}
-	if m.Network != "loopback" && m.P99 == nil {
-		for _, f := range m.Failures {
-			no("through %s: %s (%s, %s)", m.Network, f.Reason, f.Scenario, f.File)
-			cite(f.File)
-			break
+	// Through a proxy: the transport's own records there, else its
+	// plaintext family's (a proxy that breaks SSE breaks it over TLS too).
+	if net := w.Network(); net != "loopback" {
+		via := []*Models{m}
+		if m.Network != net {
+			via = Find(set.Models, m.Family, m.Implementation, net)
 		}
+		for _, p := range via {
+			if p.P99 != nil || len(p.Failures) == 0 {
+				if p != m {
+					row.Decided = append(row.Decided, fmt.Sprintf("%s delivers through %s in its records (%s)", p.Transport, net, p.MinFile))
+					cite(p.MinFile)
+				}
+				continue
+			}
+			f := p.Failures[0]
+			no("%s through %s: %s (%s, %s)", p.Transport, net, f.Reason, f.Scenario, f.File)
+			cite(f.File)
+		}
+	}
+	if m.Network != "loopback" && m.P99Min > 0 {
+		for _, d := range Find(set.Models, m.Transport, m.Implementation, "loopback") {
+			if d.P99Min > 0 && m.P99Min-d.P99Min >= max(20e3, d.P99Min/10) {
+				row.Decided = append(row.Decided, fmt.Sprintf("%s holds messages back: lowest p99 %s through it, %s direct (%s, %s)", m.Network, usString(m.P99Min), usString(d.P99Min), m.MinFile, d.MinFile))
+				cite(m.MinFile, d.MinFile)
+			}
+		}
+	}
+	if w.TLS && m.Handshake != nil {
+		row.Notes = append(row.Notes, fmt.Sprintf("TLS handshakes cost the server %s of CPU each as measured (%s): reconnections are not in the workload, so not costed", usString(m.Handshake.Intercept), m.Handshake.Name))
+		cite(m.Handshake.Files...)
 	}
 	if m.Facts.PollInterval && m.PollInterval > 0 {
 		iv := m.PollInterval * 1e6
