@@ -71,7 +71,8 @@ type HoldOut struct {
 	X         float64 `json:"x"`
 	Predicted float64 `json:"predicted"`
 	Measured  float64 `json:"measured"`
-	// Error is (Predicted - Measured) / Measured; 0 when Measured is 0.
+	// Error is (Predicted - Measured) / Measured; 0 when Measured is 0
+	// (then no error can be stated: writers say so).
 	Error float64 `json:"error"`
 }
 

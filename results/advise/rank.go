@@ -32,6 +32,8 @@ type Row struct {
 	Decided []string `json:"decided,omitempty"`
 	Servers int      `json:"servers,omitempty"`
 	Cores   float64  `json:"cores,omitempty"`
+	// ConnsPerCore are the streams each provisioned core holds.
+	ConnsPerCore float64 `json:"conns_per_core,omitempty"`
 	// RSSGiB is the servers' resident memory in GiB, nil when not
 	// measured; KernelGiB is the kernel's memory for the sockets, which no
 	// record measures.
@@ -357,6 +359,7 @@ func size(w Workload, c candidate, set Set) Row {
 	}
 	row.Servers = int(servers)
 	row.Cores = servers * w.CoresPerServer
+	row.ConnsPerCore = conns / row.Cores
 	perConns := conns / servers
 	if p99m != nil {
 		p := p99m.Predict(fan / servers)

@@ -72,9 +72,9 @@ func (o Output) writeTables(w io.Writer, md bool) error {
 		line("raw-TCP floor's p99: not measured (no rawtcp broadcast record): the SLO is not checked against it")
 	}
 	head("ranking, per transport and implementation")
-	t := Table{Header: []string{"#", "transport", "feasible", "servers", "cores", "GiB RSS [95% CI]", "GiB kernel", "egress GB/month", "cost/month", "p99 [95% CI]"}}
+	t := Table{Header: []string{"#", "transport", "feasible", "servers", "cores", "conns/core", "GiB RSS [95% CI]", "GiB kernel", "egress GB/month", "cost/month", "p99 [95% CI]"}}
 	for i, r := range a.Rows {
-		t.Rows = append(t.Rows, []string{fmt.Sprint(i + 1), r.Key.String(), r.Feasible, intOrDash(r.Servers), floatOrDash(r.Cores),
+		t.Rows = append(t.Rows, []string{fmt.Sprint(i + 1), r.Key.String(), r.Feasible, intOrDash(r.Servers), floatOrDash(r.Cores), connsPerCore(r),
 			predCell(r.RSSGiB, func(v float64) string { return fmt.Sprintf("%.2f", v) }), r.KernelGiB, egressCell(r), costCell(r),
 			predCell(r.P99, usString)})
 	}
@@ -181,6 +181,9 @@ func modelRow(k Key, m *Model) []string {
 	if h := m.HoldOut; h != nil {
 		hold = fmt.Sprintf("%s / %s at %s", u.y(h.Predicted), u.y(h.Measured), num(h.X))
 		errCell = fmt.Sprintf("%+.0f%%", h.Error*100)
+		if h.Measured == 0 {
+			errCell = "n/a (measured 0)"
+		}
 	}
 	return []string{k.String(), m.Name, fit, ci, sizes, fmt.Sprint(m.Reps), hold, errCell}
 }
@@ -269,6 +272,13 @@ func costCell(r Row) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f", *r.CostMonth)
+}
+
+func connsPerCore(r Row) string {
+	if r.ConnsPerCore == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", r.ConnsPerCore)
 }
 
 func intOrDash(n int) string {
