@@ -178,6 +178,7 @@ func build(k Key, ev []Evidence) *Models {
 	m := &Models{Key: k, KernelPerConn: KernelNotMeasured}
 	var rss, cpuIdle, cpuMsg, cpuChat, bytesMsg, bytesIdle, hs, p99Fan, p99Lat, p99Chat []Point
 	var shares []float64
+	reps := map[runRep]int{}
 	for _, e := range ev {
 		r := e.Record
 		m.Facts, _ = results.FactsOf(r)
@@ -194,7 +195,13 @@ func build(k Key, ev []Evidence) *Models {
 			m.Failures = append(m.Failures, Failure{r.Scenario, r.Kind, r.StepParam, float64(r.Params.Clients), why, e.File})
 			continue
 		}
-		rep := r.Repetition
+		// A repetition is one run's: runs pooled from several folders
+		// do not share their repetitions' fits.
+		rep, ok := reps[runRep{r.RunID, r.Repetition}]
+		if !ok {
+			rep = len(reps) + 1
+			reps[runRep{r.RunID, r.Repetition}] = rep
+		}
 		clients := float64(r.Params.Clients)
 		window := r.Delivery.WindowS
 		cores := func() (float64, bool) {
@@ -272,6 +279,12 @@ func build(k Key, ev []Evidence) *Models {
 	}
 	sort.Slice(m.Failures, func(i, j int) bool { return m.Failures[i].X < m.Failures[j].X })
 	return m
+}
+
+// runRep is one run's repetition.
+type runRep struct {
+	run string
+	rep int
 }
 
 // model fits points into a named Model, or nil without points.
