@@ -391,3 +391,18 @@ func TestRankStockProxyBreaksWebSocket(t *testing.T) {
 		t.Errorf("websocket+tls behind stock nginx: %s %q; want infeasible from the plaintext records through it", r.Feasible, r.Why)
 	}
 }
+
+// Two runs' first repetitions are two repetitions, not one.
+func TestRepetitionsOfPooledRuns(t *testing.T) {
+	var recs []results.Record
+	for _, run := range []string{"a", "b"} {
+		for _, n := range []int{100, 200} {
+			r := idleRecord("sse-lean", 1, n, mib, mib+4*kib*float64(n), 0.01)
+			r.RunID = run
+			recs = append(recs, r)
+		}
+	}
+	if m := modelsOf(t, advise.Build(evidence(recs...)), "sse-lean"); m.RSS == nil || m.RSS.Reps != 2 || m.RSS.SlopeCI == nil {
+		t.Errorf("rss %+v: want 2 repetitions with an interval", m.RSS)
+	}
+}
