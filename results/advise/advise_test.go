@@ -406,3 +406,22 @@ func TestRepetitionsOfPooledRuns(t *testing.T) {
 		t.Errorf("rss %+v: want 2 repetitions with an interval", m.RSS)
 	}
 }
+
+// A repetition measured at one size is left out of a line the others fit,
+// and out of its hold-out.
+func TestOneSizeRepetitionLeftOut(t *testing.T) {
+	var ps []advise.Point
+	for rep := 1; rep <= 2; rep++ {
+		for _, x := range []float64{1, 2, 3} {
+			ps = append(ps, advise.Point{X: x, Y: 5 + x, Rep: rep})
+		}
+	}
+	ps = append(ps, advise.Point{X: 3, Y: 100, Rep: 3}, advise.Point{X: 10, Y: 1, Rep: 4})
+	f, ok := advise.FitPoints(advise.Linear, advise.Ratio, ps)
+	if !ok || f.Shape != advise.Linear || f.Reps != 2 || f.LeftOut != 2 || f.XMax != 3 || f.Slope != 1 || f.Intercept != 5 {
+		t.Fatalf("fit %+v: want the line 5 + x from repetitions 1 and 2, two left out", f)
+	}
+	if h := f.HoldOut; h == nil || h.Measured != 8 || h.Error != 0 {
+		t.Errorf("hold-out %+v: want 8 measured at 3 (repetition 3's 100 left out) and no error", h)
+	}
+}

@@ -48,7 +48,10 @@ type Fit struct {
 	// one repetition.
 	SlopeCI *Interval `json:"slope_ci,omitempty"`
 	Reps    int       `json:"repetitions"`
-	Points  int       `json:"points"`
+	// LeftOut are the repetitions measured at one size only, left out of
+	// a line the others could fit.
+	LeftOut int `json:"left_out,omitempty"`
+	Points  int `json:"points"`
 	// XMin and XMax are the range of sizes measured (points at X = 0, a
 	// process before its clients connected, aside).
 	XMin float64 `json:"x_min"`
@@ -89,10 +92,11 @@ func (r RepFit) at(x float64) float64 { return r.Intercept + r.Slope*x }
 // holding out the largest size. It returns false when there is nothing
 // to fit.
 func FitPoints(shape, single Shape, points []Point) (Fit, bool) {
-	f, ok := fitOnly(shape, single, points)
+	f, used, ok := fitOnly(shape, single, points)
 	if !ok {
 		return Fit{}, false
 	}
+	points = used
 	largest := f.XMax
 	var rest, held []Point
 	for _, p := range points {
@@ -102,7 +106,7 @@ func FitPoints(shape, single Shape, points []Point) (Fit, bool) {
 			rest = append(rest, p)
 		}
 	}
-	sub, ok := fitOnly(shape, single, rest)
+	sub, _, ok := fitOnly(shape, single, rest)
 	switch {
 	case !ok || len(distinctX(points)) < 2:
 		f.NotValidated = fmt.Sprintf("measured at one size (%s) only: nothing left to fit once it is held out", num(largest))
@@ -118,47 +122,64 @@ func FitPoints(shape, single Shape, points []Point) (Fit, bool) {
 	return f, true
 }
 
-// fitOnly fits without validating.
-func fitOnly(shape, single Shape, points []Point) (Fit, bool) {
-	if len(points) == 0 {
-		return Fit{}, false
-	}
+// fitOnly fits without validating. When some repetitions of a Linear
+// fit hold two sizes or more, those alone are fitted (LeftOut counts the
+// others): a repetition at one size would force its line through the
+// origin, or flat, beside the others' lines.
+func fitOnly(shape, single Shape, points []Point) (Fit, []Point, bool) {
 	byRep := map[int][]Point{}
 	var reps []int
-	f := Fit{Shape: shape, Points: len(points), XMin: math.Inf(1)}
-	files := map[string]bool{}
 	for _, p := range points {
 		if _, ok := byRep[p.Rep]; !ok {
 			reps = append(reps, p.Rep)
 		}
 		byRep[p.Rep] = append(byRep[p.Rep], p)
-		if p.X > 0 {
-			f.XMin = math.Min(f.XMin, p.X)
-		}
-		f.XMax = math.Max(f.XMax, p.X)
-		if p.File != "" && !files[p.File] {
-			files[p.File] = true
-			f.Files = append(f.Files, p.File)
-		}
-	}
-	if math.IsInf(f.XMin, 1) {
-		f.XMin = 0
 	}
 	sort.Ints(reps)
-	sort.Strings(f.Files)
+	f := Fit{Shape: shape, XMin: math.Inf(1)}
+	if shape == Linear {
+		var multi []int
+		for _, r := range reps {
+			if len(distinctX(byRep[r])) >= 2 {
+				multi = append(multi, r)
+			}
+		}
+		if len(multi) > 0 {
+			f.LeftOut = len(reps) - len(multi)
+			reps = multi
+		}
+	}
+	files := map[string]bool{}
+	var used []Point
 	for _, r := range reps {
 		rf, sh, ok := fitRep(shape, single, byRep[r])
 		if !ok {
 			continue
 		}
+		used = append(used, byRep[r]...)
 		if sh != shape {
-			f.Shape = sh // one repetition at one size makes the whole fit the simpler shape
+			f.Shape = sh // no repetition held two sizes: the simpler shape
 		}
 		f.RepFits = append(f.RepFits, rf)
+		for _, p := range byRep[r] {
+			f.Points++
+			if p.X > 0 {
+				f.XMin = math.Min(f.XMin, p.X)
+			}
+			f.XMax = math.Max(f.XMax, p.X)
+			if p.File != "" && !files[p.File] {
+				files[p.File] = true
+				f.Files = append(f.Files, p.File)
+			}
+		}
 	}
 	if len(f.RepFits) == 0 {
-		return Fit{}, false
+		return Fit{}, nil, false
 	}
+	if math.IsInf(f.XMin, 1) {
+		f.XMin = 0
+	}
+	sort.Strings(f.Files)
 	f.Reps = len(f.RepFits)
 	var slopes, icepts []float64
 	for _, r := range f.RepFits {
@@ -174,7 +195,7 @@ func fitOnly(shape, single Shape, points []Point) (Fit, bool) {
 		lo, hi := tInterval(v)
 		f.SlopeCI = &Interval{lo, hi}
 	}
-	return f, true
+	return f, used, true
 }
 
 // fitRep fits one repetition's points: least squares for Linear with two

@@ -185,7 +185,11 @@ func modelRow(k Key, m *Model) []string {
 			errCell = "n/a (measured 0)"
 		}
 	}
-	return []string{k.String(), m.Name, fit, ci, sizes, fmt.Sprint(m.Reps), hold, errCell}
+	reps := fmt.Sprint(m.Reps)
+	if m.LeftOut > 0 {
+		reps += fmt.Sprintf(" (+%d at one size, left out)", m.LeftOut)
+	}
+	return []string{k.String(), m.Name, fit, ci, sizes, reps, hold, errCell}
 }
 
 type units struct {
@@ -245,9 +249,11 @@ func predCell(p *Prediction, f func(float64) string) string {
 	if p == nil {
 		return "not measured"
 	}
-	s := f(p.Value)
+	s := f(max(0, p.Value))
 	if p.CI != nil {
-		s += " [" + f(p.CI.Lo) + ", " + f(p.CI.Hi) + "]"
+		// Every figure predicted is at least 0: a line's interval that
+		// reaches below is shown from 0.
+		s += " [" + f(max(0, p.CI.Lo)) + ", " + f(p.CI.Hi) + "]"
 	} else {
 		s += " [one rep]"
 	}
