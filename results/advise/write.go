@@ -166,6 +166,9 @@ func modelRow(k Key, m *Model) []string {
 		}
 	default:
 		fit = u.y(m.Intercept) + " + " + u.slope(m.Slope)
+		if m.Slope < 0 {
+			fit = u.y(m.Intercept) + " - " + u.slope(-m.Slope)
+		}
 		if m.SlopeCI != nil {
 			ci = u.slope(m.SlopeCI.Lo) + " .. " + u.slope(m.SlopeCI.Hi)
 		}
