@@ -425,3 +425,22 @@ func TestOneSizeRepetitionLeftOut(t *testing.T) {
 		t.Errorf("hold-out %+v: want 8 measured at 3 (repetition 3's 100 left out) and no error", h)
 	}
 }
+
+// A piecewise fit joins the sizes' means, continues its last segment past
+// the largest size, stays flat below the smallest, and is held out like a
+// line.
+func TestPiecewise(t *testing.T) {
+	ps := []advise.Point{{X: 1, Y: 1, Rep: 1}, {X: 2, Y: 2, Rep: 1}, {X: 3, Y: 4, Rep: 1}, {X: 3, Y: 6, Rep: 1}}
+	f, ok := advise.FitPoints(advise.Piecewise, advise.Mean, ps)
+	if !ok || f.Shape != advise.Piecewise {
+		t.Fatalf("fit %+v", f)
+	}
+	for x, want := range map[float64]float64{0: 1, 1.5: 1.5, 2.5: 3.5, 4: 8} {
+		if got := f.Predict(x).Value; math.Abs(got-want) > 1e-12 {
+			t.Errorf("at %g: %g, want %g", x, got, want)
+		}
+	}
+	if h := f.HoldOut; h == nil || h.Predicted != 3 || h.Measured != 5 || math.Abs(h.Error+0.4) > 1e-12 {
+		t.Errorf("hold-out %+v: want 3 predicted at 3 (the line through 1 and 2), 5 measured, error -0.4", h)
+	}
+}

@@ -29,6 +29,10 @@ const (
 	// Mean is Y = Intercept, whatever the size: a figure per unit (bytes
 	// per connection-minute, CPU per handshake).
 	Mean Shape = "mean"
+	// Piecewise joins each size's mean by straight lines, per repetition,
+	// and continues the last segment past the largest size (flat below
+	// the smallest): for figures that bend, such as p99 against load.
+	Piecewise Shape = "piecewise"
 )
 
 // Interval is a two-sided 95% interval.
@@ -83,9 +87,27 @@ type HoldOut struct {
 type RepFit struct {
 	Slope     float64 `json:"slope"`
 	Intercept float64 `json:"intercept"`
+	// Xs and Ys are a Piecewise fit's sizes and their means, ascending;
+	// Slope is then its last segment's, Intercept the value at Xs[0].
+	Xs []float64 `json:"xs,omitempty"`
+	Ys []float64 `json:"ys,omitempty"`
 }
 
-func (r RepFit) at(x float64) float64 { return r.Intercept + r.Slope*x }
+func (r RepFit) at(x float64) float64 {
+	if len(r.Xs) == 0 {
+		return r.Intercept + r.Slope*x
+	}
+	n := len(r.Xs)
+	switch {
+	case x <= r.Xs[0] || n == 1:
+		return r.Ys[0]
+	case x >= r.Xs[n-1]:
+		return r.Ys[n-1] + r.Slope*(x-r.Xs[n-1])
+	}
+	i := sort.SearchFloat64s(r.Xs, x) // Xs[i-1] < x <= Xs[i]
+	t := (x - r.Xs[i-1]) / (r.Xs[i] - r.Xs[i-1])
+	return r.Ys[i-1] + t*(r.Ys[i]-r.Ys[i-1])
+}
 
 // FitPoints fits shape to points (Linear falls back to single, Ratio or
 // Mean, for a repetition measured at one size) and validates it by
@@ -137,7 +159,7 @@ func fitOnly(shape, single Shape, points []Point) (Fit, []Point, bool) {
 	}
 	sort.Ints(reps)
 	f := Fit{Shape: shape, XMin: math.Inf(1)}
-	if shape == Linear {
+	if shape == Linear || shape == Piecewise {
 		var multi []int
 		for _, r := range reps {
 			if len(distinctX(byRep[r])) >= 2 {
@@ -204,6 +226,25 @@ func fitOnly(shape, single Shape, points []Point) (Fit, []Point, bool) {
 func fitRep(shape, single Shape, ps []Point) (RepFit, Shape, bool) {
 	if shape == Mean || len(distinctX(ps)) < 2 && single == Mean {
 		return RepFit{Intercept: meanY(ps)}, Mean, true
+	}
+	if shape == Piecewise && len(distinctX(ps)) >= 2 {
+		sum, cnt := map[float64]float64{}, map[float64]float64{}
+		for _, p := range ps {
+			sum[p.X] += p.Y
+			cnt[p.X]++
+		}
+		var rf RepFit
+		for x := range sum {
+			rf.Xs = append(rf.Xs, x)
+		}
+		sort.Float64s(rf.Xs)
+		for _, x := range rf.Xs {
+			rf.Ys = append(rf.Ys, sum[x]/cnt[x])
+		}
+		n := len(rf.Xs)
+		rf.Slope = (rf.Ys[n-1] - rf.Ys[n-2]) / (rf.Xs[n-1] - rf.Xs[n-2])
+		rf.Intercept = rf.Ys[0]
+		return rf, Piecewise, true
 	}
 	if len(distinctX(ps)) >= 2 {
 		var sx, sy float64

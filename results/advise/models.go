@@ -271,8 +271,8 @@ func build(k Key, ev []Evidence) *Models {
 	m.BytesMsg = model("bytes-msg", "payload bytes", "wire bytes per delivered message", Linear, Ratio, bytesMsg)
 	m.BytesIdle = model("bytes-idle", "idle connections", "wire bytes per connection-minute", Mean, Mean, bytesIdle)
 	m.Handshake = model("handshake", "clients", "server CPU µs per TLS handshake", Mean, Mean, hs)
-	m.P99 = model("p99", "clients per broadcast", "p99 latency µs", Linear, Mean, p99Fan)
-	m.P99Chat = model("p99-chat", "clients (chat)", "p99 latency µs", Linear, Mean, p99Chat)
+	m.P99 = model("p99", "clients per broadcast", "p99 latency µs", Piecewise, Mean, p99Fan)
+	m.P99Chat = model("p99-chat", "clients (chat)", "p99 latency µs", Piecewise, Mean, p99Chat)
 	if len(shares) > 0 {
 		sort.Float64s(shares)
 		m.EgressShare = shares[len(shares)/2]

@@ -164,6 +164,11 @@ func modelRow(k Key, m *Model) []string {
 		if m.SlopeCI != nil {
 			ci = u.slope(m.SlopeCI.Lo) + " .. " + u.slope(m.SlopeCI.Hi)
 		}
+	case Piecewise:
+		fit = fmt.Sprintf("%s at %s .. %s at %s, then %s", u.y(m.Predict(m.XMin).Value), num(m.XMin), u.y(m.Predict(m.XMax).Value), num(m.XMax), u.slope(m.Slope))
+		if m.SlopeCI != nil {
+			ci = u.slope(m.SlopeCI.Lo) + " .. " + u.slope(m.SlopeCI.Hi) + " (last segment)"
+		}
 	default:
 		fit = u.y(m.Intercept) + " + " + u.slope(m.Slope)
 		if m.Slope < 0 {
