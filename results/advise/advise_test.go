@@ -358,7 +358,8 @@ func TestRankStockProxyBreaksWebSocket(t *testing.T) {
 			ws := fanoutRecord("websocket", rep, n, 0, 0)
 			ws.Error = "upgrade refused: 400 (fix: proxy_set_header Upgrade)"
 			sse := fanoutRecord("sse-lean", rep, n, 5000+int64(n), 0.002+2e-6*float64(n))
-			for _, r := range []*results.Record{&ws, &sse} {
+			idle := idleRecord("sse-lean", rep, n, 20*mib, 20*mib+40*kib*float64(n), 0.004+5e-6*float64(n))
+			for _, r := range []*results.Record{&ws, &sse, &idle} {
 				r.Params.Network = "nginx-stock"
 				recs = append(recs, *r)
 			}

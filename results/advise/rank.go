@@ -316,9 +316,16 @@ func size(w Workload, c candidate, set Set) Row {
 	}
 	var cpuA, cpuPerConn, cpuPerMsg float64
 	cpuKnown := false
+	idleCPU := "not measured"
 	if m.CPUIdle != nil {
 		cpuA, cpuPerConn, cpuKnown = m.CPUIdle.Intercept, m.CPUIdle.Slope, true
+		idleCPU = fmt.Sprintf("%.3g µs", cpuPerConn*1e6)
 		cite(m.CPUIdle.Files...)
+	} else {
+		row.Why = append(row.Why, "CPU per idle connection not measured (no idle records): CPU sized on messages only")
+		if row.Feasible == Feasible {
+			row.Feasible = Unknown
+		}
 	}
 	if cpuMsg != nil {
 		if !cpuKnown {
@@ -326,6 +333,11 @@ func size(w Workload, c candidate, set Set) Row {
 		}
 		cpuPerMsg, cpuKnown = cpuMsg.Slope, true
 		cite(cpuMsg.Files...)
+	} else {
+		row.Why = append(row.Why, "CPU per message not measured (no broadcast records): CPU sized on idle connections only")
+		if row.Feasible == Feasible {
+			row.Feasible = Unknown
+		}
 	}
 	budget := w.CoresPerServer * w.CPUTarget
 	if !cpuKnown {
@@ -339,7 +351,11 @@ func size(w Workload, c candidate, set Set) Row {
 		if head <= 0 {
 			no("a server's own CPU (%.2f cores) exceeds the budget of %.2f", cpuA, budget)
 		} else {
-			needs = append(needs, need{math.Ceil(work / head), fmt.Sprintf("CPU: %.3g cores of work (%.3g µs per connection-second, %.3g µs per message) within %.2f of %g cores per server", work, cpuPerConn*1e6, cpuPerMsg*1e6, budget, w.CoresPerServer)})
+			perMsg := "not measured"
+			if cpuMsg != nil {
+				perMsg = fmt.Sprintf("%.3g µs", cpuPerMsg*1e6)
+			}
+			needs = append(needs, need{math.Ceil(work / head), fmt.Sprintf("CPU: %.3g cores of work (%s per connection-second, %s per message) within %.2f of %g cores per server", work, idleCPU, perMsg, budget, w.CoresPerServer)})
 		}
 	}
 	servers := 1.0
