@@ -445,3 +445,27 @@ func TestPiecewise(t *testing.T) {
 		t.Errorf("hold-out %+v: want 3 predicted at 3 (the line through 1 and 2), 5 measured, error -0.4", h)
 	}
 }
+
+// Without idle records the CPU per connection is not measured: the row is
+// "unknown" and says so, never sized on 0 µs.
+func TestRankNotMeasuredIsUnknown(t *testing.T) {
+	var recs []results.Record
+	for rep := 1; rep <= 2; rep++ {
+		for _, n := range []int{100, 1000} {
+			recs = append(recs, fanoutRecord("websocket", rep, n, 1000+int64(n), 0.002+2e-6*float64(n)))
+		}
+	}
+	w := advise.DefaultWorkload()
+	w.Clients, w.Rate = 500, 1
+	a, err := advise.Rank(w, advise.Build(evidence(recs...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rowOf(t, a, "websocket")
+	if r.Feasible != advise.Unknown || !strings.Contains(strings.Join(r.Why, " "), "CPU per idle connection not measured") || r.RSSGiB != nil {
+		t.Errorf("row %s %q, RSS %v: want unknown, the idle CPU named not measured, no RSS", r.Feasible, r.Why, r.RSSGiB)
+	}
+	if d := strings.Join(r.Decided, " "); !strings.Contains(d, "not measured per connection-second") {
+		t.Errorf("decided %q: want the CPU line to say the idle figure was not measured", d)
+	}
+}
