@@ -3,6 +3,7 @@ package advise
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -245,7 +246,7 @@ func size(w Workload, c candidate, set Set) Row {
 				continue
 			}
 			f := p.Failures[0]
-			no("%s through %s: %s (%s, %s)", p.Transport, net, f.Reason, f.Scenario, f.File)
+			no("%s through %s: %s (%s, %s)", p.Transport, net, shortReason(f.Reason), f.Scenario, f.File)
 			cite(f.File)
 		}
 	}
@@ -267,6 +268,11 @@ func size(w Workload, c candidate, set Set) Row {
 		if iv*0.99 > sloUs {
 			no("short poll's p99 is about its interval (%s measured) > SLO %s: a shorter interval costs more requests and was not measured", usString(iv), time.Duration(w.SLOP99))
 		}
+	}
+
+	if row.Feasible == Infeasible {
+		row.Records = sorted(files)
+		return row
 	}
 
 	// The size each constraint needs.
@@ -363,6 +369,9 @@ func size(w Workload, c candidate, set Set) Row {
 		servers = max(servers, n.servers)
 	}
 	for _, n := range needs {
+		if row.Feasible == Infeasible {
+			break // the sizes do not apply
+		}
 		mark := ""
 		if n.servers == servers {
 			mark = " (decides)"
@@ -478,6 +487,18 @@ func managed(w Workload) Row {
 			"messages are billed in size units (API Gateway: 32 KB): payloads above one unit count more than once"},
 		Records: []string{},
 	}
+}
+
+var fixRE = regexp.MustCompile(`\(fix: ([^)]*)\)`)
+
+// shortReason is a failure's reason up to its first ";", and the fix it
+// names, if any.
+func shortReason(r string) string {
+	short, _, cut := strings.Cut(r, ";")
+	if m := fixRE.FindStringSubmatch(r); m != nil && cut {
+		short += " (fix: " + m[1] + ")"
+	}
+	return short
 }
 
 func scalePrediction(p Prediction, k float64) Prediction {
