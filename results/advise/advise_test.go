@@ -469,3 +469,11 @@ func TestRankNotMeasuredIsUnknown(t *testing.T) {
 		t.Errorf("decided %q: want the CPU line to say the idle figure was not measured", d)
 	}
 }
+
+// A piecewise fit whose last segment falls continues flat past it.
+func TestPiecewiseDoesNotFallPastTheLargestSize(t *testing.T) {
+	f, _ := advise.FitPoints(advise.Piecewise, advise.Mean, []advise.Point{{X: 10, Y: 100, Rep: 1}, {X: 30, Y: 20, Rep: 1}})
+	if got := f.Predict(60).Value; got != 20 {
+		t.Errorf("at 60: %g, want 20 (flat past a falling segment, not -100)", got)
+	}
+}

@@ -30,8 +30,9 @@ const (
 	// per connection-minute, CPU per handshake).
 	Mean Shape = "mean"
 	// Piecewise joins each size's mean by straight lines, per repetition,
-	// and continues the last segment past the largest size (flat below
-	// the smallest): for figures that bend, such as p99 against load.
+	// and continues the last segment past the largest size (flat if it
+	// falls, and flat below the smallest): for figures that bend and do
+	// not fall with load, such as p99.
 	Piecewise Shape = "piecewise"
 )
 
@@ -242,7 +243,9 @@ func fitRep(shape, single Shape, ps []Point) (RepFit, Shape, bool) {
 			rf.Ys = append(rf.Ys, sum[x]/cnt[x])
 		}
 		n := len(rf.Xs)
-		rf.Slope = (rf.Ys[n-1] - rf.Ys[n-2]) / (rf.Xs[n-1] - rf.Xs[n-2])
+		// Past the largest size the figure does not fall: a last
+		// segment that falls (noise, at sizes this close) continues flat.
+		rf.Slope = max(0, (rf.Ys[n-1]-rf.Ys[n-2])/(rf.Xs[n-1]-rf.Xs[n-2]))
 		rf.Intercept = rf.Ys[0]
 		return rf, Piecewise, true
 	}
