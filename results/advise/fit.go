@@ -132,7 +132,7 @@ func FitPoints(shape, single Shape, points []Point) (Fit, bool) {
 	sub, _, ok := fitOnly(shape, single, rest)
 	switch {
 	case !ok || len(distinctX(points)) < 2:
-		f.NotValidated = fmt.Sprintf("measured at one size (%s) only: nothing left to fit once it is held out", num(largest))
+		f.NotValidated = fmt.Sprintf("one size only (%s): nothing to hold out", num(largest))
 	default:
 		measured := meanY(held)
 		pred := sub.Predict(largest).Value
