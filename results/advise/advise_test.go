@@ -384,12 +384,25 @@ func TestRankStockProxyBreaksWebSocket(t *testing.T) {
 	if sse.Key.Network != "nginx-stock" || sse.Feasible != advise.Feasible {
 		t.Errorf("sse-lean: %s via %s %q; want feasible on its nginx-stock records", sse.Feasible, sse.Key.Network, sse.Why)
 	}
+	// TLS ends at the proxy: the same plaintext rows, and a note.
 	w.TLS = true
 	if a, err = advise.Rank(w, set); err != nil {
 		t.Fatal(err)
 	}
-	if r := rowOf(t, a, "websocket+tls"); r.Feasible != advise.Infeasible {
-		t.Errorf("websocket+tls behind stock nginx: %s %q; want infeasible from the plaintext records through it", r.Feasible, r.Why)
+	if r := rowOf(t, a, "websocket"); r.Feasible != advise.Infeasible || !strings.Contains(strings.Join(a.Notes, " "), "TLS ends at nginx") {
+		t.Errorf("websocket behind stock nginx over TLS: %s %q, notes %q; want infeasible and TLS ending at the proxy noted", r.Feasible, r.Why, a.Notes)
+	}
+	// A failure through the proxy is cited by its reason up to the first
+	// ";" and the fix it names.
+	set.Models = append(set.Models, &advise.Models{Key: advise.Key{Transport: "websocket", Family: "websocket", Implementation: "pushbench", Network: "haproxy-stock"},
+		Failures: []advise.Failure{{Scenario: "latency", Kind: "broadcast", X: 20, Reason: "error: refused; more (fix: a tunnel timeout)", File: "h.json"}}})
+	w.Proxy = "haproxy"
+	w.TLS = false
+	if a, err = advise.Rank(w, set); err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(t, a, "websocket"); r.Feasible != advise.Infeasible || !strings.Contains(strings.Join(r.Why, " "), "error: refused (fix: a tunnel timeout)") {
+		t.Errorf("websocket behind stock haproxy: %s %q; want infeasible with the short reason and its fix", r.Feasible, r.Why)
 	}
 }
 

@@ -101,6 +101,9 @@ func Rank(w Workload, set Set) (Advice, error) {
 		a.Rows = append(a.Rows, managed(w))
 	}
 	sort.SliceStable(a.Rows, func(i, j int) bool { return rowLess(a.Rows[i], a.Rows[j]) })
+	if w.TLS && w.Proxy != "" {
+		a.Notes = append(a.Notes, fmt.Sprintf("TLS ends at %s: the servers behind it are sized on plaintext records, and the proxy's own cost (its TLS included) is not in the figures", w.Proxy))
+	}
 	a.Notes = append(a.Notes,
 		fmt.Sprintf("sizes are planned at %.0f%% of each server's %g cores and at the upper end of the p99 interval; CPU figures were measured on one pinned core and are assumed to scale with cores", w.CPUTarget*100, w.CoresPerServer),
 		"kernel memory per socket: not measured by any record (RSS does not show it); measure it as the growth of Slab in /proc/meminfo, or of a cgroup's memory.stat (sock and slab), while idle connections are opened",
@@ -143,7 +146,10 @@ func candidates(w Workload, models []*Models) []candidate {
 		}
 		pick := plain
 		var why []string
-		if w.TLS {
+		// Behind a proxy, TLS ends at the proxy: the servers speak
+		// plaintext to it (Rank notes that the proxy's TLS cost is not
+		// measured).
+		if w.TLS && w.Proxy == "" {
 			if len(tlsVariants) > 0 {
 				pick = tlsVariants
 			} else {
