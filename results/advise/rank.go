@@ -271,6 +271,9 @@ func size(w Workload, c candidate, set Set) Row {
 	if m.Facts.PollInterval && m.PollInterval > 0 {
 		iv := m.PollInterval * 1e6
 		row.Decided = append(row.Decided, fmt.Sprintf("short poll: latency is interval/2 on average and its p99 about the interval (%s measured)", usString(iv)))
+		if m.P99 != nil {
+			cite(m.P99.Files...)
+		}
 		if iv*0.99 > sloUs {
 			no("short poll's p99 is about its interval (%s measured) > SLO %s: a shorter interval costs more requests and was not measured", usString(iv), time.Duration(w.SLOP99))
 		}
