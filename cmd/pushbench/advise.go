@@ -35,6 +35,9 @@ cores_per_server, cpu_target, prices: {core_hour, gib_hour, gb_egress,
 managed_conn_minute_million, managed_message_million}); flags given
 override the file.
 
+With --calibrate it first runs a short measurement on this machine and
+adds its folder to the evidence.
+
 Exit status: 0 ranked, 1 the evidence could not be read, 2 bad flags or
 a workload that makes no sense (a negative rate, an SLO below the raw-TCP
 floor's measured p99), with the reason.
@@ -48,13 +51,15 @@ const adviseExamples = `  pushbench advise --clients 200000 --rate 1/min --paylo
 
 // adviseOpts is what advise's flags set.
 type adviseOpts struct {
-	w        advise.Workload
-	file     string
-	format   string
-	clients  int
-	payload  int64
-	slo      time.Duration
-	rate, cm rateFlag
+	w            advise.Workload
+	file         string
+	format       string
+	calibrate    bool
+	calibrateOut string
+	clients      int
+	payload      int64
+	slo          time.Duration
+	rate, cm     rateFlag
 }
 
 // rateFlag is a --rate value: "10/s", "1/min", "2/h" or a number per
@@ -93,6 +98,7 @@ func adviseCLI(o *adviseOpts, stderr io.Writer) *cli {
 	c.help = help{doc: adviseDoc, examples: adviseExamples, groups: []flagGroup{
 		{"Workload", []string{"workload", "clients", "rate", "fanout", "payload", "client-msgs", "tabs", "tls", "proxy", "proxy-tuned", "resume", "slo-p99"}},
 		{"Servers and prices", []string{"cores-per-server", "cpu-target", "price-core-hour", "price-gib-hour", "price-gb-egress", "price-managed-conn-minute", "price-managed-message"}},
+		{"Evidence", []string{"calibrate", "calibrate-out"}},
 		{"Output", []string{"format"}},
 	}}
 	w := &o.w
@@ -124,6 +130,10 @@ func adviseCLI(o *adviseOpts, stderr io.Writer) *cli {
 	price(&w.Prices.ManagedConnMinuteMillion, "price-managed-conn-minute", "a managed WebSocket service's price per million connection-minutes (adds its row)")
 	price(&w.Prices.ManagedMessageMillion, "price-managed-message", "a managed WebSocket service's price per million messages (adds its row)")
 	c.String(&o.format, "format", "text", "output: text, markdown or json")
+	calib := o.calibrate
+	c.Bool(&o.calibrate, "calibrate", "first measure this machine (idle, fanout, throughput and chat at three sizes, two repetitions on loopback; several minutes, with progress lines) and add that folder to the evidence")
+	o.calibrate = calib
+	c.String(&o.calibrateOut, "calibrate-out", o.calibrateOut, "where --calibrate writes its results (default out/calibrate-TIMESTAMP)")
 	return c
 }
 
@@ -143,7 +153,7 @@ func runAdvise(args []string, stdout, stderr io.Writer) error {
 		if err := advise.ParseWorkload(b, &w); err != nil {
 			return usageError{fmt.Sprintf("--workload %s: %v", o.file, err)}
 		}
-		o = adviseOpts{w: w}
+		o = adviseOpts{w: w, calibrate: o.calibrate, calibrateOut: o.calibrateOut}
 		if dirs, err = adviseCLI(&o, io.Discard).parseInterspersed(args, true); err != nil {
 			return err
 		}
@@ -153,6 +163,13 @@ func runAdvise(args []string, stdout, stderr io.Writer) error {
 	case advise.FormatText, advise.FormatMarkdown, advise.FormatJSON:
 	default:
 		return usageError{fmt.Sprintf("--format %s: allowed text, markdown or json", quoteIfNeeded(o.format))}
+	}
+	if o.calibrate {
+		d, err := calibrate(o.calibrateOut, stderr)
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, d)
 	}
 	if len(dirs) == 0 {
 		d, err := latestBench()

@@ -130,3 +130,50 @@ func TestAdviseWorkloadFileAndFlags(t *testing.T) {
 		}
 	}
 }
+
+// --calibrate measures this machine first (a reduced plan here: sse-lean,
+// idle and fanout at two sizes, two repetitions) and ranks on what it
+// measured: the folder holds the records the rows cite.
+func TestAdviseCalibrate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the harness (-short)")
+	}
+	t.Setenv(cliEnv, "1") // the harness's server children are this binary, acting as pushbench
+	saved := calibrationPlan
+	t.Cleanup(func() { calibrationPlan = saved })
+	calibrationPlan.steps = []calibrationStep{{scenario: "idle", clients: []int{5, 10}}, {scenario: "fanout", clients: []int{5, 10}}}
+	calibrationPlan.transports = []string{"sse-lean"}
+	dir := filepath.Join(t.TempDir(), "cal")
+	var out, errOut bytes.Buffer
+	code := run([]string{"advise", "--calibrate", "--calibrate-out", dir, "--clients", "20", "--rate", "1/s", "--slo-p99", "5s", "--format", "json"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "calibrating on this machine into "+dir) {
+		t.Errorf("stderr lacks the calibration line:\n%s", errOut.String())
+	}
+	var o advise.Output
+	if err := json.Unmarshal(out.Bytes(), &o); err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Evidence) != 1 || o.Evidence[0] != dir {
+		t.Errorf("evidence %q, want the calibration folder alone", o.Evidence)
+	}
+	if len(o.Models.Models) != 1 || o.Models.Models[0].Transport != "sse-lean" {
+		t.Fatalf("models %+v, want sse-lean's", o.Models.Models)
+	}
+	m := o.Models.Models[0]
+	if m.RSS == nil || m.RSS.Reps != 2 || m.RSS.HoldOut == nil || m.P99 == nil || m.P99.XMax != 10 {
+		t.Errorf("sse-lean models: rss %+v, p99 %+v; want two repetitions, a hold-out, p99 fitted to 10 clients", m.RSS, m.P99)
+	}
+	for _, r := range o.Advice.Rows {
+		if len(r.Records) == 0 {
+			t.Errorf("%s cites no record", r.Key)
+		}
+		for _, f := range r.Records {
+			if !strings.HasPrefix(f, dir) {
+				t.Errorf("%s cites %s, outside the calibration folder", r.Key, f)
+			}
+		}
+	}
+}
