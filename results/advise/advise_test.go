@@ -490,3 +490,21 @@ func TestPiecewiseDoesNotFallPastTheLargestSize(t *testing.T) {
 		t.Errorf("at 60: %g, want 20 (flat past a falling segment, not -100)", got)
 	}
 }
+
+// Managed-service prices add a row priced per connection-minute and per
+// message, never called feasible: it was not measured.
+func TestRankManagedRow(t *testing.T) {
+	w := advise.DefaultWorkload()
+	w.Clients, w.Rate = 1000, 1
+	w.Prices.ManagedConnMinuteMillion, w.Prices.ManagedMessageMillion = 0.25, 1
+	a, err := advise.Rank(w, advise.Build(browserSet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rowOf(t, a, "managed websocket")
+	// 1,000 connections x 730 h x 60 min, and 1,000 deliveries/s x 730 h x 3,600 s.
+	want := 1000*730*60/1e6*0.25 + 1000*730*3600/1e6*1
+	if r.CostMonth == nil || math.Abs(*r.CostMonth-want) > 1e-6 || r.Feasible != advise.Unknown {
+		t.Errorf("managed row %+v: want cost %.2f and feasibility unknown", r, want)
+	}
+}
