@@ -281,6 +281,9 @@ func (s *sizer) fill(servers float64) {
 	if s.cpuMsg != nil {
 		far(s.cpuMsg.Predict(w.Delivered()/servers), "CPU per message", s.cpuMsg.XMax, "messages/s")
 	}
+	if m.BytesMsg != nil {
+		far(m.BytesMsg.Predict(float64(w.Payload)), "bytes per message", m.BytesMsg.XMax, "payload bytes")
+	}
 	egress, egressKnown := egressPerSecond(w, m, perConns, servers)
 	if egressKnown {
 		gb := egress * HoursPerMonth * 3600 / 1e9
