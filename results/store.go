@@ -39,8 +39,7 @@ func (s *Store) Add(r Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r.Schema = SchemaVersion
-	name := fmt.Sprintf("%03d-%s-step%d-%s-rep%d.json", len(s.records)+1, safe(r.Scenario), r.Step, safe(r.Transport), r.Repetition)
-	n, err := writeJSON(filepath.Join(s.Dir, "records", name), r)
+	n, err := writeJSON(filepath.Join(s.Dir, "records", RecordFileName(len(s.records)+1, r)), r)
 	s.written += n
 	if err != nil {
 		return err
@@ -71,6 +70,13 @@ func (s *Store) Records() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Record(nil), s.records...)
+}
+
+// RecordFileName is the name under records/ of the n-th record added
+// (1-based): Load returns records in that order, so the i-th record Load
+// returns was written as RecordFileName(i+1, r).
+func RecordFileName(n int, r Record) string {
+	return fmt.Sprintf("%03d-%s-step%d-%s-rep%d.json", n, safe(r.Scenario), r.Step, safe(r.Transport), r.Repetition)
 }
 
 // File is the layout of results.json.

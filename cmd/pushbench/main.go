@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 
+	"github.com/pushbench/pushbench/results/advise"
 	_ "github.com/pushbench/pushbench/transports/all"
 )
 
@@ -25,6 +26,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":      {"serve every transport with a built-in publisher", runServe, func(w io.Writer) *cli { return serveCLI(new(serveOpts), w) }},
 	"run":        {"run scenarios against every transport and record the results", runRun, func(w io.Writer) *cli { return runCLI(new(runOpts), w) }},
+	"advise":     {"size a workload on each measured transport: servers, memory, cost, p99, with the evidence", runAdvise, func(w io.Writer) *cli { return adviseCLI(&adviseOpts{w: advise.DefaultWorkload()}, w) }},
 	"compare":    {"compare two runs (benchstat-style); exit 1 on a significant regression", runCompare, func(w io.Writer) *cli { return compareCLI(new(compareOpts), w) }},
 	"report":     {"re-render a run's tables, plots and report from its results.json", runReport, func(w io.Writer) *cli { return reportCLI(new(string), w) }},
 	"transports": {"list the registered transports", runTransports, transportsCLI},
