@@ -86,6 +86,68 @@ func Saturation(cpu, wait, cores float64) string {
 	return ""
 }
 
+// PeakSaturatedAt is the share of its cores over PeakEvery above which a
+// load generator is taken to have been the bottleneck for that burst.
+const (
+	PeakSaturatedAt = 0.95
+	PeakEvery       = 100 * time.Millisecond
+)
+
+// cpuPeak samples this process's CPU every PeakEvery and keeps the highest
+// share of its cores used over one interval.
+type cpuPeak struct {
+	stop, done chan struct{}
+	peak       float64
+}
+
+func watchCPUPeak(cores float64) *cpuPeak {
+	p := &cpuPeak{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		tick := time.NewTicker(PeakEvery)
+		defer tick.Stop()
+		last, err := proc.Read(os.Getpid())
+		for err == nil {
+			select {
+			case <-p.stop:
+				return
+			case <-tick.C:
+			}
+			var now proc.Sample
+			if now, err = proc.Read(os.Getpid()); err == nil {
+				if dt := now.At.Sub(last.At).Seconds(); dt > 0 {
+					p.peak = max(p.peak, (now.CPU-last.CPU).Seconds()/dt/cores)
+				}
+				last = now
+			}
+		}
+		<-p.stop
+	}()
+	return p
+}
+
+// Stop ends the sampling and returns the peak (nil-safe, idempotent
+// through the caller's ownership).
+func (p *cpuPeak) Stop() float64 {
+	if p == nil {
+		return 0
+	}
+	close(p.stop)
+	<-p.done
+	return p.peak
+}
+
+// peakVerdict records the window's 100 ms CPU peak in res and, past
+// PeakSaturatedAt, says the generator was saturated in a burst (when
+// nothing else already did).
+func peakVerdict(res *results.Resources, peak float64) {
+	res.CPUPeak = peak
+	if peak > PeakSaturatedAt && res.Saturated == "" {
+		res.Saturated = fmt.Sprintf("load generator at %.0f%% of %g CPU over %v at least once (a burst the window's mean of %.0f%% hides)",
+			100*peak, res.Cores, PeakEvery, 100*res.CPUUtilization)
+	}
+}
+
 // LoopLagSaturated is how far behind its schedule a reactor loop may run
 // before the load generator is taken to be the bottleneck: its reads, and
 // the latencies timed at them, waited that long.

@@ -89,3 +89,25 @@ func TestLoopLagPastTheLimitIsSaturation(t *testing.T) {
 		t.Errorf("an earlier verdict was replaced: %q", res.Saturated)
 	}
 }
+
+// TestCPUPeakSeesABurst: the 100 ms sampler sees a busy loop, and a peak
+// past the threshold is a saturation verdict naming the burst and the mean.
+func TestCPUPeakSeesABurst(t *testing.T) {
+	p := watchCPUPeak(1)
+	end := time.Now().Add(350 * time.Millisecond)
+	for x := 0; time.Now().Before(end); x++ { // bounded by time: a burst on this goroutine
+	}
+	if peak := p.Stop(); peak < 0.2 {
+		t.Errorf("peak %.2f of one core during a busy loop", peak)
+	}
+	res := results.Resources{Cores: 1, CPUUtilization: 0.3}
+	peakVerdict(&res, 0.99)
+	if !strings.Contains(res.Saturated, "99%") || !strings.Contains(res.Saturated, "30%") {
+		t.Errorf("99%% peak over a 30%% mean: %q", res.Saturated)
+	}
+	res = results.Resources{Cores: 1, CPUUtilization: 0.3}
+	peakVerdict(&res, 0.6)
+	if res.Saturated != "" || res.CPUPeak != 0.6 {
+		t.Errorf("60%% peak: %+v", res)
+	}
+}

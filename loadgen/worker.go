@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -36,8 +37,9 @@ import (
 type Worker struct {
 	mu     sync.Mutex
 	gen    *Generator
-	before Sample // before the first client
-	s0     Sample // at the window's start
+	before Sample   // before the first client
+	peak   *cpuPeak // the current window's CPU peak, from its start
+	s0     Sample   // at the window's start
 	t0     time.Time
 	ctx    context.Context // the worker's life: ends pending calls on shutdown
 	// Allowed are the targets beyond loopback the operator allowed this
@@ -89,9 +91,10 @@ func (w *Worker) MaxClients(upstream bool) int {
 // Close closes the generator, if any.
 func (w *Worker) Close() {
 	w.mu.Lock()
-	g := w.gen
-	w.gen = nil
+	g, peak := w.gen, w.peak
+	w.gen, w.peak = nil, nil
 	w.mu.Unlock()
+	peak.Stop()
 	if g != nil {
 		g.Close()
 	}
@@ -248,7 +251,10 @@ func (w *Worker) window(rw http.ResponseWriter, r *http.Request, g *Generator, w
 	g.StartWindow(ws.Base, ws.Limit)
 	w.mu.Lock()
 	w.s0, w.t0 = s0, time.Now()
+	old := w.peak
+	w.peak = watchCPUPeak(float64(runtime.GOMAXPROCS(0)))
 	w.mu.Unlock()
+	old.Stop()
 	reply(rw, struct{}{})
 }
 
@@ -268,8 +274,10 @@ func (w *Worker) report(rw http.ResponseWriter, r *http.Request, g *Generator, _
 	}
 	win := g.Window(published)
 	w.mu.Lock()
-	before, s0, t0 := w.before, w.s0, w.t0
+	before, s0, t0, peak := w.before, w.s0, w.t0, w.peak
+	w.peak = nil
 	w.mu.Unlock()
+	cpuPeak := peak.Stop()
 	s1 := SampleSelf()
 	rep, err := win.Encode()
 	if err != nil {
@@ -278,6 +286,9 @@ func (w *Worker) report(rw http.ResponseWriter, r *http.Request, g *Generator, _
 	}
 	rep.Self = Usage(before, s0, s1, time.Since(t0), win.Clients, win.Delivered)
 	lagVerdict(&rep.Self, win.LoopLag)
+	if peak != nil {
+		peakVerdict(&rep.Self, cpuPeak)
+	}
 	rep.PID = os.Getpid()
 	reply(rw, rep)
 }

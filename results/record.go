@@ -329,6 +329,9 @@ type Resources struct {
 	// Record.Loadgen): CPU used as a share of the cores it may use, the
 	// cores, GC pauses, and the share of its CPU an in-process proxy took.
 	CPUUtilization float64 `json:"cpu_utilization,omitempty"` // 0..1 of Cores
+	// CPUPeak is the highest share of Cores used over any 100 ms of the
+	// window (the load generator's workers): a burst the mean hides.
+	CPUPeak float64 `json:"cpu_peak_100ms,omitempty"`
 	// RunWaitShare is the time its threads were runnable but waited for a
 	// CPU, as a share of Cores over the window (the kernel's schedstat):
 	// CPU it wanted and did not get, because the machine was busy.
