@@ -6,9 +6,11 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -86,11 +88,38 @@ func (f *figure) draw(c draw.Canvas) {
 	}
 	legendW := f.legend.Rectangle(c).Size().X + 2*pad
 	pc := draw.Crop(c, yW, -legendW, xH, -pad/2)
+	title := p.Title.Text
+	defer func() { p.Title.Text = title }()
+	p.Title.Text = wrap(p.Title.TextStyle, title, pc.Size().X)
 	data := p.DataCanvas(pc)
 	p.Draw(pc)
 	c.FillText(xSty, vg.Point{X: data.Center().X, Y: c.Min.Y + pad/2}, xLabel)
 	c.FillText(ySty, vg.Point{X: c.Min.X + pad/2, Y: data.Center().Y}, yLabel)
 	f.legend.Draw(draw.Crop(c, c.Size().X-legendW+pad, -pad, 0, data.Max.Y-c.Max.Y))
+}
+
+// wrap breaks s into lines at spaces so that each line fits width in
+// style sty (a word longer than width keeps a line of its own): gonum/plot
+// centres a title over the plot and cuts off what does not fit on both
+// sides.
+func wrap(sty text.Style, s string, width vg.Length) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case sty.Width(line+" "+w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // save writes the figure as PNG and SVG.
