@@ -195,9 +195,9 @@ func TestImplementationSectionRowsAndC9(t *testing.T) {
 		t.Errorf("sse rows %s, want pushbench's own first, then in order of appearance", got)
 	}
 	for impl, want := range map[string]map[string]string{
-		"pushbench":  {"version": "-", "model": "event loop, Go", "p50": "550µs", "p99": "1.1ms", "B/msg": "140", "server RSS/idle conn": "19.5 KiB", "server µs CPU/conn-s": "3.00", "largest fanout within SLO": "5000"},
-		"nchan":      {"version": "1.3.6", "model": "event loop, C (nginx)", "p50": "2.55ms", "p99": "5.1ms", "B/msg": "180", "server RSS/idle conn": "11.7 KiB", "server µs CPU/conn-s": "2.00", "largest fanout within SLO": "10k+ (largest step tried)"},
-		"centrifugo": {"version": "6.9.1", "p99": "3.1ms", "B/msg": "230", "server RSS/idle conn": "15.6 KiB", "server µs CPU/conn-s": "5.00", "largest fanout within SLO": "not run"},
+		"pushbench":  {"version": "-", "model": "event loop", "runtime": "Go", "p50": "550µs", "p99": "1.1ms", "B/msg": "140", "server RSS/idle conn": "19.5 KiB", "server µs CPU/conn-s": "3.00", "largest fanout within SLO": "5000"},
+		"nchan":      {"version": "1.3.6", "model": "event loop", "runtime": "C (nginx)", "p50": "2.55ms", "p99": "5.1ms", "B/msg": "180", "server RSS/idle conn": "11.7 KiB", "server µs CPU/conn-s": "2.00", "largest fanout within SLO": "10k+ (largest step tried)"},
+		"centrifugo": {"version": "6.9.1", "model": "goroutine per connection", "runtime": "Go", "p99": "3.1ms", "B/msg": "230", "server RSS/idle conn": "15.6 KiB", "server µs CPU/conn-s": "5.00", "largest fanout within SLO": "not run"},
 	} {
 		for col, v := range want {
 			if got := sse[impl][col]; got != v {
@@ -322,11 +322,12 @@ func TestRemoteTargetTablesNotMeasured(t *testing.T) {
 
 // Records of two implementations of one transport are never one group:
 // each has its own row and median in the scenario tables, and its own
-// capacity in the fanout summary.
+// capacity in the fanout summary. Rows are grouped by server model:
+// centrifugo's (a model of its own here) come after the event loops'.
 func TestImplementationsNotPooled(t *testing.T) {
 	rep := report.Build(threeImplementations())
 	lat := tableRows(t, rep, "latency", "Delivery and latency")
-	if got := lat[""]["order"]; got != "longpoll,longpoll (nchan 1.3.6),sse,sse (nchan 1.3.6),sse (centrifugo 6.9.1),sse-lean,websocket,websocket (nchan 1.3.6),websocket (centrifugo 6.9.1)" {
+	if got := lat[""]["order"]; got != "longpoll,longpoll (nchan 1.3.6),sse,sse (nchan 1.3.6),sse-lean,websocket,websocket (nchan 1.3.6),sse (centrifugo 6.9.1),websocket (centrifugo 6.9.1)" {
 		t.Errorf("latency rows %s", got)
 	}
 	// Pooled, sse's nine repetitions would have a p99 median of 3.1ms and
