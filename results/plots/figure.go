@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -17,6 +18,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/scenarios"
 )
 
 // Every chart is Width x Height; PNGs are rendered at DPI, so they are
@@ -36,6 +38,11 @@ type figure struct {
 	// marks are suffixes for legend names, such as a saturated load
 	// generator's "‡ load generator saturated", applied when drawn.
 	marks map[string]string
+	// models are the server models of the entries' transports when the
+	// chart sets several implementations side by side: the legend then
+	// lists its entries under each model's name (scenarios.Models' order),
+	// reference lines last.
+	models map[string]string
 }
 
 type entry struct {
@@ -57,12 +64,67 @@ func (f *figure) add(name string, thumbs ...plot.Thumbnailer) {
 	f.entries = append(f.entries, entry{name, thumbs})
 }
 
-// buildLegend fills the legend from the entries, marks applied; once.
+// buildLegend fills the legend from legendEntries, marks applied; once.
 func (f *figure) buildLegend() {
-	for _, e := range f.entries {
+	for _, e := range f.legendEntries() {
 		f.legend.Add(e.name+f.marks[e.name], e.thumbs...)
 	}
 	f.entries = nil
+}
+
+// legendEntries are the entries in legend order: as added, or, when the
+// figure has models, under a heading per model (a line without a
+// thumbnail), each model's entries as added, then the reference lines.
+func (f *figure) legendEntries() []entry {
+	if len(f.models) == 0 {
+		return f.entries
+	}
+	var out []entry
+	for _, m := range f.modelOrder() {
+		out = append(out, entry{name: modelHeading(m)})
+		for _, e := range f.entries {
+			if em, ok := f.models[e.name]; ok && em == m {
+				out = append(out, e)
+			}
+		}
+	}
+	for _, e := range f.entries {
+		if _, ok := f.models[e.name]; !ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// modelOrder is the models of the entries: scenarios.Models' first, in
+// its order, then others as they come.
+func (f *figure) modelOrder() []string {
+	var seen []string
+	for _, e := range f.entries {
+		if m, ok := f.models[e.name]; ok && !slices.Contains(seen, m) {
+			seen = append(seen, m)
+		}
+	}
+	var out []string
+	for _, m := range scenarios.Models {
+		if slices.Contains(seen, m) {
+			out = append(out, m)
+		}
+	}
+	for _, m := range seen {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// modelHeading is the legend line above a model's entries.
+func modelHeading(model string) string {
+	if model == "" {
+		return "model not given:"
+	}
+	return model + ":"
 }
 
 // draw draws the figure onto c. The axis labels are drawn here, centred

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"html"
+	"slices"
 	"strings"
 	"testing"
 
@@ -485,25 +486,57 @@ func TestImplementationSectionRendered(t *testing.T) {
 }
 
 // The plots never pool two implementations of a transport into one line:
-// another implementation's records become a series of their own, in the
-// transport's colour with a dash of its own; pushbench's stay as they are.
+// another implementation's records become a series of their own with a
+// dash of its own; pushbench's keep their names. Every series is coloured
+// by its server's model: a shade of the model's hue family, one shade per
+// transport family, so one model's implementations share a transport's
+// shade and two models never share a colour; the floor stays black.
 func TestPlotViewSeparatesImplementations(t *testing.T) {
-	recs := threeImplementations()
+	recs := append(threeImplementations(), implLatency(jetty, "sse", [3]int64{9000, 9100, 9200}, 200)...)
+	recs = append(recs, implLatency(nil, "rawtcp", [3]int64{500, 550, 600}, 90)...)
 	view := report.PlotView(recs)
-	series := map[string]string{} // series -> implementation
+	series := map[string]string{}  // series -> implementation
+	colours := map[string]string{} // series -> colour
 	for i, r := range view {
-		im := results.ImplementationOf(recs[i]).Name
-		if prev, ok := series[r.Transport]; ok && prev != im {
-			t.Fatalf("series %q holds %s and %s records", r.Transport, prev, im)
+		im := results.ImplementationOf(recs[i])
+		if prev, ok := series[r.Transport]; ok && prev != im.Name {
+			t.Fatalf("series %q holds %s and %s records", r.Transport, prev, im.Name)
 		}
-		series[r.Transport] = im
+		series[r.Transport] = im.Name
 		orig, _ := results.FactsOf(recs[i])
 		got, _ := results.FactsOf(r)
-		if im == "pushbench" && r.Transport != recs[i].Transport {
+		colours[r.Transport] = got.Style.Color
+		if im.Name == "pushbench" && r.Transport != recs[i].Transport {
 			t.Errorf("pushbench's %s renamed %q", recs[i].Transport, r.Transport)
 		}
-		if im != "pushbench" && (got.Style.Color != orig.Style.Color || len(got.Style.Dashes) == 0) {
-			t.Errorf("%s: style %+v, want %s's colour with a dash", r.Transport, got.Style, recs[i].Transport)
+		if im.Name != "pushbench" && len(got.Style.Dashes) == 0 {
+			t.Errorf("%s: no dash of its own", r.Transport)
+		}
+		if orig.Floor {
+			if got.Style.Color != orig.Style.Color {
+				t.Errorf("the floor %s recoloured %s", r.Transport, got.Style.Color)
+			}
+			continue
+		}
+		family, ok := report.ModelShades[im.Model]
+		if !ok {
+			family = report.OtherShades
+		}
+		if !slices.Contains(family, got.Style.Color) {
+			t.Errorf("%s (%s): colour %s not of its model's hue family %v", r.Transport, im.Model, got.Style.Color, family)
+		}
+	}
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"sse", "sse · nchan", true},               // one model, one transport family
+		{"sse", "websocket", false},                // one implementation, two transports
+		{"sse", "sse · jetty", false},              // event loop vs thread pool
+		{"sse · nchan", "sse · centrifugo", false}, // event loop vs a model of its own
+	} {
+		if (colours[c.a] == colours[c.b]) != c.same {
+			t.Errorf("%s %s, %s %s: same colour should be %v", c.a, colours[c.a], c.b, colours[c.b], c.same)
 		}
 	}
 	if len(report.PlotView(recs[:1])) != 1 {
