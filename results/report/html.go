@@ -64,7 +64,7 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom
 .alert{background:#fff0f0;border-left:4px solid #c00;padding:.4em .8em;margin:.3em 0;font-weight:600}
 table{border-collapse:collapse;margin:.6em 0;font-size:13px;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #ccc;padding:.2em .4em;text-align:right;white-space:nowrap}
-td.name{white-space:normal;min-width:9em}.name,.words{text-align:left}
+td.name{white-space:normal;min-width:9em}td.words{white-space:normal;min-width:5em}.name,.words{text-align:left}
 th{background:#f3f3f3;white-space:normal;vertical-align:bottom;min-width:3em}td:first-child,th:first-child{text-align:left}
 .note{color:#555;font-size:.92em}.plot{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}
 .supported{color:#05670a;font-weight:600}.contradicted{color:#b00;font-weight:600}.mixed{color:#8a5a00;font-weight:600}.not{color:#777}

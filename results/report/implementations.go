@@ -340,7 +340,7 @@ func implementationSection(byScenario map[string][]*group, impls []results.Imple
 			}
 		}
 	}
-	note := fmt.Sprintf("p50, p99 and B/msg from the %s scenario (its first step), server RSS and CPU per connection from the %s scenario (its largest step with a qualifying repetition): each the median over the qualifying repetitions. Idle conns held: that step's clients, then the larger steps that failed or were excluded. "+
+	note := fmt.Sprintf("p50, p99 and B/msg from the %s scenario (its first step), server RSS and CPU per connection from the %s scenario (its largest step with a qualifying repetition): each the median over the qualifying repetitions. Idle conns held: that step's clients, then the larger steps that failed or were excluded (N+: it was the largest step tried). "+
 		"Largest fanout within SLO: the largest client count of the %s scenario whose p99 (median of repetitions) met the scenario's SLO with nothing lost; N+: no step above it missed the SLO, so the limit is higher; (… excluded): steps whose measurement cannot be trusted, never a limit. "+
 		"not run: no record of that scenario; not measured: the server runs elsewhere, its CPU and memory are not sampled; excluded: no repetition qualified. "+
 		"Left out: %d of %d records of these scenarios: errors, interruptions, counts that do not reconcile, a saturated load generator or publisher, and in the latency and idle scenarios loss, duplicates, reorderings or unexpected messages too (in fanout these fail the step instead).",

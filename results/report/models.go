@@ -74,7 +74,8 @@ func withModels(sec Section, groups []*group) Section {
 // clients of the idle step the section reads (the largest with a
 // qualifying repetition), then the larger steps that failed (an error in
 // some repetition) or were excluded, never a step left unrun because an
-// earlier one failed.
+// earlier one failed; "N+ (largest step tried)" when no larger step was
+// tried, so it may hold more.
 func (f *implFigures) idleHeldCell() string {
 	switch {
 	case !f.idleRan:
@@ -103,7 +104,7 @@ func (f *implFigures) idleHeldCell() string {
 		}
 	}
 	if len(above) == 0 {
-		return num(float64(held))
+		return num(float64(held)) + "+ (largest step tried)"
 	}
 	return num(float64(held)) + " (" + strings.Join(above, ", ") + ")"
 }
