@@ -23,9 +23,13 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	prog := newProgress(r.cfg.Log, r.cfg.Terminal, fmt.Sprintf("%s/%s rep %d", sc.Name, tr.Name, rep))
 	defer prog.stop()
 	steps := sc.Steps()
+	var srv *servers
 	fail := func(from int, err error) {
 		for _, st := range steps[from:] {
 			rec := r.baseRecord(sc, st, tr, rep)
+			if srv != nil { // the steps left unrun after one failed name the server, as the others do
+				srv.describe(&rec)
+			}
 			rec.Error = err.Error()
 			r.add(rec)
 		}

@@ -75,15 +75,15 @@ func withModels(sec Section, groups []*group) Section {
 // qualifying repetition), then the larger steps that failed (an error in
 // some repetition) or were excluded, never a step left unrun because an
 // earlier one failed; "N+ (largest step tried)" when no larger step was
-// tried, so it may hold more.
+// tried, so it may hold more; "none (N failed)" when no step held.
 func (f *implFigures) idleHeldCell() string {
-	switch {
-	case !f.idleRan:
+	if !f.idleRan {
 		return cellNotRun
-	case f.idlePick == nil:
-		return cellExcluded
 	}
-	held := f.idlePick.first().Params.Clients
+	held := 0
+	if f.idlePick != nil {
+		held = f.idlePick.first().Params.Clients
+	}
 	var above []string
 	for _, g := range f.idle {
 		n := g.first().Params.Clients
@@ -103,7 +103,12 @@ func (f *implFigures) idleHeldCell() string {
 			above = append(above, num(float64(n))+" "+why)
 		}
 	}
-	if len(above) == 0 {
+	switch {
+	case held == 0 && len(above) == 0:
+		return cellExcluded
+	case held == 0:
+		return "none (" + strings.Join(above, ", ") + ")"
+	case len(above) == 0:
 		return num(float64(held)) + "+ (largest step tried)"
 	}
 	return num(float64(held)) + " (" + strings.Join(above, ", ") + ")"

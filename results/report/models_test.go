@@ -103,10 +103,12 @@ func stacksIdle(im *results.Implementation, tr string, held int, rss float64) []
 func TestIdleHeldFromTheStacksRamp(t *testing.T) {
 	php := &results.Implementation{Name: "php-fpm", Version: "8.2", Model: "process per connection", Runtime: "PHP 8.2", Local: true}
 	recs := append(stacksIdle(nil, "sse", 50000, 20_000), stacksIdle(php, "sse", 1000, 2<<20)...)
+	recs = append(recs, stacksIdle(jetty, "sse", 500, 1<<20)...)
 	sse := implRows(t, implSection(t, report.Build(recs)), "sse")
 	for impl, want := range map[string]map[string]string{
 		"pushbench": {"idle conns held": "50k+ (largest step tried)", "server RSS/idle conn": "19.5 KiB"},
 		"php-fpm":   {"idle conns held": "1000 (10k failed)", "server RSS/idle conn": "2.0 MiB", "model": "process per connection"},
+		"jetty":     {"idle conns held": "none (1000 failed)", "server RSS/idle conn": "excluded"},
 	} {
 		for col, v := range want {
 			if got := sse[impl][col]; got != v {
