@@ -27,8 +27,11 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 	fail := func(from int, err error) {
 		for _, st := range steps[from:] {
 			rec := r.baseRecord(sc, st, tr, rep)
-			if srv != nil { // the steps left unrun after one failed name the server, as the others do
+			switch t := r.cfg.Target; {
+			case srv != nil: // the steps left unrun after one failed name the server, as the others do
 				srv.describe(&rec)
+			case t != nil && !t.Serve: // a target that did not start: named, its version not known
+				rec.Implementation = &results.Implementation{Name: t.Name, Model: t.Model, Runtime: t.Runtime, Local: t.Start != nil}
 			}
 			rec.Error = err.Error()
 			r.add(rec)
