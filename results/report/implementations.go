@@ -362,20 +362,6 @@ func implementationSection(byScenario map[string][]*group, impls []results.Imple
 	return sec, true
 }
 
-// modelOf is the implementation's concurrency model and runtime.
-func modelOf(im results.Implementation) string {
-	parts := []string{}
-	for _, p := range []string{im.Model, im.Runtime} {
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ", ")
-}
-
 // claimsByImplementation judges the claims on one implementation's records
 // (pushbench's own when present: results.ImplementationOf), and with
 // several implementations adds C8 and C9 judged per implementation with a
