@@ -28,6 +28,7 @@ func (r *Runner) runTransport(ctx context.Context, sc scenarios.Scenario, tr tra
 		tx.fail(0, err)
 		return
 	}
+	tx.srv = srv
 	defer srv.stop()
 	st, _, err := srv.status(ctx, false)
 	if err != nil {
@@ -66,12 +67,20 @@ type transportRun struct {
 	rep   int
 	prog  *progress
 	steps []scenarios.Step
+	srv   *servers // once started
 }
 
-// fail records the steps from index from on as failed with err.
+// fail records the steps from index from on as failed with err, each
+// naming the server as a measured step does.
 func (tx *transportRun) fail(from int, err error) {
 	for _, st := range tx.steps[from:] {
 		rec := tx.r.baseRecord(tx.sc, st, tx.tr, tx.rep)
+		switch t := tx.r.cfg.Target; {
+		case tx.srv != nil:
+			tx.srv.describe(&rec)
+		case t != nil && !t.Serve: // a target that did not start: named, its version not known
+			rec.Implementation = &results.Implementation{Name: t.Name, Model: t.Model, Runtime: t.Runtime, Local: t.Start != nil}
+		}
 		rec.Error = err.Error()
 		tx.r.add(rec)
 	}

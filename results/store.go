@@ -100,14 +100,24 @@ func writeJSON(path string, v any) (int64, error) {
 	return int64(len(b)), WriteFileAtomic(path, b)
 }
 
+// FileMode is the mode of every file WriteFileAtomic writes: readable by
+// all, so a web server in front of an output folder can serve its report
+// (os.CreateTemp makes its files 0600).
+const FileMode os.FileMode = 0o644
+
 // WriteFileAtomic writes data to path via a temporary file and a rename, so
-// readers see the old file or the new one, never a torn one.
+// readers see the old file or the new one, never a torn one. The file
+// gets FileMode, whatever the mode of the file it replaces.
 func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if err := tmp.Chmod(FileMode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("failed to write %s: %w", path, err)

@@ -212,3 +212,32 @@ func TestKilledRunLoads(t *testing.T) {
 		}
 	}
 }
+
+// Files written atomically are readable by all (0644), whether new or
+// replacing a private file: a web server in front of an output folder
+// must be able to read its report.
+func TestWriteFileAtomicMode(t *testing.T) {
+	dir := t.TempDir()
+	fresh, private := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.md")
+	if err := os.WriteFile(private, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fresh, private} {
+		if err := results.WriteFileAtomic(p, []byte("new")); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want 0644", filepath.Base(p), st.Mode().Perm())
+		}
+		if b, _ := os.ReadFile(p); string(b) != "new" {
+			t.Errorf("%s holds %q", filepath.Base(p), b)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}

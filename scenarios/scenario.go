@@ -235,5 +235,7 @@ func firstInt(v []int) int {
 // (make bench); "faults" injects failures; "scale" goes to 100,000
 // connections on one machine; "cluster" needs a cluster (deploy/kubernetes);
 // "browser" drives headless Chromium (Debian's chromium package); "tls"
-// compares TLS and HTTP/2 variants with their plaintext transports.
-var Suites = []string{"", "faults", "scale", "cluster", "browser", "tls", "targets"}
+// compares TLS and HTTP/2 variants with their plaintext transports;
+// "targets" runs against real servers (make bench-targets) and "stacks"
+// against the reference servers of each stack (make bench-stacks).
+var Suites = []string{"", "faults", "scale", "cluster", "browser", "tls", "targets", "stacks"}

@@ -17,7 +17,7 @@ func TestBuiltinsAreValidInBothForms(t *testing.T) {
 	want := []string{"latency", "fanout", "throughput", "idle", "payload", "payload-binary", "burst", "chat", "churn",
 		"fault-reset", "fault-stall", "fault-idle-close", "fault-idle-close-heartbeat", "fault-slow-reader", "fault-restart",
 		"browser-latency", "browser-c13", "scale-idle", "scale-fanout", "fanout-1m", "tls-idle", "tls-latency", "tls-handshake", "tls-handshake-full", "h2-streams", "h2-slow-stream",
-		"targets-latency", "targets-idle", "targets-fanout"}
+		"targets-latency", "targets-idle", "targets-fanout", "stacks-latency", "stacks-idle", "stacks-fanout"}
 	if len(all) != len(want) {
 		t.Fatalf("%d built-ins, want %d", len(all), len(want))
 	}

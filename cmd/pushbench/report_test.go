@@ -80,8 +80,8 @@ func TestReportSetsImplementationsSideBySide(t *testing.T) {
 	}
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`\n## implementations\n`),
-		regexp.MustCompile(`\| +websocket \(nchan 1\.3\.6\) \| +100/100 \|`),
-		regexp.MustCompile(`\| +websocket \(centrifugo 6\.9\.1\) \|[^\n]*\| +not measured \|`), // server µs/msg of a remote target
+		regexp.MustCompile(`\| +websocket \(nchan 1\.3\.6\) \| +event loop \| +- \| +100/100 \|`), // model, runtime (none given), delivered
+		regexp.MustCompile(`\| +websocket \(centrifugo 6\.9\.1\) \|[^\n]*\| +not measured \|`),    // server µs/msg of a remote target
 		regexp.MustCompile(`\| +websocket \| +centrifugo \| +6\.9\.1 \|[^\n]*\| +3ms \| +6ms \|`),
 	} {
 		if !want.Match(md) {

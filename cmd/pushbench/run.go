@@ -76,7 +76,7 @@ func runCLI(o *runOpts, stderr io.Writer) *cli {
 		{"Scale", []string{"worker-procs", "server-procs", "no-pin"}},
 		{"Output", []string{"out"}},
 	}}
-	c.Var(&o.scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster, tls (TLS and HTTP/2 variants), targets (latency, idle and fanout for make bench-targets); repeatable or comma-separated (default: the default suite)")
+	c.Var(&o.scs, "scenario", "scenario name, .json file, or a suite: faults, scale (to 100,000 connections), cluster, tls (TLS and HTTP/2 variants), targets (latency, idle and fanout for make bench-targets), stacks (the same, idle to 50,000, for make bench-stacks); repeatable or comma-separated (default: the default suite)")
 	c.Var(&o.trs, "transports", "comma-separated transports (default: all; see 'pushbench transports')")
 	c.Bool(&o.quick, "quick", "run each scenario in its reduced form (CI)")
 	c.Int(&o.count, "count", 0, 0, 100, "", "repetitions of each scenario (default: the scenario's own)")

@@ -48,16 +48,26 @@ func (s *series) hasLatency() bool { return s.hist != nil && s.hist.TotalCount()
 type dataset struct {
 	series map[results.Key]*series
 	facts  map[string]results.TransportFacts // per transport, from its first record (zero when unknown)
+	// models is each transport's server model (results.Implementation's),
+	// kept when the records measured more than one implementation: the
+	// legends then group their entries by it.
+	models map[string]string
 }
 
 // newDataset groups recs, skipping records with an Error or interrupted
 // (results.Usable), and merges each
 // group's latency histograms.
 func newDataset(recs []results.Record) (*dataset, error) {
-	d := &dataset{series: map[results.Key]*series{}, facts: map[string]results.TransportFacts{}}
+	d := &dataset{series: map[results.Key]*series{}, facts: map[string]results.TransportFacts{}, models: map[string]string{}}
+	impls := map[string]bool{}
 	for _, r := range recs {
 		if !results.Usable(r) {
 			continue
+		}
+		im := results.ImplementationOf(r)
+		impls[im.Name] = true
+		if _, ok := d.models[r.Transport]; !ok {
+			d.models[r.Transport] = im.Model
 		}
 		k := results.KeyOf(r)
 		s := d.series[k]
@@ -72,6 +82,9 @@ func newDataset(recs []results.Record) (*dataset, error) {
 		if err := s.addHist(r); err != nil {
 			return nil, err
 		}
+	}
+	if len(impls) < 2 {
+		d.models = nil
 	}
 	return d, nil
 }

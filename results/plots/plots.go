@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pushbench/pushbench/results"
 )
@@ -96,11 +97,27 @@ var scaleBuilders = map[string][]builder{
 	"fanout-1m":    {fanoutChart, spectrumChart},
 }
 
+// roleOf is the scenario whose charts sc gets: the targets and stacks
+// suites' scenarios (targets-latency, stacks-fanout, ...) are drawn as
+// the built-in they stand for, and stacks-idle, a ramp of connection
+// counts, as scale-idle.
+func roleOf(sc string) string {
+	if sc == "stacks-idle" {
+		return "scale-idle"
+	}
+	for _, p := range []string{"targets-", "stacks-"} {
+		if role, ok := strings.CutPrefix(sc, p); ok {
+			return role
+		}
+	}
+	return sc
+}
+
 func buildCharts(d *dataset) ([]*chart, error) {
 	var out []*chart
 	for _, sc := range d.scenarios() {
-		bs, ok := builders[sc]
-		scale, isScale := scaleBuilders[sc]
+		bs, ok := builders[roleOf(sc)]
+		scale, isScale := scaleBuilders[roleOf(sc)]
 		switch {
 		case isScale:
 			bs = scale
@@ -109,7 +126,7 @@ func buildCharts(d *dataset) ([]*chart, error) {
 				return nil, err
 			}
 			for _, c := range cs {
-				c.fig.marks = d.marks(sc)
+				c.fig.marks, c.fig.models = d.marks(sc), d.models
 				out = append(out, c)
 			}
 		case !ok:
@@ -121,7 +138,7 @@ func buildCharts(d *dataset) ([]*chart, error) {
 				return nil, err
 			}
 			if c != nil {
-				c.fig.marks = d.marks(sc)
+				c.fig.marks, c.fig.models = d.marks(sc), d.models
 				if len(c.fig.marks) > 0 {
 					c.fig.plot.Title.Text += " (‡ load generator saturated)"
 				}

@@ -164,19 +164,21 @@ type implFigures struct {
 	fanoutUntrustedAbove   []string // steps above the limit whose measurement cannot be trusted
 }
 
-// rolePrefix names a scenario that plays a built-in's role for the
-// comparison across implementations: targets-latency is latency, run by
-// make bench-targets against every implementation.
-const rolePrefix = "targets-"
+// rolePrefixes name the scenarios that play a built-in's role for the
+// comparison across implementations: targets-latency (make bench-targets)
+// and stacks-latency (make bench-stacks) are latency.
+var rolePrefixes = []string{"targets-", "stacks-"}
 
-// withRoles is byScenario with the groups of each targets-X scenario
-// also under X, the scenario whose role it plays.
+// withRoles is byScenario with the groups of each targets-X or stacks-X
+// scenario also under X, the scenario whose role it plays.
 func withRoles(byScenario map[string][]*group) map[string][]*group {
 	out := make(map[string][]*group, len(byScenario))
 	for name, gs := range byScenario {
 		out[name] = append(out[name], gs...)
-		if role, ok := strings.CutPrefix(name, rolePrefix); ok && (role == implLatency || role == implIdle || role == implFanout) {
-			out[role] = append(out[role], gs...)
+		for _, p := range rolePrefixes {
+			if role, ok := strings.CutPrefix(name, p); ok && (role == implLatency || role == implIdle || role == implFanout) {
+				out[role] = append(out[role], gs...)
+			}
 		}
 	}
 	return out
@@ -218,7 +220,10 @@ func figuresOf(byScenario map[string][]*group) (map[string]map[implID]*implFigur
 				f.latencyRan, f.latencyPick = true, qualifying(f.latency[0])
 			}
 			if len(f.idle) > 0 {
-				f.idleRan, f.idlePick = true, qualifying(f.idle[len(f.idle)-1])
+				f.idleRan = true
+				for i := len(f.idle) - 1; i >= 0 && f.idlePick == nil; i-- { // the largest step held
+					f.idlePick = qualifying(f.idle[i])
+				}
 			}
 			if len(f.fanout) > 0 {
 				f.fanoutTried = true
@@ -294,22 +299,22 @@ func implementationSection(byScenario map[string][]*group, impls []results.Imple
 	f0 := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 	tbl := Table{Title: "Each transport across the implementations that measured it",
-		Header: []string{"transport", "implementation", "version", "model", "p50", "p99", "B/msg", "server RSS/idle conn", "server µs CPU/conn-s", "largest fanout within SLO"}}
+		Header: []string{"transport", "implementation", "version", "model", "runtime", "p50", "p99", "B/msg", "server RSS/idle conn", "server µs CPU/conn-s", "idle conns held", "largest fanout within SLO"}}
 	var single []string
 	for _, t := range names {
 		var rows [][]string
 		var only string
-		for _, im := range impls {
+		for _, im := range byModel(impls) {
 			f := figs[t][idOf(im)]
 			if f == nil {
 				continue
 			}
 			only = implName(im)
-			rows = append(rows, []string{t, im.Name, orDash(im.Version, im.Version != ""), modelOf(im),
+			rows = append(rows, []string{t, im.Name, orDash(im.Version, im.Version != ""), modelCell(im), runtimeCell(im),
 				pickCell(f.latencyRan, f.latencyPick, "p50", us), pickCell(f.latencyRan, f.latencyPick, "p99", us),
 				pickCell(f.latencyRan, f.latencyPick, "bytes-per-msg", f0),
 				pickCell(f.idleRan, f.idlePick, "server-rss-per-conn", fmtBytes), pickCell(f.idleRan, f.idlePick, "server-cpu-per-conn-s", f2),
-				f.fanoutCell()})
+				f.idleHeldCell(), f.fanoutCell()})
 		}
 		if len(rows) < 2 {
 			single = append(single, t+" ("+only+")")
@@ -335,7 +340,7 @@ func implementationSection(byScenario map[string][]*group, impls []results.Imple
 			}
 		}
 	}
-	note := fmt.Sprintf("p50, p99 and B/msg from the %s scenario (its first step), server RSS and CPU per connection from the %s scenario (its largest step): each the median over the qualifying repetitions. "+
+	note := fmt.Sprintf("p50, p99 and B/msg from the %s scenario (its first step), server RSS and CPU per connection from the %s scenario (its largest step with a qualifying repetition): each the median over the qualifying repetitions. Idle conns held: that step's clients, then the larger steps that failed or were excluded (N+: it was the largest step tried). "+
 		"Largest fanout within SLO: the largest client count of the %s scenario whose p99 (median of repetitions) met the scenario's SLO with nothing lost; N+: no step above it missed the SLO, so the limit is higher; (… excluded): steps whose measurement cannot be trusted, never a limit. "+
 		"not run: no record of that scenario; not measured: the server runs elsewhere, its CPU and memory are not sampled; excluded: no repetition qualified. "+
 		"Left out: %d of %d records of these scenarios: errors, interruptions, counts that do not reconcile, a saturated load generator or publisher, and in the latency and idle scenarios loss, duplicates, reorderings or unexpected messages too (in fanout these fail the step instead).",
@@ -355,20 +360,6 @@ func implementationSection(byScenario map[string][]*group, impls []results.Imple
 		}
 	}
 	return sec, true
-}
-
-// modelOf is the implementation's concurrency model and runtime.
-func modelOf(im results.Implementation) string {
-	parts := []string{}
-	for _, p := range []string{im.Model, im.Runtime} {
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ", ")
 }
 
 // claimsByImplementation judges the claims on one implementation's records

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"html"
+	"slices"
 	"strings"
 	"testing"
 
@@ -198,9 +199,9 @@ func TestImplementationSectionRowsAndC9(t *testing.T) {
 		t.Errorf("sse rows %s, want pushbench's own first, then in order of appearance", got)
 	}
 	for impl, want := range map[string]map[string]string{
-		"pushbench":  {"version": "-", "model": "event loop, Go", "p50": "550µs", "p99": "1.1ms", "B/msg": "140", "server RSS/idle conn": "19.5 KiB", "server µs CPU/conn-s": "3.00", "largest fanout within SLO": "5000"},
-		"nchan":      {"version": "1.3.6", "model": "event loop, C (nginx)", "p50": "2.55ms", "p99": "5.1ms", "B/msg": "180", "server RSS/idle conn": "11.7 KiB", "server µs CPU/conn-s": "2.00", "largest fanout within SLO": "10k+ (largest step tried)"},
-		"centrifugo": {"version": "6.9.1", "p99": "3.1ms", "B/msg": "230", "server RSS/idle conn": "15.6 KiB", "server µs CPU/conn-s": "5.00", "largest fanout within SLO": "not run"},
+		"pushbench":  {"version": "-", "model": "event loop", "runtime": "Go", "p50": "550µs", "p99": "1.1ms", "B/msg": "140", "server RSS/idle conn": "19.5 KiB", "server µs CPU/conn-s": "3.00", "largest fanout within SLO": "5000"},
+		"nchan":      {"version": "1.3.6", "model": "event loop", "runtime": "C (nginx)", "p50": "2.55ms", "p99": "5.1ms", "B/msg": "180", "server RSS/idle conn": "11.7 KiB", "server µs CPU/conn-s": "2.00", "largest fanout within SLO": "10k+ (largest step tried)"},
+		"centrifugo": {"version": "6.9.1", "model": "goroutine per connection", "runtime": "Go", "p99": "3.1ms", "B/msg": "230", "server RSS/idle conn": "15.6 KiB", "server µs CPU/conn-s": "5.00", "largest fanout within SLO": "not run"},
 	} {
 		for col, v := range want {
 			if got := sse[impl][col]; got != v {
@@ -327,11 +328,12 @@ func TestRemoteTargetTablesNotMeasured(t *testing.T) {
 
 // Records of two implementations of one transport are never one group:
 // each has its own row and median in the scenario tables, and its own
-// capacity in the fanout summary.
+// capacity in the fanout summary. Rows are grouped by server model:
+// centrifugo's (a model of its own here) come after the event loops'.
 func TestImplementationsNotPooled(t *testing.T) {
 	rep := report.Build(threeImplementations())
 	lat := tableRows(t, rep, "latency", "Delivery and latency")
-	if got := lat[""]["order"]; got != "longpoll,longpoll (nchan 1.3.6),sse,sse (nchan 1.3.6),sse (centrifugo 6.9.1),sse-lean,websocket,websocket (nchan 1.3.6),websocket (centrifugo 6.9.1)" {
+	if got := lat[""]["order"]; got != "longpoll,longpoll (nchan 1.3.6),sse,sse (nchan 1.3.6),sse-lean,websocket,websocket (nchan 1.3.6),sse (centrifugo 6.9.1),websocket (centrifugo 6.9.1)" {
 		t.Errorf("latency rows %s", got)
 	}
 	// Pooled, sse's nine repetitions would have a p99 median of 3.1ms and
@@ -489,25 +491,57 @@ func TestImplementationSectionRendered(t *testing.T) {
 }
 
 // The plots never pool two implementations of a transport into one line:
-// another implementation's records become a series of their own, in the
-// transport's colour with a dash of its own; pushbench's stay as they are.
+// another implementation's records become a series of their own with a
+// dash of its own; pushbench's keep their names. Every series is coloured
+// by its server's model: a shade of the model's hue family, one shade per
+// transport family, so one model's implementations share a transport's
+// shade and two models never share a colour; the floor stays black.
 func TestPlotViewSeparatesImplementations(t *testing.T) {
-	recs := threeImplementations()
+	recs := append(threeImplementations(), implLatency(jetty, "sse", [3]int64{9000, 9100, 9200}, 200)...)
+	recs = append(recs, implLatency(nil, "rawtcp", [3]int64{500, 550, 600}, 90)...)
 	view := report.PlotView(recs)
-	series := map[string]string{} // series -> implementation
+	series := map[string]string{}  // series -> implementation
+	colours := map[string]string{} // series -> colour
 	for i, r := range view {
-		im := results.ImplementationOf(recs[i]).Name
-		if prev, ok := series[r.Transport]; ok && prev != im {
-			t.Fatalf("series %q holds %s and %s records", r.Transport, prev, im)
+		im := results.ImplementationOf(recs[i])
+		if prev, ok := series[r.Transport]; ok && prev != im.Name {
+			t.Fatalf("series %q holds %s and %s records", r.Transport, prev, im.Name)
 		}
-		series[r.Transport] = im
+		series[r.Transport] = im.Name
 		orig, _ := results.FactsOf(recs[i])
 		got, _ := results.FactsOf(r)
-		if im == "pushbench" && r.Transport != recs[i].Transport {
+		colours[r.Transport] = got.Style.Color
+		if im.Name == "pushbench" && r.Transport != recs[i].Transport {
 			t.Errorf("pushbench's %s renamed %q", recs[i].Transport, r.Transport)
 		}
-		if im != "pushbench" && (got.Style.Color != orig.Style.Color || len(got.Style.Dashes) == 0) {
-			t.Errorf("%s: style %+v, want %s's colour with a dash", r.Transport, got.Style, recs[i].Transport)
+		if im.Name != "pushbench" && len(got.Style.Dashes) == 0 {
+			t.Errorf("%s: no dash of its own", r.Transport)
+		}
+		if orig.Floor {
+			if got.Style.Color != orig.Style.Color {
+				t.Errorf("the floor %s recoloured %s", r.Transport, got.Style.Color)
+			}
+			continue
+		}
+		family, ok := report.ModelShades[im.Model]
+		if !ok {
+			family = report.OtherShades
+		}
+		if !slices.Contains(family, got.Style.Color) {
+			t.Errorf("%s (%s): colour %s not of its model's hue family %v", r.Transport, im.Model, got.Style.Color, family)
+		}
+	}
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"sse", "sse · nchan", true},               // one model, one transport family
+		{"sse", "websocket", false},                // one implementation, two transports
+		{"sse", "sse · jetty", false},              // event loop vs thread pool
+		{"sse · nchan", "sse · centrifugo", false}, // event loop vs a model of its own
+	} {
+		if (colours[c.a] == colours[c.b]) != c.same {
+			t.Errorf("%s %s, %s %s: same colour should be %v", c.a, colours[c.a], c.b, colours[c.b], c.same)
 		}
 	}
 	if len(report.PlotView(recs[:1])) != 1 {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 
 	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/results/plots"
@@ -56,39 +58,83 @@ func Render(dir string, recs []results.Record, w io.Writer) (*Report, error) {
 }
 
 // implementationDashes give each implementation other than pushbench's its
-// own line in the plots, the transport's colour kept.
+// own line in the plots.
 var implementationDashes = [][]float64{{6, 2}, {2, 2}, {6, 2, 2, 2}, {10, 3}, {1, 3}}
 
-// plotView is recs as the plots draw them: with records of several
+// modelShades are the plots' hue family of each server model, darkest
+// first: blues for an event loop, oranges for a thread pool, purples for a
+// process per connection; otherShades (greys) for any other model.
+var (
+	modelShades = map[string][]string{
+		"event loop":             {"#084594", "#2171B5", "#4292C6", "#6BAED6", "#9ECAE1"},
+		"thread pool":            {"#8C2D04", "#CC4C02", "#EC7014", "#FE9929", "#FEC44F"},
+		"process per connection": {"#7A0177", "#AE017E", "#DD3497", "#F768A1", "#FA9FB5"},
+	}
+	otherShades = []string{"#252525", "#525252", "#737373", "#969696", "#BDBDBD"}
+)
+
+// shadeOf is the colour of a transport family of a server model: the
+// model's hue, the family's shade.
+func shadeOf(model string, family int) string {
+	shades, ok := modelShades[model]
+	if !ok {
+		shades = otherShades
+	}
+	return shades[family%len(shades)]
+}
+
+// plotView is recs as the plots draw them. With records of several
 // implementations, a transport of another implementation than
-// pushbench's is its own series ("sse · nchan"), in the transport's
-// colour with a dash of the implementation's, so no plot pools two
-// servers' figures into one line.
+// pushbench's is its own series ("sse · nchan", with a dash of the
+// implementation's), so no plot pools two servers' figures into one line;
+// and every series is coloured by its server's model: the model's hue
+// family, a shade per transport family (the transport keeps its marker),
+// the raw-TCP floor black as always. The plots' legends then group the
+// series under their models.
 func plotView(recs []results.Record) []results.Record {
 	names := map[string]int{}
+	families := map[string]results.TransportFacts{}
 	for _, r := range recs {
-		if n := results.ImplementationOf(r).Name; n != "pushbench" {
+		if n := results.ImplementationOf(r).Name; n != ownName {
 			if _, ok := names[n]; !ok {
 				names[n] = len(names)
 			}
+		}
+		if f, _ := results.FactsOf(r); !f.Floor {
+			families[f.Family(r.Transport)] = f
 		}
 	}
 	if len(names) == 0 {
 		return recs
 	}
+	order := make([]string, 0, len(families))
+	for n := range families {
+		order = append(order, n)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if a, b := families[order[i]].Order, families[order[j]].Order; a != b {
+			return a < b
+		}
+		return order[i] < order[j]
+	})
 	out := make([]results.Record, len(recs))
 	for i, r := range recs {
 		out[i] = r
-		n := results.ImplementationOf(r).Name
-		k, ok := names[n]
-		if !ok {
+		im := results.ImplementationOf(r)
+		f, known := results.FactsOf(r)
+		if k, other := names[im.Name]; other {
+			out[i].Transport = r.Transport + " · " + im.Name
+			f.Style.Dashes = implementationDashes[k%len(implementationDashes)]
+		}
+		if f.Floor {
+			out[i].Facts = &f
 			continue
 		}
-		out[i].Transport = r.Transport + " · " + n
-		if f, ok := results.FactsOf(r); ok {
-			f.Style.Dashes = implementationDashes[k%len(implementationDashes)]
-			out[i].Facts = &f
+		if !known || f.Style.Glyph == "" {
+			f.Style.Glyph = "circle"
 		}
+		f.Style.Color = shadeOf(im.Model, slices.Index(order, f.Family(r.Transport)))
+		out[i].Facts = &f
 	}
 	return out
 }

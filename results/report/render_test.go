@@ -80,8 +80,9 @@ func TestRenderWritesASelfContainedReport(t *testing.T) {
 }
 
 // TestReportOpensInHeadlessChromium loads report.html in Debian's
-// chromium, offline: every image must decode, nothing may be fetched and
-// the console must stay free of errors.
+// chromium, offline, 1400 px wide: every image must decode, nothing may be
+// fetched, the console must stay free of errors, the page opens on the
+// claims, and neither the page nor a table's box is wider than the window.
 func TestReportOpensInHeadlessChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts Node with playwright-core and a headless Chromium")
@@ -110,6 +111,10 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 		Title         string   `json:"title"`
 		ConsoleErrors []string `json:"consoleErrors"`
 		Requests      []string `json:"requests"`
+		FirstHeading  string   `json:"firstHeading"`
+		PageWidth     int      `json:"pageWidth"`
+		ViewportWidth int      `json:"viewportWidth"`
+		Overflowing   []string `json:"overflowing"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("browser check printed %q: %v", out, err)
@@ -122,5 +127,11 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 	}
 	if got.Tables < 9 || !strings.HasPrefix(got.Title, "pushbench report") {
 		t.Errorf("page has %d tables, title %q", got.Tables, got.Title)
+	}
+	if got.FirstHeading != "claims" {
+		t.Errorf("the page opens on %q, want the claims", got.FirstHeading)
+	}
+	if got.ViewportWidth != 1400 || got.PageWidth > got.ViewportWidth || len(got.Overflowing) != 0 {
+		t.Errorf("at %d px the page is %d px wide; tables wider than their box: %q", got.ViewportWidth, got.PageWidth, got.Overflowing)
 	}
 }

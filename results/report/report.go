@@ -88,7 +88,9 @@ func (g *group) qualified() bool { return g.Disqualified() == "" && len(g.ok) > 
 
 // Build groups the records by scenario, step, transport and
 // implementation (in suite order) and derives every section and the
-// claims. With records of several implementations, the claims are judged
+// claims. With records of several implementations, each step's rows are
+// grouped by server model (event loop, thread pool, process per
+// connection) and the tables get model and runtime columns. With records of several implementations, the claims are judged
 // on one (pushbench's own when present) and C8 and C9 per implementation.
 func Build(recs []results.Record) *Report {
 	rep := &Report{Records: len(recs)}
@@ -117,12 +119,15 @@ func Build(recs []results.Record) *Report {
 			if groups[i].key.Step != groups[j].key.Step {
 				return groups[i].key.Step < groups[j].key.Step
 			}
+			if mi, mj := modelRank(groups[i].impl.Model), modelRank(groups[j].impl.Model); mi != mj {
+				return mi < mj
+			}
 			if tableLess(groups[i].facts, groups[j].facts) || tableLess(groups[j].facts, groups[i].facts) {
 				return tableLess(groups[i].facts, groups[j].facts)
 			}
 			return rank[idOf(groups[i].impl)] < rank[idOf(groups[j].impl)]
 		})
-		rep.Sections = append(rep.Sections, buildSection(name, groups))
+		rep.Sections = append(rep.Sections, withModels(buildSection(name, groups), groups))
 	}
 	if sec, ok := implementationSection(byScenario, impls); ok { // several servers: implementations.go
 		rep.Sections = append(rep.Sections, sec)

@@ -36,7 +36,8 @@ func renderTable(w io.Writer, t Table, markdown bool) error {
 	return nil
 }
 
-// WriteText writes the report for a terminal.
+// WriteText writes the report for a terminal: the sections, then the
+// claims, which a terminal keeps on screen when the output ends.
 func (r *Report) WriteText(w io.Writer) error {
 	for _, s := range r.Sections {
 		fmt.Fprintf(w, "\n== %s: %s\n", s.Scenario, s.Question)
@@ -65,9 +66,24 @@ func (r *Report) WriteText(w io.Writer) error {
 	return nil
 }
 
-// WriteMarkdown writes report.md; plots are linked by relative path.
+// WriteMarkdown writes report.md, the claims first (after the run's
+// header), then the sections; plots are linked by relative path.
 func (r *Report) WriteMarkdown(w io.Writer, plots []PlotRef) error {
 	fmt.Fprintf(w, "# pushbench report\n\n%s\n\n", r.header())
+	fmt.Fprintln(w, "## Claims\n\nEach common belief about push transports (docs/CLAIMS.md in pushbench's repository), judged by this run's numbers; the sections below hold the figures.")
+	fmt.Fprintln(w)
+	if r.ClaimsNote != "" {
+		fmt.Fprintln(w, escapeMD(r.ClaimsNote))
+		fmt.Fprintln(w)
+	}
+	ct := Table{Header: []string{"id", "claim", "verdict", "evidence", "rule"}}
+	for _, c := range r.Claims {
+		ct.Rows = append(ct.Rows, []string{c.ID, c.Text, c.Verdict, c.Evidence, c.Rule})
+	}
+	if err := renderTable(w, ct, true); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
 	for _, s := range r.Sections {
 		fmt.Fprintf(w, "## %s\n\n", s.Scenario)
 		if s.Question != "" {
@@ -103,15 +119,7 @@ func (r *Report) WriteMarkdown(w io.Writer, plots []PlotRef) error {
 			fmt.Fprintln(w)
 		}
 	}
-	fmt.Fprintln(w, "## Claims\n\nEach common belief about push transports (docs/CLAIMS.md in pushbench's repository), judged by this run's numbers.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, escapeMD(r.ClaimsNote))
-	fmt.Fprintln(w)
-	ct := Table{Header: []string{"id", "claim", "verdict", "evidence", "rule"}}
-	for _, c := range r.Claims {
-		ct.Rows = append(ct.Rows, []string{c.ID, c.Text, c.Verdict, c.Evidence, c.Rule})
-	}
-	return renderTable(w, ct, true)
+	return nil
 }
 
 func escapeMD(s string) string {

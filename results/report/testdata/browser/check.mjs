@@ -1,5 +1,8 @@
-// Opens a report in headless Chromium, offline, and prints one JSON line:
-// {"images":N,"broken":[...],"consoleErrors":[...],"requests":[...],"title":"..."}.
+// Opens a report in headless Chromium, offline, in a 1400 x 1000 window, and
+// prints one JSON line: {"images":N,"broken":[...],"consoleErrors":[...],
+// "requests":[...],"title":"...","tables":N,"firstHeading":"...",
+// "pageWidth":N,"viewportWidth":N,"overflowing":[...]} (overflowing: the
+// labels of the table boxes whose table is wider than the box).
 // Usage: node check.mjs /abs/path/report.html [/usr/bin/chromium]
 import { chromium } from "playwright-core";
 
@@ -15,7 +18,7 @@ const browser = await chromium.launch({
 });
 const timer = setTimeout(() => { console.error("timed out"); process.exit(3); }, 60000);
 try {
-  const context = await browser.newContext({ offline: true });
+  const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
   const consoleErrors = [];
   const requests = [];
@@ -30,6 +33,11 @@ try {
       broken: imgs.filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.alt),
       tables: document.querySelectorAll("table").length,
       title: document.title,
+      firstHeading: document.querySelector("h2")?.id ?? "",
+      pageWidth: document.documentElement.scrollWidth,
+      viewportWidth: window.innerWidth,
+      overflowing: [...document.querySelectorAll("div.scroll")]
+        .filter((d) => d.scrollWidth > d.clientWidth).map((d) => d.getAttribute("aria-label")),
     };
   });
   console.log(JSON.stringify({ ...result, consoleErrors, requests }));

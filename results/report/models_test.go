@@ -1,0 +1,119 @@
+package report_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/pushbench/pushbench/results"
+	"github.com/pushbench/pushbench/results/report"
+	"github.com/pushbench/pushbench/scenarios"
+)
+
+var jetty17 = &results.Implementation{Name: "jetty", Version: "9.4", Model: "thread pool", Runtime: "Java 17", Local: true}
+
+// With several implementations, every scenario table names each row's
+// model and runtime right after its transport, and a step's rows are
+// grouped by model in scenarios.Models' order.
+func TestTablesShowModelAndRuntime(t *testing.T) {
+	recs := append(implLatency(jetty17, "sse", [3]int64{9000, 9100, 9200}, 200), threeImplementations()...)
+	rep := report.Build(recs)
+	for _, sc := range []string{"latency", "idle"} {
+		for _, s := range rep.Sections {
+			if s.Scenario != sc {
+				continue
+			}
+			tb := s.Tables[0]
+			at := slices.Index(tb.Header, "transport")
+			if at < 0 || len(tb.Header) < at+3 || tb.Header[at+1] != "model" || tb.Header[at+2] != "runtime" {
+				t.Fatalf("%s header %q: want model and runtime after transport", sc, tb.Header)
+			}
+			last := -1
+			for _, row := range tb.Rows {
+				rank := slices.Index(scenarios.Models, row[at+1])
+				if rank < 0 {
+					rank = len(scenarios.Models)
+				}
+				if rank < last {
+					t.Errorf("%s: row %q (%s) after a later model's row", sc, row[at], row[at+1])
+				}
+				last = rank
+			}
+		}
+	}
+	lat := tableRows(t, rep, "latency", "Delivery and latency")
+	for label, want := range map[string][2]string{
+		"sse":                    {"event loop", "Go"},
+		"sse (nchan 1.3.6)":      {"event loop", "C (nginx)"},
+		"sse (jetty 9.4)":        {"thread pool", "Java 17"},
+		"sse (centrifugo 6.9.1)": {"goroutine per connection", "Go"},
+	} {
+		if got := [2]string{lat[label]["model"], lat[label]["runtime"]}; got != want {
+			t.Errorf("%s: model, runtime %q, want %q", label, got, want)
+		}
+	}
+	// The implementations table: each transport's rows by model too,
+	// though jetty's records came first.
+	sse := implRows(t, implSection(t, rep), "sse")
+	if got := sse[""]["order"]; got != "pushbench,nchan,jetty,centrifugo" {
+		t.Errorf("implementations sse rows %s, want event loops, then the thread pool, then the unknown model", got)
+	}
+	if got := sse["jetty"]["model"] + "|" + sse["jetty"]["runtime"]; got != "thread pool|Java 17" {
+		t.Errorf("jetty model|runtime %q", got)
+	}
+}
+
+// A report of pushbench's records alone has no model column: every row
+// would say the same.
+func TestOneImplementationHasNoModelColumn(t *testing.T) {
+	rep := report.Build(implLatency(nil, "sse", [3]int64{1000, 1100, 1200}, 140))
+	for _, s := range rep.Sections {
+		for _, tb := range s.Tables {
+			if slices.Contains(tb.Header, "model") || slices.Contains(tb.Header, "runtime") {
+				t.Errorf("%s %q has a model column with one implementation", s.Scenario, tb.Title)
+			}
+		}
+	}
+}
+
+// stacksIdle is an idle ramp of the stacks suite: one repetition per
+// step of 1,000, 10,000, 19,000 and 50,000 clients, held up to held
+// (RSS per connection rss at each); the step above fails and the rest
+// are left unrun, as the harness records them.
+func stacksIdle(im *results.Implementation, tr string, held int, rss float64) []results.Record {
+	var out []results.Record
+	failed := false
+	for i, c := range []int{1000, 10000, 19000, 50000} {
+		out = append(out, implRec(im, "stacks-idle", tr, i, float64(c), 1, func(r *results.Record) {
+			r.Kind, r.StepParam, r.StepValue = "idle", "clients", float64(c)
+			r.Server.RSSPerConn, r.Server.CPUPerConnSecUs, r.Server.HeapPerConn = rss, 2, rss/2
+			switch {
+			case failed:
+				r.Error = "not run: an earlier step failed: connect: context deadline exceeded"
+			case c > held:
+				r.Error, failed = "connect: context deadline exceeded", true
+			}
+		}))
+	}
+	return out
+}
+
+// The implementations table reads the stacks suite's idle ramp as the
+// idle scenario: per-connection costs at the largest step each server
+// held, and how many that was, with the step it failed at.
+func TestIdleHeldFromTheStacksRamp(t *testing.T) {
+	php := &results.Implementation{Name: "php-fpm", Version: "8.2", Model: "process per connection", Runtime: "PHP 8.2", Local: true}
+	recs := append(stacksIdle(nil, "sse", 50000, 20_000), stacksIdle(php, "sse", 1000, 2<<20)...)
+	recs = append(recs, stacksIdle(jetty17, "sse", 500, 1<<20)...)
+	sse := implRows(t, implSection(t, report.Build(recs)), "sse")
+	for impl, want := range map[string]map[string]string{
+		"pushbench": {"idle conns held": "50k+ (largest step tried)", "server RSS/idle conn": "19.5 KiB"},
+		"php-fpm":   {"idle conns held": "1000 (10k failed)", "server RSS/idle conn": "2.0 MiB", "model": "process per connection"},
+		"jetty":     {"idle conns held": "none (1000 failed)", "server RSS/idle conn": "excluded"},
+	} {
+		for col, v := range want {
+			if got := sse[impl][col]; got != v {
+				t.Errorf("%s %s = %q, want %q", impl, col, got, v)
+			}
+		}
+	}
+}
