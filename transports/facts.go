@@ -11,7 +11,7 @@ import (
 type Style = facts.Style
 
 // Describe is a descriptor of the built-in transport name with its facts
-// (facts.Of: Push, EventSource, HonoursRetry, Upgrades, PollInterval,
+// (facts.Of: Push, EventSource, HonoursRetry, Upgrades, NoBrowser, PollInterval,
 // Floor, Order, Representative, Style, RawBinary, FramingMinimum) filled
 // in, for its package to add its halves to and register; it panics on a
 // name facts does not know (a programming error found at init).
@@ -21,7 +21,7 @@ func Describe(name string) Transport {
 		panic("transports: no built-in facts for " + name)
 	}
 	return Transport{Name: name,
-		Push: d.Push, EventSource: d.EventSource, HonoursRetry: d.HonoursRetry, Upgrades: d.Upgrades,
+		Push: d.Push, EventSource: d.EventSource, HonoursRetry: d.HonoursRetry, Upgrades: d.Upgrades, NoBrowser: d.NoBrowser,
 		PollInterval: d.PollInterval, Floor: d.Floor, Order: d.Order, Representative: d.Representative,
 		Style: d.Style, RawBinary: d.RawBinary, FramingMinimum: d.FramingMinimum}
 }
@@ -30,7 +30,7 @@ func Describe(name string) Transport {
 func (t Transport) descriptor() facts.Descriptor {
 	return facts.Descriptor{Facts: facts.Facts{
 		Base: t.Base, Variant: t.Variant, Floor: t.Floor, Push: t.Push, PollInterval: t.PollInterval,
-		EventSource: t.EventSource, Upgrades: t.Upgrades, RawBinary: t.RawBinary, HonoursRetry: t.HonoursRetry,
+		EventSource: t.EventSource, Upgrades: t.Upgrades, NoBrowser: t.NoBrowser, RawBinary: t.RawBinary, HonoursRetry: t.HonoursRetry,
 		Representative: t.Representative, Order: t.Order, Style: t.Style,
 	}, FramingMinimum: t.FramingMinimum}
 }

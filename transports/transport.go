@@ -39,6 +39,8 @@ type Transport struct {
 	// Upgrades is true for transports that start with an HTTP Upgrade
 	// handshake (WebSocket): a proxy must forward it.
 	Upgrades bool
+	// NoBrowser is true for transports a browser cannot open (raw TCP).
+	NoBrowser bool
 	// PollInterval is true for clients that poll on an interval
 	// (ClientOptions.PollInterval), which results then record.
 	PollInterval bool

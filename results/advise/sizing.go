@@ -85,7 +85,7 @@ func (s *sizer) sloUs() float64 { return float64(time.Duration(s.w.SLOP99).Micro
 // holds this transport's streams (not WebSocket's, not HTTP/2's).
 func (s *sizer) heldToConnLimit() bool {
 	m := s.m
-	return !m.Facts.Upgrades && m.Variant != "h2" && m.Variant != "h2c" && !m.Facts.Floor && m.Family != "rawtcp"
+	return !m.Facts.Upgrades && m.Variant != "h2" && m.Variant != "h2c" && !m.Facts.NoBrowser
 }
 
 // browserRules: raw TCP does not run in a browser, and 6 or more tabs of
@@ -94,7 +94,7 @@ func (s *sizer) browserRules() {
 	w, m := s.w, s.m
 	switch {
 	case w.Tabs == 0:
-	case m.Facts.Floor || m.Family == "rawtcp":
+	case m.Facts.NoBrowser:
 		s.no("browsers cannot open raw TCP connections")
 	case !s.heldToConnLimit():
 	case w.Tabs < BrowserConnsPerOrigin:

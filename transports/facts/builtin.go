@@ -18,7 +18,7 @@ type Descriptor struct {
 // descriptors take them from here (transports.Describe), and records that
 // carry no facts (older runs) fall back to them (Builtin).
 var builtin = map[string]Descriptor{
-	RawTCP: {Facts{Floor: true, Push: true, RawBinary: true, Representative: true, Order: 10,
+	RawTCP: {Facts{Floor: true, Push: true, RawBinary: true, NoBrowser: true, Representative: true, Order: 10,
 		Style: Style{Color: "#000000", Dashes: []float64{6, 3}, Width: 2.2, Glyph: "cross"}}, RawMinimum},
 	WebSocket: {Facts{Push: true, Upgrades: true, RawBinary: true, Representative: true, Order: 20,
 		Style: Style{Color: "#0072B2", Glyph: "circle"}}, WebSocketMinimum},

@@ -34,6 +34,9 @@ type Facts struct {
 	EventSource bool `json:"event_source,omitempty"`
 	// Upgrades: it starts with an HTTP Upgrade handshake (WebSocket).
 	Upgrades bool `json:"upgrades,omitempty"`
+	// NoBrowser: a browser cannot open its connections (raw TCP); its
+	// variants inherit it.
+	NoBrowser bool `json:"no_browser,omitempty"`
 	// RawBinary: a binary payload travels raw behind wire's binary header
 	// (WebSocket binary frames, raw frames), not base64 in the JSON message.
 	RawBinary bool `json:"raw_binary,omitempty"`
