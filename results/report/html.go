@@ -37,6 +37,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 .claims td{white-space:normal;text-align:left;vertical-align:top}
 .scroll{overflow-x:auto}
 </style></head><body>
+{{.R.FrontHTML}}
 <h1>pushbench report</h1>
 <p class="meta">{{.Header}}</p>
 {{range .Sections}}
