@@ -73,7 +73,8 @@ func verdictClass(v string) string {
 }
 
 // WriteHTML writes one self-contained page: plots (PNG files under dir)
-// are embedded as data URIs, no scripts, no external resources.
+// are embedded as data URIs, no external resources; its only script is
+// the front page's (front.go).
 func (r *Report) WriteHTML(w io.Writer, dir string, plots []PlotRef) error {
 	var secs []htmlSection
 	for _, s := range r.Sections {
