@@ -228,7 +228,7 @@ var frontTemplate = template.Must(template.New("front").Funcs(template.FuncMap{"
 <p><b>Workload assumed:</b> {{.Assumed}}.</p>
 {{if .Err}}<div class="alert">{{.Err}}</div>{{else}}
 <div class="scroll"><table id="advice-table" class="claims advice"><thead><tr><th>#</th><th>transport</th><th>feasible</th><th>servers</th><th>cores</th><th>GiB RSS [95% CI]</th><th>p99 predicted [95% CI]</th><th>why, and what decided</th><th>records</th></tr></thead>
-<tbody id="advice-rows">{{range $i, $r := .Rows}}<tr data-key="{{.Key}}" data-feasible="{{.Feasible}}" data-servers="{{.Servers}}"><td>{{$i | inc}}</td><td>{{.Key}}</td><td class="{{.Class}}">{{.Feasible}}</td><td>{{.Servers}}</td><td>{{.Cores}}</td><td>{{.GiB}}</td><td>{{.P99}}</td><td class="why">{{.Why}}</td><td><details><summary>{{len .Records}}</summary>{{range .Records}}<a href="{{.}}">{{.}}</a><br>{{end}}</details></td></tr>{{end}}</tbody></table></div>
+<tbody id="advice-rows">{{range $i, $r := .Rows}}<tr data-key="{{.Key}}" data-feasible="{{.Feasible}}" data-servers="{{.Servers}}"><td>{{$i | inc}}</td><td>{{.Key}}</td><td class="{{.Class}}">{{.Feasible}}</td><td>{{.Servers}}</td><td>{{.Cores}}</td><td>{{.GiB}}</td><td>{{.P99}}</td><td class="why">{{.Why}}</td><td><details><summary>{{len .Records}}</summary>{{range .Records}}<code>{{.}}</code><br>{{end}}</details></td></tr>{{end}}</tbody></table></div>
 <p id="advice-status" class="note"></p>{{end}}
 <form id="whatif" onsubmit="return false" style="background:#f7f7f7;border:1px solid #ddd;padding:.6em .8em">
 <b>What if?</b> Change the workload: the table above is ranked again in this page from the {{.Models}} model sets embedded in it (no network).<br>

@@ -355,8 +355,7 @@
       sum.textContent = String(r.records.length);
       det.appendChild(sum);
       r.records.forEach(function (f) {
-        var a = document.createElement("a");
-        a.href = f;
+        var a = document.createElement("code");
         a.textContent = f;
         det.appendChild(a);
         det.appendChild(document.createElement("br"));
