@@ -71,6 +71,7 @@ th{background:#f3f3f3;white-space:normal;vertical-align:bottom;min-width:3em}td:
 .claims td,.claims th{white-space:normal;text-align:left;vertical-align:top}
 .scroll{overflow-x:auto;max-width:100%}.scroll:focus{outline:2px solid #0072B2}
 </style></head><body>
+{{.R.FrontHTML}}
 <h1>pushbench report</h1>
 <p class="meta">{{.Header}}</p>
 <h2 id="claims">Claims</h2>
@@ -106,10 +107,10 @@ func verdictClass(v string) string {
 }
 
 // WriteHTML writes one self-contained page: plots (PNG files under dir)
-// are embedded as data URIs, no scripts, no external resources. The
-// claims come first, after the run's header, then the sections; every
-// table sits in its own horizontally scrolling box, so a wide one never
-// widens the page.
+// are embedded as data URIs, no external resources; its only script is
+// the front page's (front.go), which opens the page. The claims come
+// next, after the run's header, then the sections; every table sits in
+// its own horizontally scrolling box, so a wide one never widens the page.
 func (r *Report) WriteHTML(w io.Writer, dir string, plots []PlotRef) error {
 	var secs []htmlSection
 	for _, s := range r.Sections {

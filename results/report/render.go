@@ -21,6 +21,7 @@ import (
 // closed still leaves one.
 func Render(dir string, recs []results.Record, w io.Writer) (*Report, error) {
 	rep := Build(recs)
+	rep.front = buildFront(dir, recs)
 	if _, err := os.Stat(filepath.Join(dir, "results.json")); errors.Is(err, os.ErrNotExist) && len(recs) > 0 {
 		if err := results.WriteJSON(filepath.Join(dir, "results.json"), results.File{Schema: results.SchemaVersion, Records: recs}); err != nil {
 			return rep, err

@@ -28,6 +28,7 @@ type Report struct {
 	// ClaimsNote states how the claims were judged: the family of
 	// comparisons, its correction and alpha, what was excluded.
 	ClaimsNote string
+	front      frontPage // the HTML page's opening (front.go), set by Render
 }
 
 // Section is one scenario.
