@@ -223,7 +223,7 @@ func usText(us float64) string {
 
 var frontTemplate = template.Must(template.New("front").Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).Parse(`<style>.advice th{text-align:left}.advice td.why{font-size:.85em;min-width:28em}</style>
 <section id="advice">
-<h2 style="margin-top:.5em">What should we use?</h2>
+<h2 id="what-to-use" style="margin-top:.5em">What should we use?</h2>
 <p class="note">Each transport this run measured, sized by <code>pushbench advise</code>'s models (docs/ADVISE.md) for the workload below and ranked: feasible first, then by servers, then by memory. No prices are in a report, so no money is shown: servers, cores and memory are. Intervals are 95% over the repetitions; a model that was not measured shows "not measured".</p>
 <p><b>Workload assumed:</b> {{.Assumed}}.</p>
 {{if .Err}}<div class="alert">{{.Err}}</div>{{else}}

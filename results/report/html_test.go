@@ -54,12 +54,12 @@ func TestHTMLPageStructureAndMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := outline(string(b))
-	if len(o.headings) != len(rep.Sections)+1 || o.headings[0] != "claims" {
-		t.Fatalf("h2 headings %q: want claims first, then the %d sections", o.headings, len(rep.Sections))
+	if len(o.headings) != len(rep.Sections)+2 || o.headings[0] != "what-to-use" || o.headings[1] != "claims" {
+		t.Fatalf("h2 headings %q: want the answer, the claims, then the %d sections", o.headings, len(rep.Sections))
 	}
 	for i, s := range rep.Sections {
-		if o.headings[i+1] != s.Scenario {
-			t.Errorf("heading %d is %q, want section %q", i+1, o.headings[i+1], s.Scenario)
+		if o.headings[i+2] != s.Scenario {
+			t.Errorf("heading %d is %q, want section %q", i+2, o.headings[i+2], s.Scenario)
 		}
 	}
 	if o.tablesByClaims != 1 {

@@ -112,6 +112,7 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 		ConsoleErrors []string `json:"consoleErrors"`
 		Requests      []string `json:"requests"`
 		FirstHeading  string   `json:"firstHeading"`
+		AfterTitle    string   `json:"firstAfterTitle"`
 		PageWidth     int      `json:"pageWidth"`
 		ViewportWidth int      `json:"viewportWidth"`
 		Overflowing   []string `json:"overflowing"`
@@ -128,8 +129,8 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 	if got.Tables < 9 || !strings.HasPrefix(got.Title, "pushbench report") {
 		t.Errorf("page has %d tables, title %q", got.Tables, got.Title)
 	}
-	if got.FirstHeading != "claims" {
-		t.Errorf("the page opens on %q, want the claims", got.FirstHeading)
+	if got.FirstHeading != "what-to-use" || got.AfterTitle != "claims" {
+		t.Errorf("the page opens on %q and, after the run's title, %q: want the answer (what-to-use), then the claims", got.FirstHeading, got.AfterTitle)
 	}
 	if got.ViewportWidth != 1400 || got.PageWidth > got.ViewportWidth || len(got.Overflowing) != 0 {
 		t.Errorf("at %d px the page is %d px wide; tables wider than their box: %q", got.ViewportWidth, got.PageWidth, got.Overflowing)

@@ -34,6 +34,7 @@ try {
       tables: document.querySelectorAll("table").length,
       title: document.title,
       firstHeading: document.querySelector("h2")?.id ?? "",
+      firstAfterTitle: document.querySelector("h1 ~ h2")?.id ?? "",
       pageWidth: document.documentElement.scrollWidth,
       viewportWidth: window.innerWidth,
       overflowing: [...document.querySelectorAll("div.scroll")]
