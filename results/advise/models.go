@@ -176,8 +176,7 @@ func Build(ev []Evidence) Set {
 
 func build(k Key, ev []Evidence) *Models {
 	m := &Models{Key: k, KernelPerConn: KernelNotMeasured}
-	var rss, cpuIdle, cpuMsg, cpuChat, bytesMsg, bytesIdle, hs, p99Fan, p99Lat, p99Chat []Point
-	var shares []float64
+	var pts points
 	reps := map[runRep]int{}
 	for _, e := range ev {
 		r := e.Record
@@ -202,83 +201,97 @@ func build(k Key, ev []Evidence) *Models {
 			rep = len(reps) + 1
 			reps[runRep{r.RunID, r.Repetition}] = rep
 		}
-		clients := float64(r.Params.Clients)
-		window := r.Delivery.WindowS
-		cores := func() (float64, bool) {
-			if !r.Server.Measured("cpu") || window <= 0 {
-				return 0, false
-			}
-			return r.Server.CPUSeconds / window, true
-		}
-		share := func() {
-			if t := r.Wire.BytesIn + r.Wire.BytesOut; t > 0 {
-				shares = append(shares, float64(r.Wire.BytesIn)/float64(t))
-			}
-		}
-		switch {
-		case r.Kind == "idle" && clients > 0:
-			if r.Server.Measured("rss") && r.Server.RSSBytes > 0 {
-				before := float64(r.Server.RSSBytes) - r.Server.RSSPerConn*clients
-				rss = append(rss, Point{0, before, rep, e.File}, Point{clients, float64(r.Server.RSSBytes), rep, e.File})
-			}
-			if c, ok := cores(); ok {
-				cpuIdle = append(cpuIdle, Point{clients, c, rep, e.File})
-			}
-			if r.Wire.BytesPerConnMin > 0 {
-				bytesIdle = append(bytesIdle, Point{clients, r.Wire.BytesPerConnMin, rep, e.File})
-				share()
-			}
-		case r.Kind == "broadcast" && r.Params.BurstSize == 0 && r.Params.Fault == "":
-			// CPU per message at the payloads of the rate and fanout
-			// steps; the payload steps (to 64 KiB) fit bytes, not CPU.
-			if c, ok := cores(); ok && r.Delivery.DeliveredPerS > 0 && r.StepParam != "payload" && !r.Params.Binary {
-				cpuMsg = append(cpuMsg, Point{r.Delivery.DeliveredPerS, c, rep, e.File})
-			}
-			if r.Wire.BytesPerMessage > 0 && !r.Params.Binary {
-				bytesMsg = append(bytesMsg, Point{float64(r.Params.Payload), r.Wire.BytesPerMessage, rep, e.File})
-				share()
-			}
-			if r.Latency.Count > 0 {
-				if p := float64(r.Latency.P99); m.P99Min == 0 || p < m.P99Min {
-					m.P99Min, m.MinFile = p, e.File
-				}
-				switch r.StepParam {
-				case "clients":
-					p99Fan = append(p99Fan, Point{clients, float64(r.Latency.P99), rep, e.File})
-				case "":
-					p99Lat = append(p99Lat, Point{clients, float64(r.Latency.P99), rep, e.File})
-				}
-			}
-		case r.Kind == "chat":
-			if c, ok := cores(); ok && r.Delivery.DeliveredPerS > 0 {
-				cpuChat = append(cpuChat, Point{r.Delivery.DeliveredPerS, c, rep, e.File})
-			}
-			if r.Latency.Count > 0 {
-				p99Chat = append(p99Chat, Point{clients, float64(r.Latency.P99), rep, e.File})
-			}
-		}
-		if r.TLS != nil && r.TLS.ServerCPUPerUs > 0 && r.TLS.Full+r.TLS.Resumed > 0 {
-			hs = append(hs, Point{clients, r.TLS.ServerCPUPerUs, rep, e.File})
-		}
+		pts.add(m, e, rep)
 	}
-	if len(p99Fan) == 0 {
-		p99Fan = p99Lat
+	if len(pts.p99Fan) == 0 {
+		pts.p99Fan = pts.p99Lat
 	}
-	m.RSS = model("rss", "idle connections", "server RSS bytes", Linear, Ratio, rss)
-	m.CPUIdle = model("cpu-idle", "idle connections", "server cores busy", Linear, Ratio, cpuIdle)
-	m.CPUMsg = model("cpu-msg", "messages delivered per second", "server cores busy", Linear, Ratio, cpuMsg)
-	m.CPUChat = model("cpu-chat", "messages delivered per second (chat)", "server cores busy", Linear, Ratio, cpuChat)
-	m.BytesMsg = model("bytes-msg", "payload bytes", "wire bytes per delivered message", Linear, Ratio, bytesMsg)
-	m.BytesIdle = model("bytes-idle", "idle connections", "wire bytes per connection-minute", Mean, Mean, bytesIdle)
-	m.Handshake = model("handshake", "clients", "server CPU µs per TLS handshake", Mean, Mean, hs)
-	m.P99 = model("p99", "clients per broadcast", "p99 latency µs", Piecewise, Mean, p99Fan)
-	m.P99Chat = model("p99-chat", "clients (chat)", "p99 latency µs", Piecewise, Mean, p99Chat)
-	if len(shares) > 0 {
-		sort.Float64s(shares)
-		m.EgressShare = shares[len(shares)/2]
+	m.RSS = model("rss", "idle connections", "server RSS bytes", Linear, Ratio, pts.rss)
+	m.CPUIdle = model("cpu-idle", "idle connections", "server cores busy", Linear, Ratio, pts.cpuIdle)
+	m.CPUMsg = model("cpu-msg", "messages delivered per second", "server cores busy", Linear, Ratio, pts.cpuMsg)
+	m.CPUChat = model("cpu-chat", "messages delivered per second (chat)", "server cores busy", Linear, Ratio, pts.cpuChat)
+	m.BytesMsg = model("bytes-msg", "payload bytes", "wire bytes per delivered message", Linear, Ratio, pts.bytesMsg)
+	m.BytesIdle = model("bytes-idle", "idle connections", "wire bytes per connection-minute", Mean, Mean, pts.bytesIdle)
+	m.Handshake = model("handshake", "clients", "server CPU µs per TLS handshake", Mean, Mean, pts.hs)
+	m.P99 = model("p99", "clients per broadcast", "p99 latency µs", Piecewise, Mean, pts.p99Fan)
+	m.P99Chat = model("p99-chat", "clients (chat)", "p99 latency µs", Piecewise, Mean, pts.p99Chat)
+	if len(pts.shares) > 0 {
+		sort.Float64s(pts.shares)
+		m.EgressShare = pts.shares[len(pts.shares)/2]
 	}
 	sort.Slice(m.Failures, func(i, j int) bool { return m.Failures[i].X < m.Failures[j].X })
 	return m
+}
+
+// points are the measurements each model is fitted on, gathered from the
+// qualifying records of one key.
+type points struct {
+	rss, cpuIdle, cpuMsg, cpuChat, bytesMsg, bytesIdle, hs, p99Fan, p99Lat, p99Chat []Point
+	shares                                                                          []float64 // server-to-client share of the wire bytes
+}
+
+// add takes record e's measurements (repetition rep) as its kind gives
+// them, and keeps the lowest p99 of a broadcast in m.
+func (p *points) add(m *Models, e Evidence, rep int) {
+	r := e.Record
+	clients := float64(r.Params.Clients)
+	window := r.Delivery.WindowS
+	cores := func() (float64, bool) {
+		if !r.Server.Measured("cpu") || window <= 0 {
+			return 0, false
+		}
+		return r.Server.CPUSeconds / window, true
+	}
+	share := func() {
+		if t := r.Wire.BytesIn + r.Wire.BytesOut; t > 0 {
+			p.shares = append(p.shares, float64(r.Wire.BytesIn)/float64(t))
+		}
+	}
+	switch {
+	case r.Kind == "idle" && clients > 0:
+		if r.Server.Measured("rss") && r.Server.RSSBytes > 0 {
+			before := float64(r.Server.RSSBytes) - r.Server.RSSPerConn*clients
+			p.rss = append(p.rss, Point{0, before, rep, e.File}, Point{clients, float64(r.Server.RSSBytes), rep, e.File})
+		}
+		if c, ok := cores(); ok {
+			p.cpuIdle = append(p.cpuIdle, Point{clients, c, rep, e.File})
+		}
+		if r.Wire.BytesPerConnMin > 0 {
+			p.bytesIdle = append(p.bytesIdle, Point{clients, r.Wire.BytesPerConnMin, rep, e.File})
+			share()
+		}
+	case r.Kind == "broadcast" && r.Params.BurstSize == 0 && r.Params.Fault == "":
+		// CPU per message at the payloads of the rate and fanout
+		// steps; the payload steps (to 64 KiB) fit bytes, not CPU.
+		if c, ok := cores(); ok && r.Delivery.DeliveredPerS > 0 && r.StepParam != "payload" && !r.Params.Binary {
+			p.cpuMsg = append(p.cpuMsg, Point{r.Delivery.DeliveredPerS, c, rep, e.File})
+		}
+		if r.Wire.BytesPerMessage > 0 && !r.Params.Binary {
+			p.bytesMsg = append(p.bytesMsg, Point{float64(r.Params.Payload), r.Wire.BytesPerMessage, rep, e.File})
+			share()
+		}
+		if r.Latency.Count > 0 {
+			if v := float64(r.Latency.P99); m.P99Min == 0 || v < m.P99Min {
+				m.P99Min, m.MinFile = v, e.File
+			}
+			switch r.StepParam {
+			case "clients":
+				p.p99Fan = append(p.p99Fan, Point{clients, float64(r.Latency.P99), rep, e.File})
+			case "":
+				p.p99Lat = append(p.p99Lat, Point{clients, float64(r.Latency.P99), rep, e.File})
+			}
+		}
+	case r.Kind == "chat":
+		if c, ok := cores(); ok && r.Delivery.DeliveredPerS > 0 {
+			p.cpuChat = append(p.cpuChat, Point{r.Delivery.DeliveredPerS, c, rep, e.File})
+		}
+		if r.Latency.Count > 0 {
+			p.p99Chat = append(p.p99Chat, Point{clients, float64(r.Latency.P99), rep, e.File})
+		}
+	}
+	if r.TLS != nil && r.TLS.ServerCPUPerUs > 0 && r.TLS.Full+r.TLS.Resumed > 0 {
+		p.hs = append(p.hs, Point{clients, r.TLS.ServerCPUPerUs, rep, e.File})
+	}
 }
 
 // runRep is one run's repetition.

@@ -732,55 +732,14 @@ func c12(d claimData, j *judging) pending {
 	const id = "C12"
 	text := "Without heartbeats, proxies and middleboxes cut idle streaming connections."
 	rule := "fault-idle-close vs fault-idle-close-heartbeat, per network and streaming transport: disconnects per repetition without heartbeats above those with them (Mann-Whitney over every repetition)"
-	type key struct{ net, tr string }
-	without, with := map[key][]results.Record{}, map[key][]results.Record{}
-	var keys []key
-	seen := map[key]bool{}
-	for _, t := range d.names(plainPush) {
-		for _, sc := range []string{idleClose, idleCloseHeartbeat} {
-			for _, g := range d[sc] {
-				if g.key.Transport != t {
-					continue
-				}
-				j.use(id, g)
-				for _, r := range g.recs {
-					k := key{r.Params.Network, t}
-					if !seen[k] {
-						seen[k] = true
-						keys = append(keys, k)
-					}
-				}
-				for _, r := range g.ok {
-					k := key{r.Params.Network, t}
-					if sc == idleClose {
-						without[k] = append(without[k], r)
-					} else {
-						with[k] = append(with[k], r)
-					}
-				}
-			}
-		}
-	}
-	sort.SliceStable(keys, func(a, b int) bool { return keys[a].net < keys[b].net })
-	drops := func(rs []results.Record) results.Stat {
-		v := make([]float64, len(rs))
-		for i, r := range rs {
-			v[i] = float64(r.Delivery.Drops)
-		}
-		return results.StatOf(v)
-	}
-	type netCase struct {
-		net, settings string
-		cs            []*comparison
-		absent        []string
-	}
-	var cases []*netCase
-	byNet := map[string]*netCase{}
+	keys, without, with := c12Groups(d, j, id)
+	var cases []*c12Net
+	byNet := map[string]*c12Net{}
 	var all []*comparison
 	for _, k := range keys {
 		nc := byNet[k.net]
 		if nc == nil {
-			nc = &netCase{net: k.net}
+			nc = &c12Net{net: k.net}
 			byNet[k.net] = nc
 			cases = append(cases, nc)
 		}
@@ -792,7 +751,7 @@ func c12(d claimData, j *judging) pending {
 		if nc.settings == "" {
 			nc.settings = idleCloseSettings(a, b)
 		}
-		c := j.mannWhitney("C12|drops|"+k.net+"|"+k.tr, k.tr+" disconnects per repetition without vs with heartbeats", drops(a), drops(b), 1, num)
+		c := j.mannWhitney("C12|drops|"+k.net+"|"+k.tr, k.tr+" disconnects per repetition without vs with heartbeats", dropsStat(a), dropsStat(b), 1, num)
 		nc.cs = append(nc.cs, c)
 		all = append(all, c)
 	}
@@ -806,20 +765,77 @@ func c12(d claimData, j *judging) pending {
 	return func() Claim {
 		var ev []string
 		for _, nc := range cases {
-			s := "on " + nc.net
-			if nc.settings != "" {
-				s += " (" + nc.settings + ")"
-			}
-			if len(nc.cs) > 0 {
-				s += ": " + pairsVerdict(nc.cs) + ": " + comparisonsText(nc.cs)
-			}
-			if len(nc.absent) > 0 {
-				s += fmt.Sprintf("; %s did not run both scenarios through it (see the proxies section)", strings.Join(nc.absent, ", "))
-			}
-			ev = append(ev, s)
+			ev = append(ev, nc.evidence())
 		}
 		return Claim{id, text, rule, pairsVerdict(all), strings.Join(ev, ". ") + "."}
 	}
+}
+
+// c12Key is one network and streaming transport of C12.
+type c12Key struct{ net, tr string }
+
+// c12Groups gathers C12's qualifying records without and with heartbeats
+// per network and transport, and the keys in network order.
+func c12Groups(d claimData, j *judging, id string) (keys []c12Key, without, with map[c12Key][]results.Record) {
+	without, with = map[c12Key][]results.Record{}, map[c12Key][]results.Record{}
+	seen := map[c12Key]bool{}
+	for _, t := range d.names(plainPush) {
+		for _, sc := range []string{idleClose, idleCloseHeartbeat} {
+			for _, g := range d[sc] {
+				if g.key.Transport != t {
+					continue
+				}
+				j.use(id, g)
+				for _, r := range g.recs {
+					if k := (c12Key{r.Params.Network, t}); !seen[k] {
+						seen[k] = true
+						keys = append(keys, k)
+					}
+				}
+				for _, r := range g.ok {
+					k := c12Key{r.Params.Network, t}
+					if sc == idleClose {
+						without[k] = append(without[k], r)
+					} else {
+						with[k] = append(with[k], r)
+					}
+				}
+			}
+		}
+	}
+	sort.SliceStable(keys, func(a, b int) bool { return keys[a].net < keys[b].net })
+	return keys, without, with
+}
+
+// dropsStat is the disconnects per repetition of rs.
+func dropsStat(rs []results.Record) results.Stat {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = float64(r.Delivery.Drops)
+	}
+	return results.StatOf(v)
+}
+
+// c12Net is C12 on one network: its settings, the comparisons per
+// transport and the transports that did not run both scenarios.
+type c12Net struct {
+	net, settings string
+	cs            []*comparison
+	absent        []string
+}
+
+func (nc *c12Net) evidence() string {
+	s := "on " + nc.net
+	if nc.settings != "" {
+		s += " (" + nc.settings + ")"
+	}
+	if len(nc.cs) > 0 {
+		s += ": " + pairsVerdict(nc.cs) + ": " + comparisonsText(nc.cs)
+	}
+	if len(nc.absent) > 0 {
+		s += fmt.Sprintf("; %s did not run both scenarios through it (see the proxies section)", strings.Join(nc.absent, ", "))
+	}
+	return s
 }
 
 // idleCloseSettings describes, from the records, what an idle-close pair

@@ -46,11 +46,7 @@ func steps(groups []*group) []int {
 // the floor follow, and the transports left out say why.
 func metricLine(groups []*group, step int, name string) string {
 	m, _ := results.MetricByName(name)
-	type val struct {
-		transport string
-		st        results.Stat
-	}
-	var vals []val
+	var vals []metricVal
 	var left []string
 	var floorG *group
 	prefix := ""
@@ -72,7 +68,7 @@ func metricLine(groups []*group, step int, name string) string {
 			continue
 		}
 		reps = max(reps, st.N)
-		vals = append(vals, val{g.label(), st})
+		vals = append(vals, metricVal{g.label(), st})
 	}
 	if len(vals) == 0 && len(left) == 0 {
 		return ""
@@ -83,7 +79,28 @@ func metricLine(groups []*group, step int, name string) string {
 		}
 		return vals[i].st.Center < vals[j].st.Center
 	})
-	line := fmt.Sprintf("%s (%s, %s is better): ", name, m.Unit, m.Better)
+	line := fmt.Sprintf("%s (%s, %s is better): ", name, m.Unit, m.Better) + winnerText(m, vals, reps)
+	if floorG != nil {
+		line += floorRatios(groups, step, floorG, name, m)
+	}
+	if len(left) > 0 {
+		line += "; left out (cannot win): " + strings.Join(left, "; ")
+	}
+	if prefix != "" {
+		line = prefix + ": " + line
+	}
+	return line
+}
+
+// metricVal is one qualifying transport's figure in a metric line.
+type metricVal struct {
+	transport string
+	st        results.Stat
+}
+
+// winnerText names the best of vals (sorted best first) when it differs
+// significantly from the runner-up, and says why not otherwise.
+func winnerText(m results.Metric, vals []metricVal, reps int) string {
 	all := func() string {
 		parts := make([]string, len(vals))
 		for i, v := range vals {
@@ -93,43 +110,39 @@ func metricLine(groups []*group, step int, name string) string {
 	}
 	switch {
 	case len(vals) == 0:
-		line += "no transport qualifies"
+		return "no transport qualifies"
 	case len(vals) == 1:
-		line += "only " + vals[0].transport + " qualifies (" + statText(m, vals[0].st) + "): no winner named"
+		return "only " + vals[0].transport + " qualifies (" + statText(m, vals[0].st) + "): no winner named"
 	case reps < 2:
-		line += "one repetition, no winner named: " + all()
-	default:
-		p, sig := results.Significance(vals[0].st.Values, vals[1].st.Values)
-		if sig {
-			line += fmt.Sprintf("best %s (%s), ahead of %s (%s; Mann-Whitney p=%.3f)", vals[0].transport, statText(m, vals[0].st), vals[1].transport, statText(m, vals[1].st), p)
-		} else {
-			line += fmt.Sprintf("no winner: the best two are indistinguishable at this noise (Mann-Whitney p=%.2f >= %g over %d repetitions): %s", p, results.Alpha, reps, all())
-			if min(vals[0].st.N, vals[1].st.N) <= 3 {
-				line += fmt.Sprintf(" (%d repetitions a side can never reach p < %g: run 5 or more, --count 5)", min(vals[0].st.N, vals[1].st.N), results.Alpha)
-			}
-		}
+		return "one repetition, no winner named: " + all()
 	}
-	if floorG != nil {
-		var ratios []string
-		for _, g := range groups {
-			if g.key.Step != step || g == floorG || !g.Stat(m).OK() {
-				continue
-			}
-			if r := ratioText(g, floorG, name); r != "-" {
-				ratios = append(ratios, g.label()+" "+r)
-			}
-		}
-		if len(ratios) > 0 {
-			line += "; vs " + floorG.label() + ": " + strings.Join(ratios, ", ")
-		}
+	p, sig := results.Significance(vals[0].st.Values, vals[1].st.Values)
+	if sig {
+		return fmt.Sprintf("best %s (%s), ahead of %s (%s; Mann-Whitney p=%.3f)", vals[0].transport, statText(m, vals[0].st), vals[1].transport, statText(m, vals[1].st), p)
 	}
-	if len(left) > 0 {
-		line += "; left out (cannot win): " + strings.Join(left, "; ")
-	}
-	if prefix != "" {
-		line = prefix + ": " + line
+	line := fmt.Sprintf("no winner: the best two are indistinguishable at this noise (Mann-Whitney p=%.2f >= %g over %d repetitions): %s", p, results.Alpha, reps, all())
+	if n := min(vals[0].st.N, vals[1].st.N); n <= 3 {
+		line += fmt.Sprintf(" (%d repetitions a side can never reach p < %g: run 5 or more, --count 5)", n, results.Alpha)
 	}
 	return line
+}
+
+// floorRatios is each other transport's ratio to the floor's figure at
+// step, or "" when none has one.
+func floorRatios(groups []*group, step int, floorG *group, name string, m results.Metric) string {
+	var ratios []string
+	for _, g := range groups {
+		if g.key.Step != step || g == floorG || !g.Stat(m).OK() {
+			continue
+		}
+		if r := ratioText(g, floorG, name); r != "-" {
+			ratios = append(ratios, g.label()+" "+r)
+		}
+	}
+	if len(ratios) == 0 {
+		return ""
+	}
+	return "; vs " + floorG.label() + ": " + strings.Join(ratios, ", ")
 }
 
 // statText is a median with its 95% interval when there is one.

@@ -335,28 +335,7 @@ func isH2(f results.TransportFacts) bool { return f.Variant == "h2" || f.Variant
 func http2Table(byScenario map[string][]*group, names []string) (Table, bool) {
 	t := Table{Title: "HTTP/1.1 vs HTTP/2: connections, memory, latency and a slow stream",
 		Header: []string{"scenario", "transport", "variant", "connections", "streams/conn", "server heap/stream", "server heap/conn", "p99", "slow-stream scenario", "its p99", "clients with loss"}}
-	// slow: the fault scenarios' groups by transport family and variant.
-	type fv struct{ family, variant string }
-	// Only fault scenarios that measured an HTTP/2 variant: the slow-stream
-	// scenario, not a reset or idle-close one of the same transports.
-	slow := map[fv]*group{}
-	for _, n := range names {
-		h2Fault := false
-		for _, g := range byScenario[n] {
-			h2Fault = h2Fault || g.known && isH2(g.facts) && g.first().Params.Fault != ""
-		}
-		if !h2Fault {
-			continue
-		}
-		for _, g := range byScenario[n] {
-			if g.known && g.first().Params.Fault != "" {
-				k := fv{g.facts.Family(g.key.Transport), g.facts.Variant}
-				if slow[k] == nil {
-					slow[k] = g
-				}
-			}
-		}
-	}
+	slow := slowStreamGroups(byScenario, names)
 	var shown []*group
 	faults := map[string]bool{}
 	for _, n := range names {
@@ -371,47 +350,17 @@ func http2Table(byScenario map[string][]*group, names []string) (Table, bool) {
 			if !g.known || !h2Families[g.facts.Family(g.key.Transport)] {
 				continue
 			}
-			fg := figures(g, false)
 			shown = append(shown, g)
-			variant := g.facts.Variant
-			if variant == "" {
-				variant = "h1"
-			}
-			conns, streams := "-", "-"
-			var hs, hc results.Stat
-			if isH2(g.facts) {
-				h := func(r results.Record) bool { return r.HTTP2 != nil }
-				conns = statCell(statOver(fg, func(r results.Record) float64 { return float64(r.HTTP2.Conns) }, h), num)
-				streams = statCell(statOver(fg, func(r results.Record) float64 { return r.HTTP2.StreamsPerConn }, h), num)
-				hs = statOver(fg, func(r results.Record) float64 { return r.HTTP2.HeapPerStream }, h)
-				hc = statOver(fg, func(r results.Record) float64 { return r.HTTP2.HeapPerConn }, h)
-			} else {
-				if len(fg.ok) > 0 {
-					conns, streams = strconv.Itoa(g.first().Params.Clients), "1"
-				}
-				hs = statOver(fg, func(r results.Record) float64 { return r.Server.HeapPerConn }, hasClients)
-				hc = hs
-			}
-			p99 := statOver(fg, func(r results.Record) float64 { return float64(r.Latency.P99) }, hasDeliveries)
+			row := append([]string{n + stepLabel(g.first()), transportCell(g)}, http2Cells(g)...)
 			sName, sP99, sLoss := "-", "-", "-"
-			if sg := slow[fv{g.facts.Family(g.key.Transport), g.facts.Variant}]; sg != nil {
+			if sg := slow[familyVariant{g.facts.Family(g.key.Transport), g.facts.Variant}]; sg != nil {
 				if !slices.Contains(shown, sg) {
 					shown = append(shown, sg)
 				}
-				fs := figures(sg, true)
-				sName = sg.key.Scenario
 				faults[sg.key.Scenario+": "+sg.first().Params.Fault] = true
-				sP99 = statCell(statOver(fs, func(r results.Record) float64 { return float64(r.Latency.P99) }, hasDeliveries), us)
-				if len(fs.ok) > 0 {
-					var loss int64
-					for _, r := range fs.ok {
-						loss += r.Delivery.ClientsWithLoss
-					}
-					sLoss = fmt.Sprintf("%s of %s", num(float64(loss)), num(float64(len(fs.ok)*sg.first().Params.Clients)))
-				}
+				sName, sP99, sLoss = slowStreamCells(sg)
 			}
-			t.Rows = append(t.Rows, []string{n + stepLabel(g.first()), transportCell(g), variant, conns, streams,
-				statCell(hs, fmtBytes), statCell(hc, fmtBytes), statCell(p99, us), sName, sP99, sLoss})
+			t.Rows = append(t.Rows, append(row, sName, sP99, sLoss))
 		}
 	}
 	if len(t.Rows) == 0 {
@@ -422,6 +371,78 @@ func http2Table(byScenario map[string][]*group, names []string) (Table, bool) {
 		"The slow-stream scenario's figures keep repetitions whose only fault is the loss its slow reader causes; clients with loss summed over those repetitions, of their clients. " +
 		"Other disqualified repetitions give no figure (\"-\"). " + faultsNote(faults) + repsNote(shown)
 	return t, true
+}
+
+// familyVariant is a transport family and one of its variants.
+type familyVariant struct{ family, variant string }
+
+// slowStreamGroups are the fault scenarios' groups by transport family and
+// variant, from the fault scenarios that measured an HTTP/2 variant: the
+// slow-stream scenario, not a reset or idle-close one of the same
+// transports.
+func slowStreamGroups(byScenario map[string][]*group, names []string) map[familyVariant]*group {
+	slow := map[familyVariant]*group{}
+	for _, n := range names {
+		h2Fault := false
+		for _, g := range byScenario[n] {
+			h2Fault = h2Fault || g.known && isH2(g.facts) && g.first().Params.Fault != ""
+		}
+		if !h2Fault {
+			continue
+		}
+		for _, g := range byScenario[n] {
+			if g.known && g.first().Params.Fault != "" {
+				k := familyVariant{g.facts.Family(g.key.Transport), g.facts.Variant}
+				if slow[k] == nil {
+					slow[k] = g
+				}
+			}
+		}
+	}
+	return slow
+}
+
+// http2Cells are g's variant, connections, streams per connection, server
+// heap per stream and per connection, and p99.
+func http2Cells(g *group) []string {
+	fg := figures(g, false)
+	variant := g.facts.Variant
+	if variant == "" {
+		variant = "h1"
+	}
+	conns, streams := "-", "-"
+	var hs, hc results.Stat
+	if isH2(g.facts) {
+		h := func(r results.Record) bool { return r.HTTP2 != nil }
+		conns = statCell(statOver(fg, func(r results.Record) float64 { return float64(r.HTTP2.Conns) }, h), num)
+		streams = statCell(statOver(fg, func(r results.Record) float64 { return r.HTTP2.StreamsPerConn }, h), num)
+		hs = statOver(fg, func(r results.Record) float64 { return r.HTTP2.HeapPerStream }, h)
+		hc = statOver(fg, func(r results.Record) float64 { return r.HTTP2.HeapPerConn }, h)
+	} else {
+		if len(fg.ok) > 0 {
+			conns, streams = strconv.Itoa(g.first().Params.Clients), "1"
+		}
+		hs = statOver(fg, func(r results.Record) float64 { return r.Server.HeapPerConn }, hasClients)
+		hc = hs
+	}
+	p99 := statOver(fg, func(r results.Record) float64 { return float64(r.Latency.P99) }, hasDeliveries)
+	return []string{variant, conns, streams, statCell(hs, fmtBytes), statCell(hc, fmtBytes), statCell(p99, us)}
+}
+
+// slowStreamCells are the slow-stream scenario sg's name, p99 and clients
+// with loss (of its clients, over the kept repetitions).
+func slowStreamCells(sg *group) (name, p99, loss string) {
+	fs := figures(sg, true)
+	p99 = statCell(statOver(fs, func(r results.Record) float64 { return float64(r.Latency.P99) }, hasDeliveries), us)
+	loss = "-"
+	if len(fs.ok) > 0 {
+		var n int64
+		for _, r := range fs.ok {
+			n += r.Delivery.ClientsWithLoss
+		}
+		loss = fmt.Sprintf("%s of %s", num(float64(n)), num(float64(len(fs.ok)*sg.first().Params.Clients)))
+	}
+	return sg.key.Scenario, p99, loss
 }
 
 // noH2Sentences names each transport that starts with an HTTP Upgrade

@@ -231,23 +231,9 @@ func (c *Client) runSocketIOPolling(ctx context.Context, r transports.Receiver) 
 		if polled != nil {
 			polled.Polled()
 		}
-		n, pings := 0, 0
-		for rest := c.body; ; {
-			p := rest
-			i := bytes.IndexByte(rest, eioSeparator)
-			if i >= 0 {
-				p, rest = rest[:i], rest[i+1:]
-			}
-			k, ping, err := c.sioHandle(&s, p, r, obs)
-			if n += k; err != nil {
-				return err
-			}
-			if ping {
-				pings++
-			}
-			if i < 0 {
-				break
-			}
+		n, pings, err := c.sioPacketsOf(&s, r, obs)
+		if err != nil {
+			return err
 		}
 		var up []byte // what to POST: the connect after the handshake, a pong per ping
 		if first {
@@ -277,6 +263,28 @@ func (c *Client) runSocketIOPolling(ctx context.Context, r transports.Receiver) 
 		}
 		if string(c.body) != "ok" {
 			return fmt.Errorf("Socket.IO polling POST answered %q, not ok", excerptBytes(c.body))
+		}
+	}
+}
+
+// sioPacketsOf handles every packet of a polling answer (c.body, packets
+// separated by the record separator): n documents delivered, pings asked.
+func (c *Client) sioPacketsOf(s *sioState, r transports.Receiver, obs SkipObserver) (n, pings int, err error) {
+	for rest := c.body; ; {
+		p := rest
+		i := bytes.IndexByte(rest, eioSeparator)
+		if i >= 0 {
+			p, rest = rest[:i], rest[i+1:]
+		}
+		k, ping, err := c.sioHandle(s, p, r, obs)
+		if n += k; err != nil {
+			return n, pings, err
+		}
+		if ping {
+			pings++
+		}
+		if i < 0 {
+			return n, pings, nil
 		}
 	}
 }
