@@ -230,12 +230,11 @@ func (g *Generator) noteErr(err error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	msg := err.Error()
-	if _, ok := g.errs[msg]; ok || len(g.errs) < 20 {
-		g.errs[msg]++
-	} else {
-		g.errs["(other errors)"]++
+	msg := errKey(err)
+	if _, ok := g.errs[msg]; !ok && len(g.errs) >= maxErrorKeys {
+		msg = errCause(err) // too many distinct texts: counted by cause, never as "other"
 	}
+	g.errs[msg]++
 }
 
 // Connected is the number of clients connected now.
