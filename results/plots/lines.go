@@ -152,3 +152,79 @@ func offeredRate(r results.Record) float64 {
 	}
 	return r.Params.Rate * float64(r.Params.Clients)
 }
+
+// instrumentGoal is the most the load generator's CPU per delivered
+// message may be as a share of the server's (the report's goal line).
+const instrumentGoal = 1.0 / 3
+
+// cpuRatio is a record's load-generator CPU per delivered message over
+// the server's, 0 when either was not measured.
+func cpuRatio(r results.Record) float64 {
+	if r.Loadgen.CPUPerMessageUs <= 0 || r.Server.CPUPerMessageUs <= 0 || !r.Server.Measured("cpu") {
+		return 0
+	}
+	return r.Loadgen.CPUPerMessageUs / r.Server.CPUPerMessageUs
+}
+
+// instrumentChart is the load generator's CPU per delivered message as a
+// share of the server's against the step (clients for a fanout, offered
+// rate for a throughput scenario; log-log), one line per transport, with
+// the goal at 1/3: under it, the instrument is lighter than what it
+// measures.
+func instrumentChart(d *dataset, sc string) (*chart, error) {
+	fanout := roleOf(sc) == "fanout"
+	xlabel := "offered (msgs/s to all clients, log scale)"
+	if fanout {
+		xlabel = "connected clients (log scale)"
+	}
+	p := newPlot(sc+": load generator CPU per message / server's", xlabel, "ratio (log scale)")
+	f := newFigure(p)
+	var ls layers
+	xs, ys := newSpan(), newSpan()
+	for _, tr := range d.transports(sc) {
+		var pts plotter.XYs
+		for _, step := range d.steps(sc) {
+			s := d.get(sc, step, tr)
+			if s == nil {
+				continue
+			}
+			x := s.median(offeredRate)
+			if fanout {
+				x = float64(s.params().Clients)
+			}
+			var rs []float64
+			for _, r := range s.recs {
+				if v := cpuRatio(r); v > 0 {
+					rs = append(rs, v)
+				}
+			}
+			ratio := median(rs) // over the repetitions that measured both; NaN without one
+			if x <= 0 || !(ratio > 0) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: x, Y: ratio})
+			xs.add(x)
+			ys.add(ratio)
+		}
+		if len(pts) > 0 {
+			if err := addCurve(f, &ls, d.drawn(tr), pts); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !xs.ok() {
+		return nil, nil
+	}
+	ys.add(instrumentGoal)
+	lo, hi := xs.min/1.5, xs.max*1.5
+	p.Add(grid())
+	goal, err := refLine(f, "goal: at most 1/3 of the server's", plotter.XYs{{X: lo, Y: instrumentGoal}, {X: hi, Y: instrumentGoal}})
+	if err != nil {
+		return nil, err
+	}
+	p.Add(goal)
+	ls.addTo(p)
+	logAxis(&p.X, lo, hi)
+	logAxis(&p.Y, ys.min/1.5, ys.max*1.5)
+	return &chart{name: sc + "-instrument", scenario: sc, fig: f}, nil
+}

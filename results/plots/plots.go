@@ -82,8 +82,8 @@ type builder func(d *dataset, scenario string) (*chart, error)
 // also gets a spectrum.
 var builders = map[string][]builder{
 	"latency":    {spectrumChart, cdfChart},
-	"fanout":     {fanoutChart, spectrumChart},
-	"throughput": {throughputChart, spectrumChart},
+	"fanout":     {fanoutChart, spectrumChart, instrumentChart},
+	"throughput": {throughputChart, spectrumChart, instrumentChart},
 	"idle":       {idleMemoryChart, idleBytesChart},
 	"payload":    {payloadBytesChart, payloadOverheadChart, spectrumChart},
 	"chat":       {chatChart, spectrumChart},

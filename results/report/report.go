@@ -140,7 +140,8 @@ func Build(recs []results.Record) *Report {
 	if sec, ok := browserSection(recs); ok { // browser-measured records: browser.go
 		rep.Sections = append(rep.Sections, sec)
 	}
-	rep.Sections = appendVariantSection(rep.Sections, byScenario) // TLS and HTTP/2 variants: variants.go
+	rep.Sections = appendVariantSection(rep.Sections, byScenario)    // TLS and HTTP/2 variants: variants.go
+	rep.Sections = appendInstrumentSection(rep.Sections, byScenario) // the load generator's cost beside the server's: instrument.go
 	rep.Claims, rep.ClaimsNote = claimsByImplementation(byScenario, impls)
 	return rep
 }

@@ -68,7 +68,7 @@ func TestEverySectionAndClaimIsThere(t *testing.T) {
 			t.Errorf("%s: no table rows", s.Scenario)
 		}
 	}
-	if got := strings.Join(names, ","); got != "latency,fanout,throughput,idle,payload,burst,chat,churn" {
+	if got := strings.Join(names, ","); got != "latency,fanout,throughput,idle,payload,burst,chat,churn,instrument-cost" {
 		t.Errorf("sections %s", got)
 	}
 	if len(rep.Claims) != 14 {
