@@ -306,6 +306,9 @@ func fill(rec *results.Record, fw fleetWindow, published int64, window time.Dura
 	rec.Loadgen.ConnectS, rec.Loadgen.Processes = connectS, fw.Workers
 	if clients > 0 {
 		rec.Server.RSSPerConn = float64(s1.srvRSS-before.srvRSS) / clients
+		if before.slab > 0 && s1.slab > 0 {
+			rec.Server.KernelSlabPerConn = float64(s1.slab-before.slab) / clients
+		}
 		rec.Server.HeapPerConn = (float64(s1.srvHeap) - float64(before.srvHeap)) / clients
 		rec.Server.GoroutinesPerConn = float64(s1.srvGor-before.srvGor) / clients
 		if window > 0 {

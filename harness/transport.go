@@ -246,6 +246,7 @@ type samples struct {
 	srvGor     int
 	head       int64
 	slow       int64
+	slab       int64         // the machine's Slab (/proc/meminfo), bytes; 0 when not read
 	remoteSelf int           // server processes on another host: their CPU and RSS are their own readings
 	sent       int64         // the server's ledger: messages written to subscribers
 	ledger     bool          // sent was read from pushbench's own server
@@ -299,6 +300,7 @@ func (r *Runner) sampleAll(ctx context.Context, srv *servers, gc bool) samples {
 	if ps, err := proc.Read(os.Getpid()); err == nil {
 		s.selfCPU = ps.CPU
 	}
+	s.slab, _ = proc.Slab()
 	return s
 }
 

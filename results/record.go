@@ -312,10 +312,17 @@ type Wire struct {
 
 // Resources is a process's cost over the window.
 type Resources struct {
-	RSSBytes          int64   `json:"rss_bytes"`      // at the end of the window
-	RSSPeakBytes      int64   `json:"rss_peak_bytes"` // highest sampled during the window (every 200 ms)
-	FDsPeak           int     `json:"fds_peak"`
-	RSSPerConn        float64 `json:"rss_per_conn"`  // (RSS - RSS before connecting) / clients
+	RSSBytes     int64   `json:"rss_bytes"`      // at the end of the window
+	RSSPeakBytes int64   `json:"rss_peak_bytes"` // highest sampled during the window (every 200 ms)
+	FDsPeak      int     `json:"fds_peak"`
+	RSSPerConn   float64 `json:"rss_per_conn"` // (RSS - RSS before connecting) / clients
+	// KernelSlabPerConn is the machine's Slab (/proc/meminfo) growth from
+	// before the clients connected to the window's end, per connection:
+	// the kernel's memory for the sockets, which no RSS shows. It covers
+	// both ends of each connection on one machine (loopback), and anything
+	// else the machine allocated meanwhile, so for a server it is an upper
+	// bound; 0 when not measured.
+	KernelSlabPerConn float64 `json:"kernel_slab_per_conn,omitempty"`
 	HeapBytes         int64   `json:"heap_bytes"`    // in-use heap at the end
 	HeapPerConn       float64 `json:"heap_per_conn"` // (heap+stacks - before) / clients
 	Goroutines        int     `json:"goroutines"`

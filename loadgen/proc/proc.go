@@ -5,6 +5,7 @@ package proc
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -204,4 +205,27 @@ func PinTree(root int, cpus ...int) error {
 		}
 	}
 	return nil
+}
+
+// Slab is the machine's kernel slab memory (/proc/meminfo's Slab), bytes:
+// where the kernel keeps socket structures, which no process's RSS shows.
+func Slab() (int64, error) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Slab:"); ok {
+			f := strings.Fields(v)
+			if len(f) != 2 || f[1] != "kB" {
+				return 0, fmt.Errorf("/proc/meminfo: unexpected Slab line %q", line)
+			}
+			kb, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/meminfo: %w", err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("/proc/meminfo has no Slab line")
 }

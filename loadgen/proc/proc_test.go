@@ -45,3 +45,12 @@ func TestRaiseFileLimit(t *testing.T) {
 		t.Errorf("RaiseFileLimit(1024) = %d, %v", got, err)
 	}
 }
+
+// TestSlabReadsTheMachine: the machine's slab is read in bytes (any Linux
+// keeps megabytes of it).
+func TestSlabReadsTheMachine(t *testing.T) {
+	b, err := Slab()
+	if err != nil || b < 1<<20 || b%1024 != 0 {
+		t.Errorf("Slab() = %d, %v: want at least 1 MiB, a whole number of KiB", b, err)
+	}
+}

@@ -508,3 +508,32 @@ func TestRankManagedRow(t *testing.T) {
 		t.Errorf("managed row %+v: want cost %.2f and feasibility unknown", r, want)
 	}
 }
+
+// The kernel's memory per connection comes from the idle records' Slab
+// growth: its median, shown as an upper bound for the servers' sockets.
+func TestKernelMemoryFromSlabGrowth(t *testing.T) {
+	var recs []results.Record
+	for rep := 1; rep <= 3; rep++ {
+		for _, c := range []int{1000, 2000} {
+			r := idleRecord("websocket", rep, c, 20*mib, 20*mib+30*kib*float64(c), 0.1)
+			r.Server.KernelSlabPerConn = 4*kib + float64(rep) // 4 KiB and a little
+			recs = append(recs, r)
+		}
+		recs = append(recs, fanoutRecord("websocket", rep, 1000, 5000, 0.2))
+	}
+	set := advise.Build(evidence(recs...))
+	m := modelsOf(t, set, "websocket")
+	if m.KernelPerConnBytes != 4*kib+2 || !strings.HasPrefix(m.KernelPerConn, "at most 4.0 KiB") {
+		t.Errorf("kernel per connection %v (%q), want the median 4 KiB + 2", m.KernelPerConnBytes, m.KernelPerConn)
+	}
+	w := advise.DefaultWorkload()
+	w.Clients, w.Rate = 100000, 1
+	a, err := advise.Rank(w, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 100,000 connections x (4 KiB + 2) over all servers.
+	if got, want := rowOf(t, a, "websocket").KernelGiB, fmt.Sprintf("<= %.2f", (4*kib+2)*100000.0/(1<<30)); got != want {
+		t.Errorf("kernel GiB %q, want %q", got, want)
+	}
+}

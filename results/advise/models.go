@@ -70,9 +70,13 @@ type Models struct {
 	// RSS: server resident bytes against idle connections (the slope is
 	// the memory per connection, the intercept the process without them).
 	RSS *Model `json:"rss,omitempty"`
-	// KernelPerConn is the kernel's memory per socket, which RSS does not
-	// show; records do not carry it, so it is KernelNotMeasured.
-	KernelPerConn string `json:"kernel_per_conn"`
+	// KernelPerConn is the kernel's memory per connection, which RSS does
+	// not show, as text: the median over the idle records of the machine's
+	// Slab growth per connection (both ends of a loopback connection, so
+	// an upper bound for a server), or KernelNotMeasured.
+	// KernelPerConnBytes is the figure (0 when not measured).
+	KernelPerConn      string  `json:"kernel_per_conn"`
+	KernelPerConnBytes float64 `json:"kernel_per_conn_bytes,omitempty"`
 	// CPUIdle: server cores busy against idle connections.
 	CPUIdle *Model `json:"cpu_idle,omitempty"`
 	// CPUMsg: server cores busy against messages delivered per second
@@ -219,6 +223,11 @@ func build(k Key, ev []Evidence) *Models {
 		sort.Float64s(pts.shares)
 		m.EgressShare = pts.shares[len(pts.shares)/2]
 	}
+	if n := len(pts.kernel); n > 0 {
+		sort.Float64s(pts.kernel)
+		m.KernelPerConnBytes = pts.kernel[n/2]
+		m.KernelPerConn = fmt.Sprintf("at most %.1f KiB (the machine's Slab growth per idle connection, both ends on loopback; median of %d records)", m.KernelPerConnBytes/1024, n)
+	}
 	sort.Slice(m.Failures, func(i, j int) bool { return m.Failures[i].X < m.Failures[j].X })
 	return m
 }
@@ -228,6 +237,7 @@ func build(k Key, ev []Evidence) *Models {
 type points struct {
 	rss, cpuIdle, cpuMsg, cpuChat, bytesMsg, bytesIdle, hs, p99Fan, p99Lat, p99Chat []Point
 	shares                                                                          []float64 // server-to-client share of the wire bytes
+	kernel                                                                          []float64 // Slab growth per connection, idle steps
 }
 
 // add takes record e's measurements (repetition rep) as its kind gives
@@ -259,6 +269,9 @@ func (p *points) add(m *Models, e Evidence, rep int) {
 		if r.Wire.BytesPerConnMin > 0 {
 			p.bytesIdle = append(p.bytesIdle, Point{clients, r.Wire.BytesPerConnMin, rep, e.File})
 			share()
+		}
+		if r.Server.KernelSlabPerConn > 0 {
+			p.kernel = append(p.kernel, r.Server.KernelSlabPerConn)
 		}
 	case r.Kind == "broadcast" && r.Params.BurstSize == 0 && r.Params.Fault == "":
 		// CPU per message at the payloads of the rate and fanout

@@ -105,7 +105,7 @@ func Rank(w Workload, set Set) (Advice, error) {
 	}
 	a.Notes = append(a.Notes,
 		fmt.Sprintf("sizes are planned at %.0f%% of each server's %g cores and at the upper end of the p99 interval; CPU figures were measured on one pinned core and are assumed to scale with cores", w.CPUTarget*100, w.CoresPerServer),
-		"kernel memory per socket: not measured by any record (RSS does not show it); measure it as the growth of Slab in /proc/meminfo, or of a cgroup's memory.stat (sock and slab), while idle connections are opened",
+		"kernel memory per connection (GiB kernel): the machine's Slab growth per connection over the idle steps, which counts both ends of each loopback connection, so a server's share is at most that; \"not measured\" where no idle record carries it (records from before pushbench read it)",
 		"delivered messages: (published per second + client messages per second x users) x the streams each reaches; the p99 model is fitted on broadcasts to every client of a server, so each server's share of a message's streams is the load it is read at")
 	return a, nil
 }

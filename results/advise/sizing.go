@@ -266,6 +266,9 @@ func (s *sizer) fill(servers float64) {
 		row.P99 = &p
 		far(p, "p99", s.p99.XMax, "clients")
 	}
+	if m.KernelPerConnBytes > 0 {
+		row.KernelGiB = fmt.Sprintf("<= %.2f", m.KernelPerConnBytes*perConns*servers/(1<<30))
+	}
 	if m.RSS != nil {
 		p := m.RSS.Predict(perConns)
 		g := scalePrediction(p, servers/(1<<30))
