@@ -390,6 +390,8 @@ func sumResources(reps []loadgen.Report, remote []bool, window time.Duration, co
 		s.GCPauseTotalUs += x.GCPauseTotalUs
 		s.GCPauseMaxUs = max(s.GCPauseMaxUs, x.GCPauseMaxUs)
 		s.LoopLagMaxUs = max(s.LoopLagMaxUs, x.LoopLagMaxUs)
+		s.ClientLagMeanUs = max(s.ClientLagMeanUs, x.ClientLagMeanUs) // the worst worker's
+		s.ClientLagMaxUs = max(s.ClientLagMaxUs, x.ClientLagMaxUs)
 		s.CPUPeak = max(s.CPUPeak, x.CPUPeak)      // of each worker's own cores
 		s.RunWaitShare += x.RunWaitShare * x.Cores // weighted; divided by the cores below
 		c := float64(r.Clients)

@@ -166,6 +166,23 @@ func lagVerdict(res *results.Resources, lag time.Duration) {
 	}
 }
 
+// ClientLagSaturated is the mean time a read's newest bytes may wait in
+// the socket before the load generator is taken to be late reading them.
+const ClientLagSaturated = 10 * time.Millisecond
+
+// waitVerdict records how long reads' bytes waited in their sockets (n
+// stamped reads) and, past ClientLagSaturated on average, says the
+// generator was saturated (when nothing else already did).
+func waitVerdict(res *results.Resources, n int64, mean, longest time.Duration) {
+	if n == 0 {
+		return
+	}
+	res.ClientLagMeanUs, res.ClientLagMaxUs = float64(mean.Microseconds()), float64(longest.Microseconds())
+	if mean > ClientLagSaturated && res.Saturated == "" {
+		res.Saturated = fmt.Sprintf("reads' bytes waited %v on average in the sockets (kernel receive timestamps; over %v): the client read late", mean.Round(time.Microsecond), ClientLagSaturated)
+	}
+}
+
 // Usage is the process's cost and health over a window from s0 to s1
 // holding clients connections, against before (no clients yet): CPU as a
 // share of the cores it may use, RSS, heap and goroutines per connection,

@@ -111,3 +111,24 @@ func TestCPUPeakSeesABurst(t *testing.T) {
 		t.Errorf("60%% peak: %+v", res)
 	}
 }
+
+// TestClientLagPastTheLimitIsSaturation: reads whose bytes waited 25 ms on
+// average in the sockets make the window saturated; 1 ms is recorded and
+// not; no stamped reads record nothing.
+func TestClientLagPastTheLimitIsSaturation(t *testing.T) {
+	var res results.Resources
+	waitVerdict(&res, 100, 25*time.Millisecond, 90*time.Millisecond)
+	if res.ClientLagMeanUs != 25000 || res.ClientLagMaxUs != 90000 || !strings.Contains(res.Saturated, "25ms") {
+		t.Errorf("25 ms: %+v", res)
+	}
+	res = results.Resources{}
+	waitVerdict(&res, 100, time.Millisecond, 3*time.Millisecond)
+	if res.ClientLagMeanUs != 1000 || res.Saturated != "" {
+		t.Errorf("1 ms: %+v", res)
+	}
+	res = results.Resources{}
+	waitVerdict(&res, 0, time.Second, time.Second)
+	if res.ClientLagMeanUs != 0 || res.ClientLagMaxUs != 0 || res.Saturated != "" {
+		t.Errorf("no stamped reads: %+v", res)
+	}
+}

@@ -124,6 +124,7 @@ func (g *Generator) StartWindow(base, limit int64) {
 	}
 	g.delivered.Store(0)
 	g.takeLoopLag() // the window's lag counts from here
+	g.takeClientWait()
 	g.startGroups()
 	g.win.Store(w)
 	// Every client starts the window now, not at its first event: the
@@ -168,6 +169,10 @@ type Window struct {
 	// LoopLag is the most a reactor loop ran behind its schedule in the
 	// window (0 without the reactor).
 	LoopLag time.Duration
+	// Reads the kernel stamped in the window (reactor, TCP), and how long
+	// the newest of their bytes waited in the socket: mean and longest.
+	StampedReads              int64
+	ClientWait, ClientWaitMax time.Duration
 }
 
 // Window counts the current window. published is how many messages the
@@ -204,6 +209,7 @@ func (g *Generator) Window(published int64) Window {
 	w.Errors = g.Errors()
 	w.ClientMode, w.ClientModeWhy = g.ClientMode()
 	w.LoopLag = g.takeLoopLag()
+	w.StampedReads, w.ClientWait, w.ClientWaitMax = g.takeClientWait()
 	return w
 }
 

@@ -53,10 +53,15 @@ type Reactor struct {
 
 	lag atomic.Int64 // the most the loop ran behind its sweep schedule (ns), see TakeLag
 
+	// Client lag (see rxstamp.go): reads with a kernel receive timestamp,
+	// their summed and their largest wait in the socket (ns).
+	waitN, waitSum, waitMax atomic.Int64
+
 	// Owned by the loop's goroutine.
 	conns []*conn // by slot (the epoll event's data)
 	free  []int32
 	buf   []byte
+	oob   []byte // a read's control bytes: the kernel's receive timestamp
 	env   transports.StreamEnv
 }
 
@@ -85,6 +90,7 @@ type conn struct {
 	p        transports.StreamParser
 	lastRead int64 // Unix ns
 	lifeEnd  int64 // Unix ns; 0: no churn lifetime
+	stamped  bool  // the kernel stamps its reads (SO_TIMESTAMPING)
 }
 
 // reactorBuffer is each reactor's read buffer, shared by its connections.
@@ -129,7 +135,7 @@ func New() (*Reactor, error) {
 		unix.Close(evfd)
 		return nil, fmt.Errorf("epoll in Go's netpoller: %w", err)
 	}
-	return &Reactor{epfd: epfd, ep: ep, raw: raw, evfd: evfd, buf: make([]byte, reactorBuffer)}, nil
+	return &Reactor{epfd: epfd, ep: ep, raw: raw, evfd: evfd, buf: make([]byte, reactorBuffer), oob: make([]byte, oobSize)}, nil
 }
 
 // Hold gives the reactor a handed-off connection: fd (the reactor's to
@@ -139,7 +145,7 @@ func New() (*Reactor, error) {
 // the reactor has shut down) means the connection is closed and o will not
 // hear of it.
 func (r *Reactor) Hold(fd int, p transports.StreamParser, o Owner, left []byte, lifeEnd int64) error {
-	c := &conn{fd: fd, o: o, p: p, lifeEnd: lifeEnd}
+	c := &conn{fd: fd, o: o, p: p, lifeEnd: lifeEnd, stamped: enableRxStamps(fd)}
 	e := transports.StreamEnv{Sink: o, Out: c}
 	o.Arrived(time.Now().UnixNano())
 	if err := p.Feed(left, &e); err != nil {
@@ -288,7 +294,7 @@ func (r *Reactor) adopt(now int64) {
 // reported again) and parses what arrived.
 func (r *Reactor) read(c *conn) {
 	for {
-		n, err := unix.Read(c.fd, r.buf)
+		n, kernelAt, err := r.recv(c)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
@@ -302,6 +308,9 @@ func (r *Reactor) read(c *conn) {
 			return
 		}
 		at := time.Now().UnixNano() // one reading per read, for every message in it
+		if kernelAt > 0 {
+			r.noteWait(at - kernelAt)
+		}
 		c.o.BytesRead(n)
 		c.o.Arrived(at)
 		c.lastRead = at
@@ -314,6 +323,44 @@ func (r *Reactor) read(c *conn) {
 		}
 		return
 	}
+}
+
+// recv reads once from c: with recvmsg and the kernel's receive timestamp
+// (Unix ns; 0 without one) when c is stamped, else with read.
+func (r *Reactor) recv(c *conn) (n int, kernelAt int64, err error) {
+	if !c.stamped {
+		n, err = unix.Read(c.fd, r.buf)
+		return n, 0, err
+	}
+	n, oobn, _, _, err := unix.Recvmsg(c.fd, r.buf, r.oob, 0)
+	if err != nil || n == 0 {
+		return n, 0, err
+	}
+	return n, rxStamp(r.oob[:oobn]), nil
+}
+
+// noteWait counts one read whose bytes waited d in the socket.
+func (r *Reactor) noteWait(d int64) {
+	d = max(d, 0) // the two clocks are one; a negative wait is rounding
+	r.waitN.Add(1)
+	r.waitSum.Add(d)
+	for {
+		old := r.waitMax.Load()
+		if d <= old || r.waitMax.CompareAndSwap(old, d) {
+			return
+		}
+	}
+}
+
+// TakeWait returns how long reads' bytes waited in their sockets since the
+// last call, by the kernel's receive timestamps: the number of stamped
+// reads, their mean and their longest wait; and starts over.
+func (r *Reactor) TakeWait() (n int64, mean, longest time.Duration) {
+	n, sum, most := r.waitN.Swap(0), r.waitSum.Swap(0), r.waitMax.Swap(0)
+	if n > 0 {
+		mean = time.Duration(sum / n)
+	}
+	return n, mean, time.Duration(most)
 }
 
 // end ends a connection whose stream ended or failed with err.

@@ -197,14 +197,18 @@ func TestHandoffStopsAtTheHandshakesEnd(t *testing.T) {
 	}
 }
 
-// slowParser holds the loop for d on the first bytes it is fed.
+// slowParser holds the loop for d on the first bytes it is fed that
+// start with hold.
 type slowParser struct {
 	d    time.Duration
 	done bool
 }
 
+// hold is the byte that makes a slowParser hold the loop.
+const hold = 'h'
+
 func (p *slowParser) Feed(b []byte, _ *transports.StreamEnv) error {
-	if !p.done && len(b) > 0 {
+	if !p.done && len(b) > 0 && b[0] == hold {
 		p.done = true
 		time.Sleep(p.d) // the loop itself is what is held up
 	}
@@ -233,7 +237,7 @@ func TestLoopLagIsMeasured(t *testing.T) {
 	if err := r.Hold(fds[0], &slowParser{d: 200 * time.Millisecond}, o, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := unix.Write(fds[1], []byte("x")); err != nil {
+	if _, err := unix.Write(fds[1], []byte{hold}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(testTimeout)
@@ -246,3 +250,92 @@ func TestLoopLagIsMeasured(t *testing.T) {
 		t.Errorf("loop lag %v after a 200 ms hold, want about 200 ms", lag)
 	}
 }
+
+// tcpPair is a connected loopback TCP pair as raw non-blocking
+// descriptors: the reactor's end and the writer's.
+func tcpPair(t *testing.T) (held, peer int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := func(conn net.Conn) int {
+		f, err := conn.(*net.TCPConn).File()
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		fd, err := unix.Dup(int(f.Fd()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.SetNonblock(fd, true); err != nil {
+			t.Fatal(err)
+		}
+		return fd
+	}
+	return dup(c), dup(s)
+}
+
+// TestClientWaitFromKernelTimestamps: bytes that arrive while the loop is
+// held 200 ms by the previous read wait in the socket about that long, and
+// the kernel's receive timestamps show it.
+func TestClientWaitFromKernelTimestamps(t *testing.T) {
+	held, peer := tcpPair(t)
+	defer unix.Close(peer)
+	r, err := reactor.New()
+	if err != nil {
+		unix.Close(held)
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); r.Run(ctx, 10*time.Millisecond, time.Minute) }()
+	defer func() { cancel(); r.Wake(); <-ran }()
+	o := newOwner()
+	if err := r.Hold(held, &slowParser{d: 200 * time.Millisecond}, o, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel may turn stamping on a moment after it is asked: write
+	// single bytes until a read comes stamped.
+	deadline := time.Now().Add(testTimeout)
+	sent := 0
+	for stamped := int64(0); stamped == 0 && time.Now().Before(deadline); {
+		if _, err := unix.Write(peer, []byte("w")); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+		for o.readBytes() < sent && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond) // polling a count the loop raises
+		}
+		stamped, _, _ = r.TakeWait()
+	}
+	if _, err := unix.Write(peer, []byte{hold}); err != nil { // the read that holds the loop
+		t.Fatal(err)
+	}
+	for o.readBytes() < sent+1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := unix.Write(peer, []byte("b")); err != nil { // waits in the socket meanwhile
+		t.Fatal(err)
+	}
+	for o.readBytes() < sent+2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	n, _, longest := r.TakeWait()
+	if n < 2 || longest < 120*time.Millisecond || longest > 5*time.Second {
+		t.Errorf("%d stamped reads, longest wait %v: want 2 and about 200 ms", n, longest)
+	}
+}
+
+func (o *owner) readBytes() int { o.mu.Lock(); defer o.mu.Unlock(); return o.read }
