@@ -423,9 +423,15 @@ func sumResources(reps []loadgen.Report, remote []bool, window time.Duration, co
 			s.CPUPerConnSecUs = s.CPUSeconds * 1e6 / clients / window.Seconds()
 		}
 	}
+	if len(reps) == 1 && len(saturated) == 0 {
+		loadgen.Alone(&s) // one worker: its cores are its own
+		if s.Saturated != "" {
+			saturated = append(saturated, s.Saturated)
+		}
+	}
 	switch {
 	case len(saturated) > 0 && len(reps) == 1:
-		s.Saturated = reps[0].Self.Saturated
+		s.Saturated = saturated[0]
 	case len(saturated) > 0:
 		sort.Strings(saturated)
 		s.Saturated = fmt.Sprintf("%d of %d workers saturated (%s)", len(saturated), len(reps), strings.Join(saturated, "; "))

@@ -71,6 +71,15 @@ func SampleSelf() Sample {
 	return s
 }
 
+// Alone adds the starvation verdict to res, the usage of a load generator
+// that has its cores to itself (no sibling worker pinned beside it): what
+// it used and what it waited for a CPU together past SaturatedAt.
+func Alone(res *results.Resources) {
+	if res.Saturated == "" {
+		res.Saturated = Saturation(res.CPUUtilization, res.RunWaitShare, res.Cores)
+	}
+}
+
 // Saturation is the verdict on a load generator that used cpu and waited wait (as
 // shares of its cores): saturated when what it used, or what it wanted
 // (used plus waited for), passed SaturatedAt. A generator starved by a
@@ -197,7 +206,11 @@ func Usage(before, s0, s1 Sample, window time.Duration, clients int, delivered i
 	}
 	n, total, longest := s1.gcEnd.since(s0.gcStart)
 	res.GCPauses, res.GCPauseTotalUs, res.GCPauseMaxUs = n, float64(total)/1e3, float64(longest)/1e3
-	res.Saturated = Saturation(res.CPUUtilization, res.RunWaitShare, res.Cores)
+	// The run-queue wait is recorded here, judged where the process is
+	// known to be alone on its cores (Alone): workers pinned together wait
+	// on each other, and their threads' waits add up past what any of
+	// them lacked (3 workers on one core at 23% each waited 145% apiece).
+	res.Saturated = Saturation(res.CPUUtilization, 0, res.Cores)
 	if c := float64(clients); c > 0 {
 		res.RSSPerConn = float64(s1.RSS-before.RSS) / c
 		res.HeapPerConn = (float64(s1.Heap) - float64(before.Heap)) / c

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pushbench/pushbench/harness"
+	"github.com/pushbench/pushbench/results"
 	"github.com/pushbench/pushbench/results/report"
 	"github.com/pushbench/pushbench/scenarios"
 	"github.com/pushbench/pushbench/transports"
@@ -214,16 +215,47 @@ func finishRun(r *harness.Runner, runErr error, out string, stdout, stderr io.Wr
 	if runErr != nil {
 		return runErr
 	}
-	failed := 0
-	for _, rec := range recs {
-		if rec.Error != "" {
-			failed++
-		}
+	failed, limits := countErrors(recs)
+	if limits > 0 {
+		fmt.Fprintf(stdout, "%d steps of a client ramp were past a limit (each after a step of the same transport that held): what the ramp looks for, not a failure\n", limits)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d results are errors (see the error column and %s/results.json)", failed, len(recs), out)
 	}
 	return nil
+}
+
+// countErrors splits the error records into failures and limits: a step
+// that ramps the clients and errs (or was left unrun) after an earlier
+// step of the same scenario, transport, server and repetition held is the
+// limit the ramp found.
+func countErrors(recs []results.Record) (failed, limits int) {
+	type run struct {
+		scenario, transport, impl string
+		rep                       int
+	}
+	held := map[run]int{} // the lowest step that ran without error
+	key := func(r results.Record) run {
+		return run{r.Scenario, r.Transport, results.ImplementationOf(r).Name, r.Repetition}
+	}
+	for _, r := range recs {
+		if r.Error == "" {
+			if s, ok := held[key(r)]; !ok || r.Step < s {
+				held[key(r)] = r.Step
+			}
+		}
+	}
+	for _, r := range recs {
+		if r.Error == "" {
+			continue
+		}
+		if s, ok := held[key(r)]; ok && r.StepParam == "clients" && r.Step > s {
+			limits++
+			continue
+		}
+		failed++
+	}
+	return failed, limits
 }
 
 func pickScenarios(names []string) ([]scenarios.Scenario, error) {
