@@ -460,14 +460,25 @@ func c8Of(t claimData, j *judging, im results.Implementation) func() implVerdict
 	}
 }
 
-// idleAt is transport tr's idle group of im at its largest step, nil when
-// none.
+// idleAt is transport tr's idle group of im at the largest step it held
+// (a repetition that qualifies), else at its largest step; nil when none.
+// A ramp ends on the step that failed: the figures are the step before.
 func idleAt(t claimData, tr string, im results.Implementation) *group {
-	var last *group
+	var last, held *group
 	for _, g := range t[implIdle] {
-		if g.key.Transport == tr && idOf(g.impl) == idOf(im) {
-			last = g
+		if g.key.Transport != tr || idOf(g.impl) != idOf(im) {
+			continue
 		}
+		last = g
+		for _, r := range g.ok {
+			if r.Disqualified() == "" {
+				held = g
+				break
+			}
+		}
+	}
+	if held != nil {
+		return held
 	}
 	return last
 }

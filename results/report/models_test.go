@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pushbench/pushbench/results"
@@ -116,4 +117,25 @@ func TestIdleHeldFromTheStacksRamp(t *testing.T) {
 			}
 		}
 	}
+}
+
+// C9 per implementation reads an idle ramp at the largest step each
+// transport held, not at the step that failed: a server whose SSE and
+// WebSocket both held 10,000 and failed at 19,000 is compared, with the
+// WebSocket side heavier on memory (one repetition: not decided, but
+// measured).
+func TestC9ReadsARampAtTheStepItHeld(t *testing.T) {
+	node := &results.Implementation{Name: "node-x", Version: "1", Model: "event loop", Runtime: "Node.js", Local: true}
+	recs := append(stacksIdle(node, "sse", 10000, 20_000), stacksIdle(node, "websocket", 10000, 30_000)...)
+	recs = append(recs, threeImplementations()...)
+	for _, c := range report.Build(recs).Claims {
+		if c.ID != "C9/impl" {
+			continue
+		}
+		if !strings.Contains(c.Evidence, "node-x 1: RSS/conn websocket vs sse: 29.3 KiB") || strings.Contains(c.Evidence, "node-x 1 not measured") {
+			t.Errorf("node-x's ramp was not read at the step it held: %s", c.Evidence)
+		}
+		return
+	}
+	t.Error("no C9/impl claim")
 }
