@@ -369,3 +369,28 @@ func namesLocked() []string {
 	sort.Strings(names)
 	return names
 }
+
+// ServerFrom adapts a constructor of a concrete server type to
+// Transport.NewServer: on an error the Server is nil, never an interface
+// holding a nil pointer.
+func ServerFrom[S Server](f func(*msglog.Log, ServerOptions) (S, error)) func(*msglog.Log, ServerOptions) (Server, error) {
+	return func(log *msglog.Log, opts ServerOptions) (Server, error) {
+		s, err := f(log, opts)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+}
+
+// ClientFrom adapts a constructor of a concrete client type to
+// Transport.NewClient, as ServerFrom does for servers.
+func ClientFrom[C Client](f func(ClientOptions) (C, error)) func(ClientOptions) (Client, error) {
+	return func(opts ClientOptions) (Client, error) {
+		c, err := f(opts)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}

@@ -49,14 +49,11 @@ func refLine(f *figure, name string, pts plotter.XYs) (*plotter.Line, error) {
 	return line, nil
 }
 
-// fanoutChart is p99 latency against connected clients (log-log), one line
-// per transport, with the scenario's p99 SLO.
-func fanoutChart(d *dataset, sc string) (*chart, error) {
-	p := newPlot(sc+": p99 latency vs connected clients", "connected clients (log scale)", "p99 latency (ms, log scale)")
-	f := newFigure(p)
-	var ls layers
-	xs, ys := newSpan(), newSpan()
-	var slo float64
+// stepCurves draws one line per transport of sc through its steps, each
+// point (x, y) from at, which says whether the step has one; xs and ys
+// span what was drawn.
+func stepCurves(d *dataset, sc string, f *figure, ls *layers, at func(s *series) (x, y float64, ok bool)) (xs, ys span, err error) {
+	xs, ys = newSpan(), newSpan()
 	for _, tr := range d.transports(sc) {
 		var pts plotter.XYs
 		for _, step := range d.steps(sc) {
@@ -64,21 +61,38 @@ func fanoutChart(d *dataset, sc string) (*chart, error) {
 			if s == nil {
 				continue
 			}
-			slo = math.Max(slo, float64(s.params().SLOP99Us)/1000)
-			clients := float64(s.params().Clients)
-			p99, ok := s.metric("p99")
-			if !ok || clients <= 0 || p99 <= 0 {
+			x, y, ok := at(s)
+			if !ok {
 				continue
 			}
-			pts = append(pts, plotter.XY{X: clients, Y: p99 / 1000})
-			xs.add(clients)
-			ys.add(p99 / 1000)
+			pts = append(pts, plotter.XY{X: x, Y: y})
+			xs.add(x)
+			ys.add(y)
 		}
 		if len(pts) > 0 {
-			if err := addCurve(f, &ls, d.drawn(tr), pts); err != nil {
-				return nil, err
+			if err := addCurve(f, ls, d.drawn(tr), pts); err != nil {
+				return xs, ys, err
 			}
 		}
+	}
+	return xs, ys, nil
+}
+
+// fanoutChart is p99 latency against connected clients (log-log), one line
+// per transport, with the scenario's p99 SLO.
+func fanoutChart(d *dataset, sc string) (*chart, error) {
+	p := newPlot(sc+": p99 latency vs connected clients", "connected clients (log scale)", "p99 latency (ms, log scale)")
+	f := newFigure(p)
+	var ls layers
+	var slo float64
+	xs, ys, err := stepCurves(d, sc, f, &ls, func(s *series) (float64, float64, bool) {
+		slo = math.Max(slo, float64(s.params().SLOP99Us)/1000)
+		clients := float64(s.params().Clients)
+		p99, ok := s.metric("p99")
+		return clients, p99 / 1000, ok && clients > 0 && p99 > 0
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !xs.ok() {
 		return nil, nil
@@ -106,27 +120,18 @@ func throughputChart(d *dataset, sc string) (*chart, error) {
 	f := newFigure(p)
 	var ls layers
 	all := newSpan()
-	for _, tr := range d.transports(sc) {
-		var pts plotter.XYs
-		for _, step := range d.steps(sc) {
-			s := d.get(sc, step, tr)
-			if s == nil {
-				continue
-			}
-			offered := s.median(offeredRate)
-			delivered, ok := s.metric("delivered-rate")
-			if !ok || offered <= 0 || delivered <= 0 {
-				continue
-			}
-			pts = append(pts, plotter.XY{X: offered, Y: delivered})
-			all.add(offered)
-			all.add(delivered)
+	_, _, err := stepCurves(d, sc, f, &ls, func(s *series) (float64, float64, bool) {
+		offered := s.median(offeredRate)
+		delivered, ok := s.metric("delivered-rate")
+		if !ok || offered <= 0 || delivered <= 0 {
+			return 0, 0, false
 		}
-		if len(pts) > 0 {
-			if err := addCurve(f, &ls, d.drawn(tr), pts); err != nil {
-				return nil, err
-			}
-		}
+		all.add(offered)
+		all.add(delivered)
+		return offered, delivered, true
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !all.ok() {
 		return nil, nil
@@ -180,37 +185,22 @@ func instrumentChart(d *dataset, sc string) (*chart, error) {
 	p := newPlot(sc+": load generator CPU per message / server's", xlabel, "ratio (log scale)")
 	f := newFigure(p)
 	var ls layers
-	xs, ys := newSpan(), newSpan()
-	for _, tr := range d.transports(sc) {
-		var pts plotter.XYs
-		for _, step := range d.steps(sc) {
-			s := d.get(sc, step, tr)
-			if s == nil {
-				continue
-			}
-			x := s.median(offeredRate)
-			if fanout {
-				x = float64(s.params().Clients)
-			}
-			var rs []float64
-			for _, r := range s.recs {
-				if v := cpuRatio(r); v > 0 {
-					rs = append(rs, v)
-				}
-			}
-			ratio := median(rs) // over the repetitions that measured both; NaN without one
-			if x <= 0 || !(ratio > 0) {
-				continue
-			}
-			pts = append(pts, plotter.XY{X: x, Y: ratio})
-			xs.add(x)
-			ys.add(ratio)
+	xs, ys, err := stepCurves(d, sc, f, &ls, func(s *series) (float64, float64, bool) {
+		x := s.median(offeredRate)
+		if fanout {
+			x = float64(s.params().Clients)
 		}
-		if len(pts) > 0 {
-			if err := addCurve(f, &ls, d.drawn(tr), pts); err != nil {
-				return nil, err
+		var rs []float64
+		for _, r := range s.recs {
+			if v := cpuRatio(r); v > 0 {
+				rs = append(rs, v)
 			}
 		}
+		ratio := median(rs) // over the repetitions that measured both; NaN without one
+		return x, ratio, x > 0 && ratio > 0
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !xs.ok() {
 		return nil, nil

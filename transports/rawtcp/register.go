@@ -3,7 +3,6 @@ package rawtcp
 import (
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/facts"
-	"github.com/pushbench/pushbench/transports/msglog"
 	"github.com/pushbench/pushbench/transports/push"
 )
 
@@ -17,19 +16,6 @@ var (
 func init() {
 	t := transports.Describe(facts.RawTCP)
 	t.Library, t.IsolatesSlowConsumers, t.Stream = "none (net + own framing)", true, stream
-	t.NewServer = func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
-		s, err := NewServer(log, opts)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	}
-	t.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
-		c, err := NewClient(opts)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
+	t.NewServer, t.NewClient = transports.ServerFrom(NewServer), transports.ClientFrom(NewClient)
 	transports.Register(t)
 }

@@ -91,18 +91,12 @@ package sse
 import (
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/facts"
-	"github.com/pushbench/pushbench/transports/msglog"
 )
 
 func init() {
 	t := transports.Describe(facts.SSE)
 	t.Path, t.Library = "/sse", "github.com/r3labs/sse/v2 v2.10.0 (server and client)"
 	t.IsolatesSlowConsumers = false
-	t.NewServer = func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
-		return NewServer(log, opts)
-	}
-	t.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
-		return NewClient(opts)
-	}
+	t.NewServer, t.NewClient = transports.ServerFrom(NewServer), transports.ClientFrom(NewClient)
 	transports.Register(t)
 }

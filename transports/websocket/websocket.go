@@ -38,7 +38,6 @@ import (
 
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/facts"
-	"github.com/pushbench/pushbench/transports/msglog"
 )
 
 // Path is the HTTP path the server is mounted at.
@@ -60,19 +59,6 @@ const pongWaitBeats = 3
 func init() {
 	t := transports.Describe(facts.WebSocket)
 	t.Path, t.Library, t.IsolatesSlowConsumers, t.Stream = Path, Library, true, stream
-	t.NewServer = func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
-		s, err := NewServer(log, opts)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	}
-	t.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
-		c, err := NewClient(opts)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
+	t.NewServer, t.NewClient = transports.ServerFrom(NewServer), transports.ClientFrom(NewClient)
 	transports.Register(t)
 }
