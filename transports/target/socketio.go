@@ -128,20 +128,7 @@ func (c *Client) runSocketIOWebSocket(ctx context.Context, r transports.Receiver
 	if u, err = sioURL(u, "websocket"); err != nil {
 		return err
 	}
-	conn, release, err := c.dialWebSocket(ctx, u, h)
-	defer release()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
-	defer conn.Close()
-	err = c.receiveSocketIO(conn, r)
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
+	return c.holdWebSocket(ctx, u, h, func(conn *gws.Conn) error { return c.receiveSocketIO(conn, r) })
 }
 
 func (c *Client) receiveSocketIO(conn *gws.Conn, r transports.Receiver) error {

@@ -28,17 +28,21 @@ func (c *Client) runWebSocket(ctx context.Context, r transports.Receiver) error 
 	if err != nil {
 		return err
 	}
+	return c.holdWebSocket(ctx, u, h, func(conn *gws.Conn) error {
+		r.Connected()
+		return c.receiveWebSocket(conn, r)
+	})
+}
+
+// holdWebSocket dials u and runs receive on the connection until it ends;
+// an error once ctx is done is the end that was asked for, not a failure.
+func (c *Client) holdWebSocket(ctx context.Context, u *url.URL, h http.Header, receive func(*gws.Conn) error) error {
 	conn, release, err := c.dialWebSocket(ctx, u, h)
 	defer release()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
+	if err == nil {
+		defer conn.Close()
+		err = receive(conn)
 	}
-	defer conn.Close()
-	r.Connected()
-	err = c.receiveWebSocket(conn, r)
 	if ctx.Err() != nil {
 		return nil
 	}
