@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -194,6 +195,15 @@ type Clock struct {
 	// DateOffsetUs is the same against Date.now() (millisecond
 	// resolution), which the page's timeOrigin clock may drift from.
 	DateOffsetUs float64 `json:"date_offset_us"`
+}
+
+// Correction is the offset (µs) to take off the page's readings: the
+// measured offset where it is larger than its uncertainty, else 0.
+func (c Clock) Correction() float64 {
+	if math.Abs(c.OffsetUs) > c.UncertaintyUs {
+		return c.OffsetUs
+	}
+	return 0
 }
 
 // checkClock reads the page clock of tab ctx against time.Now, keeping the

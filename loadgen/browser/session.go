@@ -381,8 +381,11 @@ func (s *Session) applyMessage(id int, ev pageEvent) error {
 	}
 	at := ev.num(4)
 	// The page's clock read on this process's: less the offset measured
-	// when the tab opened (within its uncertainty, at most a millisecond).
-	recv := time.Unix(0, int64(at*1e6)-int64(s.clock.OffsetUs*1e3))
+	// when the tab opened, where that offset is larger than the reading's
+	// own uncertainty (half its round trip); within it, the two clocks are
+	// one as far as can be told, and subtracting the noise would only move
+	// sub-millisecond latencies, some below zero.
+	recv := time.Unix(0, int64(at*1e6)-int64(s.clock.Correction()*1e3))
 	st := &s.streams[id]
 	if !s.firstSeen[id] {
 		s.firstSeen[id] = true
