@@ -19,7 +19,7 @@ func (r *Runner) settle(ctx context.Context, srv *servers, fl *fleet, sc scenari
 	if err != nil {
 		return false
 	}
-	sctx, cancel := context.WithTimeout(ctx, max(2*time.Second, 2*sc.SLO.Duration))
+	sctx, cancel := context.WithTimeout(ctx, max(5*time.Second, 2*sc.SLO.Duration))
 	defer cancel()
 	return fl.WaitCursors(sctx, st.Head) == nil
 }
