@@ -26,42 +26,7 @@ func TestKilledRunLeavesNoChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := exec.Command(serverBin, "run", "--scenario", sc, "--transports", "sse-lean", "--no-pin", "--out", filepath.Join(dir, "out"))
-	stderr, err := run.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Wait for the measuring window: the child has long finished writing
-	// its start-up lines (a child killed by SIGPIPE on those would pass
-	// this test for the wrong reason).
-	measuring, runExited := make(chan struct{}), make(chan struct{})
-	var log bytes.Buffer // written by the scanner, read after runExited
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		seen := false
-		for sc.Scan() {
-			log.WriteString(sc.Text() + "\n")
-			if !seen && strings.Contains(sc.Text(), "measuring") {
-				seen = true
-				close(measuring)
-			}
-		}
-		_ = run.Wait()
-		close(runExited)
-	}()
-	defer func() {
-		_ = run.Process.Kill()
-		<-runExited
-	}()
-	select {
-	case <-measuring:
-	case <-runExited:
-		t.Fatalf("run exited before measuring: %s", log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("run not measuring within 30s")
-	}
+	runExited := startMeasuring(t, run)
 	children := childrenOf(run.Process.Pid)
 	if len(children["serve"]) == 0 || len(children["worker"]) == 0 {
 		t.Fatalf("children of pid %d while measuring: %v, want a serve and a worker", run.Process.Pid, children)
@@ -152,39 +117,7 @@ func TestKilledRunLeavesNoTargetProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := exec.Command(serverBin, "run", "--scenario", sc, "--target", target, "--no-pin", "--out", filepath.Join(dir, "out"))
-	stderr, err := run.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	measuring, runExited := make(chan struct{}), make(chan struct{})
-	var log bytes.Buffer
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		seen := false
-		for sc.Scan() {
-			log.WriteString(sc.Text() + "\n")
-			if !seen && strings.Contains(sc.Text(), "measuring") {
-				seen = true
-				close(measuring)
-			}
-		}
-		_ = run.Wait()
-		close(runExited)
-	}()
-	defer func() {
-		_ = run.Process.Kill()
-		<-runExited
-	}()
-	select {
-	case <-measuring:
-	case <-runExited:
-		t.Fatalf("run exited before measuring: %s", log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("run not measuring within 30s")
-	}
+	runExited := startMeasuring(t, run)
 	var sleeps []int
 	for _, pid := range proc.Tree(run.Process.Pid) {
 		if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); strings.TrimSpace(string(comm)) == "sleep" {
@@ -206,4 +139,46 @@ func TestKilledRunLeavesNoTargetProcess(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling /proc, not synchronising
 	}
+}
+
+// startMeasuring starts run and returns once it logs its measuring window
+// (the child has long finished writing its start-up lines: a child killed
+// by SIGPIPE on those would pass for the wrong reason). The channel closes
+// when run has exited; the test's end kills run and waits for it.
+func startMeasuring(t *testing.T, run *exec.Cmd) <-chan struct{} {
+	t.Helper()
+	stderr, err := run.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	measuring, runExited := make(chan struct{}), make(chan struct{})
+	var log bytes.Buffer // written by the scanner, read after runExited
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		seen := false
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+			if !seen && strings.Contains(sc.Text(), "measuring") {
+				seen = true
+				close(measuring)
+			}
+		}
+		_ = run.Wait()
+		close(runExited)
+	}()
+	t.Cleanup(func() {
+		_ = run.Process.Kill()
+		<-runExited
+	})
+	select {
+	case <-measuring:
+	case <-runExited:
+		t.Fatalf("run exited before measuring: %s", log.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("run not measuring within 30s")
+	}
+	return runExited
 }
