@@ -41,7 +41,7 @@ func modelClaims(t claimData, j *judging, impls []results.Implementation, per ma
 	models, by := modelsOf(impls)
 	var out []pending
 	for _, m := range models {
-		out = append(out, c8Model(t, j, m, by[m], per), c9Model(t, j, m, by[m], per))
+		out = append(out, c8Model(t, j, m, by[m], impls, per), c9Model(t, j, m, by[m], per))
 	}
 	return out
 }
@@ -79,41 +79,63 @@ func perImpl(vs []implVerdict, ims []results.Implementation) string {
 	return "per implementation: " + strings.Join(parts, ", ")
 }
 
-func c8Model(t claimData, j *judging, model string, ims []results.Implementation, per map[string][]implVerdict) pending {
+// c8ModelRule is how C8 is judged per model (scalePair).
+const c8ModelRule = "each SSE server of the model against each WebSocket server of the model on the same runtime " +
+	"(on any runtime when none shares one; a model without WebSocket against every WebSocket server measured): " +
+	"a pair supports the claim when SSE failed an idle step, in every repetition that could tell, that WebSocket held in every one; " +
+	"it contradicts it when WebSocket stopped first, or when both held the same largest idle step and reached the same fanout limit (over the steps measured); " +
+	"supported or contradicted when every pair is, mixed when pairs disagree, not decided otherwise"
+
+func c8Model(t claimData, j *judging, model string, ims, all []results.Implementation, per map[string][]implVerdict) pending {
 	id := modelID("C8", model)
 	text := strings.TrimSuffix(c8Text, ".") + ", for " + model + " servers."
-	rule := "every implementation of the model together: each of its SSE transports against each of its WebSocket ones, by C8's rule (" + c8Rule + ")"
-	var sse, ws []fanSeries
+	sides := func(ims []results.Implementation, pred func(results.TransportFacts) bool) (out []reachSide) {
+		for _, im := range ims {
+			facts := transportsOf(t, implIdle, im)
+			for n, f := range transportsOf(t, implFanout, im) {
+				facts[n] = f
+			}
+			for _, n := range namesWhere(facts, pred) {
+				for _, sc := range []string{implIdle, implFanout} {
+					for _, g := range t[sc] {
+						if g.key.Transport == n && idOf(g.impl) == idOf(im) {
+							j.use(id, g)
+						}
+					}
+				}
+				iid := idOf(im)
+				out = append(out, reachSide{im, reachOf(t, sideName(n, im), n, im), seriesOf(t, j, id, sideName(n, im), n, &iid)})
+			}
+		}
+		return out
+	}
+	sse, ws := sides(ims, plainSSE), sides(ims, refWebSocket)
+	if len(ws) == 0 {
+		ws = sides(all, refWebSocket)
+	}
 	var figs []string
 	for _, im := range ims {
-		iid := idOf(im)
-		facts := transportsOf(t, implFanout, im)
-		for _, n := range namesWhere(facts, plainSSE) {
-			sse = append(sse, seriesOf(t, j, id, sideName(n, im), n, &iid))
-		}
-		for _, n := range namesWhere(facts, refWebSocket) {
-			ws = append(ws, seriesOf(t, j, id, sideName(n, im), n, &iid))
-		}
 		figs = append(figs, transportFigures(t, im)...)
 	}
-	var p pending
-	if len(sse) > 0 && len(ws) > 0 {
-		p = c8Judge(j, id, text, rule, sse, ws)
+	var pairs []pairJudged
+	for _, p := range runtimePairs(sse, ws) {
+		pairs = append(pairs, judgePair(j, id, text, p[0], p[1]))
 	}
 	return func() Claim {
-		c := Claim{ID: id, Text: text, Rule: rule, Verdict: NotMeasured, Evidence: "no fanout record of both SSE and WebSocket among its implementations."}
-		if p != nil {
-			c = p()
+		v, ev := NotMeasured, "no idle or fanout record of SSE among its implementations, or of WebSocket on any."
+		if len(pairs) > 0 {
+			v, ev = scaleVerdict(pairs)
+			ev += "."
 		}
-		c.Evidence = headline(c.Verdict, model) + ": " + strings.Join(figs, "; ") + ". " + perImpl(per["C8"], ims) + ". " + c.Evidence
-		return c
+		return Claim{ID: id, Text: text, Rule: c8ModelRule, Verdict: v,
+			Evidence: headline(v, model) + ": " + strings.Join(figs, "; ") + ". " + perImpl(per["C8"], ims) + ". " + ev}
 	}
 }
 
 func c9Model(t claimData, j *judging, model string, ims []results.Implementation, per map[string][]implVerdict) pending {
 	id := modelID("C9", model)
 	text := strings.TrimSuffix(c9Text, ".") + ", for " + model + " servers."
-	rule := "every local implementation of the model together (idle scenario, largest step, trusted repetitions): each WebSocket transport's server RSS per connection and CPU per connection-second above each SSE transport's, Mann-Whitney per pair; mixed when the two figures disagree"
+	rule := "every local implementation of the model together (idle scenario, largest step held, trusted repetitions): each WebSocket server's RSS per connection and CPU per connection-second above each SSE server's on the same runtime (on any runtime when none shares one), Welch's t-test on the repetitions' means per pair; mixed when the two figures disagree"
 	var sse, ws []idleSide
 	var figs []string
 	for _, im := range ims {
@@ -123,10 +145,10 @@ func c9Model(t claimData, j *judging, model string, ims []results.Implementation
 		}
 		facts := transportsOf(t, implIdle, im)
 		for _, n := range namesWhere(facts, plainSSE) {
-			sse = append(sse, idleSide{sideName(n, im), idleAt(t, n, im)})
+			sse = append(sse, idleSide{sideName(n, im), idleAt(t, n, im), im})
 		}
 		for _, n := range namesWhere(facts, refWebSocket) {
-			ws = append(ws, idleSide{sideName(n, im), idleAt(t, n, im)})
+			ws = append(ws, idleSide{sideName(n, im), idleAt(t, n, im), im})
 		}
 	}
 	fin := func(v, ev string) Claim {
@@ -138,7 +160,11 @@ func c9Model(t claimData, j *judging, model string, ims []results.Implementation
 			return fin(NotMeasured, "no local idle record of both SSE and WebSocket among its implementations.")
 		}
 	}
-	mem, cpu, why := c9Pairs(j, id, ws, sse)
+	pair := func(h, l idleSide) bool { return samePair(h.im, l.im) }
+	if !anyPair(ws, sse, pair) {
+		pair = nil
+	}
+	mem, cpu, why := c9Pairs(j, id, ws, sse, pair)
 	if why != "" {
 		return func() Claim { return fin(NotMeasured, why+".") }
 	}
@@ -247,4 +273,16 @@ func leftText(g *group) string {
 		return fmt.Sprintf("p99 left the SLO (%s) at %s (p99 %s)", us(float64(g.first().Params.SLOP99Us)), num(g.first().StepValue), us(p99))
 	}
 	return "lost or disordered messages at " + num(g.first().StepValue)
+}
+
+// anyPair says whether some WebSocket side and SSE side make a pair.
+func anyPair(ws, sse []idleSide, pair func(ws, sse idleSide) bool) bool {
+	for _, h := range ws {
+		for _, l := range sse {
+			if pair(h, l) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -40,6 +40,7 @@ type comparison struct {
 	a, b     results.Stat
 	fixed    float64 // the sign test's value (b is then zero)
 	signTest bool
+	welch    bool // Welch's t-test on the means (welch), not Mann-Whitney
 	unit     func(float64) string
 	factor   float64
 	// shared is the family's comparison of the same samples when another
@@ -99,6 +100,27 @@ func (j *judging) mannWhitney(key, label string, a, b results.Stat, factor float
 	c := &comparison{label: label, p: p, a: a, b: b, unit: unit, factor: factor,
 		above: a.Center > bs.Center, tie: a.Center == bs.Center}
 	return j.add(key, c)
+}
+
+// welch registers the comparison of a's mean against b's with Welch's
+// t-test (results.WelchP), for figures that are means over many
+// connections in each repetition; above and tie compare the means.
+func (j *judging) welch(key, label string, a, b results.Stat, unit func(float64) string) *comparison {
+	if c := j.byKey[key]; c != nil {
+		return c.sharedAs(label)
+	}
+	ma, mb := mean(a.Values), mean(b.Values)
+	c := &comparison{label: label, p: results.WelchP(a.Values, b.Values), a: a, b: b, unit: unit, factor: 1,
+		welch: true, above: ma > mb, tie: ma == mb}
+	return j.add(key, c)
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 // signTest registers the comparison of a's repetitions against the fixed
@@ -176,7 +198,8 @@ func (j *judging) holm() {
 // note is the family's statement for the claims section.
 func (j *judging) note() string {
 	return fmt.Sprintf("Every verdict comes from the repetition groups the tables use (the median of each repetition's own figure). "+
-		"Two groups are compared with a two-sided Mann-Whitney U test, one group against a fixed value with the exact sign test; "+
+		"Two groups are compared with a two-sided Mann-Whitney U test, one group against a fixed value with the exact sign test, "+
+		"and C9 per implementation and per model its servers' RSS and CPU per idle connection (each repetition's figure a mean over every connection of the step) with a two-sided Welch's t-test on the means; "+
 		"the family is every distinct comparison the claims below make (%d in this report), corrected together with Holm-Bonferroni at alpha %g. "+
 		"A comparison whose corrected p is not below alpha, or whose medians tie, decides nothing: the claim is then not decided and shows each side's median with its %.0f%% interval (6 repetitions are needed for one). "+
 		"Records with an error, interrupted, whose counts do not reconcile, whose clients were lost with their worker, or whose load generator or publisher saturated are left out, and each claim says how many.",
@@ -195,13 +218,19 @@ func (c *comparison) text() string {
 	}
 	r := c.result()
 	s := fmt.Sprintf("%s: %s vs %s, p=%s, Holm p=%s", c.label, side(c.a, c.unit), right, pText(r.p), pText(r.adj))
+	if c.welch {
+		s = fmt.Sprintf("%s: mean %s vs %s (%s vs %s), Welch t p=%s, Holm p=%s", c.label, c.unit(mean(c.a.Values)), c.unit(mean(c.b.Values)),
+			side(c.a, c.unit), right, pText(r.p), pText(r.adj))
+	}
 	switch c.outcome() {
 	case outAbove:
 		s += ", above"
 	case outBelow:
 		s += ", below"
 	case outOpen:
-		if r.tie {
+		if r.tie && c.welch {
+			s += ", means tie: not decided"
+		} else if r.tie {
 			s += ", medians tie: not decided"
 		} else {
 			s += ", not significant: not decided"

@@ -497,11 +497,12 @@ var idleMetrics = []struct {
 type idleSide struct {
 	name string
 	g    *group
+	im   results.Implementation
 }
 
 // c9Pairs registers C9's comparisons between the WebSocket sides and
 // the SSE ones, per figure; why is not empty when a figure is missing.
-func c9Pairs(j *judging, id string, ws, sse []idleSide) (mem, cpu []*comparison, why string) {
+func c9Pairs(j *judging, id string, ws, sse []idleSide, pair func(ws, sse idleSide) bool) (mem, cpu []*comparison, why string) {
 	for _, s := range append(append([]idleSide(nil), ws...), sse...) {
 		j.use(id, s.g)
 	}
@@ -518,8 +519,11 @@ func c9Pairs(j *judging, id string, ws, sse []idleSide) (mem, cpu []*comparison,
 	for i, m := range idleMetrics {
 		for _, h := range ws {
 			for _, l := range sse {
-				c := j.mannWhitney(fmt.Sprintf("%s|%s|%s|1", m.name, groupKey(h.g), groupKey(l.g)), m.unit+" "+h.name+" vs "+l.name,
-					h.g.stat(m.name), l.g.stat(m.name), 1, m.f)
+				if pair != nil && !pair(h, l) {
+					continue
+				}
+				c := j.welch(fmt.Sprintf("%s|%s|%s|welch", m.name, groupKey(h.g), groupKey(l.g)), m.unit+" "+h.name+" vs "+l.name,
+					h.g.stat(m.name), l.g.stat(m.name), m.f)
 				if i == 0 {
 					mem = append(mem, c)
 				} else {
@@ -547,11 +551,11 @@ func c9Of(t claimData, j *judging, im results.Implementation) func() implVerdict
 	sides := func(names []string) []idleSide {
 		var out []idleSide
 		for _, n := range names {
-			out = append(out, idleSide{n, idleAt(t, n, im)})
+			out = append(out, idleSide{n, idleAt(t, n, im), im})
 		}
 		return out
 	}
-	mem, cpu, why := c9Pairs(j, "C9/impl", sides(wsN), sides(sseN))
+	mem, cpu, why := c9Pairs(j, "C9/impl", sides(wsN), sides(sseN), nil)
 	if why != "" {
 		return fixed(NotMeasured, why)
 	}

@@ -132,10 +132,92 @@ func TestC9ReadsARampAtTheStepItHeld(t *testing.T) {
 		if c.ID != "C9/impl" {
 			continue
 		}
-		if !strings.Contains(c.Evidence, "node-x 1: RSS/conn websocket vs sse: 29.3 KiB") || strings.Contains(c.Evidence, "node-x 1 not measured") {
+		if !strings.Contains(c.Evidence, "node-x 1: RSS/conn websocket vs sse: mean 29.3 KiB") || strings.Contains(c.Evidence, "node-x 1 not measured") {
 			t.Errorf("node-x's ramp was not read at the step it held: %s", c.Evidence)
 		}
 		return
 	}
 	t.Error("no C9/impl claim")
+}
+
+// stacksRamp is a stacks-idle ramp of reps repetitions: each step up to
+// held holds; the step above fails in the repetitions failing says (the
+// others hold it too), and the steps after it are not run.
+func stacksRamp(im *results.Implementation, tr string, held, reps int, failing func(rep int) bool) []results.Record {
+	var out []results.Record
+	for rep := 1; rep <= reps; rep++ {
+		failed := false
+		for i, c := range []int{1000, 19000, 50000} {
+			out = append(out, implRec(im, "stacks-idle", tr, i, float64(c), rep, func(r *results.Record) {
+				r.Kind, r.StepParam, r.StepValue = "idle", "clients", float64(c)
+				r.Server.RSSPerConn, r.Server.CPUPerConnSecUs = 10_000*(1+float64(rep)/100), 2*(1+float64(rep)/100)
+				switch {
+				case failed:
+					r.Error = "not run: an earlier step failed"
+				case c > held && failing(rep):
+					r.Error, failed = "connect: 5 of 19000 clients connected", true
+				}
+			}))
+		}
+	}
+	return out
+}
+
+func always(int) bool { return true }
+
+// C8 per model pairs an SSE server with a WebSocket server on its own
+// runtime and orders them by the idle step each held in every repetition:
+// SSE that fails a step WebSocket held supports the claim; both holding
+// the same steps, idle and fanout, contradict it over the steps measured;
+// a failure in only some repetitions decides nothing.
+func TestC8PerModelOrdersIdleRampsOnOneRuntime(t *testing.T) {
+	im := func(name, model, runtime string) *results.Implementation {
+		return &results.Implementation{Name: name, Version: "1", Model: model, Runtime: runtime, Local: true}
+	}
+	nodeSSE, nodeWS := im("node-sse", "event loop", "Node.js"), im("node-ws", "event loop", "Node.js")
+	goSrv := im("go-srv", "event loop", "Go")
+	phpSSE, javaSSE, javaWS := im("php", "process per connection", "PHP"), im("java-sse", "thread pool", "JVM"), im("java-ws", "thread pool", "JVM")
+	var recs []results.Record
+	for _, rs := range [][]results.Record{
+		stacksRamp(nodeSSE, "sse", 19000, 3, always), stacksRamp(nodeWS, "websocket", 19000, 3, always),
+		stacksRamp(goSrv, "sse", 1000, 3, always), stacksRamp(goSrv, "websocket", 19000, 3, always),
+		implFanout(nodeSSE, "sse", 0), implFanout(nodeWS, "websocket", 0),
+		implFanout(goSrv, "sse", 0), implFanout(goSrv, "websocket", 0),
+		stacksRamp(phpSSE, "sse", 0, 3, always),
+		stacksRamp(javaSSE, "sse", 1000, 3, func(rep int) bool { return rep == 2 }), stacksRamp(javaWS, "websocket", 19000, 3, always),
+	} {
+		recs = append(recs, rs...)
+	}
+	rep := report.Build(recs)
+
+	// Event loop: Go's SSE failed 19,000 where Go's WebSocket held it
+	// (supports); Node's held as far on both (contradicts): mixed. Node's
+	// SSE is never set against Go's WebSocket.
+	ev := claimOf(t, rep, "C8/event-loop")
+	for _, want := range []string{
+		"sse (go-srv 1) held 1000 idle connections, failed at 19k in 3 of 3 repetitions",
+		"websocket (go-srv 1) held 19k idle connections, failed at 50k in 3 of 3 repetitions (error: connect: 5 of 19000 clients connected): SSE stopped below WebSocket",
+		"fanout sse (node-sse 1) 10k+ (largest step tried, limit not reached), websocket (node-ws 1) 10k+ (largest step tried, limit not reached): SSE scaled as far as WebSocket over the steps measured",
+	} {
+		if !strings.Contains(ev.Evidence, want) {
+			t.Errorf("C8/event-loop lacks %q: %s", want, ev.Evidence)
+		}
+	}
+	if strings.Contains(ev.Evidence, "sse (node-sse 1) held 19k idle connections; websocket (go-srv 1)") {
+		t.Errorf("C8/event-loop set Node's SSE against Go's WebSocket: %s", ev.Evidence)
+	}
+	if ev.Verdict != report.Mixed {
+		t.Errorf("C8/event-loop %s, want mixed: %s", ev.Verdict, ev.Evidence)
+	}
+	// Process per connection, without WebSocket: against every WebSocket
+	// server measured; PHP's SSE held no step.
+	if c := claimOf(t, rep, "C8/process-per-connection"); c.Verdict != report.Supported ||
+		!strings.Contains(c.Evidence, "sse (php 1) held no idle step, failed at 1000 in 3 of 3 repetitions (error: connect: 5 of 19000 clients connected)") {
+		t.Errorf("C8/process-per-connection %s, want supported: %s", c.Verdict, c.Evidence)
+	}
+	// Thread pool: Java's SSE failed 19,000 in one repetition of three and
+	// held it in two: the idle ramp cannot order the pair.
+	if c := claimOf(t, rep, "C8/thread-pool"); c.Verdict != report.NotDecided || !strings.Contains(c.Evidence, "the idle steps cannot order") && !strings.Contains(c.Evidence, "fanout") {
+		t.Errorf("C8/thread-pool %s, want not decided: %s", c.Verdict, c.Evidence)
+	}
 }
