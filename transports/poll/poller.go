@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -124,18 +125,18 @@ func (p *poller) answered(e *transports.PollEnv) error {
 }
 
 // End implements transports.Poller. An answer without a length ends with
-// the connection; a connection that ends between answers, or before a
-// byte of the answer to a request that followed another on it, is
-// replaced, as net/http replaces it.
+// the connection. A connection that ends or fails between answers, or
+// before a byte of the answer to a request that followed another on it,
+// is replaced, as net/http replaces it (a timeout is never: it is the
+// request's own).
 func (p *poller) End(err error, e *transports.PollEnv) error {
 	busy, reused, started := p.busy, p.onConn > 1, p.a.started
 	p.onConn, p.busy, p.closes = 0, false, false
 	p.a.obj, p.a.ctl, p.a.hbuf, p.a.body = nil, nil, nil, nil
-	if err != io.EOF {
-		return fmt.Errorf("failed to poll: %w", err)
-	}
 	switch {
-	case busy && p.a.toEOF:
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("failed to poll: %w", err)
+	case err == io.EOF && busy && p.a.toEOF && !p.a.inHead:
 		if aerr := p.a.endToEOF(); aerr != nil {
 			return aerr
 		}
@@ -145,6 +146,8 @@ func (p *poller) End(err error, e *transports.PollEnv) error {
 		return transports.ErrPollReconnect
 	case !busy, reused && !started:
 		return transports.ErrPollReconnect
+	case err != io.EOF:
+		return fmt.Errorf("failed to poll: %w", err)
 	case started:
 		return fmt.Errorf("failed to read poll answer: %w", io.ErrUnexpectedEOF)
 	}
