@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/pushbench/pushbench/transports"
@@ -141,6 +140,7 @@ func (a *answer) parseHead(h []byte) error {
 		return fmt.Errorf("failed to poll: malformed HTTP status code %q", line[9:12])
 	}
 	a.code = int(code)
+	a.close = line[7] == '0' // HTTP/1.0 closes after the answer
 	if a.code != 200 {
 		a.statusT = string(line[9:])
 	}
@@ -192,7 +192,7 @@ func parseDec(b []byte) (int64, bool) {
 		}
 		n = n*10 + int64(c-'0')
 	}
-	return n, n <= math.MaxInt64
+	return n, true
 }
 
 // readChunked takes the chunked framing off b and gives the data to data.

@@ -1,6 +1,8 @@
 package poll
 
 import (
+	"bytes"
+
 	"github.com/pushbench/pushbench/transports"
 	"github.com/pushbench/pushbench/transports/wire"
 )
@@ -19,6 +21,14 @@ func (a *answer) data(d []byte, p *poller, e *transports.PollEnv) error {
 	for i := 0; i < len(d); i++ {
 		c := d[i]
 		if a.astate == arrObj {
+			if a.inStr && !a.esc { // skip to the string's next quote or escape
+				j := bytes.IndexAny(d[i:], "\\\"")
+				if j < 0 {
+					break
+				}
+				i += j
+				c = d[i]
+			}
 			if !a.objByte(c) {
 				continue
 			}
