@@ -159,6 +159,7 @@ func TestPollerMatchesClient(t *testing.T) {
 		"status":      {0, [][]byte{okAnswer(1, msgs(1)), []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 6\r\n\r\nbusy\r\n")}},
 		"not array":   {0, [][]byte{okAnswer(2, msgs(1, 2)[:40]+"x]")}},
 		"conn close":  {0, [][]byte{[]byte("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]")}},
+		"http/1.0":    {0, [][]byte{[]byte("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n[]"), okAnswer(1, msgs(1))}},
 		"bad decode":  {0, [][]byte{okAnswer(2, `[{"seq":"x"}]`)}},
 		"chunk error": {0, [][]byte{[]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]xx")}},
 	}
