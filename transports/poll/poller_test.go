@@ -266,3 +266,33 @@ func BenchmarkPoller(b *testing.B) {
 		})
 	}
 }
+
+// FuzzPollerBody checks the poller against the client on arbitrary answer
+// bodies, sized or chunked, each split at every byte boundary (`make
+// fuzz` runs it): the same reports, and an error where the client has one.
+func FuzzPollerBody(f *testing.F) {
+	f.Add(uint8(0), []byte(msgs(1, 2)))
+	f.Add(uint8(3), []byte("["+string(wire.AppendGapJSON(nil, 1, 4))+" ,"+msgs(5)[1:]))
+	f.Add(uint8(1), []byte(`[{"seq":1,"sent":2,"payload":"a\"}]"}]`))
+	f.Add(uint8(2), []byte(`[{"seq":1}] x`))
+	f.Fuzz(func(t *testing.T, chunk uint8, body []byte) {
+		a := okAnswer(9, string(body))
+		if chunk > 0 {
+			if len(body) == 0 {
+				return // an empty chunked body is the last chunk alone: not this test's
+			}
+			a = okAnswer(9, string(body), int(chunk))
+		}
+		answers := [][]byte{a}
+		want, wantReqs, wantErr := reference(t, "longpoll", 0, answers)
+		for i := 0; i <= len(a); i++ {
+			got, gotReqs, err := viaPoller(t, "longpoll", 0, answers, func(b []byte) [][]byte {
+				if i == 0 || i == len(b) {
+					return [][]byte{b}
+				}
+				return [][]byte{b[:i], b[i:]}
+			})
+			compare(t, fmt.Sprintf("split at %d of %q", i, a), want, got, wantReqs, gotReqs, wantErr, err)
+		}
+	})
+}
