@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -295,4 +296,37 @@ func FuzzPollerBody(f *testing.F) {
 			compare(t, fmt.Sprintf("split at %d of %q", i, a), want, got, wantReqs, gotReqs, wantErr, err)
 		}
 	})
+}
+
+// TestPollerReadsABodyToTheConnectionsEnd: an answer with neither a length
+// nor chunking ends with the connection; its messages, Polled and the
+// replacement of the connection follow, and the next request carries the
+// cursor on. A cut sized answer is an error.
+func TestPollerReadsABodyToTheConnectionsEnd(t *testing.T) {
+	tr, _ := transports.Lookup("longpoll")
+	p, err := tr.Poll.NewPoller(transports.ClientOptions{BaseURL: "http://127.0.0.1:9"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &events{}
+	e := &transports.PollEnv{Sink: ev}
+	p.Request(nil, e)
+	if done, err := p.Feed([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n"+msgs(1, 2)), e); done || err != nil {
+		t.Fatalf("done %v, %v before the connection's end", done, err)
+	}
+	if err := p.End(io.EOF, e); !errors.Is(err, transports.ErrPollReconnect) {
+		t.Errorf("End: %v, want ErrPollReconnect", err)
+	}
+	if got := strings.Join(ev.got, "|"); got != "connected|M 1 1001 1|M 2 1002 2|polled" {
+		t.Errorf("reported %q", got)
+	}
+	if req := string(p.Request(nil, e)); !strings.HasPrefix(req, "GET /longpoll?since=2 HTTP/1.1\r\n") {
+		t.Errorf("next request %q, want the cursor after 2", req)
+	}
+	if _, err := p.Feed([]byte("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n[{"), e); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.End(io.EOF, e); err == nil || errors.Is(err, transports.ErrPollReconnect) || !strings.Contains(err.Error(), "unexpected EOF") {
+		t.Errorf("cut answer: %v, want an unexpected EOF", err)
+	}
 }
