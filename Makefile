@@ -186,6 +186,7 @@ FUZZ_TARGETS := \
 	./transports/sselean:FuzzParser \
 	./transports/rawtcp:FuzzHandshake ./transports/rawtcp:FuzzFrames ./transports/rawtcp:FuzzErrorFrame \
 	./transports/rawtcp:FuzzStreamParser ./transports/sselean:FuzzStreamParser ./transports/websocket:FuzzStreamParser \
+	./transports/poll:FuzzPollerBody \
 	./loadgen:FuzzSpecDecode \
 	./scenarios:FuzzParse ./scenarios:FuzzParseNetwork \
 	./results:FuzzLoad

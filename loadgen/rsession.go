@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -26,7 +27,9 @@ const (
 	// ModeReactor holds each push connection in a reactor (package reactor):
 	// no goroutine and no read buffer per idle connection. The handshake
 	// and every reconnect still run in the transport's client, in a
-	// short-lived goroutine.
+	// short-lived goroutine. A poll client's connection is held whole: the
+	// reactor writes its requests and reads its answers with the
+	// transport's Poller; only its dials run in a short-lived goroutine.
 	ModeReactor = "reactor"
 )
 
@@ -54,10 +57,22 @@ type rclient struct {
 	r     *reactor.Reactor
 	timer atomic.Pointer[time.Timer] // a pending reconnect
 	at    int64                      // when the bytes being parsed were read (Unix ns)
+
+	// A poll client: its poller, kept across the connections the poller
+	// replaces without a failure (transports.ErrPollReconnect), as the
+	// goroutine client's Run keeps its cursor across them; and when its
+	// session's churn lifetime ends (Unix ns; 0: none).
+	poller  transports.Poller
+	lifeEnd int64
 }
 
 // rclient is the reactor's Owner of its connection.
-var _ reactor.Owner = (*rclient)(nil)
+var _ reactor.PollOwner = (*rclient)(nil)
+
+// Connected, Polled and Empty are the vclient's.
+func (rc *rclient) Connected() { rc.c.Connected() }
+func (rc *rclient) Polled()    { rc.c.Polled() }
+func (rc *rclient) Empty()     { rc.c.Empty() }
 
 // Arrived keeps the time the bytes being parsed were read.
 func (rc *rclient) Arrived(at int64) { rc.at = at }
@@ -107,7 +122,7 @@ func (g *Generator) decideMode() {
 		switch {
 		case g.cfg.Target != "":
 			g.rx.why = fmt.Sprintf("target %s: its endpoints are read by the target client, one goroutine per client", g.cfg.Target)
-		case tr.Stream == nil:
+		case tr.Stream == nil && tr.Poll == nil:
 			g.rx.why = fmt.Sprintf("%s: the reactor reads only %s (plaintext)", tr.Name, strings.Join(streamTransports(), ", "))
 		case g.cfg.Upstream:
 			g.rx.why = "chat clients send upstream on their connection"
@@ -129,7 +144,10 @@ func (g *Generator) decideMode() {
 			}
 			g.rx.reactors = append(g.rx.reactors, r)
 		}
-		g.rx.mode, g.rx.kind = ModeReactor, tr.Stream.Handshake
+		g.rx.mode = ModeReactor
+		if tr.Stream != nil {
+			g.rx.kind = tr.Stream.Handshake
+		}
 		rt := g.cfg.Options.ReadTimeout
 		sweep := rt / 8
 		if g.cfg.Lifetime > 0 {
@@ -214,6 +232,10 @@ func (g *Generator) rdial(rc *rclient) {
 	if g.ctx.Err() != nil {
 		return
 	}
+	if g.cfg.Transport.Poll != nil {
+		g.rpoll(rc)
+		return
+	}
 	c := rc.c
 	c.connectStart = time.Now()
 	ctx, cancel := g.ctx, context.CancelFunc(func() {})
@@ -262,6 +284,12 @@ func (g *Generator) rhold(rc *rclient, fd int, head, left []byte, lifeEnd int64)
 // (at once after a planned end, else after the reconnect delay).
 func (g *Generator) rended(rc *rclient, err error, planned bool) {
 	c := rc.c
+	if errors.Is(err, transports.ErrPollReconnect) && g.ctx.Err() == nil {
+		g.wg.Add(1) // the same poll client, on a new connection
+		go g.rdial(rc)
+		return
+	}
+	rc.poller = nil // the next connection is a new session of the client
 	if c.connected.Swap(false) {
 		g.connected.Add(-1)
 	}
@@ -314,12 +342,12 @@ func (g *Generator) stopReactorClients() {
 	}
 }
 
-// streamTransports are the registered transports whose held connection the
-// reactor can read (a Stream in their descriptor).
+// streamTransports are the registered transports whose clients the
+// reactor can run (a Stream or a Poll in their descriptor).
 func streamTransports() []string {
 	var names []string
 	for _, t := range transports.All() {
-		if t.Stream != nil {
+		if t.Stream != nil || t.Poll != nil {
 			names = append(names, t.Name)
 		}
 	}

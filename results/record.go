@@ -196,7 +196,8 @@ type Params struct {
 	HTTP2 *HTTP2Params `json:"http2,omitempty"`
 	// ClientMode is how the load generator ran its clients: "goroutine"
 	// (one each, in the transport's client) or "reactor" (held push
-	// connections read by a few epoll loops; package loadgen/reactor), "mixed"
+	// connections read, and poll clients run, by a few epoll loops; package
+	// loadgen/reactor), "mixed"
 	// when workers differed. ClientModeWhy says why a scenario that asked
 	// for the reactor fell back to goroutines.
 	ClientMode    string `json:"client_mode,omitempty"`

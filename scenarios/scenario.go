@@ -72,7 +72,8 @@ type Scenario struct {
 	MaxStreams     int `json:"max_streams,omitempty"`
 	// ClientMode is how the load generator holds its clients: "" or
 	// "reactor" (held connections of the transports whose descriptor has a
-	// stream parser, read by a few epoll loops; the others, and scenarios
+	// stream parser, read by a few epoll loops, and the clients of those
+	// whose descriptor has a poller, run in the same loops; the others, and scenarios
 	// the reactor cannot serve, fall back to goroutines and the record says
 	// why), or "goroutine" (one goroutine per client in the transport's own
 	// client: the reference mode).

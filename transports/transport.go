@@ -91,6 +91,10 @@ type Transport struct {
 	// handshake: where the handshake ends and a parser of what follows.
 	// Variants have none: their bytes are TLS or HTTP/2.
 	Stream *Stream
+	// Poll, when set, lets a reader other than the client (the load
+	// generator's reactor) run a poll client's requests and answers on a
+	// connection it owns. Variants have none.
+	Poll *Poll
 }
 
 // Family is the base transport's name: Base for a variant, else Name.
@@ -311,6 +315,7 @@ func Register(t Transport) {
 		d.Style = Style{}
 		d.Floor = false // one floor: the plaintext base
 		d.Stream = nil  // the parser reads plaintext HTTP/1.1 or TCP
+		d.Poll = nil    // the poller speaks plaintext HTTP/1.1
 		add(d)
 	}
 }

@@ -1,10 +1,13 @@
 // Package reactor holds idle push connections without a goroutine each, for
 // the load generator's reactor mode: Handoff takes a connection out of Go's
 // netpoller once the transport's own client has made its handshake, and a
-// Reactor reads it with the transport's StreamParser.
+// Reactor reads it with the transport's StreamParser. A poll client's
+// connection is held whole (HoldPoll): the reactor writes its requests and
+// reads its answers with the transport's Poller.
 package reactor
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -63,6 +66,9 @@ type Reactor struct {
 	buf   []byte
 	oob   []byte // a read's control bytes: the kernel's receive timestamp
 	env   transports.StreamEnv
+	penv  transports.PollEnv
+	wbuf  []byte    // a poll request being written
+	queue pollQueue // poll connections waiting for their next request
 }
 
 // Owner is the client a held connection belongs to: it takes what the
@@ -91,6 +97,13 @@ type conn struct {
 	lastRead int64 // Unix ns
 	lifeEnd  int64 // Unix ns; 0: no churn lifetime
 	stamped  bool  // the kernel stamps its reads (SO_TIMESTAMPING)
+
+	// A poll client's connection (HoldPoll): p is nil.
+	poll     transports.Poller
+	po       PollOwner
+	deadline int64 // Unix ns: the answer to the request out is due; 0: none out
+	due      int64 // Unix ns: the next request, while queued
+	qi       int   // index in the queue; -1: not queued
 }
 
 // reactorBuffer is each reactor's read buffer, shared by its connections.
@@ -145,7 +158,7 @@ func New() (*Reactor, error) {
 // the reactor has shut down) means the connection is closed and o will not
 // hear of it.
 func (r *Reactor) Hold(fd int, p transports.StreamParser, o Owner, left []byte, lifeEnd int64) error {
-	c := &conn{fd: fd, o: o, p: p, lifeEnd: lifeEnd, stamped: enableRxStamps(fd)}
+	c := &conn{fd: fd, o: o, p: p, lifeEnd: lifeEnd, stamped: enableRxStamps(fd), qi: -1}
 	e := transports.StreamEnv{Sink: o, Out: c}
 	o.Arrived(time.Now().UnixNano())
 	if err := p.Feed(left, &e); err != nil {
@@ -196,7 +209,7 @@ func (r *Reactor) Run(ctx context.Context, sweepEvery time.Duration, readTimeout
 	events := make([]unix.EpollEvent, 256)
 	next := time.Now().Add(sweepEvery)
 	for {
-		n, err := r.wait(events, next)
+		n, err := r.wait(events, r.nextDue(next))
 		if err != nil {
 			r.Shutdown(err)
 			return
@@ -217,6 +230,7 @@ func (r *Reactor) Run(ctx context.Context, sweepEvery time.Duration, readTimeout
 				r.read(c)
 			}
 		}
+		r.fire(now.UnixNano())
 		if !now.Before(next) {
 			r.noteLag(now.Sub(next))
 			r.sweep(now.UnixNano(), readTimeout)
@@ -284,8 +298,11 @@ func (r *Reactor) adopt(now int64) {
 		}
 		c.lastRead = now
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: c.slot}
-		if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		switch err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); {
+		case err != nil:
 			r.close(c, fmt.Errorf("failed to register with epoll: %w", err), false)
+		case c.poll != nil:
+			r.request(c, now)
 		}
 	}
 }
@@ -314,6 +331,10 @@ func (r *Reactor) read(c *conn) {
 		c.o.BytesRead(n)
 		c.o.Arrived(at)
 		c.lastRead = at
+		if c.poll != nil {
+			r.feedPoll(c, r.buf[:n], at)
+			return
+		}
 		r.env.Sink, r.env.Out = c.o, c
 		if err := c.p.Feed(r.buf[:n], &r.env); err != nil {
 			if errors.Is(err, transports.ErrStreamEnd) {
@@ -365,18 +386,25 @@ func (r *Reactor) TakeWait() (n int64, mean, longest time.Duration) {
 
 // end ends a connection whose stream ended or failed with err.
 func (r *Reactor) end(c *conn, err error) {
+	if c.poll != nil {
+		r.penv.Sink = c.po
+		r.close(c, c.poll.End(err, &r.penv), false)
+		return
+	}
 	r.env.Sink, r.env.Out = c.o, c
 	r.close(c, c.p.End(err, &r.env), false)
 }
 
-// sweep ends connections silent for the read timeout and those whose
-// lifetime is over.
+// sweep ends connections silent for the read timeout (polls: whose
+// answer is late), and those whose lifetime is over.
 func (r *Reactor) sweep(now int64, readTimeout time.Duration) {
 	for _, c := range r.conns {
 		switch {
 		case c == nil:
 		case c.lifeEnd > 0 && now >= c.lifeEnd:
 			r.close(c, nil, true)
+		case c.poll != nil:
+			r.overdue(c, now)
 		case now-c.lastRead > int64(readTimeout):
 			r.env.Sink, r.env.Out = c.o, c
 			r.close(c, c.p.End(fmt.Errorf("stream silent for %v: %w", readTimeout, os.ErrDeadlineExceeded), &r.env), false)
@@ -388,6 +416,9 @@ func (r *Reactor) sweep(now int64, readTimeout time.Duration) {
 // over).
 func (r *Reactor) close(c *conn, err error, planned bool) {
 	unix.Close(c.fd)
+	if c.qi >= 0 {
+		heap.Remove(&r.queue, c.qi)
+	}
 	if r.conns[c.slot] == c {
 		r.conns[c.slot] = nil
 		r.free = append(r.free, c.slot)

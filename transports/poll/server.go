@@ -34,6 +34,7 @@ func init() {
 func register(name, path string, hold bool) {
 	t := transports.Describe(name)
 	t.Path, t.Library, t.IsolatesSlowConsumers = path, "net/http", true
+	t.Poll = newPollState(hold, path)
 	t.NewServer = func(log *msglog.Log, opts transports.ServerOptions) (transports.Server, error) {
 		return newServer(log, opts, hold), nil
 	}
