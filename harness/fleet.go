@@ -264,10 +264,27 @@ func (f *fleet) waitFor(ctx context.Context, cursor int64, done func(loadgen.Sta
 	}
 }
 
-// WaitConnected waits until at least n clients are connected.
+// connectStall is how long a connect may go without one more client
+// connected while clients fail before the step gives up: a server that
+// refuses every client past its capacity (a pool of five workers) is
+// answered in seconds, not at the connect limit.
+var connectStall = 30 * time.Second
+
+// WaitConnected waits until at least n clients are connected, or fails
+// when none more connected for connectStall while clients failed.
 func (f *fleet) WaitConnected(ctx context.Context, n int64) error {
-	return f.waitFor(ctx, -1, func(st loadgen.Status) bool { return st.Connected >= n },
-		func(st loadgen.Status) string { return fmt.Sprintf("%d of %d clients connected", st.Connected, n) })
+	best, since, stalled := int64(-1), time.Now(), false
+	err := f.waitFor(ctx, -1, func(st loadgen.Status) bool {
+		if st.Connected > best {
+			best, since = st.Connected, time.Now()
+		}
+		stalled = len(st.Errors) > 0 && time.Since(since) > connectStall
+		return st.Connected >= n || stalled
+	}, func(st loadgen.Status) string { return fmt.Sprintf("%d of %d clients connected", st.Connected, n) })
+	if err == nil && stalled {
+		return fmt.Errorf("connect stalled: %d of %d clients connected and none more in %v while clients failed", best, n, connectStall)
+	}
+	return err
 }
 
 // WaitCursors waits until every client's cursor has reached seq.

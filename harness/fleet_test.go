@@ -2,10 +2,12 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,5 +73,36 @@ func TestRemoteWorkersAreJudgedAgainstTheirOwnCores(t *testing.T) {
 	s = sumResources(local, []bool{false, false}, window, 1)
 	if s.Saturated == "" || s.Cores != 1 {
 		t.Errorf("local: saturated %q on %v cores; want saturated on the 1 they share", s.Saturated, s.Cores)
+	}
+}
+
+// TestConnectStallsWhereTheServerStopsAccepting: a worker whose clients
+// stop at 5 of 10 while failing gives up after connectStall without one
+// more, naming the count; one whose clients keep failing but keep
+// connecting is still waited for.
+func TestConnectStallsWhereTheServerStopsAccepting(t *testing.T) {
+	defer func(d time.Duration) { connectStall = d }(connectStall)
+	connectStall = 300 * time.Millisecond
+	fake := func(connected func() int64) *fleet {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"clients":10,"connected":%d,"errors":["3x SSE answered 502 Bad Gateway"]}`, connected())
+		}))
+		t.Cleanup(srv.Close)
+		return &fleet{members: []*member{{remote: loadgen.NewRemote("w", srv.URL, controlplane.Client{}), clients: 10}}}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := fake(func() int64 { return 5 }).WaitConnected(ctx, 10)
+	if err == nil || !strings.Contains(err.Error(), "connect stalled: 5 of 10 clients connected and none more in 300ms") {
+		t.Fatalf("a connect stuck at 5 of 10: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the stall was found only at the context's deadline")
+	}
+	var polls atomic.Int64
+	growing := func() int64 { return min(10, polls.Add(1)/4) } // one more client every 4 polls (80 ms)
+	if err := fake(growing).WaitConnected(ctx, 10); err != nil {
+		t.Fatalf("a connect that kept growing through errors failed: %v", err)
 	}
 }
