@@ -55,8 +55,8 @@ bench-targets: build target-deps
 	$(BIN) report --out $(OUT)/targets/all $(OUT)/targets/pushbench $(OUT)/targets/nchan $(OUT)/targets/centrifugo
 
 # Every stack's reference servers (scenarios/targets/stacks/: Node, Python,
-# PHP, ...) through the stacks suite: latency, idle connections in steps to
-# 50,000 (each server's steps stop at the first it cannot hold) and fanout
+# PHP, ...) through the stacks suite: latency, idle connections at 1,000
+# and 19,000 in three repetitions (19,000 only where 1,000 held) and fanout
 # to 10,000 (stopping past the SLO), each target in its own folder, with
 # pushbench's own server as the reference (its four HTTP transports), then
 # one report in $(OUT)/stacks/all. The reference servers are found, not
