@@ -135,7 +135,7 @@ func (a *answer) parseHead(h []byte) error {
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
 		return fmt.Errorf("failed to poll: malformed HTTP response %q", line)
 	}
-	code, ok := parseDec(line[9:12])
+	code, ok := wire.Digits(line[9:12], 3)
 	if !ok {
 		return fmt.Errorf("failed to poll: malformed HTTP status code %q", line[9:12])
 	}
@@ -157,7 +157,7 @@ func (a *answer) parseHead(h []byte) error {
 		value = bytes.TrimSpace(value)
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
-			n, ok := parseDec(value)
+			n, ok := wire.Digits(value, 18)
 			if !ok || (sized && uint64(n) != a.left) {
 				return fmt.Errorf("failed to poll: bad Content-Length %q", value)
 			}
@@ -170,7 +170,7 @@ func (a *answer) parseHead(h []byte) error {
 		case bytes.EqualFold(name, []byte("Connection")):
 			a.close = a.close || bytes.EqualFold(value, []byte("close"))
 		case bytes.EqualFold(name, []byte(transports.HeadHeader)):
-			a.head, _ = parseDec(value)
+			a.head, _ = wire.Digits(value, 18)
 		}
 	}
 	if a.chunked {
@@ -178,21 +178,6 @@ func (a *answer) parseHead(h []byte) error {
 	}
 	a.toEOF = !a.chunked && !sized
 	return nil
-}
-
-// parseDec parses a non-negative decimal of at most 18 digits.
-func parseDec(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 // readChunked takes the chunked framing off b and gives the data to data.

@@ -1,6 +1,10 @@
 package sse
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/pushbench/pushbench/transports/wire"
+)
 
 // action is what a connection does with one Write call from the library.
 type action int
@@ -68,16 +72,5 @@ func parseID(p []byte) (int64, bool) {
 	if !bytes.HasPrefix(p, idPrefix) || p[len(p)-1] != '\n' {
 		return 0, false
 	}
-	digits := p[len(idPrefix) : len(p)-1]
-	if len(digits) == 0 || len(digits) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
+	return wire.Digits(p[len(idPrefix):len(p)-1], 18)
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+
+	"github.com/pushbench/pushbench/transports/wire"
 )
 
 // Parser is a WHATWG-conformant event-stream parser that does not allocate
@@ -178,16 +180,4 @@ func (p *Parser) dispatch() error {
 // RetryValue parses a retry: field's value: ASCII digits only, as the
 // spec requires (at most 12); ok is false for anything else, which a
 // client ignores.
-func RetryValue(b []byte) (ms int64, ok bool) {
-	if len(b) == 0 || len(b) > 12 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
+func RetryValue(b []byte) (ms int64, ok bool) { return wire.Digits(b, 12) }

@@ -146,3 +146,19 @@ func Quote(s string) string {
 	}
 	return fmt.Sprintf("%q... (%d bytes)", s[:QuoteMax], len(s))
 }
+
+// Digits parses b as a non-negative decimal of 1 to max ASCII digits
+// (max at most 18, so that it cannot overflow): HTTP status codes and
+// lengths, SSE ids and retry values. ok is false for anything else.
+func Digits(b []byte, max int) (n int64, ok bool) {
+	if len(b) == 0 || len(b) > max || max > 18 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}

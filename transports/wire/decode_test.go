@@ -1,0 +1,20 @@
+package wire
+
+import "testing"
+
+func TestDigits(t *testing.T) {
+	for _, c := range []struct {
+		in  string
+		max int
+		n   int64
+		ok  bool
+	}{
+		{"200", 3, 200, true}, {"0", 18, 0, true}, {"123456789012345678", 18, 123456789012345678, true},
+		{"", 3, 0, false}, {"2000", 3, 0, false}, {"-1", 3, 0, false}, {"1a", 3, 0, false}, {" 1", 3, 0, false},
+		{"1234567890123456789", 19, 0, false}, // past 18 digits it could overflow: refused
+	} {
+		if n, ok := Digits([]byte(c.in), c.max); n != c.n || ok != c.ok {
+			t.Errorf("Digits(%q, %d) = %d, %v; want %d, %v", c.in, c.max, n, ok, c.n, c.ok)
+		}
+	}
+}
