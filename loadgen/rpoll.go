@@ -2,14 +2,13 @@ package loadgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/url"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/pushbench/pushbench/loadgen/reactor"
 )
 
 // rpoll opens a connection for a reactor-mode poll client and gives it,
@@ -64,28 +63,5 @@ func (g *Generator) dialFD(rc *rclient) (int, error) {
 		return -1, err
 	}
 	defer conn.Close()
-	nc := conn
-	for {
-		w, ok := nc.(interface{ NetConn() net.Conn })
-		if !ok {
-			break
-		}
-		nc = w.NetConn()
-	}
-	tcp, ok := nc.(*net.TCPConn)
-	if !ok {
-		return -1, fmt.Errorf("a %T, not TCP", nc)
-	}
-	raw, err := tcp.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd, derr := -1, errors.New("no descriptor")
-	if err := raw.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
-		return -1, err
-	}
-	if derr != nil {
-		return -1, fmt.Errorf("failed to duplicate the descriptor: %w", derr)
-	}
-	return fd, nil
+	return reactor.DupFD(conn)
 }

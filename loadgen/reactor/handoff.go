@@ -92,32 +92,11 @@ func (h *Handoff) take() error {
 	if hc.headTooLong {
 		return fmt.Errorf("response head over %d bytes", MaxHead)
 	}
-	nc := hc.Conn
-	for {
-		w, ok := nc.(interface{ NetConn() net.Conn })
-		if !ok {
-			break
-		}
-		nc = w.NetConn()
-	}
-	tcp, ok := nc.(*net.TCPConn)
-	if !ok {
-		return fmt.Errorf("a %T, not TCP", nc)
-	}
-	raw, err := tcp.SyscallConn()
+	fd, err := DupFD(hc.Conn)
 	if err != nil {
 		return err
 	}
-	var derr error
-	if err := raw.Control(func(fd uintptr) {
-		h.fd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return err
-	}
-	if derr != nil {
-		h.fd = -1
-		return fmt.Errorf("failed to duplicate the descriptor: %w", derr)
-	}
+	h.fd = fd
 	h.head, h.left = hc.head, hc.left
 	hc.head, hc.left = nil, nil
 	return nil
@@ -215,4 +194,33 @@ func (hc *handoffConn) scan(b []byte) int {
 		hc.head = append(hc.head, seen...)
 	}
 	return end
+}
+
+// DupFD is a duplicate (close-on-exec) of the descriptor of c's TCP
+// connection, under any wrappers that expose it with NetConn: the
+// reactor's own, to hold after c is closed.
+func DupFD(c net.Conn) (int, error) {
+	for {
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = w.NetConn()
+	}
+	tcp, ok := c.(*net.TCPConn)
+	if !ok {
+		return -1, fmt.Errorf("a %T, not TCP", c)
+	}
+	raw, err := tcp.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd, derr := -1, errors.New("no descriptor")
+	if err := raw.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, fmt.Errorf("failed to duplicate the descriptor: %w", derr)
+	}
+	return fd, nil
 }
