@@ -83,15 +83,15 @@ func Alone(res *results.Resources) {
 
 // Saturation is the verdict on a load generator that used cpu and waited wait (as
 // shares of its cores): saturated when what it used, or what it wanted
-// (used plus waited for), passed SaturatedAt. A generator starved by a
-// busy machine uses little CPU but waits: its clients fell behind all the
-// same.
+// (used plus waited for), passed SaturatedAt. A generator whose threads
+// wait for its core (for one another, or for another process there) uses
+// less CPU than it wants: its clients fell behind all the same.
 func Saturation(cpu, wait, cores float64) string {
 	switch {
 	case cpu > SaturatedAt:
 		return fmt.Sprintf("load generator at %.0f%% of %g CPU", 100*cpu, cores)
 	case cpu+wait > SaturatedAt:
-		return fmt.Sprintf("load generator starved: it ran %.0f%% of %g CPU and waited %.0f%% more for one (the machine was busy)", 100*cpu, cores, 100*wait)
+		return fmt.Sprintf("load generator wanted more than its cores: it ran %.0f%% of %g CPU and its threads waited %.0f%% more for one (for each other, or for another process on its cores)", 100*cpu, cores, 100*wait)
 	}
 	return ""
 }

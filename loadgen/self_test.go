@@ -58,7 +58,7 @@ func TestStarvedLoadGeneratorIsFlagged(t *testing.T) {
 		cpu, wait float64
 		want      string
 	}{
-		{0.3, 0.6, "starved"},
+		{0.3, 0.6, "waited 60% more"},
 		{0.5, 0.2, ""},
 		{0.9, 0, "at 90%"},
 	} {

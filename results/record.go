@@ -342,7 +342,8 @@ type Resources struct {
 	CPUPeak float64 `json:"cpu_peak_100ms,omitempty"`
 	// RunWaitShare is the time its threads were runnable but waited for a
 	// CPU, as a share of Cores over the window (the kernel's schedstat):
-	// CPU it wanted and did not get, because the machine was busy.
+	// CPU it wanted and did not get (its threads waited for one another,
+	// or for another process on its cores).
 	RunWaitShare float64 `json:"run_wait_share,omitempty"`
 	// LoopLagMaxUs is the most a reactor loop of the load generator ran
 	// behind its schedule in the window (absent without the reactor): a
