@@ -169,7 +169,8 @@ func c9Model(t claimData, j *judging, model string, ims []results.Implementation
 		return func() Claim { return fin(NotMeasured, why+".") }
 	}
 	return func() Claim {
-		return fin(bothVerdict(pairsVerdict(mem), pairsVerdict(cpu)), comparisonsText(mem)+"; "+comparisonsText(cpu)+".")
+		return fin(bothVerdict(pairsVerdict(mem), pairsVerdict(cpu)), fmt.Sprintf("memory, %s: %s; CPU, %s: %s. %s; %s.",
+			pairCount(len(mem)), tally(outcomes(mem)), pairCount(len(cpu)), tally(outcomes(cpu)), comparisonsText(mem), comparisonsText(cpu)))
 	}
 }
 

@@ -195,5 +195,13 @@ func scaleVerdict(pairs []pairJudged) (string, string) {
 	for i, p := range pairs {
 		outs[i], ev[i] = p.outcome()
 	}
-	return verdictOf(outs), strings.Join(ev, "; ")
+	return verdictOf(outs), fmt.Sprintf("%s: %s. %s", pairCount(len(pairs)), tally(outs), strings.Join(ev, "; "))
+}
+
+// pairCount is "1 pair" or "N pairs".
+func pairCount(n int) string {
+	if n == 1 {
+		return "1 pair"
+	}
+	return fmt.Sprintf("%d pairs", n)
 }

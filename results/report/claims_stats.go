@@ -295,6 +295,44 @@ func verdictOf(outs []int) string {
 	return NotDecided
 }
 
+// tally counts outcomes already oriented to a claim: "2 support it, 1
+// contradicts it, 3 decide nothing" (the parts that are not zero).
+func tally(outs []int) string {
+	var up, down, open int
+	for _, o := range outs {
+		switch o {
+		case outAbove:
+			up++
+		case outBelow:
+			down++
+		default:
+			open++
+		}
+	}
+	var parts []string
+	for _, p := range []struct {
+		n         int
+		one, many string
+	}{{up, "supports it", "support it"}, {down, "contradicts it", "contradict it"}, {open, "decides nothing", "decide nothing"}} {
+		switch {
+		case p.n == 1:
+			parts = append(parts, "1 "+p.one)
+		case p.n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.many))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// outcomes are the comparisons' outcomes (comparison.outcome).
+func outcomes(cs []*comparison) []int {
+	outs := make([]int, len(cs))
+	for i, c := range cs {
+		outs[i] = c.outcome()
+	}
+	return outs
+}
+
 func comparisonsText(cs []*comparison) string {
 	parts := make([]string, len(cs))
 	for i, c := range cs {

@@ -195,6 +195,7 @@ func TestC8PerModelOrdersIdleRampsOnOneRuntime(t *testing.T) {
 	// SSE is never set against Go's WebSocket.
 	ev := claimOf(t, rep, "C8/event-loop")
 	for _, want := range []string{
+		"2 pairs: 1 supports it, 1 contradicts it. ",
 		"sse (go-srv 1) held 1000 idle connections, failed at 19k in 3 of 3 repetitions",
 		"websocket (go-srv 1) held 19k idle connections, failed at 50k in 3 of 3 repetitions (error: connect: 5 of 19000 clients connected): SSE stopped below WebSocket",
 		"fanout sse (node-sse 1) 10k+ (largest step tried, limit not reached), websocket (node-ws 1) 10k+ (largest step tried, limit not reached): SSE scaled as far as WebSocket over the steps measured",
