@@ -64,7 +64,7 @@ bench-targets: build target-deps
 # {{.Cache}}/stacks/ (where make target-deps installs it), so a new stack's
 # target file is picked up as it lands. Every target runs even when one
 # fails (a server that cannot start, a step that errors); make then exits 1
-# naming them. About 35 minutes on 2 cores; each target's wall time is
+# naming them. About 36 minutes on 2 cores; each target's wall time is
 # printed. STACKS_FLAGS adds run flags (--quick for a few minutes).
 STACK_TARGETS ?= $(sort $(basename $(notdir $(shell grep -lE '\{\{ *\.Cache *\}\}/stacks/' scenarios/targets/*.yaml))))
 STACKS_FLAGS ?=
