@@ -258,25 +258,7 @@ func chunkLen(line []byte) (uint64, error) {
 	if i := bytes.IndexByte(line, ';'); i >= 0 {
 		line = line[:i]
 	}
-	line = bytes.TrimRight(line, " \t")
-	if len(line) == 0 || len(line) > 16 {
-		return 0, errors.New("bad chunk length")
-	}
-	var n uint64
-	for _, c := range line {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, errors.New("invalid byte in chunk length")
-		}
-		n = n<<4 | uint64(c)
-	}
-	return n, nil
+	return wire.Hex(bytes.TrimRight(line, " \t"))
 }
 
 // status is the answer's error when it is not a 200.

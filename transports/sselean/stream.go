@@ -217,7 +217,7 @@ func (p *sseParser) chunkLine(line []byte, e *transports.StreamEnv) error {
 		line = line[:len(line)-1]
 	}
 	line, _, _ = bytes.Cut(line, []byte(";"))
-	n, err := parseHex(line)
+	n, err := wire.Hex(line)
 	if err != nil {
 		return sseErr(err)
 	}
@@ -231,30 +231,6 @@ func (p *sseParser) chunkLine(line []byte, e *transports.StreamEnv) error {
 	}
 	p.cstate, p.left = chunkData, n
 	return nil
-}
-
-func parseHex(v []byte) (uint64, error) {
-	if len(v) == 0 {
-		return 0, errors.New("empty hex number for chunk length")
-	}
-	var n uint64
-	for i, b := range v {
-		switch {
-		case '0' <= b && b <= '9':
-			b -= '0'
-		case 'a' <= b && b <= 'f':
-			b = b - 'a' + 10
-		case 'A' <= b && b <= 'F':
-			b = b - 'A' + 10
-		default:
-			return 0, errors.New("invalid byte in chunk length")
-		}
-		if i == 16 {
-			return 0, errors.New("http chunk length too large")
-		}
-		n = n<<4 | uint64(b)
-	}
-	return n, nil
 }
 
 // trailer reads what follows the last chunk as net/http does: a CRLF alone

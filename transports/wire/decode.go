@@ -162,3 +162,29 @@ func Digits(b []byte, max int) (n int64, ok bool) {
 	}
 	return n, true
 }
+
+// Hex parses an HTTP/1.1 chunk size: 1 to 16 hex digits, as net/http
+// accepts them; the error names what is wrong.
+func Hex(v []byte) (uint64, error) {
+	if len(v) == 0 {
+		return 0, errors.New("empty hex number for chunk length")
+	}
+	var n uint64
+	for i, b := range v {
+		switch {
+		case '0' <= b && b <= '9':
+			b -= '0'
+		case 'a' <= b && b <= 'f':
+			b = b - 'a' + 10
+		case 'A' <= b && b <= 'F':
+			b = b - 'A' + 10
+		default:
+			return 0, errors.New("invalid byte in chunk length")
+		}
+		if i == 16 {
+			return 0, errors.New("http chunk length too large")
+		}
+		n = n<<4 | uint64(b)
+	}
+	return n, nil
+}

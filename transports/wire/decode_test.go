@@ -18,3 +18,19 @@ func TestDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestHex(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		n  uint64
+		ok bool
+	}{
+		{"0", 0, true}, {"1a", 26, true}, {"FF", 255, true}, {"ffffffffffffffff", 1<<64 - 1, true},
+		{"", 0, false}, {"1g", 0, false}, {"10000000000000000", 0, false}, {"-1", 0, false},
+	} {
+		n, err := Hex([]byte(c.in))
+		if n != c.n || (err == nil) != c.ok {
+			t.Errorf("Hex(%q) = %d, %v; want %d, ok %v", c.in, n, err, c.n, c.ok)
+		}
+	}
+}
