@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -205,16 +206,26 @@ func instrumentChart(d *dataset, sc string) (*chart, error) {
 	if !xs.ok() {
 		return nil, nil
 	}
-	ys.add(instrumentGoal)
-	lo, hi := xs.min/1.5, xs.max*1.5
-	p.Add(grid())
-	goal, err := refLine(f, "goal: at most 1/3 of the server's", plotter.XYs{{X: lo, Y: instrumentGoal}, {X: hi, Y: instrumentGoal}})
-	if err != nil {
+	if err := ratioAxes(p, f, &ls, xs, ys, instrumentGoal, "goal: at most 1/3 of the server's", 1.5); err != nil {
 		return nil, err
 	}
-	p.Add(goal)
+	return &chart{name: sc + "-instrument", scenario: sc, fig: f}, nil
+}
+
+// ratioAxes finishes a log-log plot of ratios: the grid, a horizontal
+// reference line at y named name across the curves' x span, the curves
+// over it, and both axes fitted (y's bottom at ys.min/yLo).
+func ratioAxes(p *plot.Plot, f *figure, ls *layers, xs, ys span, y float64, name string, yLo float64) error {
+	ys.add(y)
+	lo, hi := xs.min/1.5, xs.max*1.5
+	p.Add(grid())
+	ref, err := refLine(f, name, plotter.XYs{{X: lo, Y: y}, {X: hi, Y: y}})
+	if err != nil {
+		return err
+	}
+	p.Add(ref)
 	ls.addTo(p)
 	logAxis(&p.X, lo, hi)
-	logAxis(&p.Y, ys.min/1.5, ys.max*1.5)
-	return &chart{name: sc + "-instrument", scenario: sc, fig: f}, nil
+	logAxis(&p.Y, ys.min/yLo, ys.max*1.5)
+	return nil
 }

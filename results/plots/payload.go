@@ -110,16 +110,8 @@ func payloadOverheadChart(d *dataset, sc string) (*chart, error) {
 	if !xs.ok() {
 		return nil, nil
 	}
-	ys.add(1)
-	lo, hi := xs.min/1.5, xs.max*1.5
-	p.Add(grid())
-	one, err := refLine(f, "no overhead (ratio 1)", plotter.XYs{{X: lo, Y: 1}, {X: hi, Y: 1}})
-	if err != nil {
+	if err := ratioAxes(p, f, &ls, xs, ys, 1, "no overhead (ratio 1)", 1.3); err != nil {
 		return nil, err
 	}
-	p.Add(one)
-	ls.addTo(p)
-	logAxis(&p.X, lo, hi)
-	logAxis(&p.Y, ys.min/1.3, ys.max*1.5)
 	return &chart{name: sc + "-overhead", scenario: sc, fig: f}, nil
 }
