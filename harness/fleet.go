@@ -409,6 +409,8 @@ func sumResources(reps []loadgen.Report, remote []bool, window time.Duration, co
 		s.LoopLagMaxUs = max(s.LoopLagMaxUs, x.LoopLagMaxUs)
 		s.ClientLagMeanUs = max(s.ClientLagMeanUs, x.ClientLagMeanUs) // the worst worker's
 		s.ClientLagMaxUs = max(s.ClientLagMaxUs, x.ClientLagMaxUs)
+		s.Reads += x.Reads
+		s.StampedReads += x.StampedReads
 		s.CPUPeak = max(s.CPUPeak, x.CPUPeak)      // of each worker's own cores
 		s.RunWaitShare += x.RunWaitShare * x.Cores // weighted; divided by the cores below
 		c := float64(r.Clients)

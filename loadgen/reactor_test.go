@@ -110,6 +110,11 @@ func TestReactorDeliversEveryMessageOnceInOrder(t *testing.T) {
 			if n := w.Latency.TotalCount(); n != want.Delivered {
 				t.Errorf("%d latency samples, want one per message (%d)", n, want.Delivered)
 			}
+			// Every client read at least once in the window, on TCP, where
+			// the kernel stamps reads.
+			if w.Reads < clients || w.StampedReads == 0 || w.StampedReads > w.Reads {
+				t.Errorf("%d reads, %d stamped by the kernel: want at least one per client (%d), some stamped, no more stamped than read", w.Reads, w.StampedReads, clients)
+			}
 
 			// Restart: the new server continues the sequence 10 seqs on and
 			// never had those: each client resumes with a gap signal.

@@ -179,23 +179,24 @@ func (g *Generator) takeLoopLag() time.Duration {
 	return lag
 }
 
-// takeClientWait is how long reads' bytes waited in their sockets since
-// the last call, over every reactor (the kernel's receive timestamps):
-// stamped reads, their mean and longest wait; and starts over.
-func (g *Generator) takeClientWait() (n int64, mean, longest time.Duration) {
+// takeClientWait is the reads since the last call over every reactor and
+// how long their bytes waited in their sockets (the kernel's receive
+// timestamps): reads, stamped reads, their mean and longest wait; and
+// starts over.
+func (g *Generator) takeClientWait() (reads, n int64, mean, longest time.Duration) {
 	rs := g.rx.running.Load()
 	if rs == nil {
-		return 0, 0, 0
+		return 0, 0, 0, 0
 	}
 	var sum time.Duration
 	for _, r := range *rs {
-		k, m, l := r.TakeWait()
-		n, sum, longest = n+k, sum+m*time.Duration(k), max(longest, l)
+		all, k, m, l := r.TakeWait()
+		reads, n, sum, longest = reads+all, n+k, sum+m*time.Duration(k), max(longest, l)
 	}
 	if n > 0 {
 		mean = sum / time.Duration(n)
 	}
-	return n, mean, longest
+	return reads, n, mean, longest
 }
 
 // startReactor starts client i in reactor mode; false when the generator

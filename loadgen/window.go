@@ -169,9 +169,10 @@ type Window struct {
 	// LoopLag is the most a reactor loop ran behind its schedule in the
 	// window (0 without the reactor).
 	LoopLag time.Duration
-	// Reads the kernel stamped in the window (reactor, TCP), and how long
-	// the newest of their bytes waited in the socket: mean and longest.
-	StampedReads              int64
+	// The reactors' reads in the window, those the kernel stamped (TCP;
+	// their messages were timed at the stamp), and how long the newest
+	// of their bytes waited in the socket: mean and longest.
+	Reads, StampedReads       int64
 	ClientWait, ClientWaitMax time.Duration
 }
 
@@ -209,7 +210,7 @@ func (g *Generator) Window(published int64) Window {
 	w.Errors = g.Errors()
 	w.ClientMode, w.ClientModeWhy = g.ClientMode()
 	w.LoopLag = g.takeLoopLag()
-	w.StampedReads, w.ClientWait, w.ClientWaitMax = g.takeClientWait()
+	w.Reads, w.StampedReads, w.ClientWait, w.ClientWaitMax = g.takeClientWait()
 	return w
 }
 

@@ -286,6 +286,7 @@ func (w *Worker) report(rw http.ResponseWriter, r *http.Request, g *Generator, _
 	}
 	rep.Self = Usage(before, s0, s1, time.Since(t0), win.Clients, win.Delivered)
 	lagVerdict(&rep.Self, win.LoopLag)
+	rep.Self.Reads, rep.Self.StampedReads = win.Reads, win.StampedReads
 	waitVerdict(&rep.Self, win.StampedReads, win.ClientWait, win.ClientWaitMax)
 	if peak != nil {
 		peakVerdict(&rep.Self, cpuPeak)

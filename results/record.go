@@ -352,16 +352,23 @@ type Resources struct {
 	// ClientLagMeanUs and ClientLagMaxUs are how long the newest bytes of
 	// a read waited in the socket before the load generator read them, by
 	// the kernel's receive timestamps (reactor reads on TCP; absent
-	// otherwise): time that counts in the latency but is the client's.
+	// otherwise): the client's time, which the latency of those reads
+	// leaves out (their messages are timed at the stamp).
 	ClientLagMeanUs float64 `json:"client_lag_mean_us,omitempty"`
 	ClientLagMaxUs  float64 `json:"client_lag_max_us,omitempty"`
-	Cores           float64 `json:"cores,omitempty"`
-	GCPauses        int64   `json:"gc_pauses,omitempty"`
-	GCPauseTotalUs  float64 `json:"gc_pause_total_us,omitempty"`
-	GCPauseMaxUs    float64 `json:"gc_pause_max_us,omitempty"`
-	ProxyCPUShare   float64 `json:"proxy_cpu_share,omitempty"` // of the process's CPU
-	Processes       int     `json:"processes,omitempty"`       // processes summed (load-generator workers, server processes)
-	Threads         int     `json:"threads,omitempty"`         // a target's threads over its process tree, at the window's end
+	// Reads is the reactors' reads in the window and StampedReads those
+	// the kernel stamped, whose messages' latency ends at the kernel's
+	// receive time rather than at the read (absent for goroutine clients,
+	// which time every message when their read returns).
+	Reads          int64   `json:"reads,omitempty"`
+	StampedReads   int64   `json:"stamped_reads,omitempty"`
+	Cores          float64 `json:"cores,omitempty"`
+	GCPauses       int64   `json:"gc_pauses,omitempty"`
+	GCPauseTotalUs float64 `json:"gc_pause_total_us,omitempty"`
+	GCPauseMaxUs   float64 `json:"gc_pause_max_us,omitempty"`
+	ProxyCPUShare  float64 `json:"proxy_cpu_share,omitempty"` // of the process's CPU
+	Processes      int     `json:"processes,omitempty"`       // processes summed (load-generator workers, server processes)
+	Threads        int     `json:"threads,omitempty"`         // a target's threads over its process tree, at the window's end
 	// Saturated, when set, says why this process was the bottleneck (for
 	// example "load generator at 97% of 1 CPU"): the record's figures then
 	// measure pushbench, not the transport.

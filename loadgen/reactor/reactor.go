@@ -56,9 +56,9 @@ type Reactor struct {
 
 	lag atomic.Int64 // the most the loop ran behind its sweep schedule (ns), see TakeLag
 
-	// Client lag (see rxstamp.go): reads with a kernel receive timestamp,
-	// their summed and their largest wait in the socket (ns).
-	waitN, waitSum, waitMax atomic.Int64
+	// Client lag (see rxstamp.go): every read, those with a kernel receive
+	// timestamp, their summed and their largest wait in the socket (ns).
+	reads, waitN, waitSum, waitMax atomic.Int64
 
 	// Owned by the loop's goroutine.
 	conns []*conn // by slot (the epoll event's data)
@@ -75,9 +75,14 @@ type Reactor struct {
 // connection's parser decodes, counts the bytes read and written, and is
 // told of the connection's end (planned: its lifetime is over), after which
 // the reactor holds the connection no more. Arrived comes before the bytes
-// of each read are parsed, with the time they were read (Unix ns): one
-// clock reading per read, shared by the messages it carried, so the
-// parse time of a read's last message does not count as its latency. Its
+// of each read are parsed, with the time they reached this host (Unix ns):
+// the kernel's receive timestamp of the read's newest byte where the
+// socket gives one (rxstamp.go), else the time they were read. One time
+// per read, shared by the messages it carried: neither the loop's delay
+// in reading a connection nor the parse time of a read's last message
+// counts as its latency, and a message that came in an earlier segment
+// of the same read is given the newest one's time, never an earlier one
+// than its own. Its
 // methods are called from the reactor's loop, or from the goroutine that
 // calls Hold or Shutdown.
 type Owner interface {
@@ -325,11 +330,14 @@ func (r *Reactor) read(c *conn) {
 			return
 		}
 		at := time.Now().UnixNano() // one reading per read, for every message in it
+		r.reads.Add(1)
+		arrived := at
 		if kernelAt > 0 {
 			r.noteWait(at - kernelAt)
+			arrived = min(at, kernelAt)
 		}
 		c.o.BytesRead(n)
-		c.o.Arrived(at)
+		c.o.Arrived(arrived)
 		c.lastRead = at
 		if c.poll != nil {
 			r.feedPoll(c, r.buf[:n], at)
@@ -373,15 +381,16 @@ func (r *Reactor) noteWait(d int64) {
 	}
 }
 
-// TakeWait returns how long reads' bytes waited in their sockets since the
-// last call, by the kernel's receive timestamps: the number of stamped
-// reads, their mean and their longest wait; and starts over.
-func (r *Reactor) TakeWait() (n int64, mean, longest time.Duration) {
-	n, sum, most := r.waitN.Swap(0), r.waitSum.Swap(0), r.waitMax.Swap(0)
-	if n > 0 {
-		mean = time.Duration(sum / n)
+// TakeWait returns the reads since the last call and how long their bytes
+// waited in their sockets, by the kernel's receive timestamps: the number
+// of reads, of stamped reads (whose messages were timed at the stamp),
+// their mean and their longest wait; and starts over.
+func (r *Reactor) TakeWait() (reads, stamped int64, mean, longest time.Duration) {
+	reads, stamped, sum, most := r.reads.Swap(0), r.waitN.Swap(0), r.waitSum.Swap(0), r.waitMax.Swap(0)
+	if stamped > 0 {
+		mean = time.Duration(sum / stamped)
 	}
-	return n, mean, time.Duration(most)
+	return reads, stamped, mean, time.Duration(most)
 }
 
 // end ends a connection whose stream ended or failed with err.

@@ -289,7 +289,8 @@ func tcpPair(t *testing.T) (held, peer int) {
 
 // TestClientWaitFromKernelTimestamps: bytes that arrive while the loop is
 // held 200 ms by the previous read wait in the socket about that long, and
-// the kernel's receive timestamps show it.
+// the kernel's receive timestamps show it; the owner is told they arrived
+// when they were written, not when the late loop read them.
 func TestClientWaitFromKernelTimestamps(t *testing.T) {
 	held, peer := tcpPair(t)
 	defer unix.Close(peer)
@@ -318,7 +319,7 @@ func TestClientWaitFromKernelTimestamps(t *testing.T) {
 		for o.readBytes() < sent && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond) // polling a count the loop raises
 		}
-		stamped, _, _ = r.TakeWait()
+		_, stamped, _, _ = r.TakeWait()
 	}
 	if _, err := unix.Write(peer, []byte{hold}); err != nil { // the read that holds the loop
 		t.Fatal(err)
@@ -326,15 +327,25 @@ func TestClientWaitFromKernelTimestamps(t *testing.T) {
 	for o.readBytes() < sent+1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
+	before := time.Now().UnixNano()
 	if _, err := unix.Write(peer, []byte("b")); err != nil { // waits in the socket meanwhile
 		t.Fatal(err)
 	}
+	after := time.Now().UnixNano()
 	for o.readBytes() < sent+2 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	n, _, longest := r.TakeWait()
-	if n < 2 || longest < 120*time.Millisecond || longest > 5*time.Second {
-		t.Errorf("%d stamped reads, longest wait %v: want 2 and about 200 ms", n, longest)
+	read := time.Now().UnixNano()
+	reads, n, _, longest := r.TakeWait()
+	if n < 2 || reads < n || longest < 120*time.Millisecond || longest > 5*time.Second {
+		t.Errorf("%d reads, %d stamped, longest wait %v: want 2 stamped of at least as many reads, and about 200 ms", reads, n, longest)
+	}
+	o.mu.Lock()
+	arrived := o.arrived
+	o.mu.Unlock()
+	if arrived < before || arrived > after {
+		t.Errorf("the late read's bytes arrived at %d, %v after the write began and %v before the test saw them read: want within the write (%v long)",
+			arrived, time.Duration(arrived-before), time.Duration(read-arrived), time.Duration(after-before))
 	}
 }
 

@@ -10,10 +10,12 @@ import (
 
 // The kernel's software receive timestamps (SO_TIMESTAMPING, 64-bit
 // timespecs): on a TCP socket, each recvmsg carries the time the kernel
-// received the last byte it returns (the highest sequence number). Our
-// own clock reading after the read, less that, is how long the newest of
-// the read's bytes waited in the socket for the client (the older ones
-// waited longer): the client's lag, at least.
+// received the last byte it returns (the highest sequence number). That
+// is when the read's messages are taken to have arrived (the older bytes
+// of a read came no later), and our own clock reading after the read,
+// less that, is how long the newest of the read's bytes waited in the
+// socket for the client (the older ones waited longer): the client's lag,
+// at least, which the latency then leaves out.
 
 const timestampFlags = unix.SOF_TIMESTAMPING_RX_SOFTWARE | unix.SOF_TIMESTAMPING_SOFTWARE
 
