@@ -17,7 +17,7 @@ import (
 )
 
 // reactorTransports are the transports the reactor reads.
-var reactorTransports = []string{"rawtcp", "sse-lean", "websocket", "longpoll", "shortpoll"}
+var reactorTransports = []string{"rawtcp", "sse", "sse-lean", "websocket", "longpoll", "shortpoll"}
 
 // isPoll says whether the named transport's clients poll.
 func isPoll(name string) bool { return name == "longpoll" || name == "shortpoll" }

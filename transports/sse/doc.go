@@ -76,6 +76,12 @@
 // (it copies the id, builds the data with two appends and allocates an
 // Event); BenchmarkClientReceive reports them.
 //
+// In the load generator's reactor (its default client mode) the library
+// client makes the handshake (request, status and header checks,
+// Connected) and the reactor reads the rest with sse-lean's stream parser
+// (stream.go): the library's client is then the reference the parser is
+// checked against, and the goroutine mode still runs it whole.
+//
 // # Goroutines
 //
 // The library leaks a goroutine per subscriber still attached when its
@@ -96,7 +102,7 @@ import (
 func init() {
 	t := transports.Describe(facts.SSE)
 	t.Path, t.Library = "/sse", "github.com/r3labs/sse/v2 v2.10.0 (server and client)"
-	t.IsolatesSlowConsumers = false
+	t.IsolatesSlowConsumers, t.Stream = false, stream
 	t.NewServer, t.NewClient = transports.ServerFrom(NewServer), transports.ClientFrom(NewClient)
 	transports.Register(t)
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func Reference(t testing.TB, transport string, hs Handshake, stream []byte) (ev 
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc := &fakeConn{hs: hs, stream: stream}
+	fc := &fakeConn{hs: hs, stream: stream, wroteSome: make(chan struct{})}
 	client, err := tr.NewClient(transports.ClientOptions{BaseURL: "http://127.0.0.1:1", RawAddr: "127.0.0.1:1",
 		Timeout: 5 * time.Second, ReadTimeout: 5 * time.Second,
 		Dial: func(context.Context, string, string) (net.Conn, error) { return fc, nil }})
@@ -68,26 +69,43 @@ func Reference(t testing.TB, transport string, hs Handshake, stream []byte) (ev 
 	defer cancel()
 	ev = &Events{}
 	_ = client.Run(ctx, 0, ev)
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
 	if fc.err != nil {
 		t.Fatalf("handshake answer: %v", fc.err)
 	}
 	return ev, fc.answer, fc.wrote.Bytes()[fc.reqLen:]
 }
 
-// fakeConn is a server in memory: its first read answers the handshake the
-// client wrote, then it yields the stream, then io.EOF.
+// fakeConn is a server in memory: its first read waits until the client
+// wrote its handshake (net/http's transport starts reading a connection
+// before it writes the request), answers it, then yields the stream, then
+// io.EOF.
 type fakeConn struct {
-	hs      Handshake
-	stream  []byte
-	wrote   bytes.Buffer
-	in      []byte
-	answer  []byte
-	err     error
-	started bool
-	reqLen  int
+	hs        Handshake
+	stream    []byte
+	wroteSome chan struct{} // closed by the first write
+	mu        sync.Mutex    // the reader and the writer may be two goroutines
+	wrote     bytes.Buffer
+	in        []byte
+	answer    []byte
+	err       error
+	started   bool
+	reqLen    int
 }
 
 func (c *fakeConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	started := c.started
+	c.mu.Unlock()
+	if !started {
+		select {
+		case <-c.wroteSome:
+		case <-time.After(5 * time.Second): // a client that never writes gets its answer anyway
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.started {
 		c.started, c.reqLen = true, c.wrote.Len()
 		c.answer, c.err = c.hs(c.wrote.Bytes())
@@ -104,7 +122,14 @@ func (c *fakeConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (c *fakeConn) Write(p []byte) (int, error)      { return c.wrote.Write(p) }
+func (c *fakeConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wrote.Len() == 0 && len(p) > 0 {
+		close(c.wroteSome)
+	}
+	return c.wrote.Write(p)
+}
 func (c *fakeConn) Close() error                     { return nil }
 func (c *fakeConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
 func (c *fakeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
