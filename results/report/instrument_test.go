@@ -12,11 +12,16 @@ import (
 // spends a quarter of the server's CPU per message meets the goal, one
 // that spends as much does not (and says by how much), one whose server
 // CPU was not measured says so, and a step that does not deliver at a
-// rate or to a fanout (an idle one) is not in the table.
+// rate or to a fanout (an idle one) is not in the table. Messages per read
+// are the delivered messages over the reactor's reads, "not measured"
+// where no read was counted.
 func TestInstrumentCostAgainstTheGoal(t *testing.T) {
 	set := func(lg, srv float64, notMeasured bool) func(r *results.Record, rep int) {
 		return func(r *results.Record, rep int) {
 			r.StepParam = "rate"
+			if !notMeasured && lg < srv {
+				r.Delivery.Delivered, r.Loadgen.Reads = 8000, 2000
+			}
 			r.Loadgen.CPUPerMessageUs = lg + float64(rep)/100
 			r.Server.CPUPerMessageUs = srv
 			if notMeasured {
@@ -45,13 +50,13 @@ func TestInstrumentCostAgainstTheGoal(t *testing.T) {
 		}
 		rows[row[1]] = row
 	}
-	if r := rows["ev"]; r == nil || r[5] != "met" || !strings.HasPrefix(r[4], "0.25") {
-		t.Errorf("ev at a quarter: %q", r)
+	if r := rows["ev"]; r == nil || r[6] != "met" || !strings.HasPrefix(r[4], "0.25") || !strings.HasPrefix(r[5], "4.0") {
+		t.Errorf("ev at a quarter, 4 messages a read: %q", r)
 	}
-	if r := rows["ws"]; r == nil || !strings.HasPrefix(r[5], "not met (3.0x") {
-		t.Errorf("ws at par: %q", r)
+	if r := rows["ws"]; r == nil || !strings.HasPrefix(r[6], "not met (3.0x") || r[5] != "not measured" {
+		t.Errorf("ws at par, reads not counted: %q", r)
 	}
-	if r := rows["ws-secure"]; r == nil || r[5] != "not measured" || r[3] != "-" {
+	if r := rows["ws-secure"]; r == nil || r[6] != "not measured" || r[3] != "-" {
 		t.Errorf("a server without CPU: %q", r)
 	}
 	if len(sec.Summary) != 1 || !strings.HasPrefix(sec.Summary[0], "1 of 2 ") {
