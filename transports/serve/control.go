@@ -103,9 +103,8 @@ func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int
 	if sc.Start != 0 {
 		start = time.Unix(0, sc.Start)
 	}
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	pace := newPacer()
+	defer pace.close()
 	for n := int64(0); n < sc.Count; {
 		var due time.Time
 		batch := int64(1)
@@ -115,14 +114,7 @@ func (s *Service) RunSchedule(ctx context.Context, sc Schedule) (first, last int
 		} else {
 			due = start.Add(dueAfter(n, sc.Rate))
 		}
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-				return first, last, nil
-			case <-timer.C:
-			}
-		} else if ctx.Err() != nil {
+		if !pace.until(ctx, due) {
 			return first, last, nil
 		}
 		for i := int64(0); i < batch; i++ {

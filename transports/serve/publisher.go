@@ -75,19 +75,12 @@ func (s *Service) RunPublisher(ctx context.Context, rate float64, m Message) int
 		return 0
 	}
 	start := time.Now()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	pace := newPacer()
+	defer pace.close()
 	var n int64
 	for {
 		due := start.Add(dueAfter(n, rate))
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-				return n
-			case <-timer.C:
-			}
-		} else if ctx.Err() != nil {
+		if !pace.until(ctx, due) {
 			return n
 		}
 		if _, err := s.TryPublishMessage(due, m); err != nil {
