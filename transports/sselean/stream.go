@@ -26,6 +26,25 @@ var stream = &transports.Stream{
 // (chunked, sized, or to the connection's end).
 func NewStreamParser(head []byte) (transports.StreamParser, error) { return newSSEParser(head) }
 
+// StreamHooks take a stream's events in place of pushbench's message
+// decoding, for a stream whose data is some other server's document:
+// Event gets each dispatched event's data (valid during the call), and ID,
+// when set, the last event ID buffer at each dispatch that follows an id
+// field, as Parser's OnID does (valid during the call).
+type StreamHooks struct {
+	Event func(data []byte, e *transports.StreamEnv) error
+	ID    func(id []byte)
+}
+
+// NewStreamParserWith is NewStreamParser with its events given to h.
+func NewStreamParserWith(head []byte, h StreamHooks) (transports.StreamParser, error) {
+	p, err := newSSEParser(head)
+	if err == nil {
+		p.hooks = &h
+	}
+	return p, err
+}
+
 // sseParser reads an sse-lean stream as the sse-lean client does: the HTTP
 // body de-chunked as net/http's chunked reader does it (over the client's
 // 1 KiB head buffer, so a chunk-size line may be at most 1 KiB), then the
@@ -52,6 +71,10 @@ type sseParser struct {
 	scratch bool   // data is the env's scratch buffer (during feed only)
 	hasData bool
 	gap     bool // the event's type is "gap"
+
+	hooks *StreamHooks // nil: pushbench's messages
+	id    []byte       // the last event ID buffer (with hooks.ID)
+	idSet bool
 }
 
 const (
@@ -384,6 +407,10 @@ func (p *sseParser) field(line []byte, e *transports.StreamEnv) error {
 		p.hasData = true
 	case "event":
 		p.gap = string(value) == "gap"
+	case "id":
+		if p.hooks != nil && p.hooks.ID != nil && bytes.IndexByte(value, 0) < 0 {
+			p.id, p.idSet = append(p.id[:0], value...), true
+		}
 	case "retry":
 		if ms, ok := RetryValue(value); ok {
 			e.Sink.Retry(time.Duration(ms) * time.Millisecond)
@@ -398,8 +425,15 @@ func (p *sseParser) dispatch(e *transports.StreamEnv) error {
 	if !p.scratch {
 		p.data, p.scratch = e.Scratch[:0], true // the event that spanned reads is done
 	}
+	if p.idSet {
+		p.idSet = false
+		p.hooks.ID(p.id)
+	}
 	if !hasData {
 		return nil
+	}
+	if p.hooks != nil {
+		return p.hooks.Event(data, e)
 	}
 	f, err := wire.Decode(data)
 	if err != nil {

@@ -54,12 +54,36 @@ func Fixed(answer string) Handshake {
 // frames the client wrote back after its handshake (ClientFrames).
 func Reference(t testing.TB, transport string, hs Handshake, stream []byte) (ev *Events, answer []byte, wrote []byte) {
 	t.Helper()
+	return ReferenceOf(t, Of(t, transport), hs, stream)
+}
+
+// A Pair is a client and the parser that reads what its handshake leads
+// to: a transport's client and its Stream's parser (Of), or a client that
+// makes its own (a target's).
+type Pair struct {
+	NewClient func(transports.ClientOptions) (transports.Client, error)
+	NewParser func(head []byte) (transports.StreamParser, error)
+}
+
+// Of is the named transport's Pair (NewParser nil without a Stream).
+func Of(t testing.TB, transport string) Pair {
+	t.Helper()
 	tr, err := transports.Lookup(transport)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pair := Pair{NewClient: tr.NewClient}
+	if tr.Stream != nil {
+		pair.NewParser = tr.Stream.NewParser
+	}
+	return pair
+}
+
+// ReferenceOf is Reference for pair's client.
+func ReferenceOf(t testing.TB, pair Pair, hs Handshake, stream []byte) (ev *Events, answer []byte, wrote []byte) {
+	t.Helper()
 	fc := &fakeConn{hs: hs, stream: stream, wroteSome: make(chan struct{})}
-	client, err := tr.NewClient(transports.ClientOptions{BaseURL: "http://127.0.0.1:1", RawAddr: "127.0.0.1:1",
+	client, err := pair.NewClient(transports.ClientOptions{BaseURL: "http://127.0.0.1:1", RawAddr: "127.0.0.1:1",
 		Timeout: 5 * time.Second, ReadTimeout: 5 * time.Second,
 		Dial: func(context.Context, string, string) (net.Conn, error) { return fc, nil }})
 	if err != nil {
@@ -142,14 +166,16 @@ func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
 // what it reported, and what it wrote back.
 func Parse(t testing.TB, transport string, head []byte, pieces [][]byte) (*Events, []byte) {
 	t.Helper()
-	tr, err := transports.Lookup(transport)
-	if err != nil {
-		t.Fatal(err)
+	return ParseOf(t, Of(t, transport).NewParser, head, pieces)
+}
+
+// ParseOf is Parse with a parser from newParser.
+func ParseOf(t testing.TB, newParser func([]byte) (transports.StreamParser, error), head []byte, pieces [][]byte) (*Events, []byte) {
+	t.Helper()
+	if newParser == nil {
+		t.Fatal("no stream parser")
 	}
-	if tr.Stream == nil {
-		t.Fatalf("%s has no Stream", transport)
-	}
-	p, err := tr.Stream.NewParser(head)
+	p, err := newParser(head)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,10 +201,17 @@ func Parse(t testing.TB, transport string, head []byte, pieces [][]byte) (*Event
 // back are compared as ClientFrames decodes them.
 func SameAsClient(t testing.TB, transport string, hs Handshake, stream []byte) {
 	t.Helper()
-	want, answer, wantOut := Reference(t, transport, hs, stream)
+	SameAsClientOf(t, Of(t, transport), hs, stream)
+}
+
+// SameAsClientOf is SameAsClient for pair: a fresh parser from
+// pair.NewParser for each split.
+func SameAsClientOf(t testing.TB, pair Pair, hs Handshake, stream []byte) {
+	t.Helper()
+	want, answer, wantOut := ReferenceOf(t, pair, hs, stream)
 	wantFrames := ClientFrames(t, wantOut)
 	check := func(how string, pieces [][]byte) {
-		got, gotOut := Parse(t, transport, answer, pieces)
+		got, gotOut := ParseOf(t, pair.NewParser, answer, pieces)
 		gotFrames := ClientFrames(t, gotOut)
 		if strings.Join(got.Got, "\n") != strings.Join(want.Got, "\n") || strings.Join(gotFrames, "\n") != strings.Join(wantFrames, "\n") {
 			t.Fatalf("%s on %q:\n parser %q wrote %q\n client %q wrote %q", how, stream, got.Got, gotFrames, want.Got, wantFrames)
