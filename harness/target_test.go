@@ -120,6 +120,12 @@ func TestRunAgainstATarget(t *testing.T) {
 	if rec.Latency.Count != d.Delivered {
 		t.Errorf("%d latency samples for %d deliveries", rec.Latency.Count, d.Delivered)
 	}
+	// The target's SSE over plain HTTP is read by the reactor, every read
+	// stamped by the kernel.
+	if rec.Params.ClientMode != "reactor" || rec.Loadgen.Reads == 0 || rec.Loadgen.StampedReads != rec.Loadgen.Reads {
+		t.Errorf("client mode %q (%s), %d reads, %d stamped: want the reactor, every read stamped",
+			rec.Params.ClientMode, rec.Params.ClientModeWhy, rec.Loadgen.Reads, rec.Loadgen.StampedReads)
+	}
 	im := results.ImplementationOf(rec)
 	if im.Name != "reencode" || !strings.HasPrefix(im.Version, "v") || im.Model != "event loop" || !im.Local || im.Resume != "none" {
 		t.Errorf("implementation %+v", im)

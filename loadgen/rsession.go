@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -64,6 +65,26 @@ type rclient struct {
 	// session's churn lifetime ends (Unix ns; 0: none).
 	poller  transports.Poller
 	lifeEnd int64
+
+	// A push client's transport client, made once and kept across its
+	// connections (a target's keeps its resume cursor), dialling through
+	// dial: the current attempt's handoff.
+	client transports.Client
+	dial   transports.DialFunc
+}
+
+// newClient makes the client's transport client once.
+func (rc *rclient) newClient(cfg Config) error {
+	if rc.client != nil {
+		return nil
+	}
+	opts := cfg.Options
+	opts.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) { return rc.dial(ctx, network, addr) }
+	client, err := cfg.Transport.NewClient(opts)
+	if err == nil {
+		rc.client = client
+	}
+	return err
 }
 
 // rclient is the reactor's Owner of its connection.
@@ -120,8 +141,8 @@ func (g *Generator) decideMode() {
 		slow := g.slowFraction > 0
 		g.mu.Unlock()
 		switch {
-		case g.cfg.Target != "":
-			g.rx.why = fmt.Sprintf("target %s: its endpoints are read by the target client, one goroutine per client", g.cfg.Target)
+		case g.cfg.Target != "" && tr.Stream == nil:
+			g.rx.why = fmt.Sprintf("target %s: its %s endpoint is read by the target client, one goroutine per client (the reactor reads a target's SSE over plain HTTP)", g.cfg.Target, tr.Name)
 		case tr.Stream == nil && tr.Poll == nil:
 			g.rx.why = fmt.Sprintf("%s: the reactor reads only %s (plaintext)", tr.Name, strings.Join(streamTransports(), ", "))
 		case g.cfg.Upstream:
@@ -247,11 +268,10 @@ func (g *Generator) rdial(rc *rclient) {
 		lifeEnd = end.UnixNano()
 	}
 	h := reactor.NewHandoff(c, g.rx.kind)
-	opts := g.cfg.Options
-	opts.Dial = h.Dial(dialer(sourceFor(rc.index), opts.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut, &c.tcpUp))
-	client, err := g.cfg.Transport.NewClient(opts)
+	rc.dial = h.Dial(dialer(sourceFor(rc.index), g.cfg.Options.Timeout, g.cfg.Allowed, &c.bytesIn, &c.bytesOut, &c.tcpUp))
+	err := rc.newClient(g.cfg)
 	if err == nil {
-		err = client.Run(ctx, rc.since, h)
+		err = rc.client.Run(ctx, rc.since, h)
 	}
 	churned := ctx.Err() != nil
 	cancel()
@@ -269,7 +289,13 @@ func (g *Generator) rdial(rc *rclient) {
 // rhold gives the handed-off connection fd, with its parser and what
 // arrived past the handshake, to the client's reactor.
 func (g *Generator) rhold(rc *rclient, fd int, head, left []byte, lifeEnd int64) {
-	p, err := g.cfg.Transport.Stream.NewParser(head)
+	var p transports.StreamParser
+	var err error
+	if sc, ok := rc.client.(transports.StreamClient); ok {
+		p, err = sc.NewStreamParser(head) // its own state says how to read it
+	} else {
+		p, err = g.cfg.Transport.Stream.NewParser(head)
+	}
 	if err == nil {
 		err = rc.r.Hold(fd, p, rc, left, lifeEnd)
 	} else {

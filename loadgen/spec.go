@@ -81,10 +81,21 @@ func (s Spec) Config() (Config, error) {
 	}
 	if t := s.Target; t != nil {
 		ep, vars := t.Endpoint, t.Vars
-		if _, err := target.NewClient(ep, vars, transports.ClientOptions{}); err != nil {
+		probe, err := target.NewClient(ep, vars, transports.ClientOptions{})
+		if err != nil {
 			return Config{}, fmt.Errorf("target %s, %s: %w", t.Name, s.Transport, err)
 		}
 		cfg.Target = t.Name
+		// The transport's own stream and poll are pushbench's wire, not the
+		// target's: the reactor reads a target only through its client.
+		cfg.Transport.Stream, cfg.Transport.Poll = nil, nil
+		if sc, ok := probe.(transports.StreamClient); ok {
+			if kind, ok := sc.StreamHandshake(); ok {
+				cfg.Transport.Stream = &transports.Stream{Handshake: kind, NewParser: func([]byte) (transports.StreamParser, error) {
+					return nil, fmt.Errorf("target %s: its stream is read by the parser its client makes", t.Name)
+				}}
+			}
+		}
 		cfg.Transport.NewClient = func(opts transports.ClientOptions) (transports.Client, error) {
 			return target.NewClient(ep, vars, opts)
 		}

@@ -46,6 +46,22 @@ type StreamEnv struct {
 	Out     io.Writer
 }
 
+// A StreamClient is a client whose held connection is read by a parser it
+// makes itself, for the connection its last Run handed off: a client whose
+// stream depends on its own state (a target's endpoint and its resume
+// cursor), where a transport's Stream.NewParser cannot know it.
+type StreamClient interface {
+	Client
+	// StreamHandshake says where the handshake ends; false when this
+	// client's connections cannot be handed off (TLS, a framing the
+	// reactor does not read).
+	StreamHandshake() (HandshakeEnd, bool)
+	// NewStreamParser returns the parser of the connection the client's
+	// last Run handed off, past its handshake (head: the HTTP response
+	// head).
+	NewStreamParser(head []byte) (StreamParser, error)
+}
+
 // ErrStreamEnd is a StreamParser's Feed error for a stream that ended
 // cleanly by its own framing (an HTTP body's last chunk).
 var ErrStreamEnd = errors.New("stream ended by the server")

@@ -65,7 +65,8 @@ type Client struct {
 	hasCursor bool
 
 	docs, skipped atomic.Int64
-	body          []byte // poll answer or WebSocket message, reused
+	body          []byte         // poll answer or WebSocket message, reused
+	sink          streamReceiver // the reactor's sink, during one event (stream.go)
 
 	// Socket.IO framings: the event whose argument is the document, and
 	// scratch space reused across packets (validate's stack, a string
