@@ -26,8 +26,8 @@ type Config struct {
 	// Target is set when the clients subscribe to a target's endpoint
 	// (Transport.NewClient is then the target client): the reactor reads
 	// only what the target client hands off and parses itself
-	// (transports.StreamClient: SSE over plain HTTP; Transport.Stream is
-	// then set), the rest runs a goroutine per client.
+	// (transports.StreamClient: SSE over plain HTTP, WebSocket over ws://;
+	// Transport.Stream is then set), the rest runs a goroutine per client.
 	Target string
 	// Options for every client; Dial is replaced per client (source
 	// address, byte counting).

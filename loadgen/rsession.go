@@ -142,7 +142,7 @@ func (g *Generator) decideMode() {
 		g.mu.Unlock()
 		switch {
 		case g.cfg.Target != "" && tr.Stream == nil:
-			g.rx.why = fmt.Sprintf("target %s: its %s endpoint is read by the target client, one goroutine per client (the reactor reads a target's SSE over plain HTTP)", g.cfg.Target, tr.Name)
+			g.rx.why = fmt.Sprintf("target %s: its %s endpoint is read by the target client, one goroutine per client (the reactor reads a target's SSE over plain HTTP and WebSocket over ws://)", g.cfg.Target, tr.Name)
 		case tr.Stream == nil && tr.Poll == nil:
 			g.rx.why = fmt.Sprintf("%s: the reactor reads only %s (plaintext)", tr.Name, strings.Join(streamTransports(), ", "))
 		case g.cfg.Upstream:

@@ -73,11 +73,56 @@ func TestStreamParserMatchesRunSSE(t *testing.T) {
 	}
 	for _, ep := range []scenarios.Endpoint{
 		{Framing: "sse", URL: "https://127.0.0.1:1/sub"},
-		{Framing: "websocket", URL: "ws://127.0.0.1:1/sub"},
+		{Framing: "websocket", URL: "wss://127.0.0.1:1/sub"},
+		{Framing: "socketio-websocket", URL: "ws://127.0.0.1:1/socket.io/?EIO=4&transport=websocket"},
 		{Framing: "longpoll", URL: "http://127.0.0.1:1/sub"},
 	} {
 		if _, ok := (&Client{ep: ep, vars: vars}).StreamHandshake(); ok {
 			t.Errorf("%s at %s: the reactor cannot read it, want false", ep.Framing, ep.URL)
 		}
+	}
+}
+
+// TestStreamParserMatchesReceiveWebSocket: on a target's WebSocket, the
+// parser a client makes for the reactor reports what the client's own Run
+// reports, and writes back the same frames, on the same server frames
+// (envelopes with messages, a document without one, a ping, a message in
+// fragments, a close), split at every byte; and a message over
+// MaxDocumentBytes ends both alike, with a close 1009.
+func TestStreamParserMatchesReceiveWebSocket(t *testing.T) {
+	msg := func(seq int64) []byte { return []byte(`{"pub":{"data":` + string(streamtest.MsgJSON(seq, "p")) + `}}`) }
+	vars := scenarios.TemplateVars{Base: "http://127.0.0.1:1", WSBase: "ws://127.0.0.1:1", Host: "127.0.0.1:1", Channel: "bench"}
+	ep := scenarios.Endpoint{Framing: "websocket", URL: "{{.WSBase}}/connection", Message: "/pub/data"}
+	if kind, ok := (&Client{ep: ep, vars: vars}).StreamHandshake(); !ok || kind != transports.HandshakeHTTPHead {
+		t.Fatalf("WebSocket over ws://: handshake %v, %v; want the HTTP head", kind, ok)
+	}
+	pair := streamtest.Pair{
+		NewClient: func(opts transports.ClientOptions) (transports.Client, error) { return newClient(ep, vars, opts) },
+		NewParser: func(head []byte) (transports.StreamParser, error) {
+			c, err := newClient(ep, vars, transports.ClientOptions{})
+			if err != nil {
+				return nil, err
+			}
+			return c.NewStreamParser(head)
+		},
+	}
+	m3 := msg(3)
+	var s []byte
+	s = append(s, streamtest.ServerFrame(0x81, msg(1))...)
+	s = append(s, streamtest.ServerFrame(0x81, []byte(`{"type":"ping"}`))...)
+	s = append(s, streamtest.ServerFrame(0x89, []byte("hi"))...)
+	s = append(s, streamtest.ServerFrame(0x82, msg(2))...)
+	s = append(s, streamtest.ServerFrame(0x01, m3[:10])...)
+	s = append(s, streamtest.ServerFrame(0x80, m3[10:])...)
+	streamtest.SameAsClientOf(t, pair, streamtest.WebSocketUpgrade, append(s, streamtest.ServerFrame(0x88, []byte("\x03\xe8bye"))...))
+	ev, _, wrote := streamtest.ReferenceOf(t, pair, streamtest.WebSocketUpgrade, s)
+	if len(ev.Got) != 3 || len(streamtest.ClientFrames(t, wrote)) != 1 {
+		t.Fatalf("the client reported %q and wrote %q: want three messages and a pong", ev.Got, streamtest.ClientFrames(t, wrote))
+	}
+	big := streamtest.ServerFrame(0x81, make([]byte, MaxDocumentBytes+1))
+	streamtest.SameAsClientOf(t, pair, streamtest.WebSocketUpgrade, append(streamtest.ServerFrame(0x81, msg(1)), big[:20]...))
+	_, _, wrote = streamtest.ReferenceOf(t, pair, streamtest.WebSocketUpgrade, big)
+	if f := streamtest.ClientFrames(t, wrote); len(f) != 1 || f[0] != fmt.Sprintf("8 %q", "\x03\xf1") {
+		t.Errorf("a message over the limit: the client wrote %q, want close 1009", f)
 	}
 }

@@ -26,6 +26,20 @@ var stream = &transports.Stream{
 // upgrade; it writes its replies (pongs, close) to the env's Out.
 func NewStreamParser() transports.StreamParser { return &wsParser{} }
 
+// StreamHooks take a stream's messages in place of pushbench's message
+// decoding, for a server whose messages are documents of its own: Message
+// gets each text or binary message, reassembled (valid during the call).
+// Limit, when above 0, is the longest message read, as gorilla's
+// SetReadLimit: past it the parser answers close 1009 and fails with
+// gorilla's ErrReadLimit.
+type StreamHooks struct {
+	Message func(msg []byte, e *transports.StreamEnv) error
+	Limit   int64
+}
+
+// NewStreamParserWith is NewStreamParser with its messages given to h.
+func NewStreamParserWith(h StreamHooks) transports.StreamParser { return &wsParser{hooks: &h} }
+
 // wsParser reads the server side of a WebSocket as the websocket
 // transport's client (gorilla/websocket, no compression, no read limit)
 // does: the same frame checks in the same order with the same messages (a
@@ -39,13 +53,14 @@ type wsParser struct {
 	hdrN    uint8
 	op      uint8
 	fin     bool
-	inFrame bool   // the header is read; left payload bytes follow
-	inMsg   bool   // a data message's final frame has not arrived (gorilla: !readFinal)
-	binMsg  bool   // the data message is binary: wire's raw form, not JSON
-	left    uint64 // payload bytes left in the frame
-	msgLen  int64  // bytes of the message so far (gorilla's readLength)
-	msg     []byte // the message while it spans frames or reads
-	ctl     []byte // a control frame's payload while it spans reads
+	inFrame bool         // the header is read; left payload bytes follow
+	inMsg   bool         // a data message's final frame has not arrived (gorilla: !readFinal)
+	binMsg  bool         // the data message is binary: wire's raw form, not JSON
+	left    uint64       // payload bytes left in the frame
+	msgLen  int64        // bytes of the message so far (gorilla's readLength)
+	msg     []byte       // the message while it spans frames or reads
+	ctl     []byte       // a control frame's payload while it spans reads
+	hooks   *StreamHooks // nil: pushbench's messages
 }
 
 const (
@@ -155,6 +170,10 @@ func (p *wsParser) header(b []byte, e *transports.StreamEnv) ([]byte, error) {
 		if p.msgLen < 0 {
 			return b, p.fail(gws.ErrReadLimit)
 		}
+		if p.hooks != nil && p.hooks.Limit > 0 && p.msgLen > p.hooks.Limit {
+			_ = wsWrite(e.Out, wsClose, gws.FormatCloseMessage(gws.CloseMessageTooBig, ""))
+			return b, p.fail(gws.ErrReadLimit)
+		}
 	}
 	return b, nil
 }
@@ -250,6 +269,9 @@ func (p *wsParser) frameDone(payload []byte, e *transports.StreamEnv) error {
 		msg = p.msg
 	}
 	p.msg = nil
+	if p.hooks != nil {
+		return p.hooks.Message(msg, e)
+	}
 	var f wire.Frame
 	var err error
 	if p.binMsg { // a binary payload's raw form, as the websocket client reads it

@@ -4,12 +4,16 @@
 package streamtest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -318,4 +322,31 @@ func newParser(t testing.TB, transport string, head []byte) (transports.StreamPa
 // LengthPrefixed is body behind its 4-byte big-endian length.
 func LengthPrefixed(body []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+}
+
+// WebSocketUpgrade answers a client's WebSocket upgrade request as a
+// server would.
+func WebSocketUpgrade(request []byte) ([]byte, error) {
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(request)))
+	if err != nil {
+		return nil, err
+	}
+	sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"), nil
+}
+
+// ServerFrame is one unmasked WebSocket frame: first byte b0 (FIN, RSV,
+// opcode), then the length and the payload.
+func ServerFrame(b0 byte, payload []byte) []byte {
+	out := []byte{b0}
+	switch n := len(payload); {
+	case n < 126:
+		out = append(out, byte(n))
+	case n < 1<<16:
+		out = binary.BigEndian.AppendUint16(append(out, 126), uint16(n))
+	default:
+		out = binary.BigEndian.AppendUint64(append(out, 127), uint64(n))
+	}
+	return append(out, payload...)
 }
