@@ -78,7 +78,7 @@ func TestStreamParserMatchesLibraryClient(t *testing.T) {
 // TestStreamParserAllocatesNothingPerMessage: a whole event in one chunk,
 // as the server flushes it, costs the reactor's parser no allocation.
 func TestStreamParserAllocatesNothingPerMessage(t *testing.T) {
-	head, chunk := oneEvent()
+	head, chunk := streamtest.OneSSEEvent()
 	allocs, n := streamtest.Allocs(t, "sse", head, chunk, 100)
 	if allocs != 0 || n != 101 {
 		t.Errorf("%v allocations a message, %d messages decoded (want 0, 101)", allocs, n)
@@ -86,13 +86,6 @@ func TestStreamParserAllocatesNothingPerMessage(t *testing.T) {
 }
 
 func BenchmarkStreamParser(b *testing.B) {
-	head, chunk := oneEvent()
+	head, chunk := streamtest.OneSSEEvent()
 	streamtest.Bench(b, "sse", head, chunk)
-}
-
-// oneEvent is one message's event in one chunk, after a chunked head.
-func oneEvent() (head, chunk []byte) {
-	ev := "id: 1\ndata: " + string(streamtest.MsgJSON(1, strings.Repeat("x", 100))) + "\n\n"
-	return []byte("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"),
-		fmt.Appendf(nil, "%x\r\n%s\r\n", len(ev), ev)
 }

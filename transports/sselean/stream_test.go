@@ -2,7 +2,6 @@ package sselean_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/pushbench/pushbench/transports/internal/streamtest"
@@ -66,17 +65,10 @@ func FuzzStreamParser(f *testing.F) {
 	})
 }
 
-// oneEvent is one message's event in one chunk, as the server flushes it.
-func oneEvent() (head, chunk []byte) {
-	h, _ := chunkedHead(nil)
-	ev := "id: 1\ndata: " + string(streamtest.MsgJSON(1, strings.Repeat("x", 100))) + "\n\n"
-	return h, fmt.Appendf(nil, "%x\r\n%s\r\n", len(ev), ev)
-}
-
 // TestStreamParserAllocatesNothingPerMessage: a whole event in one piece
 // costs no allocation (its data is gathered in the env's scratch buffer).
 func TestStreamParserAllocatesNothingPerMessage(t *testing.T) {
-	head, chunk := oneEvent()
+	head, chunk := streamtest.OneSSEEvent()
 	allocs, n := streamtest.Allocs(t, "sse-lean", head, chunk, 100)
 	if allocs != 0 || n != 101 {
 		t.Errorf("%v allocations a message, %d messages decoded (want 0, 101)", allocs, n)
@@ -84,6 +76,6 @@ func TestStreamParserAllocatesNothingPerMessage(t *testing.T) {
 }
 
 func BenchmarkStreamParser(b *testing.B) {
-	head, chunk := oneEvent()
+	head, chunk := streamtest.OneSSEEvent()
 	streamtest.Bench(b, "sse-lean", head, chunk)
 }

@@ -350,3 +350,11 @@ func ServerFrame(b0 byte, payload []byte) []byte {
 	}
 	return append(out, payload...)
 }
+
+// OneSSEEvent is a chunked SSE response head and one message's event in
+// one chunk (100 payload bytes), as an SSE server flushes it.
+func OneSSEEvent() (head, chunk []byte) {
+	ev := "id: 1\ndata: " + string(MsgJSON(1, strings.Repeat("x", 100))) + "\n\n"
+	return []byte("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"),
+		fmt.Appendf(nil, "%x\r\n%s\r\n", len(ev), ev)
+}
