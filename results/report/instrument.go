@@ -52,7 +52,7 @@ func appendInstrumentSection(secs []Section, byScenario map[string][]*group) []S
 		"The ratio is taken per repetition, then its median. A server whose CPU is not measured (a target running elsewhere) gives \"not measured\". " +
 		"Messages per read: messages delivered over the reactor's reads (goroutine clients do not count theirs). " +
 		"Over TCP the server writes each message to each subscriber and a client reads it; on loopback each side's call also does the kernel's receive work for the other's segment (the server's data, the client's acknowledgement), " +
-		"so where a read carries one message the two cost about the same, whatever the client does in user space. The load generator is lighter only where its reads carry many messages: a server that writes several at a time. " + repsNote(shown)
+		"so where a read carries what one write sent the two cost about the same, whatever the client does in user space. The load generator is lighter only where a read carries more messages than a write did (a poll's answer gathering an interval's messages). " + repsNote(shown)
 	summary := fmt.Sprintf("%d of %d throughput and fanout steps keep the load generator at or under %.2f of the server's CPU per message", met, steps, instrumentGoal)
 	return append(secs, Section{Scenario: "instrument-cost",
 		Question: "Is the instrument lighter than what it measures? The load generator's CPU per delivered message against the server's, in every throughput and fanout step.",
