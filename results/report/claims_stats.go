@@ -275,15 +275,7 @@ func verdictOf(outs []int) string {
 	if len(outs) == 0 {
 		return NotMeasured
 	}
-	up, down := 0, 0
-	for _, o := range outs {
-		switch o {
-		case outAbove:
-			up++
-		case outBelow:
-			down++
-		}
-	}
+	up, down, _ := countOutcomes(outs)
 	switch {
 	case up == len(outs):
 		return Supported
@@ -295,10 +287,9 @@ func verdictOf(outs []int) string {
 	return NotDecided
 }
 
-// tally counts outcomes already oriented to a claim: "2 support it, 1
-// contradicts it, 3 decide nothing" (the parts that are not zero).
-func tally(outs []int) string {
-	var up, down, open int
+// countOutcomes counts oriented outcomes: supporting, contradicting, and
+// deciding nothing.
+func countOutcomes(outs []int) (up, down, open int) {
 	for _, o := range outs {
 		switch o {
 		case outAbove:
@@ -309,6 +300,13 @@ func tally(outs []int) string {
 			open++
 		}
 	}
+	return up, down, open
+}
+
+// tally counts outcomes already oriented to a claim: "2 support it, 1
+// contradicts it, 3 decide nothing" (the parts that are not zero).
+func tally(outs []int) string {
+	up, down, open := countOutcomes(outs)
 	var parts []string
 	for _, p := range []struct {
 		n         int

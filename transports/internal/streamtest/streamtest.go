@@ -358,3 +358,15 @@ func OneSSEEvent() (head, chunk []byte) {
 	return []byte("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"),
 		fmt.Appendf(nil, "%x\r\n%s\r\n", len(ev), ev)
 }
+
+// SSEEventAllocatesNothing fails t unless the named transport's parser,
+// fed OneSSEEvent's chunk 101 times, decodes 101 messages with no
+// allocation per feed.
+func SSEEventAllocatesNothing(t testing.TB, transport string) {
+	t.Helper()
+	head, chunk := OneSSEEvent()
+	allocs, n := Allocs(t, transport, head, chunk, 100)
+	if allocs != 0 || n != 101 {
+		t.Errorf("%v allocations a message, %d messages decoded (want 0, 101)", allocs, n)
+	}
+}
